@@ -1,0 +1,41 @@
+# Two entry points do all set-up on a fresh machine: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo test lint format bench venv sysdeps clean
+
+# (Re)create the virtual environment whenever the pins or the package metadata change.
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --disable-pip-version-check -U pip
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+# System packages the tests need (Chromium for browser tests, PostgreSQL for the second dialect).
+sysdeps:
+	@scripts/install-system-deps.sh
+
+demo: venv
+	@if [ -t 1 ]; then $(BIN)/link-cli demo; else $(BIN)/link-cli demo --auto-approve; fi
+
+test: venv sysdeps
+	@scripts/run-tests.sh
+
+lint: venv
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+format: venv
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
+
+bench: venv
+	$(BIN)/python bench/cli_startup.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs lint and the whole test suite, with a throwaway PostgreSQL server on loopback
+# so the wallet's storage tests run against both SQLite and PostgreSQL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+
+$BIN/ruff check src tests bench
+$BIN/ruff format --check src tests bench
+
+pg_dir=""
+cleanup() {
+  if [ -n "$pg_dir" ]; then scripts/pg.sh stop "$pg_dir" || true; fi
+}
+trap cleanup EXIT INT TERM
+if pg_dir=$(scripts/pg.sh start); then
+  export LINK_TEST_POSTGRES_URL=$(cat "$pg_dir/url")
+  echo "throwaway PostgreSQL at ${LINK_TEST_POSTGRES_URL}"
+else
+  pg_dir=""
+  echo "PostgreSQL could not be started; PostgreSQL tests will fail" >&2
+  exit 1
+fi
+
+mkdir -p test-artifacts
+$BIN/python -m pytest "$@"
