@@ -1,0 +1,250 @@
+"""The payer half: probe a URL, read its 402 challenge, pay it with an SPT, retry once.
+
+Merchant requests follow link-cli-behavior §8.2: no ``User-Agent``, no proxy, the body sent
+verbatim. Safety rules (mpp.md §6, design.md):
+
+* the probe may follow redirects (it carries no credential); the paid retry goes to the
+  exact URL that answered 402, with the identical method and body bytes, and never follows
+  a redirect, so a shared payment token is only ever sent where it was asked for;
+* on a cross-origin redirect of the probe, the user's own credentials headers are dropped;
+* exactly one paid attempt: whatever the merchant answers is returned, never retried.
+
+Stdlib only (`http.client`), so importing this costs no heavy dependency.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ssl
+import urllib.parse
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from link_cli.mpp import _wire
+from link_cli.mpp.challenge import Challenge, parse_www_authenticate
+from link_cli.mpp.credential import format_authorization
+from link_cli.mpp.errors import MppParseError
+from link_cli.mpp.methods import stripe
+
+__all__ = [
+    "ChallengeExpired",
+    "MerchantRequest",
+    "MerchantRequestFailed",
+    "MerchantResponse",
+    "MppPayError",
+    "pay",
+    "read_stripe_challenge",
+    "send",
+]
+
+DEFAULT_TIMEOUT = 30.0
+MAX_REDIRECTS = 5
+MAX_BODY_BYTES = 8 * 1024 * 1024
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+# Headers that hold the user's own credentials; never carried to another origin.
+_PRIVATE_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+
+
+class MppPayError(Exception):
+    """Paying could not proceed; the message is safe to show (no credential data)."""
+
+
+class MerchantRequestFailed(MppPayError):
+    """The merchant could not be reached or the request could not be sent."""
+
+
+class ChallengeExpired(MppPayError):
+    """The challenge's `expires` is in the past; paying it would be refused anyway."""
+
+
+@dataclass(frozen=True)
+class MerchantRequest:
+    """One HTTP request to a merchant; `headers` keep the user's spelling and order."""
+
+    url: str
+    method: str = "GET"
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes | None = None
+
+    @classmethod
+    def from_options(
+        cls,
+        url: str,
+        *,
+        method: str | None = None,
+        data: str | None = None,
+        header_lines: Iterable[str] = (),
+    ) -> MerchantRequest:
+        """Build the request of §8.2 from `--method`, `--data` and `--header` lines.
+
+        Method: `method`, else POST with data, else GET. ``Content-Type: application/json``
+        when data is given; each ``Name: Value`` line is split at its first colon and
+        trimmed; lines without a colon or name are skipped; a later line with the same
+        name (any case) replaces the earlier one.
+        """
+        headers: dict[str, tuple[str, str]] = {}
+        if data is not None:
+            headers["content-type"] = ("Content-Type", "application/json")
+        for line in header_lines:
+            name, colon, value = line.partition(":")
+            name = name.strip()
+            if not colon or not name:
+                continue
+            headers.pop(name.lower(), None)
+            headers[name.lower()] = (name, value.strip())
+        chosen = method or ("POST" if data is not None else "GET")
+        return cls(
+            url=url,
+            method=chosen.upper(),
+            headers=tuple(headers.values()),
+            body=data.encode("utf-8") if data is not None else None,
+        )
+
+    def with_header(self, name: str, value: str) -> MerchantRequest:
+        """A copy with `name` set to `value`, replacing any header of that name (any case)."""
+        kept = tuple((n, v) for n, v in self.headers if n.lower() != name.lower())
+        return replace(self, headers=(*kept, (name, value)))
+
+
+@dataclass(frozen=True)
+class MerchantResponse:
+    """What the merchant answered, and to which request (after any probe redirects)."""
+
+    request: MerchantRequest
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+    def header_values(self, name: str) -> list[str]:
+        """Every value of header `name` (case-insensitive), in order."""
+        return [value for key, value in self.headers if key.lower() == name.lower()]
+
+    def pay_result(self) -> dict[str, object]:
+        """The PayResult of §8.2 (not yet sanitised): status, lower-cased headers, text body."""
+        merged: dict[str, str] = {}
+        for key, value in self.headers:
+            text = _wire.wire_text(value)
+            lower = key.lower()
+            merged[lower] = f"{merged[lower]}, {text}" if lower in merged else text
+        return {
+            "status": self.status,
+            "headers": merged,
+            "body": self.body.decode("utf-8", errors="replace"),
+        }
+
+
+def _connection(parts: urllib.parse.SplitResult, timeout: float) -> http.client.HTTPConnection:
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise MerchantRequestFailed("Only http:// and https:// URLs can be paid.")
+    try:
+        port = parts.port
+    except ValueError:
+        raise MerchantRequestFailed("Invalid port in URL.") from None
+    if parts.scheme == "https":
+        return http.client.HTTPSConnection(
+            parts.hostname, port, timeout=timeout, context=ssl.create_default_context()
+        )
+    return http.client.HTTPConnection(parts.hostname, port, timeout=timeout)
+
+
+def _send_once(request: MerchantRequest, timeout: float) -> MerchantResponse:
+    parts = urllib.parse.urlsplit(request.url)
+    connection = _connection(parts, timeout)
+    target = urllib.parse.quote(parts.path or "/", safe=_PATH_SAFE)
+    if parts.query:
+        target += "?" + urllib.parse.quote(parts.query, safe=_PATH_SAFE + "?")
+    has_host = any(name.lower() == "host" for name, _ in request.headers)
+    try:
+        connection.putrequest(request.method, target, skip_host=has_host, skip_accept_encoding=True)
+        for name, value in request.headers:
+            connection.putheader(name, value)
+        if request.body is not None:
+            connection.putheader("Content-Length", str(len(request.body)))
+        connection.endheaders(request.body)
+        response = connection.getresponse()
+        body = response.read(MAX_BODY_BYTES)
+        return MerchantResponse(request, response.status, tuple(response.getheaders()), body)
+    except (ValueError, UnicodeError) as exc:
+        raise MerchantRequestFailed(f"Invalid request to merchant: {type(exc).__name__}") from None
+    except (OSError, http.client.HTTPException) as exc:
+        raise MerchantRequestFailed(
+            f"Request failed: {request.method} {request.url} ({type(exc).__name__})"
+        ) from None
+    finally:
+        connection.close()
+
+
+def _redirected(request: MerchantRequest, response: MerchantResponse) -> MerchantRequest | None:
+    locations = response.header_values("location")
+    if response.status not in _REDIRECT_STATUSES or not locations:
+        return None
+    target = urllib.parse.urljoin(request.url, _wire.wire_text(locations[0]).strip())
+    method, body, headers = request.method, request.body, request.headers
+    if (response.status == 303 and method != "HEAD") or (
+        response.status in (301, 302) and method == "POST"
+    ):
+        method, body = "GET", None
+        headers = tuple(
+            (n, v) for n, v in headers if n.lower() not in ("content-type", "content-length")
+        )
+    old, new = urllib.parse.urlsplit(request.url), urllib.parse.urlsplit(target)
+    if (old.scheme, old.netloc) != (new.scheme, new.netloc):
+        headers = tuple((n, v) for n, v in headers if n.lower() not in _PRIVATE_HEADERS)
+    return MerchantRequest(url=target, method=method, headers=headers, body=body)
+
+
+def send(
+    request: MerchantRequest,
+    *,
+    follow_redirects: bool = True,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> MerchantResponse:
+    """Send `request`; with `follow_redirects`, follow at most :data:`MAX_REDIRECTS` hops."""
+    response = _send_once(request, timeout)
+    for _ in range(MAX_REDIRECTS if follow_redirects else 0):
+        following = _redirected(response.request, response)
+        if following is None:
+            break
+        response = _send_once(following, timeout)
+    return response
+
+
+def read_stripe_challenge(response: MerchantResponse) -> Challenge:
+    """The Stripe charge/session challenge of a 402 answer (link-cli-behavior §8.1).
+
+    Raises :class:`MppParseError` with the reference's messages: ``Missing
+    WWW-Authenticate header.``, ``No Payment schemes found.``, the selection message, or
+    ``Invalid stripe challenge request: …``.
+    """
+    values = response.header_values("www-authenticate")
+    if not values:
+        raise MppParseError("Missing WWW-Authenticate header.")
+    challenges = parse_www_authenticate([_wire.wire_text(value) for value in values])
+    challenge = stripe.select_stripe_challenge(challenges)
+    stripe.parse_stripe_request(challenge)
+    return challenge
+
+
+def pay(
+    challenged: MerchantResponse,
+    spt: str,
+    *,
+    now: datetime | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> MerchantResponse:
+    """Answer the 402 in `challenged` with `spt` and return the merchant's one reply.
+
+    The retry repeats the request that got the 402 (same URL, method, headers and body
+    bytes) plus the credential, in the header the challenge names (default
+    ``Authorization``). Raises :class:`MppParseError` for an unusable challenge,
+    :class:`ChallengeExpired`, or :class:`MerchantRequestFailed`.
+    """
+    challenge = read_stripe_challenge(challenged)
+    stripe.parse_stripe_request(challenge).check_payable()
+    if challenge.is_expired(now):
+        raise ChallengeExpired(f"Payment expired at {challenge.expires}.")
+    credential = format_authorization(stripe.build_credential(challenge, spt))
+    paid = challenged.request.with_header(challenge.header or "Authorization", credential)
+    return send(paid, follow_redirects=False, timeout=timeout)

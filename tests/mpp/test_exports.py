@@ -1,0 +1,26 @@
+"""The public surface of link_cli.mpp is exactly what `__all__` says, and stays light."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import link_cli.mpp as mpp
+
+
+def test_all_is_exact_and_every_name_is_documented() -> None:
+    public = {name for name in vars(mpp) if not name.startswith("_")}
+    modules = {"challenge", "credential", "errors", "methods", "problems", "receipt", "annotations"}
+    assert public - modules == set(mpp.__all__)
+    for name in mpp.__all__:
+        assert getattr(mpp, name).__doc__, name
+
+
+def test_codec_import_loads_no_heavy_or_network_module() -> None:
+    code = (
+        "import sys, link_cli.mpp; "
+        "heavy = {'pydantic', 'httpx', 'httpx2', 'mpp', 'http.client', 'sqlite3', 'ssl'}; "
+        "print(sorted(heavy & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
