@@ -1,0 +1,249 @@
+"""The shop's pages: the catalogue, a card checkout and the order confirmation.
+
+The checkout form posts card details once; the shop settles them at the wallet and shows
+either the confirmation or the decline reason. The card number is never rendered back,
+logged or stored: an order keeps only the brand-less last four digits. Forms are protected
+by a double-submit CSRF token: a random cookie (``SameSite=Strict``, ``HttpOnly``) and a
+hidden field holding its HMAC, compared in constant time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+
+from link_cli.wallet.domain.money import format_amount
+
+from .catalog import PRODUCTS, Product, find_product
+from .config import MerchantConfig
+from .settlement import CardDetails, Declined, SettlementClient, WalletUnavailable
+
+__all__ = ["Checkout"]
+
+CSRF_COOKIE = "shop_csrf"
+_MAX_ORDERS = 1000
+_TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+_ADDRESS_FIELDS = ("name", "line1", "line2", "city", "state", "postal_code", "country")
+_ORDER_REF = re.compile(r"[A-Za-z0-9]{16,64}\Z")
+
+
+@dataclass(frozen=True)
+class Order:
+    """A paid order as the confirmation page shows it."""
+
+    id: str
+    product: Product
+    amount_text: str
+    card_last4: str
+    ship_to: str
+    payment_intent: str
+    created: datetime
+
+
+class _Orders:
+    """Recent orders in memory, bounded (a demo shop keeps no database)."""
+
+    def __init__(self) -> None:
+        self._orders: OrderedDict[str, Order] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def add(self, order: Order) -> None:
+        with self._lock:
+            self._orders[order.id] = order
+            while len(self._orders) > _MAX_ORDERS:
+                self._orders.popitem(last=False)
+
+    def get(self, order_id: str) -> Order | None:
+        with self._lock:
+            return self._orders.get(order_id)
+
+
+class Checkout:
+    """Routes of the human-facing shop."""
+
+    def __init__(self, config: MerchantConfig, wallet: SettlementClient) -> None:
+        self._config = config
+        self._wallet = wallet
+        self._orders = _Orders()
+
+    # -- CSRF -------------------------------------------------------------------------
+
+    def _csrf_for(self, cookie: str) -> str:
+        return hmac.new(self._config.cookie_secret, cookie.encode(), hashlib.sha256).hexdigest()
+
+    def _csrf_ok(self, request: Request, submitted: str) -> bool:
+        cookie = request.cookies.get(CSRF_COOKIE, "")
+        return bool(cookie) and hmac.compare_digest(self._csrf_for(cookie), submitted)
+
+    def _render(
+        self, request: Request, template: str, status: int = 200, **context: Any
+    ) -> Response:
+        cookie = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+        context.update(shop=self._config.name, csrf_token=self._csrf_for(cookie))
+        response = _TEMPLATES.TemplateResponse(request, template, context, status_code=status)
+        response.set_cookie(
+            CSRF_COOKIE,
+            cookie,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+            "frame-ancestors 'none'"
+        )
+        response.headers["Referrer-Policy"] = "same-origin"
+        return response
+
+    # -- routes -----------------------------------------------------------------------
+
+    async def index(self, request: Request) -> Response:
+        """The catalogue."""
+        items = [(p, format_amount(p.price, self._config.currency)) for p in PRODUCTS]
+        return self._render(request, "index.html", items=items)
+
+    async def checkout_form(self, request: Request) -> Response:
+        """The card form for ``?item=<sku>``."""
+        product = find_product(request.query_params.get("item"))
+        if product is None:
+            return self._render(request, "missing.html", status=404)
+        return self._form(request, product)
+
+    def _form(
+        self,
+        request: Request,
+        product: Product,
+        *,
+        error: str | None = None,
+        error_code: str | None = None,
+        values: dict[str, str] | None = None,
+        status: int = 200,
+    ) -> Response:
+        return self._render(
+            request,
+            "checkout.html",
+            status=status,
+            product=product,
+            price=format_amount(product.price, self._config.currency),
+            error=error,
+            error_code=error_code,
+            values=values or {},
+            # A fresh reference per rendered form: resubmitting the same form replays the
+            # wallet's answer instead of charging twice (Idempotency-Key).
+            order_ref=secrets.token_hex(16),
+        )
+
+    async def place_order(self, request: Request) -> Response:
+        """Settle the posted card at the wallet; confirmation (303) or the form with the reason."""
+        form = await request.form()
+        fields = {key: str(form.get(key, "")).strip()[:200] for key in _FORM_FIELDS}
+        product = find_product(fields["item"])
+        if product is None:
+            return self._render(request, "missing.html", status=404)
+        if not self._csrf_ok(request, fields["csrf_token"]):
+            return self._render(request, "forbidden.html", status=403)
+        keep = {key: fields[key] for key in _ADDRESS_FIELDS}
+        problem = _check_fields(fields)
+        if problem is not None or not _ORDER_REF.match(fields["order_ref"]):
+            return self._form(
+                request, product, error=problem or "Please try again.", values=keep, status=422
+            )
+        month, _, year = fields["expiry"].partition("/")
+        card = CardDetails(
+            number=re.sub(r"[\s-]", "", fields["number"]),
+            exp_month=month.strip(),
+            exp_year=year.strip(),
+            cvc=fields["cvc"],
+        )
+        try:
+            settled = await self._wallet.charge_card(
+                amount=product.price,
+                currency=self._config.currency,
+                card=card,
+                idempotency_key=f"checkout_{fields['order_ref']}",
+                billing={key: fields[key] for key in _ADDRESS_FIELDS},
+                metadata={"order_ref": fields["order_ref"], "sku": product.sku},
+            )
+        except Declined as declined:
+            return self._form(
+                request,
+                product,
+                error=_decline_text(declined),
+                error_code=declined.decline_code or declined.code,
+                values=keep,
+                status=402,
+            )
+        except WalletUnavailable:
+            return self._form(
+                request,
+                product,
+                error="Payments are unavailable right now. Your card was not charged.",
+                values=keep,
+                status=503,
+            )
+        order = Order(
+            id="ord_" + secrets.token_hex(12),
+            product=product,
+            amount_text=format_amount(product.price, self._config.currency),
+            card_last4=card.number[-4:],
+            ship_to=", ".join(v for v in (fields["name"], fields["city"], fields["country"]) if v),
+            payment_intent=settled.id,
+            created=datetime.now(UTC),
+        )
+        self._orders.add(order)
+        return RedirectResponse(f"/orders/{order.id}", status_code=303)
+
+    async def order(self, request: Request) -> Response:
+        """The confirmation page of one order (ids are unguessable)."""
+        order = self._orders.get(request.path_params["order_id"])
+        if order is None:
+            return self._render(request, "missing.html", status=404)
+        return self._render(request, "confirmation.html", order=order)
+
+
+_FORM_FIELDS = (
+    "csrf_token",
+    "order_ref",
+    "item",
+    "number",
+    "expiry",
+    "cvc",
+    *_ADDRESS_FIELDS,
+)
+
+
+def _check_fields(fields: dict[str, str]) -> str | None:
+    """A message for the first missing or malformed field (never echoing card data)."""
+    if not re.fullmatch(r"[0-9 \-]{12,23}", fields["number"]):
+        return "Enter the 12–19 digit card number."
+    if not re.fullmatch(r"(0?[1-9]|1[0-2])\s*/\s*([0-9]{2}|[0-9]{4})", fields["expiry"]):
+        return "Enter the expiry as MM/YY."
+    if not re.fullmatch(r"[0-9]{3,4}", fields["cvc"]):
+        return "Enter the 3 or 4 digit security code."
+    for key, label in (
+        ("name", "name on the card"),
+        ("line1", "street address"),
+        ("country", "country"),
+    ):
+        if not fields[key]:
+            return f"Enter the {label}."
+    return None
+
+
+def _decline_text(declined: Declined) -> str:
+    """What the shopper reads: the wallet's reason, already sanitised by the client."""
+    return f"Payment declined: {declined.message}"

@@ -1,0 +1,156 @@
+"""The shop's machine-payable endpoint: ``GET|POST /api/forecast`` behind HTTP 402.
+
+Unpaid requests get a ``stripe``/``charge`` challenge for the shop's network id (mpp.md
+§2.2). A credential is verified by the codec (binding, expiry, body digest, single use) and
+then settled at the wallet with the token it carries; only a settled payment unlocks the
+forecast, with a ``Payment-Receipt``. Every refusal is problem+json with a fresh challenge.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from link_cli._sanitize import sanitize_text
+from link_cli.mpp.credential import Credential
+from link_cli.mpp.methods.stripe import CHARGE, METHOD, build_charge_request, parse_charge_payload
+from link_cli.mpp.problems import Problem, ProblemType
+from link_cli.mpp.receipt import Receipt, format_payment_receipt
+from link_cli.mpp.server import (
+    PaymentProblem,
+    PaymentServer,
+    format_expires,
+    payment_required_response,
+)
+
+from .catalog import FORECAST_PRICE
+from .config import MerchantConfig
+from .settlement import Declined, SettlementClient, WalletUnavailable
+
+__all__ = ["PaidApi"]
+
+_MAX_BODY = 16 * 1024
+
+
+class PaidApi:
+    """Issues challenges, verifies credentials and settles them for one route."""
+
+    def __init__(self, config: MerchantConfig, server: PaymentServer, wallet: SettlementClient):
+        self._config = config
+        self._server = server
+        self._wallet = wallet
+        self.request = build_charge_request(
+            amount=FORECAST_PRICE,
+            currency=config.currency,
+            network_id=config.network_id,
+            payment_method_types=["card"],
+            description="Three-day trail forecast",
+        )
+
+    async def forecast(self, request: Request) -> Response:
+        """The paid resource. GET binds nothing else; POST also binds its body's digest."""
+        body = await request.body()
+        if len(body) > _MAX_BODY:
+            return JSONResponse({"error": "request body too large"}, status_code=413)
+        bound_body = body if request.method == "POST" else None
+        authorization = request.headers.get("authorization")
+        if not authorization or "payment" not in authorization.lower():
+            return self._challenge(bound_body)
+        try:
+            credential = self._server.verify(
+                authorization,
+                method=METHOD,
+                intent=CHARGE,
+                request=self.request,
+                body=bound_body,
+                check_payload=lambda c: parse_charge_payload(c.payload, c.challenge),
+            )
+        except PaymentProblem as refused:
+            return self._challenge(bound_body, refused.problem)
+        return await self._settle(credential, bound_body, _city(request, body))
+
+    async def _settle(self, credential: Credential, body: bytes | None, city: str) -> Response:
+        challenge = credential.challenge
+        payload = parse_charge_payload(credential.payload, challenge)
+        try:
+            settled = await self._wallet.charge_spt(
+                amount=FORECAST_PRICE,
+                currency=self._config.currency,
+                spt=payload.spt,
+                # The SDKs' convention (mpp.md §2.2): one key per challenge and token.
+                idempotency_key=f"mpp_{challenge.id}_{payload.spt}",
+                metadata={"mpp_challenge_id": challenge.id, "mpp_intent": CHARGE},
+            )
+        except Declined as declined:
+            detail = f"The wallet refused the payment: {declined.message}"
+            if declined.code:
+                detail += f" ({declined.code})"
+            problem = Problem.of(ProblemType.VERIFICATION_FAILED, detail, challenge.id)
+            return self._challenge(body, problem)
+        except WalletUnavailable as exc:
+            problem = Problem.of(ProblemType.INTERNAL_PAYMENT_ERROR, str(exc), challenge.id)
+            return _response(payment_required_response([], problem))
+        if settled.replayed:
+            problem = Problem.of(
+                ProblemType.VERIFICATION_FAILED, "Payment has already been processed.", challenge.id
+            )
+            return self._challenge(body, problem)
+        receipt = Receipt(
+            method=METHOD,
+            reference=settled.id,
+            timestamp=format_expires(datetime.now(UTC)),
+        )
+        headers = {
+            "Payment-Receipt": format_payment_receipt(receipt),
+            "Cache-Control": "private",
+        }
+        return JSONResponse(_forecast(city, settled.id), headers=headers)
+
+    def _challenge(self, body: bytes | None, problem: Problem | None = None) -> Response:
+        challenge = self._server.issue(
+            method=METHOD,
+            intent=CHARGE,
+            request=self.request,
+            body=body,
+            description=f"{self._config.name}: three-day trail forecast",
+        )
+        return _response(payment_required_response([challenge], problem))
+
+
+def _response(answer: Any) -> Response:
+    return Response(answer.body, status_code=answer.status, headers=dict(answer.headers))
+
+
+def _city(request: Request, body: bytes) -> str:
+    city = request.query_params.get("city")
+    if city is None and body:
+        import json
+
+        try:
+            data = json.loads(body)
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and isinstance(data.get("city"), str):
+            city = data["city"]
+    return sanitize_text(city or "Denver")[:60]
+
+
+def _forecast(city: str, payment_intent: str) -> dict[str, Any]:
+    """A deterministic little forecast, so tests and demos can compare output."""
+    seed = hashlib.sha256(city.lower().encode("utf-8")).digest()
+    days = []
+    for index, label in enumerate(("today", "tomorrow", "day after")):
+        high = 8 + seed[index] % 20
+        days.append(
+            {
+                "day": label,
+                "high_c": high,
+                "low_c": high - 4 - seed[index + 3] % 6,
+                "summary": ("clear", "breezy", "showers", "overcast")[seed[index + 6] % 4],
+            }
+        )
+    return {"city": city, "days": days, "paid": True, "payment_intent": payment_intent}

@@ -1,0 +1,155 @@
+"""Settling payments at the wallet through its Stripe-compatible ``/v1/payment_intents``.
+
+The shop speaks to the wallet exactly as a Stripe merchant speaks to Stripe: a form-encoded
+PaymentIntent confirmed at creation, the secret key as a Bearer token, and an
+``Idempotency-Key`` so a retried request can never charge twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx2
+
+from link_cli._sanitize import sanitize_text
+
+__all__ = ["CardDetails", "Declined", "Settled", "SettlementClient", "WalletUnavailable"]
+
+
+@dataclass(frozen=True)
+class CardDetails:
+    """Card data typed into the checkout. Never logged, never shown in ``repr``."""
+
+    number: str = field(repr=False)
+    exp_month: str
+    exp_year: str
+    cvc: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Settled:
+    """The wallet confirmed the PaymentIntent; ``replayed`` when it answered from its
+    idempotency record rather than charging now."""
+
+    payment_intent: Mapping[str, Any]
+    replayed: bool
+
+    @property
+    def id(self) -> str:
+        """The PaymentIntent id (``pi_…``)."""
+        return str(self.payment_intent.get("id", ""))
+
+
+class Declined(Exception):
+    """The wallet refused the payment; ``code``/``decline_code`` are Stripe's."""
+
+    def __init__(self, status: int, error: Mapping[str, Any]) -> None:
+        self.status = status
+        self.code = _text(error.get("code"))
+        self.decline_code = _text(error.get("decline_code"))
+        self.message = _text(error.get("message")) or "The payment was declined."
+        super().__init__(self.message)
+
+
+class WalletUnavailable(Exception):
+    """The wallet could not be reached or answered something that is not Stripe-shaped."""
+
+
+def _text(value: Any) -> str | None:
+    return sanitize_text(value)[:300] if isinstance(value, str) else None
+
+
+class SettlementClient:
+    """Creates confirmed PaymentIntents at the wallet."""
+
+    def __init__(self, wallet_url: str, secret_key: str, *, timeout: float = 30.0) -> None:
+        self._url = wallet_url.rstrip("/") + "/v1/payment_intents"
+        self._secret_key = secret_key
+        self._timeout = timeout
+
+    async def charge_spt(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        spt: str,
+        idempotency_key: str,
+        metadata: Mapping[str, str] | None = None,
+    ) -> Settled:
+        """Charge a shared payment token (the 402 flow)."""
+        form = self._base(amount, currency, metadata)
+        form.append(("shared_payment_granted_token", spt))
+        return await self._post(form, idempotency_key)
+
+    async def charge_card(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        card: CardDetails,
+        idempotency_key: str,
+        billing: Mapping[str, str] | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> Settled:
+        """Charge card details typed into the checkout; ``billing`` holds ``name`` and the
+        address fields (``line1``, ``city``, ``postal_code``, ``country``...)."""
+        form = self._base(amount, currency, metadata)
+        form += [
+            ("payment_method_data[type]", "card"),
+            ("payment_method_data[card][number]", card.number),
+            ("payment_method_data[card][exp_month]", card.exp_month),
+            ("payment_method_data[card][exp_year]", card.exp_year),
+            ("payment_method_data[card][cvc]", card.cvc),
+        ]
+        for key, value in (billing or {}).items():
+            if not value:
+                continue
+            path = "[name]" if key == "name" else f"[address][{key}]"
+            form.append((f"payment_method_data[billing_details]{path}", value))
+        return await self._post(form, idempotency_key)
+
+    @staticmethod
+    def _base(
+        amount: int, currency: str, metadata: Mapping[str, str] | None
+    ) -> list[tuple[str, str]]:
+        form = [
+            ("amount", str(amount)),
+            ("currency", currency),
+            ("confirm", "true"),
+            ("payment_method_types[0]", "card"),
+        ]
+        form += [(f"metadata[{key}]", value) for key, value in (metadata or {}).items()]
+        return form
+
+    async def _post(self, form: list[tuple[str, str]], idempotency_key: str) -> Settled:
+        headers = {
+            "Authorization": f"Bearer {self._secret_key}",
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Idempotency-Key": idempotency_key,
+        }
+        try:
+            async with httpx2.AsyncClient(timeout=self._timeout) as client:
+                response = await client.post(self._url, content=urlencode(form), headers=headers)
+        except httpx2.HTTPError as exc:
+            # The exception text may hold the URL, never the form: safe to surface.
+            raise WalletUnavailable(
+                f"the wallet could not be reached ({type(exc).__name__})"
+            ) from None
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise WalletUnavailable(f"the wallet answered HTTP {response.status_code} without JSON")
+        if response.status_code >= 500:
+            raise WalletUnavailable(f"the wallet answered HTTP {response.status_code}")
+        error = body.get("error")
+        if response.status_code >= 400 or isinstance(error, dict):
+            raise Declined(response.status_code, error if isinstance(error, dict) else {})
+        if body.get("status") != "succeeded":
+            raise Declined(response.status_code, {"message": "The payment did not succeed."})
+        replayed = response.headers.get("idempotent-replayed", "").lower() == "true"
+        return Settled(payment_intent=body, replayed=replayed)
