@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 import stat
 
 __all__ = [
@@ -127,7 +126,7 @@ def atomic_write_private(path: str | os.PathLike[str], text: str) -> str:
             raise SecretFileSymlinkError(target)
     except OSError as error:
         raise SecretFileWriteError.from_os_error(error, target) from error
-    temporary = os.path.join(directory, f".{os.path.basename(target)}.{secrets.token_hex(8)}.tmp")
+    temporary = os.path.join(directory, f".{os.path.basename(target)}.{os.urandom(8).hex()}.tmp")
     fd = _create_exclusive(temporary)
     try:
         try:

@@ -1,0 +1,367 @@
+"""The one request path of the SDK (reference §6.6, §6.7, §7, §10.4).
+
+Layers, bottom up:
+
+* :class:`UrllibTransport` sends one :class:`HttpRequest` with the standard library and
+  returns an :class:`HttpResponse` for every HTTP status (no exceptions for 4xx/5xx, no
+  redirects followed: a redirect would carry the bearer token to another host).
+  Connection failures become :class:`LinkTransportError`.
+* :func:`bearer_auth_flow` is the sans-I/O rule "send with a token; on 401 get a token
+  with ``force_refresh`` and retry once; the second response is final". It is a generator
+  that yields :class:`TokenNeeded` or requests and receives tokens or responses, so a sync
+  driver (here) and an async one can share it.
+* :class:`HttpClient` binds a base URL, the default headers, JSON encoding/decoding, the
+  flow and the mapping of error responses to :class:`LinkApiError`.
+
+``urllib.request`` is imported on the first request only, so importing the SDK stays cheap.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Generator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
+from urllib.parse import quote, urlencode
+
+from link_cli.sdk._config import (
+    DEFAULT_TIMEOUT_SECONDS,
+    USER_AGENT,
+    is_default_local_wallet,
+)
+from link_cli.sdk._errors import LinkTransportError, api_error, parse_json_or_none
+
+if TYPE_CHECKING:
+    import urllib.request
+
+Log = Callable[[str], None]
+QueryValue = str | int | bool | None
+Query = Sequence[tuple[str, QueryValue]]
+
+
+# NamedTuples rather than dataclasses: ``dataclasses`` pulls in ``inspect`` (~5 ms).
+class HttpRequest(NamedTuple):
+    """One request: absolute URL, headers in sending order, optional encoded body."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str] = {}
+    body: bytes | None = None
+
+    def with_header(self, name: str, value: str) -> HttpRequest:
+        """A copy with ``name`` set to ``value``."""
+        return self._replace(headers={**self.headers, name: value})
+
+
+class HttpResponse(NamedTuple):
+    """One response, body already read and decoded as UTF-8 text."""
+
+    status: int
+    reason: str
+    headers: Sequence[tuple[str, str]]
+    text: str
+
+    @property
+    def ok(self) -> bool:
+        """Any 2xx status."""
+        return 200 <= self.status < 300
+
+    def json(self) -> Any:
+        """The body parsed as JSON, or ``None`` when empty or not JSON."""
+        return parse_json_or_none(self.text)
+
+    def header(self, name: str) -> str | None:
+        """The first value of header ``name`` (case-insensitive), or ``None``."""
+        lowered = name.lower()
+        return next((value for key, value in self.headers if key.lower() == lowered), None)
+
+
+class Transport:
+    """Sends one request and returns the response, whatever its status (duck-typed base)."""
+
+    def send(self, request: HttpRequest) -> HttpResponse:
+        """Send ``request``; raise :class:`LinkTransportError` when no response comes."""
+        raise NotImplementedError
+
+
+class UrllibTransport(Transport):
+    """A :class:`Transport` over ``urllib.request``.
+
+    ``proxy`` (an ``http://host:port`` URL) routes every request through that proxy;
+    without it no proxy is used at all, whatever ``HTTP_PROXY`` says, as with the
+    official client. ``hint`` is appended to connection-failure messages.
+    """
+
+    def __init__(
+        self,
+        *,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        proxy: str | None = None,
+        hint: str = "",
+    ) -> None:
+        self.timeout = timeout
+        self.proxy = proxy
+        self.hint = hint
+        self._opener: urllib.request.OpenerDirector | None = None
+
+    def send(self, request: HttpRequest) -> HttpResponse:
+        """Send ``request`` and read the whole response body."""
+        import urllib.request
+
+        # Only http(s) URLs get here: base URLs are checked in _config.resolve_base_url.
+        native = urllib.request.Request(  # noqa: S310
+            request.url, data=request.body, headers=dict(request.headers), method=request.method
+        )
+        try:
+            with self._get_opener().open(native, timeout=self.timeout) as raw:
+                body = raw.read()
+                return HttpResponse(
+                    status=raw.status,
+                    reason=raw.reason or "",
+                    headers=list(raw.headers.items()),
+                    text=body.decode("utf-8", errors="replace"),
+                )
+        except (OSError, ValueError) as error:
+            # URLError, ConnectionError, TimeoutError and ssl errors are all OSErrors;
+            # ValueError covers URLs urllib cannot parse.
+            raise LinkTransportError(
+                request.method, request.url, _describe(error), self.hint
+            ) from error
+
+    def _get_opener(self) -> urllib.request.OpenerDirector:
+        if self._opener is None:
+            self._opener = _build_opener(self.proxy)
+        return self._opener
+
+
+def _build_opener(proxy: str | None) -> urllib.request.OpenerDirector:
+    """An opener with exactly the handlers we want: no redirects, no error raising."""
+    import urllib.request
+
+    opener = urllib.request.OpenerDirector()
+    proxies = {"http": proxy, "https": proxy} if proxy else {}
+    handlers: list[urllib.request.BaseHandler] = [
+        urllib.request.ProxyHandler(proxies),
+        urllib.request.UnknownHandler(),
+        urllib.request.HTTPHandler(),
+    ]
+    if hasattr(urllib.request, "HTTPSHandler"):
+        handlers.append(urllib.request.HTTPSHandler())
+    for handler in handlers:
+        opener.add_handler(handler)
+    return opener
+
+
+def _describe(error: BaseException) -> str:
+    reason = getattr(error, "reason", None)
+    cause = reason if isinstance(reason, BaseException) else error
+    if isinstance(cause, TimeoutError):
+        return "timed out"
+    text = getattr(cause, "strerror", None) or str(cause) or type(cause).__name__
+    return text
+
+
+def connection_hint(base_url: str, variable: str) -> str:
+    """The sentence that tells the user which server did not answer and what to do."""
+    if is_default_local_wallet(base_url):
+        return (
+            f"No Link wallet is answering at {base_url}. Start one with `link-wallet serve`, "
+            f"or set {variable} to your wallet's URL."
+        )
+    return f"Could not reach {base_url} (from {variable}); check the URL and your network."
+
+
+# --- the sans-I/O refresh rule -----------------------------------------------------------
+
+
+class TokenNeeded(NamedTuple):
+    """Flow step: ask the driver for an access token."""
+
+    force_refresh: bool
+
+
+FlowStep = TokenNeeded | HttpRequest
+
+
+def bearer_auth_flow(request: HttpRequest) -> Generator[FlowStep, Any, HttpResponse]:
+    """Send ``request`` with a bearer token; on 401 refresh once and retry once (§6.6).
+
+    Yields :class:`TokenNeeded` (send back the token string) and :class:`HttpRequest`
+    (send back the :class:`HttpResponse`); returns the final response.
+    """
+    token = yield TokenNeeded(force_refresh=False)
+    response = yield request.with_header("Authorization", f"Bearer {token}")
+    if response.status != 401:
+        return response
+    token = yield TokenNeeded(force_refresh=True)
+    return (yield request.with_header("Authorization", f"Bearer {token}"))
+
+
+def run_flow(
+    flow: Generator[FlowStep, Any, HttpResponse],
+    get_token: Callable[[bool], str],
+    send: Callable[[HttpRequest], HttpResponse],
+) -> HttpResponse:
+    """Drive ``flow`` synchronously with ``get_token(force_refresh)`` and ``send``."""
+    step = next(flow)
+    while True:
+        reply: Any = get_token(step.force_refresh) if isinstance(step, TokenNeeded) else send(step)
+        try:
+            step = flow.send(reply)
+        except StopIteration as finished:
+            return finished.value
+
+
+# --- verbose logging -------------------------------------------------------------------
+
+
+class VerboseLogger:
+    """Logs requests and responses to stderr with every secret redacted (§10.4)."""
+
+    def __init__(self, write: Log | None = None) -> None:
+        self._sink = write or _write_stderr
+
+    def _write(self, text: str) -> None:
+        # Server text goes to a terminal: strip escape sequences like any other output.
+        from link_cli._sanitize import sanitize_text
+
+        self._sink(sanitize_text(text))
+
+    def request(self, request: HttpRequest) -> None:
+        """Log ``> METHOD url``, the headers and the body."""
+        from link_cli.sdk import _redact
+
+        lines = [f"> {request.method} {request.url}"]
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "user-agent"}
+        lines.append(f"  Headers: {json.dumps(_redact.redact_headers(headers))}")
+        if request.body:
+            content_type = next(
+                (v for k, v in request.headers.items() if k.lower() == "content-type"), None
+            )
+            text = request.body.decode("utf-8", errors="replace")
+            lines.append(_redact.redact_body(text, content_type))
+        self._write("\n".join(lines))
+
+    def response(self, response: HttpResponse) -> None:
+        """Log ``< status reason``, the headers and the body."""
+        from link_cli.sdk import _redact
+
+        lines = [f"< {response.status} {response.reason}".rstrip()]
+        for name, value in _redact.redact_headers(dict(response.headers)).items():
+            lines.append(f"  {name}: {value}")
+        body = _redact.redact_body(response.text, response.header("content-type"))
+        if body:
+            lines.append(body)
+        self._write("\n".join(lines))
+
+
+def _write_stderr(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+class LoggingTransport(Transport):
+    """Wraps a transport, logging each exchange with :class:`VerboseLogger`."""
+
+    def __init__(self, inner: Transport, logger: VerboseLogger) -> None:
+        self.inner = inner
+        self.logger = logger
+
+    def send(self, request: HttpRequest) -> HttpResponse:
+        """Log, send, log."""
+        self.logger.request(request)
+        response = self.inner.send(request)
+        self.logger.response(response)
+        return response
+
+
+# --- the bound client --------------------------------------------------------------------
+
+
+def encode_query(query: Query) -> str:
+    """``?a=1&b=2`` from pairs, skipping ``None``; ``[]`` and ``,`` percent-encoded."""
+    pairs = [
+        (key, ("true" if value else "false") if isinstance(value, bool) else str(value))
+        for key, value in query
+        if value is not None
+    ]
+    return f"?{urlencode(pairs, quote_via=quote)}" if pairs else ""
+
+
+def path_segment(value: str) -> str:
+    """Percent-encode an id for use as one path segment (no ``/`` or ``..`` injection)."""
+    return quote(value, safe="")
+
+
+class HttpClient:
+    """Requests against one base URL with the SDK's headers, auth rule and error mapping.
+
+    ``get_token(force_refresh)`` supplies bearer tokens; pass ``None`` for unauthenticated
+    endpoints (the OAuth server).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        transport: Transport,
+        *,
+        get_token: Callable[[bool], str] | None = None,
+        default_headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.base_url = base_url
+        self.transport = transport
+        self.get_token = get_token
+        self.default_headers = dict(default_headers or {})
+
+    def build(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Query = (),
+        json_body: Any = None,
+        form: Sequence[tuple[str, str]] | None = None,
+    ) -> HttpRequest:
+        """The request for ``method path``: headers, and a JSON or form body if given."""
+        headers: dict[str, str] = {"User-Agent": USER_AGENT}
+        for name, value in self.default_headers.items():
+            if name.lower() not in {key.lower() for key in headers}:
+                headers[name] = value
+        body: bytes | None = None
+        if form is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            body = urlencode(list(form)).encode("ascii")
+        elif json_body is not None:
+            headers["Content-Type"] = "application/json"
+            body = json.dumps(json_body, ensure_ascii=False).encode("utf-8")
+        # Paths are appended as they are (§6.7): a trailing slash in the base gives "//".
+        return HttpRequest(method, self.base_url + path + encode_query(query), headers, body)
+
+    def send(self, request: HttpRequest) -> HttpResponse:
+        """Send ``request``, adding the bearer token and the 401 rule when authenticated."""
+        if self.get_token is None:
+            return self.transport.send(request)
+        return run_flow(bearer_auth_flow(request), self.get_token, self.transport.send)
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        family: str,
+        operation: str,
+        query: Query = (),
+        json_body: Any = None,
+        none_on_404: bool = False,
+    ) -> Any:
+        """Send and return the parsed JSON body of a 2xx answer.
+
+        Non-2xx answers raise ``LinkApiError("Failed to <operation> (<status>): …")``
+        (message per ``family``, §5.4) — except 404 when ``none_on_404``, which gives
+        ``None``. A 2xx body that is not JSON is returned as ``None``.
+        """
+        response = self.send(self.build(method, path, query=query, json_body=json_body))
+        if none_on_404 and response.status == 404:
+            return None
+        if not response.ok:
+            raise api_error(family, f"Failed to {operation}", response.status, response.text)
+        return response.json()

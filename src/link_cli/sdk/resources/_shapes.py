@@ -1,0 +1,40 @@
+"""Response-shape helpers shared by the resources (reference §7.2, §7.9)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from link_cli._sanitize import sanitize_deep
+from link_cli.sdk._errors import LinkSdkError
+
+
+def invalid_shape(operation: str, reason: str, status: int = 200) -> LinkSdkError:
+    """``Failed to <operation> (<status>): invalid response shape: <reason>``."""
+    return LinkSdkError(f"Failed to {operation} ({status}): invalid response shape: {reason}")
+
+
+def expect_object(body: Any, operation: str) -> dict[str, Any]:
+    """``body`` when it is a JSON object, else an invalid-shape error."""
+    if not isinstance(body, dict):
+        raise invalid_shape(operation, "Expected response body to be an object")
+    return body
+
+
+def expect_list(body: Any, key: str, operation: str) -> list[Any]:
+    """``body[key]`` as a list (missing or ``null`` gives ``[]``), else an invalid-shape error."""
+    value = expect_object(body, operation).get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise invalid_shape(operation, f"Expected {key} to be an array")
+    return value
+
+
+def normalize_spend_request(value: Any) -> Any:
+    """Sanitise a spend request and turn a legacy string ``shared_payment_token`` into ``{id}``."""
+    if not isinstance(value, dict):
+        return sanitize_deep(value)
+    token = value.get("shared_payment_token")
+    if isinstance(token, str):
+        value = {**value, "shared_payment_token": {"id": token}}
+    return sanitize_deep(value)

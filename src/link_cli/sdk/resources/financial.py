@@ -1,0 +1,177 @@
+"""Financial-insights pages: transactions, sources, balances (reference §3.17, §7.9).
+
+Query parameters keep the official order and spelling (``date_start``, ``sources[]`` as
+``sources%5B%5D``). Pages must be objects whose ``data`` is an array of objects and whose
+``has_more``, when present, is a boolean; transactions are validated field by field and
+unknown per-item fields dropped. Violations raise ``Failed to list <x> (<status>):
+invalid response shape: <reason>``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, cast
+
+from link_cli._sanitize import sanitize_deep
+from link_cli.sdk._errors import ErrorFamily
+from link_cli.sdk._http import HttpClient, Query
+from link_cli.sdk.resources._shapes import invalid_shape
+
+if TYPE_CHECKING:
+    from link_cli.sdk.types import Page
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _page(body: Any, name: str, operation: str, *, allow_bare_array: bool = False) -> Page:
+    if allow_bare_array and isinstance(body, list):
+        body = {"data": body}
+    if not isinstance(body, dict):
+        raise invalid_shape(operation, "Expected response body to be an object")
+    data = body.get("data")
+    if not isinstance(data, list):
+        raise invalid_shape(operation, f"Expected {name} to be an array")
+    for index, item in enumerate(data):
+        if not isinstance(item, dict):
+            raise invalid_shape(operation, f"Expected {name}[{index}] to be an object")
+    if "has_more" in body and not isinstance(body["has_more"], bool):
+        raise invalid_shape(operation, "Expected has_more to be a boolean")
+    # Extra server fields first, then data, then has_more (§3.17).
+    page = {key: value for key, value in body.items() if key not in ("data", "has_more")}
+    page["data"] = data
+    if "has_more" in body:
+        page["has_more"] = body["has_more"]
+    return cast("Page", page)
+
+
+def _is_str(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _is_optional_str(value: Any) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def _is_amount(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+_TRANSACTION_FIELDS: dict[str, tuple[Any, str]] = {
+    "id": (_is_str, "a string"),
+    "source_id": (_is_optional_str, "a string or null"),
+    "amount": (_is_amount, "a finite number"),
+    "currency": (_is_str, "a string"),
+    "created_date": (lambda v: isinstance(v, str) and bool(_DATE.match(v)), "a YYYY-MM-DD date"),
+    "description": (_is_str, "a string"),
+    "origin": (lambda v: v in ("link", "external_connection"), '"link" or "external_connection"'),
+    "category": (_is_optional_str, "a string or null"),
+    "status": (_is_str, "a string"),
+}
+
+
+def _transaction(item: dict[str, Any], index: int, operation: str) -> dict[str, Any]:
+    for field, (check, expected) in _TRANSACTION_FIELDS.items():
+        if not check(item.get(field)):
+            raise invalid_shape(
+                operation, f"Expected transactions[{index}].{field} to be {expected}"
+            )
+    return {field: item.get(field) for field in _TRANSACTION_FIELDS}
+
+
+def _cursor_query(
+    limit: int | None, starting_after: str | None, ending_before: str | None
+) -> Query:
+    return [("limit", limit), ("starting_after", starting_after), ("ending_before", ending_before)]
+
+
+def _sources_query(sources: Iterable[str]) -> Query:
+    return [("sources[]", source) for source in sources]
+
+
+class Transactions:
+    """Card and bank transactions across the person's sources ([beta])."""
+
+    def __init__(self, http: HttpClient) -> None:
+        self._http = http
+
+    def list(
+        self,
+        *,
+        limit: int | None = None,
+        starting_after: str | None = None,
+        ending_before: str | None = None,
+        date_start: str | None = None,
+        date_end: str | None = None,
+        category: str | None = None,
+        origin: str | None = None,
+        sources: Iterable[str] = (),
+    ) -> Page:
+        """``GET /transactions`` → a validated page (amounts negative for money leaving)."""
+        operation = "list transactions"
+        query = [
+            *_cursor_query(limit, starting_after, ending_before),
+            ("date_start", date_start),
+            ("date_end", date_end),
+            ("category", category),
+            ("origin", origin),
+            *_sources_query(sources),
+        ]
+        body = self._http.call(
+            "GET", "/transactions", family=ErrorFamily.ACCOUNT, operation=operation, query=query
+        )
+        page = _page(body, "transactions", operation, allow_bare_array=True)
+        page["data"] = [_transaction(item, i, operation) for i, item in enumerate(page["data"])]
+        return cast("Page", sanitize_deep(page))
+
+
+class Sources:
+    """Connected sources (cards, bank accounts) ([beta])."""
+
+    def __init__(self, http: HttpClient) -> None:
+        self._http = http
+
+    def list(
+        self,
+        *,
+        limit: int | None = None,
+        starting_after: str | None = None,
+        ending_before: str | None = None,
+    ) -> Page:
+        """``GET /sources`` → a page of loosely typed sources."""
+        operation = "list sources"
+        body = self._http.call(
+            "GET",
+            "/sources",
+            family=ErrorFamily.ACCOUNT,
+            operation=operation,
+            query=_cursor_query(limit, starting_after, ending_before),
+        )
+        return cast("Page", sanitize_deep(_page(body, "sources", operation)))
+
+
+class Balances:
+    """Balances of connected sources ([beta])."""
+
+    def __init__(self, http: HttpClient) -> None:
+        self._http = http
+
+    def list(
+        self,
+        *,
+        sources: Iterable[str] = (),
+        limit: int | None = None,
+        starting_after: str | None = None,
+        ending_before: str | None = None,
+    ) -> Page:
+        """``GET /balances`` → a page of loosely typed balances."""
+        operation = "list balances"
+        body = self._http.call(
+            "GET",
+            "/balances",
+            family=ErrorFamily.ACCOUNT,
+            operation=operation,
+            query=[*_sources_query(sources), *_cursor_query(limit, starting_after, ending_before)],
+        )
+        return cast("Page", sanitize_deep(_page(body, "balances", operation)))
