@@ -1,0 +1,240 @@
+"""Human (terminal) output: readable summaries, a spinner, QR codes, masked card numbers.
+
+Imported only when stdout is a TTY and no format was asked for (§1.3). Data stays on
+stdout; the spinner draws on stderr. Every string that reaches the terminal passes
+through ``sanitize_text``; card numbers are shown as ``•••• 4242`` and CVCs never.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+import threading
+from collections.abc import Iterator
+from typing import Any, TextIO
+
+from link_cli._sanitize import sanitize_text
+from link_cli.commands._spec import Command, strip_undefined
+from link_cli.errors import LinkError
+
+_COLOURS = {"green": "\x1b[32m", "yellow": "\x1b[33m", "red": "\x1b[31m", "dim": "\x1b[2m"}
+_RESET = "\x1b[0m"
+_STATUS_COLOURS = {
+    "approved": "green",
+    "succeeded": "green",
+    "pending_approval": "yellow",
+    "requires_action": "yellow",
+    "created": "yellow",
+    "denied": "red",
+    "failed": "red",
+    "expired": "red",
+    "canceled": "red",
+}
+_SECRET_KEYS = frozenset({"cvc", "access_token", "refresh_token", "device_code"})
+_URL_KEYS = ("verification_url", "approval_url", "approval_link", "url")
+
+
+def _colour(text: str, colour: str | None) -> str:
+    return f"{_COLOURS[colour]}{text}{_RESET}" if colour else text
+
+
+def mask_card_number(number: str) -> str:
+    """``4242424242424242`` → ``•••• 4242``."""
+    digits = "".join(ch for ch in str(number) if ch.isdigit())
+    return f"•••• {digits[-4:]}" if digits else "••••"
+
+
+def _masked(value: Any, key: str = "") -> Any:
+    """A copy safe to show a human: card numbers masked, CVCs and tokens hidden."""
+    if isinstance(value, dict):
+        return {k: _masked(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v, key) for v in value]
+    if key == "number" and isinstance(value, (str, int)):
+        return mask_card_number(str(value))
+    if key in _SECRET_KEYS and isinstance(value, str) and not value.endswith("..."):
+        return "•••"
+    return value
+
+
+class Spinner:
+    """A stderr spinner shown while the next chunk is awaited (only on a terminal)."""
+
+    FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+    def __init__(self, text: str, stream: TextIO | None = None) -> None:
+        self.text = text
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> Spinner:
+        if self.enabled:
+            self._thread = threading.Thread(target=self._spin, daemon=True)
+            self._thread.start()
+        return self
+
+    def _spin(self) -> None:
+        for frame in itertools.cycle(self.FRAMES):
+            if self._stop.wait(0.08):
+                break
+            self.stream.write(f"\r{frame} {self.text}")
+            self.stream.flush()
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=1)
+            self.stream.write("\r\x1b[2K")
+            self.stream.flush()
+
+
+def qr_lines(url: str) -> list[str]:
+    """A half-block QR code of ``url`` (error correction L, 1-module border)."""
+    import qrcode  # lazy: TTY only
+
+    code = qrcode.QRCode(border=1, error_correction=qrcode.constants.ERROR_CORRECT_L)
+    code.add_data(url)
+    code.make(fit=True)
+    matrix = code.get_matrix()
+    if len(matrix) % 2:
+        matrix.append([False] * len(matrix[0]))
+    lines = []
+    for top, bottom in zip(matrix[::2], matrix[1::2], strict=True):
+        row = ""
+        for upper, lower in zip(top, bottom, strict=True):
+            row += {(True, True): "█", (True, False): "▀", (False, True): "▄"}.get(
+                (upper, lower), " "
+            )
+        lines.append(row)
+    return lines
+
+
+def _box(lines: list[str]) -> list[str]:
+    width = max(len(line) for line in lines)
+    top = "╭" + "─" * (width + 2) + "╮"
+    bottom = "╰" + "─" * (width + 2) + "╯"
+    return [top, *(f"│ {line.ljust(width)} │" for line in lines), bottom]
+
+
+def _summary(value: Any, indent: str = "") -> list[str]:
+    lines: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in ("instruction", "_next"):
+                continue
+            if isinstance(item, (dict, list)) and item:
+                lines.append(f"{indent}{key}:")
+                lines += _summary(item, indent + "  ")
+            else:
+                text = "" if item is None else str(item)
+                colour = _STATUS_COLOURS.get(text) if key == "status" else None
+                lines.append(f"{indent}{key}: {_colour(sanitize_text(text), colour)}")
+    elif isinstance(value, list):
+        if not value:
+            lines.append(f"{indent}(none)")
+        for item in value:
+            sub = _summary(item, indent + "  ")
+            if sub:
+                sub[0] = indent + "- " + sub[0].lstrip()
+            lines += sub
+    else:
+        lines.append(indent + sanitize_text("" if value is None else str(value)))
+    return lines
+
+
+def _url_block(value: dict[str, Any]) -> list[str]:
+    for key in _URL_KEYS:
+        url = value.get(key)
+        if isinstance(url, str) and url.startswith(("http://", "https://")):
+            lines = _box([sanitize_text(url)])
+            phrase = value.get("phrase")
+            if phrase:
+                lines.append(f"Phrase: {sanitize_text(str(phrase))}")
+            lines += qr_lines(url)
+            return lines
+    return []
+
+
+def _print(out: TextIO, lines: list[str]) -> None:
+    out.write("\n".join(lines) + "\n")
+    out.flush()
+
+
+def _show(value: Any, out: TextIO) -> None:
+    value = _masked(strip_undefined(value))
+    lines: list[str] = []
+    if isinstance(value, dict):
+        lines += _url_block(value)
+        if "message" in value and len(value) <= 2:
+            lines.append(_colour(sanitize_text(str(value["message"])), "yellow"))
+            _print(out, lines)
+            return
+    lines += _summary(value)
+    _print(out, lines)
+
+
+def _wait_text(command: Command) -> str:
+    if command.path[0] == "auth":
+        return "Waiting for approval in your Link wallet…"
+    return "Waiting for the spend request to be approved…"
+
+
+def present(command: Command, result: Any, out: TextIO) -> int:
+    """Show a command's result (or its stream of chunks) to a human; return the exit code."""
+    if not command.streaming:
+        _show(result, out)
+        if command.path == ("payment-methods", "add") and isinstance(result, dict):
+            _offer_browser(str(result.get("url", "")))
+        return 0
+    iterator: Iterator[Any] = iter(result)
+    first = True
+    while True:
+        with Spinner("Working…" if first else _wait_text(command)):
+            try:
+                chunk = next(iterator)
+            except StopIteration:
+                return 0
+        first = False
+        _show(chunk, out)
+
+
+def _offer_browser(url: str) -> None:
+    """Open ``url`` (http/https only) when the user presses Enter (§10.5)."""
+    if not url.startswith(("http://", "https://")) or not sys.stdin.isatty():
+        return
+    try:
+        input("Press Enter to open in your browser (Ctrl-C to skip)… ")
+    except (EOFError, KeyboardInterrupt):
+        return
+    import webbrowser
+
+    webbrowser.open(url)
+
+
+def present_error(error: LinkError, command: Command | None, out: TextIO) -> None:
+    """``Error (<CODE>): <message>`` plus suggested commands (§5.1, human mode)."""
+    lines: list[str] = []
+    if error.code == "VALIDATION_ERROR" and error.field_errors and command is not None:
+        for field_error in error.field_errors:
+            flag = "--" + str(field_error.get("path", "")).split(".")[0]
+            if field_error.get("missing"):
+                lines.append(f"Error: missing required option {flag}")
+            else:
+                lines.append(f"Error: invalid value for {flag}: {field_error.get('message')}")
+        from link_cli.cli.help import command_help
+
+        lines += ["See below for usage.", "", command_help(command)]
+    else:
+        message = sanitize_text(error.message)
+        if error.code in ("UNKNOWN", "COMMAND_NOT_FOUND"):
+            lines.append(_colour(f"Error: {message}", "red"))
+        else:
+            lines.append(_colour(f"Error ({error.code}): {message}", "red"))
+    if error.cta:
+        lines += ["", str(error.cta.get("description", ""))]
+        for entry in error.cta.get("commands", []):
+            suffix = f"  # {entry['description']}" if entry.get("description") else ""
+            lines.append(f"  {entry['command']}{suffix}")
+    _print(out, lines)

@@ -1,0 +1,91 @@
+"""What a handler gets besides its params: mode, environment, and lazy SDK objects.
+
+The SDK is imported only when a handler first touches ``ctx.client`` / ``ctx.tokens`` /
+``ctx.auth``, so commands that fail validation never load it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from link_cli.errors import NotAuthenticated
+
+
+@dataclass
+class Context:
+    """Per-invocation state shared by the CLI and the MCP adapter.
+
+    ``agent`` is false only for a human at a terminal with no explicit format (§1.3);
+    MCP and HTTP always run with ``agent=True, format="json", format_explicit=True``.
+    """
+
+    agent: bool = True
+    format: str = "toon"
+    format_explicit: bool = False
+    verbose: bool = False
+    auth_path: str | None = None
+    auth_given: bool = False
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    _client: Any = None
+    _tokens: Any = None
+    _auth: Any = None
+
+    @property
+    def human(self) -> bool:
+        return not self.agent
+
+    @property
+    def tokens(self) -> Any:
+        """The credential store (``link_cli.sdk.TokenStore``) for ``--auth`` / LINK_AUTH_FILE."""
+        if self._tokens is None:
+            from link_cli.sdk import TokenStore
+
+            if self.auth_given:
+                # `--auth` wins over LINK_AUTH_FILE, even when its path is missing (§1.1).
+                env = {k: v for k, v in self.env.items() if k != "LINK_AUTH_FILE"}
+                self._tokens = TokenStore(self.auth_path, env=env)
+            else:
+                self._tokens = TokenStore(env=self.env)
+        return self._tokens
+
+    @property
+    def client(self) -> Any:
+        """A ``LinkClient`` using the env token or the credential store, refreshing on 401."""
+        if self._client is None:
+            from link_cli.sdk import LinkClient
+
+            self._client = LinkClient(token_store=self.tokens, env=self.env, verbose=self.verbose)
+        return self._client
+
+    @property
+    def auth(self) -> Any:
+        """The device-flow resource (``link_cli.sdk.AuthResource``) of the auth server."""
+        if self._auth is None:
+            from link_cli.sdk import AuthResource
+
+            self._auth = AuthResource(verbose=self.verbose, env=self.env)
+        return self._auth
+
+    @property
+    def api_base_url(self) -> str:
+        return str(self.client.api_base_url)
+
+    def env_access_token(self) -> str | None:
+        return self.env.get("LINK_ACCESS_TOKEN") or None
+
+    def is_authenticated(self) -> bool:
+        """The purely local check of §6.6: an env token, or stored tokens."""
+        if self.env_access_token():
+            return True
+        return self.tokens.get_auth() is not None
+
+    def require_auth(self) -> None:
+        """Raise NOT_AUTHENTICATED (with the login suggestion) before any request."""
+        if not self.is_authenticated():
+            raise NotAuthenticated()

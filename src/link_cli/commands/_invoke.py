@@ -1,0 +1,26 @@
+"""Run a declared command: validate, apply its auth policy, call its handler.
+
+Shared by the CLI (``cli/main.py``) and the MCP adapter so both apply exactly the same
+rules. A streaming command's handler is a generator; its errors surface while iterating.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from link_cli.commands import load_handler
+from link_cli.commands._context import Context
+from link_cli.commands._spec import Command, validate
+
+
+def invoke(command: Command, raw: Mapping[str, Any], ctx: Context) -> Any:
+    """Validate ``raw`` (VALIDATION_ERROR before anything else), then run the handler.
+
+    ``middleware`` commands fail with NOT_AUTHENTICATED here, before any request;
+    ``guard`` commands check inside their handler, after their own input rules.
+    """
+    params = validate(command, raw)
+    if command.auth == "middleware":
+        ctx.require_auth()
+    return load_handler(command)(params, ctx)

@@ -1,0 +1,476 @@
+"""Command declarations as plain data, their validation and their JSON Schema.
+
+A command is declared once (a frozen :class:`Command` with its :class:`Argument` s and
+:class:`Option` s). The argv parser, ``--schema``, ``--llms-full`` and the MCP tools all
+read the same declaration, and :func:`validate` applies the same rules to raw CLI strings
+and to MCP JSON values, producing the ``VALIDATION_ERROR`` of reference §5.2.
+
+Deliberately stdlib-only: this module is on the path of ``--help``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from link_cli.errors import ValidationError
+
+OptionType = Literal["string", "number", "integer", "boolean", "enum"]
+AuthPolicy = Literal["none", "middleware", "guard"]
+
+
+class _Undefined:
+    """JS ``undefined``: a key that JSON output drops and toon prints as ``null`` (§2.1)."""
+
+    _instance: _Undefined | None = None
+
+    def __new__(cls) -> _Undefined:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNDEFINED"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNDEFINED: Any = _Undefined()
+_NO_DEFAULT: Any = object()
+
+
+def strip_undefined(value: Any) -> Any:
+    """Drop every ``UNDEFINED`` dict value, recursively (what ``JSON.stringify`` does)."""
+    if isinstance(value, dict):
+        return {k: strip_undefined(v) for k, v in value.items() if v is not UNDEFINED}
+    if isinstance(value, list):
+        return [None if v is UNDEFINED else strip_undefined(v) for v in value]
+    return value
+
+
+def kebab(name: str) -> str:
+    """``merchantName`` → ``merchant-name``."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+
+
+def camel(flag: str) -> str:
+    """``merchant-name`` → ``merchantName``."""
+    head, *rest = flag.split("-")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+@dataclass(frozen=True)
+class Argument:
+    """A positional argument (``<id>``, ``<url>``); always a string."""
+
+    name: str
+    help: str = ""
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class Option:
+    """One ``--flag``. ``name`` is the camelCase schema key; the flag is its kebab form."""
+
+    name: str
+    type: OptionType = "string"
+    help: str = ""
+    default: Any = _NO_DEFAULT
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    repeatable: bool = False
+    short: str | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: float | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    accepts_object: bool = False  # MCP may pass objects (line items, metadata, approval detail)
+    hidden: bool = False  # left out of --help (still in --schema, as the official CLI does)
+
+    @property
+    def flag(self) -> str:
+        return "--" + kebab(self.name)
+
+    @property
+    def has_default(self) -> bool:
+        return self.default is not _NO_DEFAULT
+
+    def default_value(self) -> Any:
+        if self.has_default:
+            return list(self.default) if isinstance(self.default, tuple) else self.default
+        return [] if self.repeatable else UNDEFINED
+
+
+@dataclass(frozen=True)
+class Command:
+    """A leaf command: what it is called, what it takes and which function runs it.
+
+    ``handler`` is a dotted path ``"package.module:function"`` imported only when the
+    command runs, so ``--help`` and ``--version`` never load handler dependencies.
+    ``auth`` is ``"middleware"`` (NOT_AUTHENTICATED before the handler runs), ``"guard"``
+    (the handler checks after its own input validation) or ``"none"``.
+    """
+
+    path: tuple[str, ...]
+    description: str
+    handler: str
+    args: tuple[Argument, ...] = ()
+    options: tuple[Option, ...] = ()
+    streaming: bool = False
+    auth: AuthPolicy = "none"
+    read_only: bool = False
+    agent_only: bool = True  # returned data is not printed in human mode (§1.3)
+    hidden: bool = False
+    examples: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return " ".join(self.path)
+
+    @property
+    def tool_name(self) -> str:
+        """The MCP tool name (§9.1): path joined with ``_``."""
+        return "_".join(self.path)
+
+    def option(self, name: str) -> Option | None:
+        for option in self.options:
+            if option.name == name:
+                return option
+        return None
+
+
+@dataclass(frozen=True)
+class Group:
+    """A command group (``spend-request``): only a name and a description."""
+
+    path: tuple[str, ...]
+    description: str
+    hidden: bool = False
+
+
+# ---------------------------------------------------------------------------
+# JS Number() coercion (§1.5)
+# ---------------------------------------------------------------------------
+
+_JS_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_JS_RADIX = re.compile(r"0([xXoObB])([0-9a-zA-Z]+)")
+_JS_WHITESPACE = " \t\n\r\v\f\u00a0\ufeff\u2028\u2029"
+
+
+def js_number(text: str) -> float:
+    """Convert a string exactly as JavaScript's ``Number(text)`` does (NaN on failure)."""
+    text = text.strip(_JS_WHITESPACE)
+    if not text:
+        return 0.0
+    if _JS_DECIMAL.fullmatch(text):
+        return float(text)
+    if text in ("Infinity", "+Infinity"):
+        return math.inf
+    if text == "-Infinity":
+        return -math.inf
+    radix = _JS_RADIX.fullmatch(text)
+    if radix:
+        base = {"x": 16, "o": 8, "b": 2}[radix.group(1).lower()]
+        try:
+            return float(int(radix.group(2), base))
+        except ValueError:
+            return math.nan
+    return math.nan
+
+
+def _as_number(value: float) -> int | float:
+    """Integral floats become ints so JSON prints ``1000``, not ``1000.0``."""
+    if math.isfinite(value) and value == int(value) and abs(value) < 2**63:
+        return int(value)
+    return value
+
+
+# ---------------------------------------------------------------------------
+# Validation (zod-shaped issues, §5.2)
+# ---------------------------------------------------------------------------
+
+
+def _received(value: Any) -> str:
+    if value is UNDEFINED:
+        return "undefined"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, float) and math.isnan(value):
+        return "NaN"
+    if isinstance(value, float) and math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def _fmt(number: float) -> str:
+    return str(_as_number(number))
+
+
+class _Issues:
+    """Collects zod-style issues; ``raise_if_any`` turns them into VALIDATION_ERROR."""
+
+    def __init__(self) -> None:
+        self.issues: list[dict[str, Any]] = []
+        self.missing: list[bool] = []
+
+    def type_error(self, path: list[Any], expected: str, value: Any) -> None:
+        received = _received(value)
+        self.issues.append(
+            {
+                "expected": expected,
+                "code": "invalid_type",
+                "path": path,
+                "message": f"Invalid input: expected {expected}, received {received}",
+                "_received": received,
+            }
+        )
+        self.missing.append(value is UNDEFINED)
+
+    def add(self, path: list[Any], code: str, message: str, **extra: Any) -> None:
+        self.issues.append({**extra, "code": code, "path": path, "message": message})
+        self.missing.append(False)
+
+    def raise_if_any(self) -> None:
+        if not self.issues:
+            return
+        public = [{k: v for k, v in i.items() if not k.startswith("_")} for i in self.issues]
+        field_errors = []
+        for issue, missing in zip(self.issues, self.missing, strict=True):
+            entry: dict[str, Any] = {
+                "code": issue["code"],
+                "missing": missing,
+                "path": ".".join(str(p) for p in issue["path"]),
+            }
+            if "expected" in issue:
+                entry["expected"] = issue["expected"]
+            if "_received" in issue:
+                entry["received"] = issue["_received"]
+            entry["message"] = issue["message"]
+            field_errors.append(entry)
+        message = "; ".join(i["message"] for i in self.issues)
+        message += "\n\nDetails: " + json.dumps(public, indent=2)
+        raise ValidationError(message, field_errors=field_errors)
+
+
+def _check_string(issues: _Issues, path: list[Any], value: Any, option: Option | None) -> Any:
+    if not isinstance(value, str):
+        issues.type_error(path, "string", value)
+        return value
+    if option is not None:
+        if option.min_length is not None and len(value) < option.min_length:
+            issues.add(
+                path,
+                "too_small",
+                f"Too small: expected string to have >={option.min_length} characters",
+                origin="string",
+                minimum=option.min_length,
+                inclusive=True,
+            )
+        if option.max_length is not None and len(value) > option.max_length:
+            issues.add(
+                path,
+                "too_big",
+                f"Too big: expected string to have <={option.max_length} characters",
+                origin="string",
+                maximum=option.max_length,
+                inclusive=True,
+            )
+    return value
+
+
+def _check_number(issues: _Issues, path: list[Any], value: Any, option: Option) -> Any:
+    if isinstance(value, str):
+        value = js_number(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        issues.type_error(path, "number", value)
+        return value
+    if isinstance(value, float) and not math.isfinite(value):
+        issues.type_error(path, "number", value)
+        return value
+    number = _as_number(value)
+    if option.type == "integer" and not isinstance(number, int):
+        issues.type_error(path, "int", number)
+        return number
+    if option.exclusive_minimum is not None and not number > option.exclusive_minimum:
+        issues.add(
+            path,
+            "too_small",
+            f"Too small: expected number to be >{_fmt(option.exclusive_minimum)}",
+            origin="number",
+            minimum=_as_number(option.exclusive_minimum),
+            inclusive=False,
+        )
+    if option.minimum is not None and number < option.minimum:
+        issues.add(
+            path,
+            "too_small",
+            f"Too small: expected number to be >={_fmt(option.minimum)}",
+            origin="number",
+            minimum=_as_number(option.minimum),
+            inclusive=True,
+        )
+    if option.maximum is not None and number > option.maximum:
+        issues.add(
+            path,
+            "too_big",
+            f"Too big: expected number to be <={_fmt(option.maximum)}",
+            origin="number",
+            maximum=_as_number(option.maximum),
+            inclusive=True,
+        )
+    return number
+
+
+def _check_scalar(issues: _Issues, path: list[Any], value: Any, option: Option) -> Any:
+    if option.accepts_object and isinstance(value, dict):
+        return value  # MCP convenience: passed through unvalidated (§9.1)
+    if option.type == "boolean":
+        if not isinstance(value, bool):
+            issues.type_error(path, "boolean", value)
+        return value
+    if option.type in ("number", "integer"):
+        return _check_number(issues, path, value, option)
+    if option.type == "enum":
+        if value not in option.choices:
+            listed = "|".join(f'"{c}"' for c in option.choices)
+            issues.add(
+                path,
+                "invalid_value",
+                f"Invalid option: expected one of {listed}",
+                values=list(option.choices),
+            )
+        return value
+    return _check_string(issues, path, value, option)
+
+
+def validate(command: Command, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Turn raw values (CLI strings or MCP JSON) into typed params, or raise ValidationError.
+
+    ``raw`` is keyed by argument names and camelCase option names; absent keys take
+    the option's default. Unknown keys are ignored (as zod's non-strict objects do).
+    """
+    issues = _Issues()
+    params: dict[str, Any] = {}
+    for argument in command.args:
+        value = raw.get(argument.name, UNDEFINED)
+        if value is UNDEFINED and not argument.required:
+            params[argument.name] = UNDEFINED
+            continue
+        params[argument.name] = _check_string(issues, [argument.name], value, None)
+    for option in command.options:
+        value = raw.get(option.name, UNDEFINED)
+        if value is UNDEFINED or (value is None and not option.required):
+            if option.required:
+                expected = "array" if option.repeatable else _expected_name(option)
+                issues.type_error([option.name], expected, UNDEFINED)
+                continue
+            params[option.name] = option.default_value()
+            continue
+        if option.repeatable:
+            if not isinstance(value, list):
+                issues.type_error([option.name], "array", value)
+                continue
+            params[option.name] = [
+                _check_scalar(issues, [option.name, i], item, option)
+                for i, item in enumerate(value)
+            ]
+        else:
+            params[option.name] = _check_scalar(issues, [option.name], value, option)
+    issues.raise_if_any()
+    return params
+
+
+def _expected_name(option: Option) -> str:
+    if option.accepts_object:
+        return "string"
+    return {"integer": "number", "enum": "string"}.get(option.type, option.type)
+
+
+# ---------------------------------------------------------------------------
+# JSON Schema (--schema, --llms-full, MCP inputSchema)
+# ---------------------------------------------------------------------------
+
+
+def _scalar_schema(option: Option) -> dict[str, Any]:
+    schema: dict[str, Any]
+    if option.type == "enum":
+        schema = {"type": "string", "enum": list(option.choices)}
+    elif option.type == "integer":
+        schema = {"type": "integer"}
+    else:
+        schema = {"type": option.type}
+    if option.min_length is not None:
+        schema["minLength"] = option.min_length
+    if option.max_length is not None:
+        schema["maxLength"] = option.max_length
+    if option.minimum is not None:
+        schema["minimum"] = _as_number(option.minimum)
+    if option.exclusive_minimum is not None:
+        schema["exclusiveMinimum"] = _as_number(option.exclusive_minimum)
+    if option.maximum is not None:
+        schema["maximum"] = _as_number(option.maximum)
+    if option.accepts_object:
+        schema = {"anyOf": [schema, {"type": "object", "additionalProperties": {}}]}
+    return schema
+
+
+def option_schema(option: Option) -> dict[str, Any]:
+    """JSON Schema of one option, with description and default."""
+    schema = _scalar_schema(option)
+    if option.repeatable:
+        schema = {"type": "array", "items": schema}
+    if option.has_default:
+        schema["default"] = option.default_value()
+    if option.help:
+        schema["description"] = option.help
+    return schema
+
+
+def args_schema(command: Command) -> dict[str, Any]:
+    """JSON Schema of the positional arguments."""
+    properties = {
+        a.name: {"type": "string", **({"description": a.help} if a.help else {})}
+        for a in command.args
+    }
+    required = [a.name for a in command.args if a.required]
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    schema["additionalProperties"] = False
+    return schema
+
+
+def options_schema(command: Command) -> dict[str, Any]:
+    """JSON Schema of the options."""
+    properties = {o.name: option_schema(o) for o in command.options}
+    required = [o.name for o in command.options if o.required]
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    schema["additionalProperties"] = False
+    return schema
+
+
+def input_schema(command: Command) -> dict[str, Any]:
+    """The merged args + options schema an MCP tool exposes (§9.1)."""
+    args, options = args_schema(command), options_schema(command)
+    return {
+        "type": "object",
+        "properties": {**args["properties"], **options["properties"]},
+        "required": args.get("required", []) + options.get("required", []),
+        "additionalProperties": False,
+    }

@@ -1,0 +1,566 @@
+"""``spend-request create / update / retrieve / request-approval / cancel / list`` (§3.5–§3.10)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from link_cli.commands import _kv
+from link_cli.commands._context import Context
+from link_cli.commands._polling import poll_until
+from link_cli.commands._spec import UNDEFINED, Argument, Command, Group, Option
+from link_cli.errors import (
+    ApiErrorWithUrl,
+    DuplicateSpendRequest,
+    InvalidInput,
+    NotFound,
+    OutputFileExists,
+    OutputFileWriteError,
+    PollingTimeout,
+    Unknown,
+    make_cta,
+)
+
+_HANDLERS = "link_cli.commands.spend_request"
+TERMINAL_STATUSES = frozenset({"approved", "denied", "expired", "succeeded", "failed", "canceled"})
+# Human-mode approval wait (§4.3): every 2 s for up to 5 minutes.
+HUMAN_POLL_INTERVAL = 2.0
+HUMAN_APPROVAL_TIMEOUT = 300.0
+
+
+def _retrieve_hint(spend_request_id: str) -> str:
+    return f"spend-request retrieve {spend_request_id} --interval 2 --max-attempts 300"
+
+
+_ID = Argument("id", "Spend request ID (lsrq_…)")
+_LINE_ITEM = Option(
+    "lineItem",
+    repeatable=True,
+    accepts_object=True,
+    default=(),
+    help="Line item as key:value pairs, e.g. name:Widget,quantity:1,unit_amount:5000 "
+    "(keys: name, url, image_url, description, sku, quantity, unit_amount, product_url)",
+)
+_TOTAL = Option(
+    "total",
+    repeatable=True,
+    accepts_object=True,
+    default=(),
+    help="Total as key:value pairs, e.g. type:total,display_text:Total,amount:5000",
+)
+_POLL_OPTIONS = (
+    Option("interval", "number", "Poll every N seconds until a terminal status (0: fetch once)", 0),
+    Option("maxAttempts", "number", "Stop polling after N fetches (0: unlimited)", 0),
+    Option("timeout", "number", "Stop polling after N seconds", 600),
+)
+_OUTPUT_FILE = Option(
+    "outputFile",
+    help="Write the card credentials to this new file (mode 0600) instead of printing them",
+)
+_FORCE = Option("force", "boolean", "Allow --output-file to replace an existing file", False)
+
+GROUPS = (Group(("spend-request",), "Spend request management commands"),)
+
+COMMANDS = (
+    Command(
+        path=("spend-request", "create"),
+        description="Create a new spend request",
+        handler=f"{_HANDLERS}:create",
+        streaming=True,
+        auth="guard",
+        options=(
+            Option("paymentMethodId", help="Payment method to charge (default: the account's)"),
+            Option(
+                "credentialType",
+                "enum",
+                "Credential to issue on approval",
+                "card",
+                choices=("shared_payment_token", "card"),
+            ),
+            Option("networkId", help="Seller network id (required for shared_payment_token)"),
+            Option(
+                "executionMethod",
+                "enum",
+                "Link Pay Token mode",
+                choices=("link_pay_token",),
+            ),
+            Option("merchantAccountId", help="Merchant account for Link Pay Token mode"),
+            Option(
+                "amount",
+                "integer",
+                "Amount in the currency's minor unit (cents)",
+                required=True,
+                exclusive_minimum=0,
+                maximum=500000,
+            ),
+            Option(
+                "currency",
+                help="Three-letter currency code",
+                default="usd",
+                min_length=3,
+                max_length=3,
+            ),
+            Option("merchantName", help="Merchant name (required for card)", short="m"),
+            Option("merchantUrl", help="Merchant URL (required for card)"),
+            Option(
+                "context",
+                help="What is being bought and why, for the person approving (>= 100 characters)",
+                required=True,
+                min_length=100,
+            ),
+            _LINE_ITEM,
+            _TOTAL,
+            Option("requestApproval", "boolean", "Ask the person to approve right away", True),
+            Option("test", "boolean", "Create a test-mode spend request", False),
+            Option("approve", "boolean", "", False),
+            _OUTPUT_FILE,
+            _FORCE,
+            Option(
+                "approvalDetail",
+                accepts_object=True,
+                help="Approval details as JSON (delegated approval)",
+            ),
+            Option(
+                "metadata",
+                repeatable=True,
+                accepts_object=True,
+                default=(),
+                help="Metadata as key:value pairs, e.g. order_id:ord_123,team:growth",
+            ),
+            Option("expiresAt", "integer", "Unix timestamp (seconds)."),
+        ),
+        examples=(
+            "spend-request create --amount 5000 -m 'Example Store' "
+            "--merchant-url https://example.com --context '…100+ characters…' "
+            "--line-item name:Widget,quantity:1,unit_amount:5000",
+        ),
+    ),
+    Command(
+        path=("spend-request", "update"),
+        description="Update a spend request",
+        handler=f"{_HANDLERS}:update",
+        auth="middleware",
+        args=(_ID,),
+        options=(
+            Option("paymentMethodId", help="Payment method to charge"),
+            Option("amount", "number", "Amount in the currency's minor unit"),
+            Option("merchantUrl", help="Merchant URL"),
+            Option("profileId", help="Seller profile id"),
+            Option("merchantId", help="Merchant id"),
+            Option("currency", help="Currency code"),
+            _LINE_ITEM,
+            _TOTAL,
+        ),
+    ),
+    Command(
+        path=("spend-request", "retrieve"),
+        description="Retrieve a spend request",
+        handler=f"{_HANDLERS}:retrieve",
+        streaming=True,
+        auth="guard",
+        read_only=True,
+        args=(_ID,),
+        options=(
+            *_POLL_OPTIONS,
+            Option(
+                "include",
+                repeatable=True,
+                default=(),
+                help="Expand secrets once approved: card, shared_payment_token, link_pay_token",
+            ),
+            _OUTPUT_FILE,
+            _FORCE,
+        ),
+    ),
+    Command(
+        path=("spend-request", "request-approval"),
+        description="Request approval for a spend request",
+        handler=f"{_HANDLERS}:request_approval",
+        streaming=True,
+        auth="guard",
+        args=(_ID,),
+    ),
+    Command(
+        path=("spend-request", "cancel"),
+        description="Cancel a spend request",
+        handler=f"{_HANDLERS}:cancel",
+        auth="middleware",
+        args=(_ID,),
+    ),
+    Command(
+        path=("spend-request", "list"),
+        description=(
+            "List spend requests. By default returns only active requests (created, "
+            "pending_approval, approved). Use --include-history to return all spend "
+            "requests including expired and terminal states."
+        ),
+        handler=f"{_HANDLERS}:list_",
+        auth="middleware",
+        read_only=True,
+        options=(
+            Option("includeHistory", "boolean", "Include expired and terminal requests", False),
+        ),
+    ),
+)
+
+
+# ---------------------------------------------------------------------------
+# Input rules (§3.5) — all before any network call
+# ---------------------------------------------------------------------------
+
+
+def _given(value: Any) -> bool:
+    return value is not UNDEFINED and value is not None
+
+
+def _check_create_rules(p: dict[str, Any]) -> None:
+    """The INVALID_INPUT checks of §3.5, in the official order."""
+    lpt = _given(p["executionMethod"]) or _given(p["merchantAccountId"])
+    spt = p["credentialType"] == "shared_payment_token"
+    if lpt:
+        account = p["merchantAccountId"].strip() if _given(p["merchantAccountId"]) else ""
+        if p["executionMethod"] != "link_pay_token":
+            raise InvalidInput(
+                "execution-method link_pay_token is required when merchant-account-id is provided"
+            )
+        if not account:
+            raise InvalidInput(
+                "merchant-account-id is required when execution-method is link_pay_token"
+            )
+        if p["credentialType"] != "card":
+            raise InvalidInput(
+                "credential-type must be card when execution-method is link_pay_token"
+            )
+        if _given(p["networkId"]):
+            raise InvalidInput("network-id cannot be used when execution-method is link_pay_token")
+        if p["test"]:
+            raise InvalidInput("test cannot be used when execution-method is link_pay_token")
+        if p["approve"]:
+            raise InvalidInput(
+                "approve cannot be used when execution-method is link_pay_token; "
+                "use request-approval instead"
+            )
+        if p["merchantName"] or p["merchantUrl"]:
+            raise InvalidInput(
+                "merchant-name and merchant-url cannot be used when execution-method is "
+                "link_pay_token; Link resolves the merchant identity from merchant-account-id"
+            )
+    if spt and not p["networkId"]:
+        raise InvalidInput(
+            "network-id is required when credential-type is shared_payment_token",
+            cta=make_cta(
+                ('mpp decode --challenge "<WWW-Authenticate value>"', "Find the network id")
+            ),
+        )
+    if not spt and _given(p["networkId"]):
+        raise InvalidInput(
+            "network-id can only be used when credential-type is shared_payment_token"
+        )
+    if not spt and not lpt:
+        if not p["merchantName"]:
+            raise InvalidInput("merchant-name is required when credential-type is card")
+        if not p["merchantUrl"]:
+            raise InvalidInput("merchant-url is required when credential-type is card")
+
+
+def _parse_items(values: list[Any], parse: Any) -> list[Any]:
+    """Strings are parsed (§11.2); MCP objects pass through unvalidated."""
+    try:
+        return [v if isinstance(v, dict) else parse(v) for v in values]
+    except ValueError as exc:
+        raise Unknown(str(exc)) from exc
+
+
+def _parse_approval_detail(value: Any) -> Any:
+    if not _given(value) or isinstance(value, dict):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError as exc:
+        raise Unknown(f"Invalid approval-detail JSON: {exc}") from exc
+
+
+def _create_body(p: dict[str, Any]) -> dict[str, Any]:
+    line_items = _parse_items(p["lineItem"], _kv.parse_line_item)
+    totals = _parse_items(p["total"], _kv.parse_total)
+    approval_details = _parse_approval_detail(p["approvalDetail"])
+    try:
+        metadata = _kv.parse_metadata(p["metadata"])
+    except ValueError as exc:
+        raise Unknown(str(exc)) from exc
+    account = p["merchantAccountId"]
+    fields: list[tuple[str, Any]] = [
+        ("payment_details", p["paymentMethodId"]),
+        ("credential_type", p["credentialType"]),
+        ("network_id", p["networkId"]),
+        ("execution_method", p["executionMethod"]),
+        ("merchant_account_id", account.strip() if _given(account) else UNDEFINED),
+        ("amount", p["amount"]),
+        ("currency", p["currency"]),
+        ("merchant_name", p["merchantName"]),
+        ("merchant_url", p["merchantUrl"]),
+        ("context", p["context"]),
+        ("line_items", line_items or UNDEFINED),
+        ("totals", totals or UNDEFINED),
+        ("request_approval", True if p["requestApproval"] else UNDEFINED),
+        ("test", True if p["test"] else UNDEFINED),
+        ("approval_details", approval_details),
+        ("metadata", metadata if p["metadata"] else UNDEFINED),
+        ("expires_at", p["expiresAt"]),
+    ]
+    return {key: value for key, value in fields if _given(value)}
+
+
+# ---------------------------------------------------------------------------
+# Results: requires_action, output files, API errors
+# ---------------------------------------------------------------------------
+
+
+def _next_action(spend_request: dict[str, Any]) -> dict[str, Any]:
+    details = spend_request.get("status_details") or {}
+    return (details.get("requires_action") or {}).get("next_action") or {}
+
+
+def _is_auto_resume(spend_request: dict[str, Any]) -> bool:
+    return _next_action(spend_request).get("resolution") == "auto_resume"
+
+
+def with_requires_action(spend_request: dict[str, Any]) -> dict[str, Any]:
+    """Add ``instruction`` and ``_next`` for a ``requires_action`` request (§2.4, §4.4)."""
+    action = _next_action(spend_request)
+    kind, message = action.get("type", "unknown"), action.get("display_message", "")
+    url = action.get("action_url")
+    spend_request_id = spend_request.get("id", "")
+    if _is_auto_resume(spend_request):
+        instruction = (
+            f"The spend request requires action ({kind}): {message} Present the action_url "
+            f"{url} to the user. It resumes by itself once they finish: poll with "
+            f"`{_retrieve_hint(spend_request_id)}` and do not create a new spend request."
+        )
+        follow_up: Any = {
+            "command": _retrieve_hint(spend_request_id),
+            "until": "status changes from requires_action",
+        }
+    else:
+        instruction = f"The spend request requires action ({kind}): {message}"
+        if url:
+            instruction += f" URL: {url}"
+        instruction += " Have the user complete this, then create a new spend request."
+        follow_up = UNDEFINED  # printed as `_next: null` in toon, dropped in JSON (§2.4)
+    return {**spend_request, "instruction": instruction, "_next": follow_up}
+
+
+def _with_approval_hint(value: dict[str, Any], spend_request_id: str) -> dict[str, Any]:
+    instruction = (
+        "Present the approval_url to the user so they can approve the spend request in "
+        "their Link wallet, then immediately run the _next.command to wait for their "
+        "decision. Do not create another spend request for this purchase."
+    )
+    follow_up = {
+        "command": _retrieve_hint(spend_request_id),
+        "until": "status changes from pending_approval",
+    }
+    return {**value, "instruction": instruction, "_next": follow_up}
+
+
+def write_card_file(spend_request: dict[str, Any], path: Any, force: bool) -> dict[str, Any]:
+    """§10.2: move the card into a new 0600 file; the result names the file instead."""
+    if not _given(path) or not isinstance(spend_request.get("card"), dict):
+        return spend_request
+    from link_cli._secret_files import (
+        SecretFileError,
+        SecretFileExistsError,
+        write_secret_file,
+    )
+
+    data = {
+        "spend_request_id": spend_request.get("id"),
+        "merchant_name": spend_request.get("merchant_name"),
+        "merchant_url": spend_request.get("merchant_url"),
+        "context": spend_request.get("context"),
+        "created_at": spend_request.get("created_at"),
+        "card": spend_request["card"],
+    }
+    try:
+        written = write_secret_file(
+            str(path), json.dumps(data, indent=2, ensure_ascii=False), force=force
+        )
+    except SecretFileExistsError as exc:
+        raise OutputFileExists(exc.message) from exc
+    except SecretFileError as exc:
+        raise OutputFileWriteError(exc.message) from exc
+    result = {k: v for k, v in spend_request.items() if k != "card"}
+    result["card_output_file"] = written
+    return result
+
+
+def _map_api_error(exc: Exception, *, duplicates: bool) -> Exception:
+    """Verification / support URL and duplicate errors of §3.5; others stay as they are."""
+    from link_cli.sdk import LinkApiError, get_duplicate_spend_request
+
+    if not isinstance(exc, LinkApiError):
+        return exc
+    body = exc.body_error
+    if body.get("verification_url"):
+        return ApiErrorWithUrl(f"{exc.message} Verification URL: {body['verification_url']}")
+    if body.get("support_url"):
+        return ApiErrorWithUrl(f"{exc.message} Support URL: {body['support_url']}")
+    duplicate = get_duplicate_spend_request(exc) if duplicates else None
+    if isinstance(duplicate, dict):
+        dup_id, dup_status = duplicate.get("id"), duplicate.get("status")
+        return DuplicateSpendRequest(
+            f"{exc.message} A matching spend request already exists: {dup_id} "
+            f"(status: {dup_status}). Retrieve it to resume instead of creating a new one.",
+            code=body.get("code") or "spend_request_rate_limited",
+            cta=make_cta((f"spend-request retrieve {dup_id}", "Retrieve the existing request")),
+        )
+    return exc
+
+
+# ---------------------------------------------------------------------------
+# Handlers
+# ---------------------------------------------------------------------------
+
+
+def _is_terminal(value: dict[str, Any] | None) -> bool:
+    if value is None:
+        return True
+    status = value.get("status")
+    if status == "requires_action":
+        return not _is_auto_resume(value)
+    return status in TERMINAL_STATUSES
+
+
+def _human_wait(ctx: Context, spend_request_id: str, include: tuple[str, ...]) -> Any:
+    """Human mode: wait for the person's decision (§4.3), then fetch once more."""
+    client = ctx.client
+
+    def waiting(value: dict[str, Any] | None) -> bool:
+        return value is None or value.get("status") not in ("created", "pending_approval")
+
+    last: Any = None
+    for event in poll_until(
+        lambda: client.spend_requests.retrieve(spend_request_id, include=include),
+        waiting,
+        interval=HUMAN_POLL_INTERVAL,
+        timeout=HUMAN_APPROVAL_TIMEOUT,
+        sleep=ctx.sleep,
+        clock=ctx.clock,
+    ):
+        last = event.value
+        if event.final and event.reason:
+            raise Unknown("Approval polling timed out")
+    if last is None:
+        raise NotFound(f"Spend request {spend_request_id} not found")
+    return last
+
+
+def create(p: dict[str, Any], ctx: Context) -> Iterator[dict[str, Any]]:
+    """Create a spend request; by default also request approval (§14.1)."""
+    _check_create_rules(p)
+    body = _create_body(p)
+    ctx.require_auth()  # §14.3: the official guard is a no-op; ours does what it promises
+    try:
+        created = ctx.client.spend_requests.create(body, delegated=bool(p["approve"]))
+    except Exception as exc:
+        raise _map_api_error(exc, duplicates=True) from exc
+    if created.get("status") == "requires_action":
+        yield with_requires_action(created)
+        return
+    if not p["requestApproval"]:
+        yield write_card_file(created, p["outputFile"], p["force"])
+        return
+    yield _with_approval_hint(created, created.get("id", ""))
+    if ctx.human and created.get("status") in ("created", "pending_approval"):
+        include = ("card",) if p["credentialType"] == "card" else ("shared_payment_token",)
+        final = _human_wait(ctx, created["id"], include)
+        yield write_card_file(final, p["outputFile"], p["force"])
+
+
+def retrieve(p: dict[str, Any], ctx: Context) -> Iterator[dict[str, Any]]:
+    """Fetch (and with --interval, poll) a spend request (§3.7, §4.1)."""
+    ctx.require_auth()
+    spend_request_id = p["id"]
+    include = tuple(p["include"])
+    client = ctx.client
+    interval, timeout = p["interval"], p["timeout"]
+    if ctx.human and interval <= 0:
+        interval = HUMAN_POLL_INTERVAL  # §14.18: a person waits for a terminal status
+    for event in poll_until(
+        lambda: client.spend_requests.retrieve(spend_request_id, include=include),
+        _is_terminal,
+        interval=interval,
+        max_attempts=int(p["maxAttempts"]),
+        timeout=timeout,
+        sleep=ctx.sleep,
+        clock=ctx.clock,
+    ):
+        value = event.value
+        if value is None:
+            raise NotFound(f"Spend request {spend_request_id} not found")
+        if not event.final:
+            yield value
+            continue
+        status = value.get("status")
+        if event.reason == "max_attempts":
+            raise PollingTimeout(
+                f"Polling stopped before spend request {spend_request_id} reached a terminal "
+                f"status: max attempts ({int(p['maxAttempts'])}) exhausted; current status is "
+                f"{status}."
+            )
+        if event.reason == "timeout":
+            raise PollingTimeout(
+                f"Polling stopped before spend request {spend_request_id} reached a terminal "
+                f"status: timeout ({_seconds(timeout)}s) reached; current status is {status}."
+            )
+        if status == "requires_action":
+            yield with_requires_action(value)
+        else:
+            yield write_card_file(value, p["outputFile"], p["force"])
+
+
+def _seconds(value: float) -> str:
+    return str(int(value)) if value == int(value) else str(value)
+
+
+def request_approval(p: dict[str, Any], ctx: Context) -> Iterator[dict[str, Any]]:
+    """Ask the person to approve an existing spend request (§3.8)."""
+    ctx.require_auth()
+    try:
+        response = ctx.client.spend_requests.request_approval(p["id"])
+    except Exception as exc:
+        raise _map_api_error(exc, duplicates=False) from exc
+    yield _with_approval_hint(response, p["id"])
+    if ctx.human:
+        yield _human_wait(ctx, p["id"], ())
+
+
+def update(p: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Send only the fields given (§3.6)."""
+    mapping = (
+        ("paymentMethodId", "payment_details"),
+        ("amount", "amount"),
+        ("merchantUrl", "merchant_url"),
+        ("profileId", "profile_id"),
+        ("merchantId", "merchant_id"),
+        ("currency", "currency"),
+    )
+    body = {wire: p[name] for name, wire in mapping if _given(p[name])}
+    line_items = _parse_items(p["lineItem"], _kv.parse_line_item)
+    totals = _parse_items(p["total"], _kv.parse_total)
+    if line_items:
+        body["line_items"] = line_items
+    if totals:
+        body["totals"] = totals
+    return ctx.client.spend_requests.update(p["id"], body)
+
+
+def cancel(p: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Cancel a created, pending or approved spend request (§3.9)."""
+    return ctx.client.spend_requests.cancel(p["id"])
+
+
+def list_(p: dict[str, Any], ctx: Context) -> list[dict[str, Any]]:
+    """Active spend requests, or all with --include-history (§3.10); a bare array."""
+    return ctx.client.spend_requests.list(include_history=bool(p["includeHistory"]))

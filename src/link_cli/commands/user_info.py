@@ -1,0 +1,28 @@
+"""``user-info retrieve`` (§3.13)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from link_cli.commands._context import Context
+from link_cli.commands._spec import Command, Group
+
+USER_INFO_FIELDS = ("email", "name", "first_name", "last_name", "phone")
+
+GROUPS = (Group(("user-info",), "User information commands"),)
+
+COMMANDS = (
+    Command(
+        path=("user-info", "retrieve"),
+        description="Retrieve user info (email, name, phone)",
+        handler="link_cli.commands.user_info:retrieve",
+        auth="middleware",
+        read_only=True,
+    ),
+)
+
+
+def retrieve(p: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Exactly ``{email, name, first_name, last_name, phone}``; missing fields are null."""
+    info = ctx.client.user_info.retrieve() or {}
+    return {key: info.get(key) for key in USER_INFO_FIELDS}
