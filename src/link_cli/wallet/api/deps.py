@@ -1,0 +1,116 @@
+"""FastAPI dependencies shared by every router: database session, clock, settings, auth.
+
+``DbSession`` commits when the route returns and rolls back when it raises, before the
+response is sent (``scope="function"``). ``AgentToken`` authenticates a Bearer access token
+(stored only as SHA-256); ``require_scope`` adds a scope check on top.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from ..clock import Clock
+from ..domain.errors import Forbidden, Unauthorized
+from ..settings import WalletSettings
+from ..store.crypto import FieldCipher
+from ..store.engine import Database
+from ..store.oauth import AccessContext, authenticate_access_token
+
+MAX_FORM_FIELDS = 300
+
+
+def get_db_session(request: Request) -> Iterator[Session]:
+    """A session per request: commit on success, rollback on any exception."""
+    database: Database = request.app.state.db
+    session = database.sessions()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def get_clock(request: Request) -> Clock:
+    """The process's moveable clock (``app.state.clock``)."""
+    return request.app.state.clock
+
+
+def get_settings(request: Request) -> WalletSettings:
+    """The settings the app was created with."""
+    return request.app.state.settings
+
+
+def get_cipher(request: Request) -> FieldCipher:
+    """Field encryption for card numbers and CVCs."""
+    return request.app.state.cipher
+
+
+def get_now(request: Request) -> datetime:
+    """The current time from the wallet's clock (UTC, aware)."""
+    return get_clock(request).now()
+
+
+async def read_form(request: Request) -> FormData:
+    """The urlencoded or multipart body; files are refused, fields bounded."""
+    return await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
+
+
+DbSession = Annotated[Session, Depends(get_db_session, scope="function")]
+WalletClock = Annotated[Clock, Depends(get_clock)]
+Settings = Annotated[WalletSettings, Depends(get_settings)]
+Cipher = Annotated[FieldCipher, Depends(get_cipher)]
+Now = Annotated[datetime, Depends(get_now)]
+Form = Annotated[FormData, Depends(read_form)]
+
+_BEARER_CHALLENGE = 'Bearer realm="link-wallet"'
+
+
+def agent_token(request: Request, db: DbSession, now: Now) -> AccessContext:
+    """Authenticate ``Authorization: Bearer <access token>``; 401 ``invalid_token`` otherwise."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized(
+            "Missing bearer access token.",
+            code="invalid_token",
+            headers={"WWW-Authenticate": _BEARER_CHALLENGE},
+        )
+    context = authenticate_access_token(db, token, now=now)
+    if context is None:
+        raise Unauthorized(
+            "The access token is invalid, expired or revoked.",
+            code="invalid_token",
+            headers={"WWW-Authenticate": _BEARER_CHALLENGE + ', error="invalid_token"'},
+        )
+    return context
+
+
+AgentToken = Annotated[AccessContext, Depends(agent_token)]
+
+
+def require_scope(scope: str) -> Callable[[AccessContext], AccessContext]:
+    """A dependency that passes only tokens granted ``scope`` (403 ``insufficient_scope``)."""
+
+    def check(agent: AgentToken) -> AccessContext:
+        if scope not in agent.scopes:
+            raise Forbidden(
+                f"This access token was not granted the {scope} scope.",
+                code="insufficient_scope",
+                headers={
+                    "WWW-Authenticate": _BEARER_CHALLENGE
+                    + f', error="insufficient_scope", scope="{scope}"'
+                },
+            )
+        return agent
+
+    check.__name__ = f"require_scope_{scope.replace(':', '_').replace('.', '_')}"
+    return check

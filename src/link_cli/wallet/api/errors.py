@@ -1,0 +1,88 @@
+"""The wallet's one exception edge (style.md §2): every error becomes the contract's body.
+
+* :class:`WalletError` → its status and ``{"error": {"code", "message", ...}}`` (or the RFC 6749
+  shape for :class:`OAuthError`); pages get a small HTML error page instead.
+* request validation errors and malformed JSON → 400 ``invalid_request`` in the same shape.
+* anything unexpected → 500 ``api_error`` without internals.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, Response
+
+from ..domain.errors import WalletError
+
+log = logging.getLogger("link_wallet.errors")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers on ``app``."""
+    app.add_exception_handler(WalletError, _wallet_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _unexpected_error)
+
+
+def wants_html(request: Request) -> bool:
+    """True for a browser navigating to a page (not for API clients or fetch())."""
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept and not request.url.path.startswith(("/device/", "/__test__"))
+
+
+def error_response(request: Request, error: WalletError) -> Response:
+    """Render ``error`` as JSON for clients or as an HTML page for browsers."""
+    if wants_html(request) and error.status != 401:
+        templates = request.app.state.templates
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {"status": error.status, "message": error.message},
+            status_code=error.status,
+            headers=error.headers or None,
+        )
+    return JSONResponse(error.to_body(), status_code=error.status, headers=error.headers or None)
+
+
+async def _wallet_error(request: Request, exc: WalletError) -> Response:
+    return error_response(request, exc)
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+    problems: list[dict[str, Any]] = []
+    for item in exc.errors()[:20]:
+        location = ".".join(str(part) for part in item.get("loc", ()) if part != "body")
+        problems.append({"path": location, "message": str(item.get("msg", "invalid"))})
+    if any(item.get("type") == "json_invalid" for item in exc.errors()):
+        error = WalletError("The request body is not valid JSON.", code="invalid_json", status=400)
+    else:
+        summary = "; ".join(f"{p['path'] or 'body'}: {p['message']}" for p in problems)
+        error = WalletError(
+            f"Invalid request: {summary}" if summary else "Invalid request.",
+            code="invalid_request",
+            status=400,
+            extra={"errors": problems},
+        )
+    return error_response(request, error)
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    codes = {404: "not_found", 405: "method_not_allowed"}
+    error = WalletError(
+        str(exc.detail) if exc.detail else "Error",
+        code=codes.get(exc.status_code, "http_error"),
+        status=exc.status_code,
+        headers=dict(exc.headers or {}),
+    )
+    return error_response(request, error)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
+    error = WalletError("Something went wrong on the wallet's side.", code="api_error", status=500)
+    return JSONResponse(error.to_body(), status_code=500)

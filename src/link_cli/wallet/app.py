@@ -1,0 +1,91 @@
+"""``create_app(settings)``: the wallet's FastAPI application, fully wired.
+
+Routers of other parts are included when their module exists, so each part can land on its
+own: spend requests (``api/spend_requests.py``, ``web/approvals.py``) and redemption. Each such
+module only has to expose ``router``; add new ones to ``OPTIONAL_ROUTERS`` below.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from .access_log import AccessLogMiddleware
+from .api import account, health, oauth
+from .api.errors import install_error_handlers
+from .clock import Clock
+from .settings import WalletSettings
+from .store.crypto import FieldCipher, derive_key
+from .store.engine import Database
+from .web import cards, device, home, sign_in
+from .web.session import SignInRequired
+from .web.templating import STATIC_DIR, make_templates
+
+SESSION_COOKIE = "link_wallet_session"
+SESSION_MAX_AGE_SECONDS = 7 * 24 * 3600
+
+# --- routers owned by other parts; included when present (each module exposes `router`) ---
+OPTIONAL_ROUTERS = (
+    "link_cli.wallet.api.spend_requests",
+    "link_cli.wallet.web.approvals",
+    "link_cli.wallet.api.redemption",
+)
+
+
+def create_app(settings: WalletSettings, *, clock: Clock | None = None) -> FastAPI:
+    """Build the app. The database must already be migrated (``store.migrations.upgrade``)."""
+    database = Database(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        database.dispose()
+
+    app = FastAPI(
+        title="Link Wallet",
+        summary="A self-hostable wallet speaking the Link API.",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.clock = clock or Clock()
+    app.state.db = database
+    app.state.cipher = FieldCipher(settings.secret_key)
+    app.state.csrf_key = derive_key(settings.secret_key, "csrf").hex()
+    app.state.templates = make_templates()
+    app.state.home_sections = []
+
+    install_error_handlers(app)
+    app.add_exception_handler(SignInRequired, _redirect_to_sign_in)  # type: ignore[arg-type]
+
+    for router_module in (health, oauth, account, sign_in, device, home, cards):
+        app.include_router(router_module.router)
+    if settings.test_clock:
+        app.include_router(health.test_router)
+    for module_name in OPTIONAL_ROUTERS:
+        if importlib.util.find_spec(module_name) is not None:
+            app.include_router(importlib.import_module(module_name).router)
+
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=derive_key(settings.secret_key, "session-cookie").hex(),
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE_SECONDS,
+        same_site="lax",
+        https_only=settings.public_url.startswith("https://"),
+    )
+    app.add_middleware(AccessLogMiddleware)
+    return app
+
+
+async def _redirect_to_sign_in(_request: Request, exc: SignInRequired) -> Response:
+    return RedirectResponse(exc.location, status_code=303)

@@ -1,0 +1,246 @@
+"""``link-wallet``: run and administer the wallet (docs/internals.md, "Wallet: command line").
+
+Commands print JSON on stdout; errors print one line on stderr and exit with status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from .clock import Clock
+from .domain.errors import WalletError
+from .settings import SettingsError, WalletSettings, load_settings
+
+
+class CommandError(Exception):
+    """A command-line mistake reported as ``error: <message>`` with exit status 1."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse tree of ``link-wallet``."""
+    parser = argparse.ArgumentParser(
+        prog="link-wallet", description="A self-hostable wallet speaking the Link API."
+    )
+    parser.add_argument("--database-url", help="SQLAlchemy URL (default: SQLite in the data dir)")
+    parser.add_argument("--data-dir", help="where wallet.db and secret.key live")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the wallet's HTTP server")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8725, help="port to bind (default 8725)")
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_commands.add_parser("upgrade", help="apply pending migrations")
+
+    user = commands.add_parser("user", help="manage people")
+    user_commands = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    create = user_commands.add_parser("create", help="create a person who can sign in")
+    create.add_argument("--email", required=True)
+    create.add_argument("--name")
+    create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+
+    card = commands.add_parser("card", help="manage payment cards")
+    card_commands = card.add_subparsers(dest="card_command", required=True, metavar="ACTION")
+    add = card_commands.add_parser("add", help="add a card to a person's wallet")
+    add.add_argument("--email", required=True)
+    add.add_argument("--number", required=True)
+    add.add_argument("--exp-month", required=True)
+    add.add_argument("--exp-year", required=True)
+    add.add_argument("--cvc", required=True)
+    add.add_argument("--name", required=True, help="cardholder name (billing address)")
+    add.add_argument("--line1", required=True)
+    add.add_argument("--line2")
+    add.add_argument("--city")
+    add.add_argument("--state")
+    add.add_argument("--postal-code")
+    add.add_argument("--country", default="US")
+    add.add_argument("--nickname")
+    add.add_argument("--default", action="store_true", help="make it the default card")
+    add.add_argument(
+        "--shipping", action="store_true", help="also save the billing address as shipping address"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``link-wallet`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(
+            database_url=args.database_url,
+            data_dir=args.data_dir,
+            host=getattr(args, "host", None),
+            port=getattr(args, "port", None),
+        )
+        if args.command == "serve":
+            return _serve(settings)
+        if args.command == "db":
+            _upgrade(settings)
+            print(json.dumps({"status": "upgraded"}))
+            return 0
+        if args.command == "user":
+            result = _create_user(settings, args)
+        else:
+            result = _add_card(settings, args)
+    except (CommandError, SettingsError, WalletError) as exc:
+        message = exc.message if isinstance(exc, WalletError) else str(exc)
+        print(f"error: {message}", file=sys.stderr)
+        return 1
+    print(json.dumps(result))
+    return 0
+
+
+def _upgrade(settings: WalletSettings) -> None:
+    from .store.migrations import upgrade
+
+    upgrade(settings.database_url)
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise CommandError("no terminal to prompt for a password; use --password-stdin")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat password: ") != first:
+        raise CommandError("the two passwords differ")
+    return first
+
+
+def _create_user(settings: WalletSettings, args: argparse.Namespace) -> dict[str, Any]:
+    from .passwords import hash_password, password_problem
+    from .store import accounts
+    from .store.engine import Database
+
+    password = _read_password(args.password_stdin)
+    problem = password_problem(password)
+    if problem:
+        raise CommandError(problem)
+    _upgrade(settings)
+    database = Database(settings.database_url)
+    try:
+        with database.session_scope() as session:
+            user = accounts.create_user(
+                session,
+                email=args.email,
+                name=(args.name or "").strip() or None,
+                password_hash=hash_password(password, fast=settings.fast_password_hash),
+                now=Clock().now(),
+            )
+            return {"id": user.id, "email": user.email, "name": user.name}
+    finally:
+        database.dispose()
+
+
+def _add_card(settings: WalletSettings, args: argparse.Namespace) -> dict[str, Any]:
+    from .domain.cards import validate_card
+    from .store import accounts
+    from .store.crypto import FieldCipher
+    from .store.engine import Database
+
+    now = Clock().now()
+    raw = {
+        "number": args.number,
+        "exp_month": args.exp_month,
+        "exp_year": args.exp_year,
+        "cvc": args.cvc,
+        "name": args.name,
+        "line1": args.line1,
+        "line2": args.line2,
+        "city": args.city,
+        "state": args.state,
+        "postal_code": args.postal_code,
+        "country": args.country,
+        "nickname": args.nickname,
+    }
+    card = validate_card(raw, today=now.date())
+    _upgrade(settings)
+    database = Database(settings.database_url)
+    try:
+        with database.session_scope() as session:
+            user = accounts.get_user_by_email(session, args.email)
+            if user is None:
+                raise CommandError(f"no user with email {args.email.strip()}")
+            method = accounts.add_card(
+                session,
+                user_id=user.id,
+                card=card,
+                cipher=FieldCipher(settings.secret_key),
+                now=now,
+                make_default=args.default,
+            )
+            if args.shipping:
+                accounts.add_shipping_address_from_billing(
+                    session, user_id=user.id, method=method, now=now
+                )
+            return {
+                "id": method.id,
+                "brand": method.brand,
+                "last4": method.last4,
+                "exp_month": method.exp_month,
+                "exp_year": method.exp_year,
+            }
+    finally:
+        database.dispose()
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        if record.name == "link_wallet.access":
+            return record.getMessage()
+        entry = {"event": "log", "level": record.levelname.lower(), "logger": record.name}
+        return json.dumps({**entry, "message": record.getMessage()})
+
+
+def _configure_logging() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    logging.getLogger("uvicorn.access").disabled = True
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def _serve(settings: WalletSettings) -> int:
+    import uvicorn
+
+    from .app import create_app
+
+    _configure_logging()
+    _upgrade(settings)
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        access_log=False,
+        log_config=None,
+        timeout_graceful_shutdown=10,
+        server_header=False,
+    )
+    server = uvicorn.Server(config)
+    logging.getLogger("link_wallet").info(
+        "serving %s (database: %s)", settings.public_url, _redacted_url(settings.database_url)
+    )
+    server.run()  # uvicorn handles SIGTERM/SIGINT: stop accepting, finish in-flight requests
+    return 0
+
+
+def _redacted_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,164 @@
+"""Configuration of ``link-wallet``: command-line flags first, then environment, then defaults.
+
+See docs/internals.md ("Wallet: command line") for the variable names. The secret key comes
+from ``LINK_WALLET_SECRET_KEY`` or from ``<data dir>/secret.key``, created 0600 on first use
+with ``O_EXCL|O_NOFOLLOW`` so a planted symlink cannot redirect it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8725
+SECRET_KEY_FILE = "secret.key"
+DATABASE_FILE = "wallet.db"
+_TRUE = {"1", "true", "yes", "on"}
+
+
+class SettingsError(Exception):
+    """The configuration cannot be used (bad value, unsafe key file)."""
+
+
+@dataclass(frozen=True)
+class LimitSettings:
+    """Operator-tunable limits (reference §11.1); ``LINK_WALLET_LIMIT_<NAME>`` overrides each.
+
+    Amounts are minor currency units; durations are seconds.
+    """
+
+    approval_window_seconds: int = 600
+    credential_validity_seconds: int = 43200
+    max_amount: int = 50000
+    daily_spend: int = 50000
+    monthly_spend: int = 2000000
+    max_active: int = 30
+    max_approved: int = 10
+    hourly_creations: int = 50
+    creations_60d: int = 200
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> LimitSettings:
+        """Read every limit from ``LINK_WALLET_LIMIT_<UPPER NAME>``; non-integers are refused."""
+        values: dict[str, int] = {}
+        for f in fields(cls):
+            name = f"LINK_WALLET_LIMIT_{f.name.upper()}"
+            raw = env.get(name)
+            if raw is None or raw.strip() == "":
+                continue
+            try:
+                value = int(raw.strip())
+            except ValueError:
+                raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+            if value < 0:
+                raise SettingsError(f"{name} must not be negative")
+            values[f.name] = value
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class WalletSettings:
+    """Everything the wallet process needs to know about its deployment."""
+
+    database_url: str
+    data_dir: Path
+    secret_key: bytes = field(repr=False)
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    public_url_override: str | None = None
+    test_clock: bool = False
+    fast_password_hash: bool = False
+    limits: LimitSettings = field(default_factory=LimitSettings)
+
+    @property
+    def public_url(self) -> str:
+        """Base of the links the wallet hands out (verification and approval URLs)."""
+        if self.public_url_override:
+            return self.public_url_override.rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+
+def default_data_dir(env: Mapping[str, str]) -> Path:
+    """``$LINK_WALLET_DATA_DIR``, else ``${XDG_DATA_HOME:-~/.local/share}/link-wallet``."""
+    if env.get("LINK_WALLET_DATA_DIR"):
+        return Path(env["LINK_WALLET_DATA_DIR"]).expanduser()
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base).expanduser() / "link-wallet"
+
+
+def load_settings(
+    *,
+    database_url: str | None = None,
+    data_dir: str | Path | None = None,
+    host: str | None = None,
+    port: int | None = None,
+    env: Mapping[str, str] | None = None,
+) -> WalletSettings:
+    """Build settings from explicit flags (which win) and the environment.
+
+    Creates the data directory (0700) and, when needed, the secret key file.
+    """
+    env = os.environ if env is None else env
+    directory = Path(data_dir).expanduser() if data_dir else default_data_dir(env)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    url = database_url or env.get("LINK_WALLET_DATABASE_URL") or _sqlite_url(directory)
+    secret = _secret_from_env(env) or load_or_create_secret_key(directory / SECRET_KEY_FILE)
+    return WalletSettings(
+        database_url=url,
+        data_dir=directory,
+        secret_key=secret,
+        host=host or DEFAULT_HOST,
+        port=DEFAULT_PORT if port is None else port,
+        public_url_override=env.get("LINK_WALLET_PUBLIC_URL") or None,
+        test_clock=env.get("LINK_WALLET_TEST_CLOCK", "").strip().lower() in _TRUE,
+        fast_password_hash=env.get("LINK_WALLET_PASSWORD_HASH", "").strip().lower() == "fast",
+        limits=LimitSettings.from_env(env),
+    )
+
+
+def _sqlite_url(directory: Path) -> str:
+    return f"sqlite:///{(directory / DATABASE_FILE).resolve()}"
+
+
+def _secret_from_env(env: Mapping[str, str]) -> bytes | None:
+    raw = env.get("LINK_WALLET_SECRET_KEY")
+    if raw is None or raw == "":
+        return None
+    if len(raw) < 32:
+        raise SettingsError("LINK_WALLET_SECRET_KEY must be at least 32 characters long")
+    return raw.encode("utf-8")
+
+
+def load_or_create_secret_key(path: Path) -> bytes:
+    """Read the key file, or create it (0600, exclusive, never through a symlink)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except FileExistsError:
+        return _read_secret_key(path)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(secrets.token_hex(32) + "\n")
+    return _read_secret_key(path)
+
+
+def _read_secret_key(path: Path) -> bytes:
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as exc:
+        raise SettingsError(f"cannot open secret key file {path}: {exc.strerror}") from None
+    with os.fdopen(fd, "r", encoding="ascii") as handle:
+        mode = os.fstat(handle.fileno()).st_mode
+        if not stat.S_ISREG(mode):
+            raise SettingsError(f"secret key file {path} is not a regular file")
+        if mode & 0o077:
+            raise SettingsError(f"secret key file {path} is readable by others; run chmod 600")
+        key = handle.read().strip()
+    if len(key) < 32:
+        raise SettingsError(f"secret key file {path} is too short")
+    return key.encode("ascii")

@@ -1,0 +1,195 @@
+"""Repository for people, their cards, shipping addresses and browser sessions.
+
+Every read of a person's data takes the acting ``user_id``: there is no way to fetch another
+person's card by guessing its id (style.md §8).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..domain.cards import CardInput
+from ..domain.errors import Conflict, InvalidRequest
+from .crypto import FieldCipher, sha256_hex
+from .models.accounts import PaymentMethod, ShippingAddress, User, WebSession
+from .models.base import new_id
+
+WEB_SESSION_LIFETIME = timedelta(days=7)
+
+
+def normalize_email(email: str) -> str:
+    """Trimmed, lower-cased email; raises InvalidRequest when it does not look like one."""
+    value = email.strip().lower()
+    local, _, domain = value.partition("@")
+    if not local or "." not in domain or len(value) > 320 or any(c.isspace() for c in value):
+        raise InvalidRequest(f"{email!r} is not a valid email address", code="invalid_email")
+    return value
+
+
+def create_user(
+    session: Session, *, email: str, password_hash: str, name: str | None, now: datetime
+) -> User:
+    """Insert a person; raises Conflict when the email is already registered."""
+    address = normalize_email(email)
+    if get_user_by_email(session, address) is not None:
+        raise Conflict(f"a user with email {address} already exists", code="email_taken")
+    user = User(
+        id=new_id("usr"), email=address, name=name, password_hash=password_hash, created_at=now
+    )
+    session.add(user)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict(f"a user with email {address} already exists", code="email_taken") from None
+    return user
+
+
+def get_user(session: Session, user_id: str) -> User | None:
+    """The person with ``user_id``, or None."""
+    return session.get(User, user_id)
+
+
+def get_user_by_email(session: Session, email: str) -> User | None:
+    """The person registered with ``email`` (case-insensitive), or None."""
+    return session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def add_card(
+    session: Session,
+    *,
+    user_id: str,
+    card: CardInput,
+    cipher: FieldCipher,
+    now: datetime,
+    make_default: bool = False,
+) -> PaymentMethod:
+    """Store a validated card with number and CVC encrypted; the first card becomes default."""
+    has_cards = session.scalar(select(PaymentMethod.id).where(PaymentMethod.user_id == user_id))
+    is_default = make_default or has_cards is None
+    if is_default:
+        session.execute(
+            update(PaymentMethod).where(PaymentMethod.user_id == user_id).values(is_default=False)
+        )
+    method_id = new_id("csmrpd")
+    method = PaymentMethod(
+        id=method_id,
+        user_id=user_id,
+        type="card",
+        brand=card.brand,
+        last4=card.last4,
+        exp_month=card.exp_month,
+        exp_year=card.exp_year,
+        number_encrypted=cipher.encrypt(method_id, "number", card.number),
+        cvc_encrypted=cipher.encrypt(method_id, "cvc", card.cvc),
+        billing_name=card.billing.name,
+        billing_line1=card.billing.line1,
+        billing_line2=card.billing.line2,
+        billing_city=card.billing.city,
+        billing_state=card.billing.state,
+        billing_postal_code=card.billing.postal_code,
+        billing_country=card.billing.country,
+        nickname=card.nickname,
+        is_default=is_default,
+        created_at=now,
+    )
+    session.add(method)
+    session.flush()
+    return method
+
+
+def list_payment_methods(session: Session, user_id: str) -> list[PaymentMethod]:
+    """The person's cards, default first, then newest first."""
+    query = (
+        select(PaymentMethod)
+        .where(PaymentMethod.user_id == user_id)
+        .order_by(PaymentMethod.is_default.desc(), PaymentMethod.created_at.desc())
+    )
+    return list(session.scalars(query))
+
+
+def get_payment_method(session: Session, user_id: str, method_id: str) -> PaymentMethod | None:
+    """One of the person's cards, or None (also for another person's id)."""
+    query = select(PaymentMethod).where(
+        PaymentMethod.id == method_id, PaymentMethod.user_id == user_id
+    )
+    return session.scalar(query)
+
+
+def billing_address(method: PaymentMethod) -> dict[str, str | None]:
+    """The card's billing address in the contract's shape (reference §7.2)."""
+    return {
+        "name": method.billing_name,
+        "line1": method.billing_line1,
+        "line2": method.billing_line2,
+        "city": method.billing_city,
+        "state": method.billing_state,
+        "postal_code": method.billing_postal_code,
+        "country": method.billing_country,
+    }
+
+
+def add_shipping_address_from_billing(
+    session: Session, *, user_id: str, method: PaymentMethod, now: datetime
+) -> ShippingAddress:
+    """Save a card's billing address as a shipping address (default if it is the first)."""
+    has_any = session.scalar(select(ShippingAddress.id).where(ShippingAddress.user_id == user_id))
+    address = ShippingAddress(
+        id=new_id("shpadr"),
+        user_id=user_id,
+        is_default=has_any is None,
+        nickname=method.nickname,
+        name=method.billing_name,
+        line_1=method.billing_line1,
+        line_2=method.billing_line2,
+        locality=method.billing_city,
+        administrative_area=method.billing_state,
+        postal_code=method.billing_postal_code,
+        country_code=method.billing_country,
+        created_at=now,
+    )
+    session.add(address)
+    session.flush()
+    return address
+
+
+def list_shipping_addresses(session: Session, user_id: str) -> list[ShippingAddress]:
+    """The person's shipping addresses, default first."""
+    query = (
+        select(ShippingAddress)
+        .where(ShippingAddress.user_id == user_id)
+        .order_by(ShippingAddress.is_default.desc(), ShippingAddress.created_at.desc())
+    )
+    return list(session.scalars(query))
+
+
+def start_web_session(session: Session, *, user_id: str, now: datetime) -> str:
+    """Create a browser session and return its raw id (only its hash is stored)."""
+    raw = secrets.token_urlsafe(32)
+    session.add(
+        WebSession(
+            id_hash=sha256_hex(raw),
+            user_id=user_id,
+            created_at=now,
+            expires_at=now + WEB_SESSION_LIFETIME,
+        )
+    )
+    session.flush()
+    return raw
+
+
+def user_for_web_session(session: Session, raw_id: str, *, now: datetime) -> User | None:
+    """The signed-in person of a live browser session, or None."""
+    record = session.get(WebSession, sha256_hex(raw_id))
+    if record is None or record.expires_at <= now:
+        return None
+    return session.get(User, record.user_id)
+
+
+def end_web_session(session: Session, raw_id: str) -> None:
+    """Sign out: forget the session server-side, so a copied cookie stops working."""
+    session.execute(delete(WebSession).where(WebSession.id_hash == sha256_hex(raw_id)))

@@ -1,0 +1,135 @@
+"""The device verification page (``verification_uri``): the person approves an agent login.
+
+Flow: sign in → enter (or confirm the pre-filled) phrase → see which agent wants which access
+→ Approve / Deny. ``spend_requests:approve`` is granted only when the agent asked for it and
+the person ticks its separate, unticked box. Wrong phrases are throttled per person and
+globally, so the phrase space cannot be searched.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from ..api.deps import DbSession, Form, Now
+from ..domain import oauth as rules
+from ..store import oauth as store
+from ..store import throttle
+from ..store.models.accounts import DeviceAuthorization, User
+from .csrf import verify_csrf
+from .session import PersonSession
+from .templating import render
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+PHRASE_FAILURE_LIMIT = 5
+PHRASE_GLOBAL_FAILURE_LIMIT = 100
+PHRASE_WINDOW = timedelta(minutes=10)
+_KIND, _GLOBAL_KIND, _GLOBAL_KEY = "device_phrase", "device_phrase_all", "*"
+ALLOW_APPROVE_FIELD = "allow_approve_scope"
+
+
+def _throttled(db: Session, person: User, now: datetime) -> bool:
+    mine = throttle.recent_failures(db, kind=_KIND, key=person.id, now=now, window=PHRASE_WINDOW)
+    everyone = throttle.recent_failures(
+        db, kind=_GLOBAL_KIND, key=_GLOBAL_KEY, now=now, window=PHRASE_WINDOW
+    )
+    return mine >= PHRASE_FAILURE_LIMIT or everyone >= PHRASE_GLOBAL_FAILURE_LIMIT
+
+
+def _record_wrong_phrase(db: Session, person: User, now: datetime) -> None:
+    throttle.record_failure(db, kind=_KIND, key=person.id, now=now)
+    throttle.record_failure(db, kind=_GLOBAL_KIND, key=_GLOBAL_KEY, now=now)
+
+
+def _describe(authorization: DeviceAuthorization) -> dict[str, Any]:
+    scopes = authorization.requested_scope.split()
+    details = json.loads(authorization.authorization_details or "[]")
+    return {
+        "agent": authorization.connection_label or authorization.client_hint or "An agent",
+        "access": [
+            rules.KNOWN_SCOPES[s]
+            for s in scopes
+            if s in rules.KNOWN_SCOPES and s != rules.SCOPE_APPROVE
+        ],
+        "asks_approve": rules.SCOPE_APPROVE in scopes,
+        "approve_text": rules.KNOWN_SCOPES[rules.SCOPE_APPROVE],
+        "details": [rules.describe_authorization_detail(d) for d in details],
+    }
+
+
+def _page(request: Request, person: User, *, status: int = 200, **context: Any) -> Response:
+    return render(request, "device.html", {"person": person, **context}, status=status)
+
+
+_TOO_MANY = "Too many wrong phrases. Wait 10 minutes, then try again."
+_WRONG = "That phrase doesn't match a pending sign-in. Check the words your agent showed you."
+
+
+@router.get("/device/setup")
+def device_page(
+    request: Request, person: PersonSession, db: DbSession, now: Now, code: str | None = None
+) -> Response:
+    """Enter the phrase, or, with ``?code=``, review the request it belongs to."""
+    if not code:
+        return _page(request, person, phrase="")
+    phrase = code.strip()[:100]
+    if _throttled(db, person, now):
+        return _page(request, person, phrase=phrase, error=_TOO_MANY, status=429)
+    authorization = store.find_pending_by_phrase(db, phrase, now=now)
+    if authorization is None:
+        _record_wrong_phrase(db, person, now)
+        return _page(request, person, phrase=phrase, error=_WRONG, status=400)
+    return _page(
+        request,
+        person,
+        phrase=rules.normalize_user_code(phrase),
+        request_info=_describe(authorization),
+    )
+
+
+@router.post("/device/setup")
+def device_decide(
+    request: Request, person: PersonSession, form: Form, db: DbSession, now: Now
+) -> Response:
+    """Approve or deny the authorization named by ``user_code``."""
+    verify_csrf(request, form)
+    phrase = str(form.get("user_code") or "").strip()[:100]
+    action = form.get("action")
+    if action not in {"approve", "deny"}:
+        return _page(request, person, phrase=phrase, error="Choose Approve or Deny.", status=400)
+    if _throttled(db, person, now):
+        return _page(request, person, phrase=phrase, error=_TOO_MANY, status=429)
+    authorization = store.find_pending_by_phrase(db, phrase, now=now)
+    if authorization is None:
+        _record_wrong_phrase(db, person, now)
+        return _page(request, person, phrase=phrase, error=_WRONG, status=400)
+    requested = authorization.requested_scope.split()
+    allow_approve = form.get(ALLOW_APPROVE_FIELD) == "1"
+    granted = rules.granted_scopes(requested, allow_approve=allow_approve)
+    approved = action == "approve"
+    if not store.decide(
+        db, authorization, user_id=person.id, approve=approved, granted_scopes=granted, now=now
+    ):
+        return _page(
+            request,
+            person,
+            phrase="",
+            error="This sign-in was already answered or has expired.",
+            status=409,
+        )
+    return render(
+        request,
+        "device_done.html",
+        {
+            "person": person,
+            "approved": approved,
+            "agent": _describe(authorization)["agent"],
+            "granted_approve": approved and rules.SCOPE_APPROVE in granted,
+        },
+    )

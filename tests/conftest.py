@@ -1,0 +1,89 @@
+"""Fixtures shared by every suite.
+
+* every test runs with no ``LINK_*`` variable from the outer environment (autouse);
+* ``wallet``: one real SQLite-backed ``link-wallet serve`` for the session;
+* ``pg_wallet``: the same on PostgreSQL, in a fresh database of ``LINK_TEST_POSTGRES_URL``
+  (skipped with a reason when that is unset; ``make test`` always sets it);
+* ``any_wallet``: parametrized over both, for suites that must pass on either store.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# `tests.support` must import the same way under `pytest` and `python -m pytest`.
+_REPO_ROOT = str(Path(__file__).resolve().parents[1])
+if _REPO_ROOT not in sys.path:
+    sys.path.insert(0, _REPO_ROOT)
+
+from tests.support.wallet import WalletProcess  # noqa: E402
+
+POSTGRES_ENV = "LINK_TEST_POSTGRES_URL"
+_POSTGRES_URL = os.environ.get(POSTGRES_ENV)
+
+
+@pytest.fixture(autouse=True)
+def _no_link_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("LINK_"):
+            monkeypatch.delenv(name, raising=False)
+
+
+def fresh_postgres_database(base_url: str) -> str:
+    """Create an empty database next to ``base_url``'s and return its URL."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(base_url)
+    name = "link_wallet_" + secrets.token_hex(6)
+    conninfo = url.set(drivername="postgresql", database=url.database or "postgres")
+    with psycopg.connect(
+        conninfo.render_as_string(hide_password=False), autocommit=True
+    ) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')  # name is our own hex, not input
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def wallet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WalletProcess]:
+    """A wallet on SQLite shared by the whole session (create your own people in it)."""
+    with WalletProcess.start(tmp_path_factory.mktemp("wallet")) as process:
+        yield process
+
+
+@pytest.fixture(scope="session")
+def pg_wallet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WalletProcess]:
+    """A wallet on a fresh PostgreSQL database, shared by the session."""
+    if not _POSTGRES_URL:
+        pytest.skip(f"{POSTGRES_ENV} is not set (make test starts a throwaway PostgreSQL)")
+    url = fresh_postgres_database(_POSTGRES_URL)
+    with WalletProcess.start(tmp_path_factory.mktemp("pg-wallet"), database_url=url) as process:
+        yield process
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_wallet(request: pytest.FixtureRequest) -> WalletProcess:
+    """The SQLite wallet, then the PostgreSQL one."""
+    name = "wallet" if request.param == "sqlite" else "pg_wallet"
+    return request.getfixturevalue(name)
+
+
+@pytest.fixture
+def make_wallet(tmp_path: Path) -> Iterator[object]:
+    """Factory for a private wallet process (stopped at the end of the test)."""
+    started: list[WalletProcess] = []
+
+    def factory(**kwargs: object) -> WalletProcess:
+        process = WalletProcess.start(tmp_path / f"w{len(started)}", **kwargs)  # type: ignore[arg-type]
+        started.append(process)
+        return process
+
+    yield factory
+    for process in started:
+        process.stop()

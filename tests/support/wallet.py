@@ -1,0 +1,227 @@
+"""A real ``link-wallet serve`` subprocess for tests, driven over HTTP on loopback.
+
+    wallet = WalletProcess.start(tmp_path)           # SQLite under tmp_path
+    person = wallet.create_person()                  # real `user create` + `card add`
+    wallet.advance_clock(601)                        # POST /__test__/clock
+    wallet.stop()                                    # SIGTERM, then kill after a bound
+
+Output of the process goes to a log file (``log_text()``) so a full pipe can never block it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx2
+
+from .ports import free_port
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+LINK_WALLET = str(Path(sys.executable).with_name("link-wallet"))
+START_TIMEOUT_SECONDS = 30.0
+STOP_TIMEOUT_SECONDS = 10.0
+DEFAULT_PASSWORD = "correct horse battery staple"
+DEFAULT_CARD = {
+    "number": "4242424242424242",
+    "exp_month": "12",
+    "exp_year": "2034",
+    "cvc": "123",
+    "name": "Jenny Rosen",
+    "line1": "510 Townsend St",
+    "city": "San Francisco",
+    "state": "CA",
+    "postal_code": "94103",
+    "country": "US",
+}
+
+
+class WalletStartError(RuntimeError):
+    """The wallet process died or never became healthy."""
+
+
+def wallet_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment a test wallet runs with: no ``LINK_*`` leaks from the caller."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LINK_")}
+    env.update(
+        {
+            "LINK_WALLET_TEST_CLOCK": "1",
+            "LINK_WALLET_PASSWORD_HASH": "fast",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.update(extra or {})
+    return env
+
+
+@dataclass
+class WalletProcess:
+    """A running wallet; ``url`` is both the Link API and the auth base URL."""
+
+    data_dir: Path
+    port: int
+    database_url: str | None
+    env: dict[str, str]
+    process: subprocess.Popen[bytes] | None = None
+    _log_path: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._log_path = self.data_dir / "wallet.log"
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:<port>``."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @classmethod
+    def start(
+        cls,
+        data_dir: Path,
+        *,
+        database_url: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> WalletProcess:
+        """Start ``link-wallet serve`` on a free port and wait until ``/healthz`` answers."""
+        data_dir.mkdir(parents=True, exist_ok=True)
+        wallet = cls(
+            data_dir=data_dir,
+            port=free_port(),
+            database_url=database_url,
+            env=wallet_env(env),
+        )
+        wallet._spawn()
+        return wallet
+
+    def base_args(self) -> list[str]:
+        """``link-wallet`` plus the global flags selecting this wallet's storage."""
+        args = [LINK_WALLET, "--data-dir", str(self.data_dir)]
+        if self.database_url:
+            args += ["--database-url", self.database_url]
+        return args
+
+    def _spawn(self) -> None:
+        log = self._log_path.open("ab")
+        try:
+            self.process = subprocess.Popen(
+                [*self.base_args(), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=self.env,
+                cwd=REPO_ROOT,
+            )
+        finally:
+            log.close()
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise WalletStartError(
+                    f"link-wallet exited with {self.process.returncode}:\n{self.log_text()}"
+                )
+            try:
+                if httpx2.get(f"{self.url}/healthz", timeout=1.0).status_code == 200:
+                    return
+            except httpx2.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise WalletStartError(f"link-wallet did not become healthy:\n{self.log_text()}")
+
+    def log_text(self) -> str:
+        """Everything the process wrote to stdout and stderr so far."""
+        try:
+            return self._log_path.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def run_cli(
+        self, *args: str, input_text: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``link-wallet <args>`` against this wallet's storage (not through HTTP)."""
+        return subprocess.run(
+            [*self.base_args(), *args],
+            input=input_text,
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=60,
+            check=False,
+        )
+
+    def create_user(self, email: str, password: str, name: str | None = None) -> dict[str, Any]:
+        """``link-wallet user create`` (password on stdin); returns its JSON output."""
+        args = ["user", "create", "--email", email, "--password-stdin"]
+        if name:
+            args += ["--name", name]
+        result = self.run_cli(*args, input_text=password + "\n")
+        if result.returncode != 0:
+            raise RuntimeError(f"user create failed: {result.stderr}")
+        return json.loads(result.stdout)
+
+    def add_card(self, email: str, *, shipping: bool = True, **card: str) -> dict[str, Any]:
+        """``link-wallet card add`` with :data:`DEFAULT_CARD` overridden by ``card``."""
+        values = {**DEFAULT_CARD, **card}
+        args = ["card", "add", "--email", email]
+        for key, value in values.items():
+            args += [f"--{key.replace('_', '-')}", value]
+        if shipping:
+            args.append("--shipping")
+        result = self.run_cli(*args)
+        if result.returncode != 0:
+            raise RuntimeError(f"card add failed: {result.stderr}")
+        return json.loads(result.stdout)
+
+    def create_person(
+        self,
+        email: str | None = None,
+        password: str | None = None,
+        with_card: bool = True,
+        name: str = "Jenny Rosen",
+    ) -> Any:
+        """A new person (unique email by default), with a Visa card and shipping address."""
+        from .person import Person
+
+        email = email or f"person-{secrets.token_hex(6)}@example.com"
+        password = password or DEFAULT_PASSWORD
+        user = self.create_user(email, password, name)
+        payment_method_id = self.add_card(email)["id"] if with_card else None
+        return Person(
+            wallet=self,
+            email=email,
+            password=password,
+            user_id=user["id"],
+            payment_method_id=payment_method_id,
+        )
+
+    def advance_clock(self, seconds: int) -> int:
+        """Move this process's clock forward; returns the wallet's new now (unix seconds)."""
+        response = httpx2.post(
+            f"{self.url}/__test__/clock", json={"advance_seconds": seconds}, timeout=10
+        )
+        response.raise_for_status()
+        return int(response.json()["now"])
+
+    def stop(self) -> None:
+        """SIGTERM (graceful), then SIGKILL if it has not exited within the bound."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+
+    def __enter__(self) -> WalletProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
