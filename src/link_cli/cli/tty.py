@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any, TextIO
 
 from link_cli._sanitize import sanitize_text
-from link_cli.commands._spec import Command, strip_undefined
+from link_cli.commands._spec import Command, kebab, strip_undefined
 from link_cli.errors import LinkError
 
 _COLOURS = {"green": "\x1b[32m", "yellow": "\x1b[33m", "red": "\x1b[31m", "dim": "\x1b[2m"}
@@ -218,7 +218,7 @@ def present_error(error: LinkError, command: Command | None, out: TextIO) -> Non
     lines: list[str] = []
     if error.code == "VALIDATION_ERROR" and error.field_errors and command is not None:
         for field_error in error.field_errors:
-            flag = "--" + str(field_error.get("path", "")).split(".")[0]
+            flag = "--" + kebab(str(field_error.get("path", "")).split(".")[0])
             if field_error.get("missing"):
                 lines.append(f"Error: missing required option {flag}")
             else:

@@ -67,9 +67,7 @@ class Context:
     def auth(self) -> Any:
         """The device-flow resource (``link_cli.sdk.AuthResource``) of the auth server."""
         if self._auth is None:
-            from link_cli.sdk import AuthResource
-
-            self._auth = AuthResource(verbose=self.verbose, env=self.env)
+            self._auth = self.client.auth
         return self._auth
 
     @property

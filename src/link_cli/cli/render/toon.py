@@ -19,7 +19,10 @@ from link_cli.commands._spec import UNDEFINED
 _DELIMITER = ","
 _INDENT = "  "
 _UNQUOTED_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
-_NUMERIC_LIKE = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+# The 2.3.0 rules: numeric-looking (incl. leading zeros), JS-trim whitespace at either end,
+# a leading list marker "-"; control characters are always quoted (and escaped).
+_NUMERIC_LIKE = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|0[0-9]+")
+_JS_WHITESPACE = " \t\n\r\v\f\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 _NEEDS_QUOTES = re.compile(r'[:"\\\[\]{}\x00-\x1f\x7f]')
 _ESCAPE = re.compile(r'[\\"\x00-\x1f]')
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -36,9 +39,9 @@ def _quote(text: str) -> str:
 def _string(text: str) -> str:
     if (
         not text
-        or text != text.strip()
+        or text != text.strip(_JS_WHITESPACE)
         or text in ("true", "false", "null")
-        or text[0] in "-#"
+        or text[0] == "-"
         or _DELIMITER in text
         or _NEEDS_QUOTES.search(text)
         or _NUMERIC_LIKE.fullmatch(text)

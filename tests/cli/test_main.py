@@ -1,0 +1,255 @@
+"""The CLI edge in-process: modes, formats, streaming, error rendering, exit codes.
+
+These use commands that need no server (``auth status``, ``payment-methods add`` with an
+env token) or that must fail before any request: the API base points at a closed port,
+so a request would surface as a transport error instead of the asserted one.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import stat
+
+import pytest
+from tests.support.ports import free_port
+
+from link_cli.cli.main import run
+
+CONTEXT = (
+    "Buying one blue widget for the user's desk project, as requested in chat just now, for delivery."
+    * 2
+)
+
+
+class Out(io.StringIO):
+    def __init__(self, tty: bool = False) -> None:
+        super().__init__()
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+@pytest.fixture
+def env(monkeypatch, tmp_path):
+    closed = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("LINK_API_BASE_URL", closed)
+    monkeypatch.setenv("LINK_AUTH_BASE_URL", closed)
+    monkeypatch.setenv("LINK_AUTH_FILE", str(tmp_path / "auth.json"))
+    return tmp_path
+
+
+def cli(*argv: str, tty: bool = False) -> tuple[int, str]:
+    out = Out(tty)
+    code = run(list(argv), out)
+    return code, out.getvalue()
+
+
+def test_version_prints_the_bare_version(env):
+    from link_cli import __version__
+
+    assert cli("--version") == (0, __version__ + "\n")
+
+
+def test_group_without_subcommand_prints_help_and_exits_zero(env):
+    code, out = cli("spend-request")
+    assert code == 0 and "request-approval" in out and "Request approval for a spend request" in out
+
+
+def test_command_help_lists_kebab_flags_and_aliases(env):
+    code, out = cli("spend-request", "create", "--help")
+    assert code == 0
+    assert "-m, --merchant-name <string>" in out and "--line-item <string>" in out
+
+
+def test_schema_prints_json_schema_without_running(env):
+    code, out = cli("spend-request", "retrieve", "--schema", "--format", "json")
+    schema = json.loads(out)
+    assert code == 0 and schema["args"]["required"] == ["id"]
+    assert schema["options"]["properties"]["timeout"]["default"] == 600
+
+
+def test_llms_manifest_json(env):
+    code, out = cli("--llms", "--format", "json")
+    assert code == 0
+    manifest = json.loads(out)
+    assert manifest["version"] == "incur.v1"
+    assert {"name": "auth login", "description": "Authenticate with Link"} in manifest["commands"]
+    _, out = cli("spend-request", "--llms-full", "--format", "json")
+    entries = json.loads(out)["commands"]
+    assert {e["name"].split()[0] for e in entries} == {"spend-request"}
+    assert "schema" in entries[0]
+
+
+def test_llms_full_markdown_shows_camel_case_flags(env):
+    code, out = cli("--llms-full")
+    assert code == 0 and "`--clientName`" in out and "## link-cli spend-request create" in out
+
+
+def test_validation_error_happens_before_any_request(env):
+    code, out = cli(
+        "spend-request", "create", "--amount", "abc", "--context", "x", "--format", "json"
+    )
+    body = json.loads(out)
+    assert code == 1 and body["code"] == "VALIDATION_ERROR"
+    assert [f["path"] for f in body["fieldErrors"]] == ["amount", "context"]
+
+
+def test_streaming_error_in_default_toon_is_a_plain_line(env):
+    code, out = cli("spend-request", "create", "--amount", "100", "--context", CONTEXT)
+    assert code == 1
+    assert out == "Error (INVALID_INPUT): merchant-name is required when credential-type is card\n"
+
+
+def test_unknown_code_line_has_no_code(env):
+    code, out = cli(
+        "spend-request",
+        "create",
+        "--amount",
+        "100",
+        "--context",
+        CONTEXT,
+        "-m",
+        "Shop",
+        "--merchant-url",
+        "https://shop.example",
+        "--line-item",
+        "oops",
+    )
+    assert (code, out) == (1, "Error: Invalid field (missing ':'): oops\n")
+
+
+def test_lpt_rules_in_official_order(env):
+    base = ("spend-request", "create", "--amount", "100", "--context", CONTEXT, "--json")
+    cases = [
+        (
+            ("--merchant-account-id", "acct_1", "--execution-method", "link_pay_token", "--test"),
+            "test cannot be used when execution-method is link_pay_token",
+        ),
+        (
+            ("--merchant-account-id", "acct_1"),
+            "execution-method link_pay_token is required when merchant-account-id is provided",
+        ),
+        (
+            ("--execution-method", "link_pay_token", "--merchant-account-id", "  "),
+            "merchant-account-id is required when execution-method is link_pay_token",
+        ),
+        (
+            ("--execution-method", "link_pay_token", "--merchant-account-id", "a", "-m", "X"),
+            "merchant-name and merchant-url cannot be used when execution-method is link_pay_token; "
+            "Link resolves the merchant identity from merchant-account-id",
+        ),
+        (
+            ("--network-id", "net_1", "-m", "X", "--merchant-url", "u"),
+            "network-id can only be used when credential-type is shared_payment_token",
+        ),
+    ]
+    for extra, message in cases:
+        code, out = cli(*base, *extra)
+        assert code == 1 and json.loads(out) == {"code": "INVALID_INPUT", "message": message}
+
+
+def test_not_authenticated_before_any_request(env):
+    code, out = cli("payment-methods", "list", "--json")
+    body = json.loads(out)
+    assert code == 1 and body["code"] == "NOT_AUTHENTICATED"
+    assert body["cta"]["commands"] == [
+        {"command": "link-cli auth login", "description": "Log in to Link"}
+    ]
+
+
+def test_guarded_commands_say_not_authenticated_too(env):
+    """§14.3: the official guard is a no-op (UNKNOWN); ours returns what it promises."""
+    code, out = cli("spend-request", "retrieve", "lsrq_1", "--format", "jsonl")
+    line = json.loads(out)
+    assert code == 1 and line["type"] == "error" and line["error"]["code"] == "NOT_AUTHENTICATED"
+
+
+def test_auth_status_creates_a_private_credentials_file(env):
+    code, out = cli("auth", "status", "--json")
+    assert code == 0
+    assert json.loads(out) == [{"authenticated": False, "credentials_path": str(env / "auth.json")}]
+    assert stat.S_IMODE(os.stat(env / "auth.json").st_mode) == 0o600
+
+
+def test_env_token_status_and_streaming_formats(env, monkeypatch):
+    monkeypatch.setenv("LINK_ACCESS_TOKEN", "lwat_abcdefghijklmnopqrstuvwxyz")
+    chunk = {
+        "authenticated": True,
+        "access_token": "lwat_abcdefghijklmno...",
+        "token_type": "Bearer",
+    }
+    assert json.loads(cli("auth", "status", "--json")[1]) == [chunk]
+    lines = [json.loads(x) for x in cli("auth", "status", "--format", "jsonl")[1].splitlines()]
+    assert lines[0] == {"type": "chunk", "data": chunk}
+    assert lines[1]["type"] == "done" and lines[1]["meta"]["command"] == "auth status"
+    assert cli("auth", "status")[1] == (
+        "authenticated: true\naccess_token: lwat_abcdefghijklmno...\ntoken_type: Bearer\n"
+    )
+    assert "- authenticated: true" in cli("auth", "status", "--format", "yaml")[1]
+
+
+def test_non_streaming_value_and_full_output_envelope(env, monkeypatch):
+    monkeypatch.setenv("LINK_ACCESS_TOKEN", "tok")
+    api = os.environ["LINK_API_BASE_URL"]
+    assert json.loads(cli("payment-methods", "add", "--json")[1]) == {
+        "url": f"{api}/wallet/cards/new"
+    }
+    envelope = json.loads(cli("payment-methods", "add", "--json", "--full-output")[1])
+    assert envelope["ok"] is True and envelope["data"]["url"].endswith("/wallet/cards/new")
+    assert envelope["meta"]["command"] == "payment-methods add"
+    assert envelope["meta"]["duration"].endswith("ms")
+
+
+def test_official_service_gets_the_official_wallet_url(env, monkeypatch):
+    monkeypatch.setenv("LINK_ACCESS_TOKEN", "tok")
+    monkeypatch.setenv("LINK_API_BASE_URL", "https://api.link.com")
+    assert json.loads(cli("payment-methods", "add", "--json")[1]) == {
+        "url": "https://app.link.com/wallet"
+    }
+
+
+def test_transport_error_names_the_unreachable_url(env, monkeypatch):
+    monkeypatch.setenv("LINK_ACCESS_TOKEN", "tok")
+    code, out = cli("user-info", "retrieve", "--json")
+    body = json.loads(out)
+    assert code == 1 and body["code"] == "UNKNOWN"
+    assert os.environ["LINK_API_BASE_URL"] in body["message"]
+
+
+def test_debug_variable_re_raises_unexpected_errors(env, monkeypatch):
+    monkeypatch.setenv("LINK_ACCESS_TOKEN", "tok")
+    monkeypatch.setenv("LINK_CLI_DEBUG", "1")
+    with pytest.raises(Exception, match="Request failed"):
+        cli("user-info", "retrieve", "--json")
+
+
+def test_unknown_command_renders_command_not_found(env):
+    code, out = cli("spend-requests", "list", "--json")
+    assert code == 1 and "COMMAND_NOT_FOUND" in out
+
+
+def test_human_mode_masks_card_numbers_and_sanitizes():
+    from link_cli.cli import tty
+    from link_cli.commands import find_command
+
+    out = Out(tty=True)
+    value = {
+        "id": "lsrq_1",
+        "status": "approved",
+        "merchant_name": "Evil\x1b[2J Store",
+        "card": {"number": "4242424242424242", "cvc": "123", "exp_month": 12},
+    }
+    tty.present(find_command(("spend-request", "cancel")), value, out)
+    text = out.getvalue()
+    assert "4242424242424242" not in text and "•••• 4242" in text
+    assert "123" not in text and "\x1b[2J" not in text and "Evil Store" in text
+
+
+def test_human_validation_errors_name_the_flags(env):
+    code, out = cli("spend-request", "create", "--amount", "x", tty=True)
+    assert code == 1
+    assert "Error: invalid value for --amount: Invalid input: expected number, received NaN" in out
+    assert "Error: missing required option --context" in out and "See below for usage." in out
