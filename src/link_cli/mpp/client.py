@@ -28,7 +28,9 @@ from link_cli.mpp.errors import MppParseError
 from link_cli.mpp.methods import stripe
 
 __all__ = [
+    "ApprovedTerms",
     "ChallengeExpired",
+    "ChallengeMismatch",
     "MerchantRequest",
     "MerchantRequestFailed",
     "MerchantResponse",
@@ -57,6 +59,40 @@ class MerchantRequestFailed(MppPayError):
 
 class ChallengeExpired(MppPayError):
     """The challenge's `expires` is in the past; paying it would be refused anyway."""
+
+
+class ChallengeMismatch(MppPayError):
+    """The challenge asks for something the spend request was not approved for."""
+
+
+@dataclass(frozen=True)
+class ApprovedTerms:
+    """What the person approved (from the spend request); a challenge must fit inside it.
+
+    Checking before paying keeps the token away from a merchant it was not issued for
+    (mpp.md §1.7 "client duties"); the wallet would refuse such a payment anyway.
+    """
+
+    network_id: str | None = None
+    max_amount: int | None = None
+    currency: str | None = None
+
+    def check(self, request: stripe.StripeRequest) -> None:
+        """Raise :class:`ChallengeMismatch` when `request` falls outside these terms."""
+        if self.network_id is not None and request.network_id != self.network_id:
+            raise ChallengeMismatch(
+                "The 402 challenge is for a different seller (network id) than the spend "
+                "request was approved for."
+            )
+        if self.currency is not None and request.currency != self.currency.lower():
+            raise ChallengeMismatch(
+                f"The 402 challenge asks for another currency than the approved {self.currency}."
+            )
+        if self.max_amount is not None and int(request.amount) > self.max_amount:
+            raise ChallengeMismatch(
+                f"The 402 challenge asks for {request.amount}, more than the approved "
+                f"amount {self.max_amount}."
+            )
 
 
 @dataclass(frozen=True)
@@ -231,6 +267,7 @@ def pay(
     challenged: MerchantResponse,
     spt: str,
     *,
+    terms: ApprovedTerms | None = None,
     now: datetime | None = None,
     timeout: float = DEFAULT_TIMEOUT,
 ) -> MerchantResponse:
@@ -239,12 +276,16 @@ def pay(
     The retry repeats the request that got the 402 (same URL, method, headers and body
     bytes) plus the credential, in the header the challenge names (default
     ``Authorization``). Raises :class:`MppParseError` for an unusable challenge,
-    :class:`ChallengeExpired`, or :class:`MerchantRequestFailed`.
+    :class:`ChallengeExpired`, :class:`ChallengeMismatch` (outside `terms`), or
+    :class:`MerchantRequestFailed`.
     """
     challenge = read_stripe_challenge(challenged)
-    stripe.parse_stripe_request(challenge).check_payable()
+    request = stripe.parse_stripe_request(challenge)
+    request.check_payable()
     if challenge.is_expired(now):
         raise ChallengeExpired(f"Payment expired at {challenge.expires}.")
+    if terms is not None:
+        terms.check(request)
     credential = format_authorization(stripe.build_credential(challenge, spt))
     paid = challenged.request.with_header(challenge.header or "Authorization", credential)
     return send(paid, follow_redirects=False, timeout=timeout)
