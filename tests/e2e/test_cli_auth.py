@@ -1,0 +1,131 @@
+"""``auth login / status / logout`` end to end: the real CLI against a real wallet."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+from tests.cli.e2e_support import Agent, finish, login
+
+
+@pytest.fixture
+def agent(wallet, tmp_path):
+    return Agent(wallet.url, tmp_path / "agent-auth.json")
+
+
+@pytest.fixture
+def person(wallet):
+    person = wallet.create_person()
+    yield person
+    person.close()
+
+
+def test_background_login_prints_the_code_first_then_authenticates(agent, person):
+    chunks = login(agent, person)
+    first = chunks[0]
+    assert first["verification_url"].startswith(agent.base_url + "/device/setup?code=")
+    assert first["phrase"] and first["phrase"] in first["verification_url"]
+    assert "_next" not in first and "Polling has started" in first["instruction"]
+    final = chunks[-1]
+    assert final["authenticated"] is True and final["token_type"] == "Bearer"
+    assert final["access_token"].endswith("...") and len(final["access_token"]) == 23
+    assert final["credentials_path"] == str(agent.auth_file)
+    assert stat.S_IMODE(os.stat(agent.auth_file).st_mode) == 0o600
+    stored = json.loads(agent.auth_file.read_text())
+    assert stored["pendingDeviceAuth"] is None and stored["auth"]["refresh_token"]
+
+
+def test_default_toon_output_flushes_the_code_before_the_person_acts(agent, person):
+    process = agent.popen("auth", "login", "--interval", "0.2", "--timeout", "30")
+    try:
+        lines = [process.stdout.readline() for _ in range(2)]
+        assert lines[0].startswith('verification_url: "http')
+        assert lines[1].startswith("phrase: ")
+        person.approve_device(lines[1].split(": ", 1)[1].strip())
+    finally:
+        code, rest = finish(process)
+    assert code == 0 and "authenticated: true" in rest
+
+
+def test_login_without_interval_then_status_completes_it(agent, person):
+    code, chunks = agent.json("auth", "login", "--client-name", "  My Agent  ")
+    assert code == 0 and len(chunks) == 1
+    first = chunks[0]
+    assert first["_next"] == {
+        "command": "auth status --interval 5 --max-attempts 60",
+        "poll_interval_seconds": first["_next"]["poll_interval_seconds"],
+        "until": "authenticated is true",
+    }
+    code, status = agent.json("auth", "status")
+    assert status[0]["authenticated"] is False and status[0]["pending"] is True
+    assert status[0]["verification_url"] == first["verification_url"]
+    person.approve_device(first["verification_url"])
+    code, status = agent.json("auth", "status")
+    assert code == 0 and status[0]["authenticated"] is True
+
+
+def test_second_login_reports_already_logged_in(agent, person):
+    login(agent, person)
+    code, chunks = agent.json("auth", "login")
+    assert code == 0
+    assert chunks == [
+        {
+            "authenticated": True,
+            "message": "You are already logged in. To switch accounts, run `link-cli auth logout` first.",
+        }
+    ]
+
+
+def test_logout_revokes_and_deletes_the_credentials(agent, person):
+    login(agent, person)
+    old_refresh = json.loads(agent.auth_file.read_text())["auth"]["refresh_token"]
+    code, out = agent.json("auth", "logout")
+    assert (code, out) == (0, {"authenticated": False})
+    assert not agent.auth_file.exists()
+    # The revoked refresh token no longer works: a fresh file holding it cannot log in silently.
+    agent.auth_file.write_text(
+        json.dumps(
+            {
+                "auth": {"access_token": "x", "refresh_token": old_refresh, "token_type": "Bearer"},
+                "pendingDeviceAuth": None,
+            }
+        )
+    )
+    code, chunks = agent.json("auth", "login")
+    assert code == 0 and "verification_url" in chunks[0]
+
+
+def test_denied_login_fails_with_the_denial(agent, person):
+    code, chunks = agent.json("auth", "login")
+    person.deny_device(chunks[0]["verification_url"])
+    code, error = agent.json("auth", "status")
+    assert code == 1 and error["code"] == "UNKNOWN" and "denied" in error["message"]
+
+
+def test_polling_limit_on_auth_exits_zero_with_the_last_status(agent):
+    result = agent.run(
+        "auth", "login", "--interval", "0.1", "--max-attempts", "2", "--format", "json"
+    )
+    chunks = json.loads(result.stdout)
+    assert result.returncode == 0
+    assert chunks[-1]["authenticated"] is False and chunks[-1]["pending"] is True
+
+
+def test_invalid_input_is_reported_before_any_request(agent):
+    result = agent.run("auth", "login", "--scope", "   ", "--format", "json")
+    assert result.returncode == 1
+    assert json.loads(result.stdout) == {
+        "code": "INVALID_INPUT",
+        "message": "scope must be a non-empty string when provided",
+    }
+
+
+def test_transport_error_names_the_wallet_url(make_wallet, tmp_path):
+    down = make_wallet()
+    down.stop()
+    agent = Agent(down.url, tmp_path / "auth.json")
+    code, error = agent.json("auth", "login")
+    assert code == 1 and error["code"] == "UNKNOWN"
+    assert down.url in error["message"] and "LINK_AUTH_BASE_URL" in error["message"]
