@@ -73,7 +73,7 @@ _TRANSACTION_FIELDS: dict[str, tuple[Any, str]] = {
 
 def _transaction(item: dict[str, Any], index: int, operation: str) -> dict[str, Any]:
     for field, (check, expected) in _TRANSACTION_FIELDS.items():
-        if not check(item.get(field)):
+        if field not in item or not check(item[field]):
             raise invalid_shape(
                 operation, f"Expected transactions[{index}].{field} to be {expected}"
             )
