@@ -1,0 +1,76 @@
+"""The built-in sandbox issuer: the wallet is issuer (and, for its merchants, acquirer).
+
+Cards come from the reserved sandbox range (``domain.credentials``), so they can never
+charge a real account; every credential is test-mode (``livemode`` false).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from ..domain.credentials import (
+    RandBelow,
+    card_expiry,
+    new_cvc,
+    new_sandbox_card_number,
+    new_spt_id,
+    new_virtual_card_id,
+)
+from ..domain.spend_request import CredentialType, SpendRequest, Status
+from .base import FundingCard, IssuedCard, IssuedSpt, IssuingError
+
+__all__ = ["SandboxIssuer"]
+
+
+def _require_approved(request: SpendRequest, credential_type: CredentialType) -> datetime:
+    if request.status is not Status.APPROVED or request.valid_until is None:
+        raise IssuingError(f"spend request {request.id} is not approved")
+    if request.credential_type is not credential_type:
+        raise IssuingError(
+            f"spend request {request.id} asks for {request.credential_type}, not {credential_type}"
+        )
+    return request.valid_until
+
+
+class SandboxIssuer:
+    """Implements :class:`~.base.Issuer` with numbers from the sandbox range."""
+
+    name = "sandbox"
+
+    def __init__(self, randbelow: RandBelow = secrets.randbelow) -> None:
+        self._randbelow = randbelow
+
+    def issue_card(
+        self, request: SpendRequest, payment_method: FundingCard, now: datetime
+    ) -> IssuedCard:
+        """A fresh sandbox Visa with the funding card's billing address."""
+        valid_until = _require_approved(request, CredentialType.CARD)
+        if valid_until <= now:
+            raise IssuingError(f"spend request {request.id} is past its valid_until")
+        exp_month, exp_year = card_expiry(valid_until)
+        return IssuedCard(
+            id=new_virtual_card_id(self._randbelow),
+            brand="visa",
+            number=new_sandbox_card_number(self._randbelow),
+            cvc=new_cvc(self._randbelow),
+            exp_month=exp_month,
+            exp_year=exp_year,
+            valid_until=valid_until,
+            billing_address=dict(payment_method.billing_address),
+        )
+
+    def issue_spt(self, request: SpendRequest, now: datetime) -> IssuedSpt:
+        """A token for the request's seller, capped at its amount, in its currency."""
+        valid_until = _require_approved(request, CredentialType.SHARED_PAYMENT_TOKEN)
+        if valid_until <= now:
+            raise IssuingError(f"spend request {request.id} is past its valid_until")
+        if not request.network_id:
+            raise IssuingError(f"spend request {request.id} has no network id")
+        return IssuedSpt(
+            id=new_spt_id(self._randbelow),
+            network_id=request.network_id,
+            max_amount=request.amount,
+            currency=request.currency,
+            valid_until=valid_until,
+        )
