@@ -164,3 +164,54 @@ def test_helper_returns_working_tokens(wallet: WalletProcess) -> None:
     cards = httpx2.get(f"{wallet.url}/payment-details", headers=bearer(tokens), timeout=10)
     assert cards.status_code == 200
     assert [c["id"] for c in cards.json()["payment_details"]] == [person.payment_method_id]
+
+
+def test_wrong_phrases_are_refused_then_throttled(wallet: WalletProcess) -> None:
+    person = wallet.create_person()
+    person.sign_in()
+    started = start_device_login(wallet)
+
+    wrong = person.client.get("/device/setup", params={"code": "apple-apple-apple"})
+    assert wrong.status_code == 400
+    assert "match a pending sign-in" in wrong.text
+    _page, form = person.get_form(started["verification_uri_complete"], action="/device/setup")
+    for _ in range(4):
+        posted = person.client.post(
+            "/device/setup",
+            data={**form.fields, "user_code": "zebra-zebra-zebra", "action": "approve"},
+        )
+        assert posted.status_code == 400
+
+    # Five failures in ten minutes: even the right phrase has to wait.
+    locked = person.client.get(started["verification_uri_complete"])
+    assert locked.status_code == 429
+    assert "Too many wrong phrases" in locked.text
+    assert poll_device_token(wallet, started["device_code"]).json()["error"] in {
+        "authorization_pending",
+        "slow_down",
+    }
+
+    # Another person is not affected by this person's mistakes.
+    other = wallet.create_person()
+    other.approve_device(started["verification_uri_complete"])
+    assert poll_device_token(wallet, started["device_code"]).status_code == 200
+
+
+def test_a_decided_login_cannot_be_answered_again(wallet: WalletProcess) -> None:
+    person = wallet.create_person()
+    started = start_device_login(wallet)
+    person.sign_in()
+    _page, form = person.get_form(started["verification_uri_complete"], action="/device/setup")
+    first = person.client.post("/device/setup", data={**form.fields, "action": "deny"})
+    assert first.status_code == 200
+    second = person.client.post("/device/setup", data={**form.fields, "action": "approve"})
+    assert second.status_code == 400  # the phrase no longer names a pending login
+    assert poll_device_token(wallet, started["device_code"]).json()["error"] == "access_denied"
+
+
+def test_phrase_is_matched_case_and_separator_insensitively(wallet: WalletProcess) -> None:
+    person = wallet.create_person()
+    started = start_device_login(wallet)
+    typed = started["user_code"].upper().replace("-", " ")
+    person.approve_device(typed)
+    assert poll_device_token(wallet, started["device_code"]).status_code == 200
