@@ -4,6 +4,7 @@ base URLs, the API-only proxy and redacted verbose logs (reference §6.6, §6.7,
 from __future__ import annotations
 
 import socket
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from link_cli.sdk import (
     LinkConfigurationError,
     LinkTransportError,
     MemoryTokenStore,
+    _http,
 )
 
 StartStub = Callable[[Callable[[RecordedRequest], StubResponse]], StubServer]
@@ -314,3 +316,54 @@ def test_verbose_log_redacts_secrets_in_both_directions(stub: StartStub) -> None
     assert "< 200 OK" in log
     assert '"brand": "visa"' in log  # non-secret fields stay readable
     assert "refresh_token=%3Credacted%3E" in log
+
+
+def one_shot_raw_server(reply: bytes) -> tuple[str, threading.Thread]:
+    """Accept one connection, read the request head, send ``reply`` verbatim, close."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.settimeout(10)
+
+    def run() -> None:
+        with listener:
+            connection, _ = listener.accept()
+            with connection:
+                connection.settimeout(10)
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = connection.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+                connection.sendall(reply)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return f"http://127.0.0.1:{listener.getsockname()[1]}", thread
+
+
+def test_truncated_response_is_a_transport_error() -> None:
+    reply = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"da'
+    base, thread = one_shot_raw_server(reply)
+    client = LinkClient(api_base_url=base, access_token="t")
+    with pytest.raises(LinkTransportError) as caught:
+        client.spend_requests.list()
+    assert str(caught.value).startswith(f"Request failed: GET {base}/spend_requests (")
+    thread.join(timeout=10)
+
+
+def test_garbage_instead_of_http_is_a_transport_error() -> None:
+    base, thread = one_shot_raw_server(b"SSH-2.0-OpenSSH_9.6\r\n")
+    client = LinkClient(api_base_url=base, access_token="t")
+    with pytest.raises(LinkTransportError):
+        client.user_info.retrieve()
+    thread.join(timeout=10)
+
+
+def test_oversized_response_is_refused(stub: StartStub, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_http, "MAX_BODY_BYTES", 1024)
+    server = stub(lambda r: StubResponse.json({"data": ["x" * 2048]}))
+    client = LinkClient(api_base_url=server.url, access_token="t")
+    with pytest.raises(LinkTransportError, match="response body larger than"):
+        client.spend_requests.list()

@@ -17,10 +17,8 @@ from link_cli.sdk._errors import LinkApiError, LinkConfigurationError
 from link_cli.sdk._http import (
     HttpClient,
     Log,
-    LoggingTransport,
     Transport,
     UrllibTransport,
-    VerboseLogger,
     connection_hint,
 )
 from link_cli.sdk._store import TokenStore
@@ -149,6 +147,8 @@ class LinkClient:
                 hint=connection_hint(self.api_base_url, API_BASE_URL_ENV),
             )
         if self.verbose:
+            from link_cli.sdk._verbose import LoggingTransport, VerboseLogger
+
             transport = LoggingTransport(transport, VerboseLogger(self._log))
         return HttpClient(
             self.api_base_url,

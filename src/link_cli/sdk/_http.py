@@ -19,7 +19,6 @@ Layers, bottom up:
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote, urlencode
@@ -35,6 +34,8 @@ if TYPE_CHECKING:
     import urllib.request
 
 Log = Callable[[str], None]
+MAX_BODY_BYTES = 16 * 1024 * 1024
+"""Larger answers are refused: no Link API response comes close, and memory is finite."""
 QueryValue = str | int | bool | None
 Query = Sequence[tuple[str, QueryValue]]
 
@@ -105,7 +106,8 @@ class UrllibTransport(Transport):
         self._opener: urllib.request.OpenerDirector | None = None
 
     def send(self, request: HttpRequest) -> HttpResponse:
-        """Send ``request`` and read the whole response body."""
+        """Send ``request`` and read the whole response body (at most ``MAX_BODY_BYTES``)."""
+        import http.client
         import urllib.request
 
         # Only http(s) URLs get here: base URLs are checked in _config.resolve_base_url.
@@ -114,16 +116,23 @@ class UrllibTransport(Transport):
         )
         try:
             with self._get_opener().open(native, timeout=self.timeout) as raw:
-                body = raw.read()
+                body = raw.read(MAX_BODY_BYTES + 1)
+                if len(body) > MAX_BODY_BYTES:
+                    reason = f"response body larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB"
+                    raise LinkTransportError(request.method, request.url, reason, self.hint)
+                if raw.length:  # read(n) stops quietly at EOF; bytes still owed = truncated
+                    reason = "connection closed before the whole response arrived"
+                    raise LinkTransportError(request.method, request.url, reason, self.hint)
                 return HttpResponse(
                     status=raw.status,
                     reason=raw.reason or "",
                     headers=list(raw.headers.items()),
                     text=body.decode("utf-8", errors="replace"),
                 )
-        except (OSError, ValueError) as error:
-            # URLError, ConnectionError, TimeoutError and ssl errors are all OSErrors;
-            # ValueError covers URLs urllib cannot parse.
+        except (OSError, ValueError, http.client.HTTPException) as error:
+            # URLError, ConnectionError, TimeoutError and ssl errors are OSErrors;
+            # HTTPException covers truncated or malformed responses; ValueError, URLs
+            # urllib cannot parse.
             raise LinkTransportError(
                 request.method, request.url, _describe(error), self.hint
             ) from error
@@ -153,12 +162,14 @@ def _build_opener(proxy: str | None) -> urllib.request.OpenerDirector:
 
 
 def _describe(error: BaseException) -> str:
+    """A short human reason for a transport failure (``Connection refused``, ``timed out``)."""
     reason = getattr(error, "reason", None)
+    if isinstance(reason, str) and reason:
+        return reason
     cause = reason if isinstance(reason, BaseException) else error
     if isinstance(cause, TimeoutError):
         return "timed out"
-    text = getattr(cause, "strerror", None) or str(cause) or type(cause).__name__
-    return text
+    return getattr(cause, "strerror", None) or str(cause) or type(cause).__name__
 
 
 def connection_hint(base_url: str, variable: str) -> str:
@@ -210,68 +221,6 @@ def run_flow(
             step = flow.send(reply)
         except StopIteration as finished:
             return finished.value
-
-
-# --- verbose logging -------------------------------------------------------------------
-
-
-class VerboseLogger:
-    """Logs requests and responses to stderr with every secret redacted (§10.4)."""
-
-    def __init__(self, write: Log | None = None) -> None:
-        self._sink = write or _write_stderr
-
-    def _write(self, text: str) -> None:
-        # Server text goes to a terminal: strip escape sequences like any other output.
-        from link_cli._sanitize import sanitize_text
-
-        self._sink(sanitize_text(text))
-
-    def request(self, request: HttpRequest) -> None:
-        """Log ``> METHOD url``, the headers and the body."""
-        from link_cli.sdk import _redact
-
-        lines = [f"> {request.method} {request.url}"]
-        headers = {k: v for k, v in request.headers.items() if k.lower() != "user-agent"}
-        lines.append(f"  Headers: {json.dumps(_redact.redact_headers(headers))}")
-        if request.body:
-            content_type = next(
-                (v for k, v in request.headers.items() if k.lower() == "content-type"), None
-            )
-            text = request.body.decode("utf-8", errors="replace")
-            lines.append(_redact.redact_body(text, content_type))
-        self._write("\n".join(lines))
-
-    def response(self, response: HttpResponse) -> None:
-        """Log ``< status reason``, the headers and the body."""
-        from link_cli.sdk import _redact
-
-        lines = [f"< {response.status} {response.reason}".rstrip()]
-        for name, value in _redact.redact_headers(dict(response.headers)).items():
-            lines.append(f"  {name}: {value}")
-        body = _redact.redact_body(response.text, response.header("content-type"))
-        if body:
-            lines.append(body)
-        self._write("\n".join(lines))
-
-
-def _write_stderr(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
-class LoggingTransport(Transport):
-    """Wraps a transport, logging each exchange with :class:`VerboseLogger`."""
-
-    def __init__(self, inner: Transport, logger: VerboseLogger) -> None:
-        self.inner = inner
-        self.logger = logger
-
-    def send(self, request: HttpRequest) -> HttpResponse:
-        """Log, send, log."""
-        self.logger.request(request)
-        response = self.inner.send(request)
-        self.logger.response(response)
-        return response
 
 
 # --- the bound client --------------------------------------------------------------------

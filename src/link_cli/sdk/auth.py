@@ -32,10 +32,8 @@ from link_cli.sdk._http import (
     HttpClient,
     HttpResponse,
     Log,
-    LoggingTransport,
     Transport,
     UrllibTransport,
-    VerboseLogger,
     connection_hint,
 )
 
@@ -72,6 +70,8 @@ class AuthResource:
                 timeout=timeout, hint=connection_hint(self.base_url, AUTH_BASE_URL_ENV)
             )
         if verbose:
+            from link_cli.sdk._verbose import LoggingTransport, VerboseLogger
+
             transport = LoggingTransport(transport, VerboseLogger(log))
         self._http = HttpClient(self.base_url, transport)
         self._hostname = hostname
