@@ -11,10 +11,13 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterable
-from typing import Any, TextIO
 
 from link_cli.errors import LinkError, Unknown
+
+TYPE_CHECKING = False  # `typing` costs ~5 ms at start-up; only type checkers need it
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any, TextIO
 
 DEBUG_ENV = "LINK_CLI_DEBUG"
 
@@ -210,10 +213,16 @@ def _meta_output(invocation: Any, out: TextIO, human: bool) -> int | None:
 
 def run(argv: Iterable[str], out: TextIO | None = None) -> int:
     """Run link-cli with ``argv`` (without the program name); return the exit code."""
+    out = out or sys.stdout
+    argv = list(argv)
+    if argv == ["--version"]:  # the common case, answered before the registry loads
+        from link_cli import __version__
+
+        _write(out, __version__)
+        return 0
     from link_cli.cli.parser import parse, preprocess
 
-    out = out or sys.stdout
-    pre = preprocess(list(argv))
+    pre = preprocess(argv)
     is_tty = out.isatty()
     try:
         invocation = parse(pre.argv)

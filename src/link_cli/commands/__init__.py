@@ -52,6 +52,7 @@ ROOT_DESCRIPTION = (
 # Top-level command name → declaring module. Later groups (mpp, demo, serve…) add a line.
 TOP_LEVEL: dict[str, str] = {
     "auth": "link_cli.commands.auth",
+    "demo": "link_cli.commands.demo",
     "mpp": "link_cli.commands.mpp",
     "payment-methods": "link_cli.commands.payment_methods",
     "shipping-address": "link_cli.commands.shipping_address",

@@ -7,17 +7,19 @@ the CLI), stores the pending authorization, and with ``--interval`` keeps pollin
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
 import time
-from collections.abc import Iterator
-from typing import Any
 
-from link_cli.commands._context import Context
-from link_cli.commands._polling import poll_until
 from link_cli.commands._spec import UNDEFINED, Command, Group, Option
 from link_cli.errors import InvalidInput
+
+TYPE_CHECKING = False  # `typing` costs ~5 ms at start-up; only type checkers need it
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
+    from link_cli.commands._context import Context
 
 _HANDLERS = "link_cli.commands.auth"
 DEFAULT_SCOPE = "userinfo:read payment_methods.agentic"
@@ -161,6 +163,8 @@ def _revoke_quietly(ctx: Context, token: str | None) -> None:
     """Best-effort revocation: failures never block login or logout (§6.1)."""
     if not token:
         return
+    import contextlib
+
     with contextlib.suppress(Exception):
         ctx.auth.revoke(token)
 
@@ -210,6 +214,8 @@ def _poll_status(ctx: Context, p: dict[str, Any]) -> Iterator[dict[str, Any]]:
     interval, timeout = p["interval"], p["timeout"]
     if ctx.human and interval <= 0:
         interval, timeout = HUMAN_POLL_INTERVAL, -1
+    from link_cli.commands._polling import poll_until
+
     for event in poll_until(
         lambda: _status_once(ctx),
         lambda status: bool(status.get("authenticated")),
