@@ -127,10 +127,15 @@ class HttpPage:
 
 
 class _KeepErrorStatus(urllib.request.HTTPErrorProcessor):
-    """Hand 4xx/5xx responses back like any other, so callers read their pages."""
+    """Hand 4xx/5xx responses back like any other, so callers read their pages.
+
+    Redirects (3xx) still go to the redirect handler, as the base class arranges.
+    """
 
     def http_response(self, request, response):  # type: ignore[no-untyped-def]
-        return response
+        if response.status >= 400:
+            return response
+        return super().http_response(request, response)
 
     https_response = http_response
 

@@ -102,7 +102,7 @@ class ServerSupervisor:
         """Start ``argv`` and wait until ``GET base_url + health_path`` answers 2xx.
 
         Raises :class:`ProcessStartError` if the process exits first or the deadline
-        passes; the process is stopped before the error propagates.
+        passes; the process is stopped before any error (Ctrl-C included) propagates.
         """
         log_path = self.log_dir / f"{name}.log"
         with open(log_path, "ab") as log:
@@ -116,7 +116,11 @@ class ServerSupervisor:
             )
         server = ServerProcess(name=name, process=process, base_url=base_url, log_path=log_path)
         self.servers.append(server)
-        self._wait_ready(server, base_url + health_path, timeout_seconds)
+        try:
+            self._wait_ready(server, base_url + health_path, timeout_seconds)
+        except BaseException:
+            self.stop(server)
+            raise
         return server
 
     def _wait_ready(self, server: ServerProcess, url: str, timeout_seconds: float) -> None:
@@ -130,7 +134,6 @@ class ServerSupervisor:
             if _answers(url):
                 return
             time.sleep(_READY_POLL_SECONDS)
-        self.stop(server)
         raise ProcessStartError(
             f"{server.name} did not answer {url} within {timeout_seconds:.0f} s:\n"
             f"{server.log_tail()}"

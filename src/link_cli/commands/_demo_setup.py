@@ -101,7 +101,7 @@ class WalletAdmin:
         return _json_object(output, "user create")
 
     def add_test_card(self, person: DemoPersonAccount) -> dict[str, Any]:
-        """``card add`` with the Visa test card, expiring in three years, as the default."""
+        """``card add``: the Visa test card as the default, its address also for shipping."""
         expiry_year = datetime.datetime.now(datetime.UTC).year + 3
         card = TEST_CARD
         output = self._run(
@@ -132,6 +132,7 @@ class WalletAdmin:
             "--nickname",
             "Demo Visa",
             "--default",
+            "--shipping",
         )
         return _json_object(output, "card add")
 

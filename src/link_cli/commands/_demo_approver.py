@@ -1,0 +1,98 @@
+"""Who approves in the demo: the demo itself (``--auto-approve``) or a person at a terminal.
+
+Both approvers only *start* an approval; the agent then learns the outcome the way an
+agent always does, by polling with ``link-cli`` (``auth status --interval``,
+``spend-request retrieve --interval``). So the two modes differ only in who presses the
+button in the wallet's page.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import webbrowser
+from dataclasses import dataclass
+from typing import Protocol
+
+from link_cli.commands._demo_person import WalletPerson
+from link_cli.commands._demo_progress import StepReporter
+
+__all__ = ["Approver", "AutoApprover", "PersonAtTerminal"]
+
+
+class Approver(Protocol):
+    """Starts the person's side of a device login or a spend-request approval."""
+
+    def approve_device(self, verification_url: str, phrase: str) -> None:
+        """Have the device login at ``verification_url`` approved with ``phrase``."""
+
+    def approve_spend_request(self, approval_url: str) -> None:
+        """Have the spend request at ``approval_url`` approved."""
+
+
+@dataclass
+class AutoApprover:
+    """The demo plays the person through the wallet's real pages (``--auto-approve``)."""
+
+    person: WalletPerson
+
+    def approve_device(self, verification_url: str, phrase: str) -> None:
+        """Sign in if needed, type the phrase, press Approve."""
+        self.person.approve_device(verification_url, phrase)
+
+    def approve_spend_request(self, approval_url: str) -> None:
+        """Open the approval page and press Approve."""
+        self.person.approve_spend_request(approval_url)
+
+
+@dataclass
+class PersonAtTerminal:
+    """A real person approves: show the link (and a QR code), open the browser if we can."""
+
+    reporter: StepReporter
+    email: str
+    password: str
+    open_browser: bool = True
+    _told_sign_in: bool = False
+
+    def approve_device(self, verification_url: str, phrase: str) -> None:
+        """Show where to approve the login and the phrase to type."""
+        self._show(verification_url, f"Approve the login there; the phrase is: {phrase}")
+
+    def approve_spend_request(self, approval_url: str) -> None:
+        """Show where to approve the purchase."""
+        self._show(approval_url, "Review the purchase there and press Approve.")
+
+    def _show(self, url: str, instruction: str) -> None:
+        lines = [f"  Open: {url}", f"  {instruction}"]
+        if not self._told_sign_in:
+            lines.append(f"  Sign in as {self.email} with password {self.password}")
+            self._told_sign_in = True
+        qr = _qr_text(url)
+        if qr:
+            lines.append(qr)
+        self.reporter.note("\n".join(lines))
+        if self.open_browser and _can_open_browser() and url.startswith(("http://", "https://")):
+            webbrowser.open(url)
+
+
+def _can_open_browser() -> bool:
+    """A browser can open when there is a display (or we are on a desktop OS)."""
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _qr_text(url: str) -> str:
+    """The URL as a half-block QR code, as the official CLI shows; empty without qrcode."""
+    try:
+        import io
+
+        import qrcode
+    except ImportError:
+        return ""
+    code = qrcode.QRCode(border=1)
+    code.add_data(url)
+    buffer = io.StringIO()
+    code.print_ascii(out=buffer, invert=True)
+    return buffer.getvalue().rstrip("\n")

@@ -1,0 +1,146 @@
+"""The ``demo`` handler: check the mode, start the world, run the flows, clean up.
+
+Output: each step is printed as it completes (spinner on a terminal, one line each
+otherwise); the returned summary is what the CLI renders in agent mode (toon by default),
+and a terminal gets a short human summary instead. Exit 0 only when every flow that ran
+ended ``succeeded``; anything else raises, after every started process has been stopped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from link_cli.commands._context import Context
+from link_cli.errors import InvalidInput, RequiresTty, Unknown
+
+__all__ = ["run"]
+
+REQUIRES_TTY_MESSAGE = "The demo command requires an interactive terminal."
+
+
+def run(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Run the demo; returns ``{flows: {...}, servers: ...}`` (see module docstring)."""
+    from link_cli.commands._demo_progress import StepReporter
+
+    auto_approve = bool(params.get("autoApprove"))
+    if _serving_mcp():
+        # Through MCP the demo would start servers inside the agent's tool call and print
+        # into the JSON-RPC stream; upstream refuses it there too (§9.3).
+        raise RequiresTty(REQUIRES_TTY_MESSAGE)
+    if ctx.agent and not auto_approve:
+        raise RequiresTty(REQUIRES_TTY_MESSAGE)
+    if params.get("onlyCard") and params.get("onlySpt"):
+        raise InvalidInput("--only-card and --only-spt cannot be used together")
+    flows = ["card", "spt"]
+    if params.get("onlyCard"):
+        flows = ["card"]
+    elif params.get("onlySpt"):
+        flows = ["spt"]
+
+    stream = sys.stdout
+    reporter = StepReporter(stream, interactive=ctx.human and stream.isatty())
+    with _terminate_as_interrupt():
+        return _run_demo(
+            reporter,
+            flows,
+            auto_approve=auto_approve,
+            keep=bool(params.get("keep")),
+            human=ctx.human,
+        )
+
+
+def _run_demo(
+    reporter: Any, flows: list[str], *, auto_approve: bool, keep: bool, human: bool
+) -> dict[str, Any]:
+    from link_cli.commands._demo_approver import AutoApprover, PersonAtTerminal
+    from link_cli.commands._demo_flows import FlowOutcome, FlowRunner
+    from link_cli.commands._demo_person import WalletPerson
+    from link_cli.commands._demo_session import DemoSession
+
+    outcomes: dict[str, FlowOutcome] = {}
+    failures: list[str] = []
+    with DemoSession(reporter, keep=keep) as session:
+        reporter.heading("Setting up a private wallet and shop on this machine")
+        session.start()
+        person = session.person
+        approver: Any
+        if auto_approve:
+            approver = AutoApprover(WalletPerson(session.wallet_url, person.email, person.password))
+        else:
+            approver = PersonAtTerminal(reporter, email=person.email, password=person.password)
+        runner = FlowRunner(
+            agent=session.agent,
+            approver=approver,
+            shop=session.shop,
+            reporter=reporter,
+            work_dir=session.work_dir,
+        )
+        reporter.heading("Logging the agent in")
+        runner.log_in()
+        for name in flows:
+            flow = runner.card_flow if name == "card" else runner.spt_flow
+            try:
+                outcomes[name] = flow()
+            except Exception as error:  # any failure ends this flow; the next still runs
+                failures.append(f"{name} flow: {error}")
+                outcomes[name] = FlowOutcome(name=name, status="failed")
+        summary = {
+            "flows": {name: _outcome_row(outcome) for name, outcome in outcomes.items()},
+            "wallet_url": session.wallet_url,
+            "shop_url": session.shop.base_url,
+            "servers": "left running (--keep)" if keep else "stopped",
+        }
+    if human:
+        _print_human_summary(reporter, summary)
+    if failures:
+        raise Unknown("Demo failed: " + "; ".join(failures))
+    return summary
+
+
+def _outcome_row(outcome: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "spend_request": outcome.spend_request_id,
+        "amount": outcome.amount,
+        "status": outcome.status,
+    }
+    row.update(outcome.details)
+    return row
+
+
+def _print_human_summary(reporter: Any, summary: dict[str, Any]) -> None:
+    reporter.heading("Summary")
+    labels = {"card": "Card flow", "spt": "Machine payment"}
+    for name, row in summary["flows"].items():
+        reporter.line(
+            f"  {labels.get(name, name):<16} {row['status']:<10} {row['amount']:<9} "
+            f"{row['spend_request'] or ''}"
+        )
+    reporter.line(f"  Servers {summary['servers']}", dim=True)
+
+
+def _serving_mcp() -> bool:
+    """True inside ``link-cli --mcp`` / ``serve``: only they import the MCP adapter."""
+    return any(name.startswith("link_cli.mcp.") for name in list(sys.modules))
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM and SIGHUP like Ctrl-C, so cleanup runs before the demo exits."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -1,0 +1,294 @@
+"""The two stories the demo tells, step by step, with the real programs.
+
+* Card: the agent asks for a one-time card (spend request with line items and totals),
+  the person approves, the agent retrieves the card into a 0600 file and types it into the
+  shop's checkout form; the wallet settles the payment and the request ends ``succeeded``.
+* SPT: the agent calls a paid API, gets HTTP 402, decodes the challenge, asks for a Shared
+  Payment Token bound to the shop's network id, the person approves, ``mpp pay`` answers
+  the challenge; the API returns 200 with a receipt and the request ends ``succeeded``.
+
+Every agent action is a ``link-cli`` subprocess (:class:`LinkCliAgent`); every person
+action goes through the wallet's pages (:class:`Approver`); the checkout is a real form
+post. Each step prints one line as it completes (:class:`StepReporter`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from link_cli._sanitize import sanitize_text
+from link_cli.commands._demo_agent import LinkCliAgent
+from link_cli.commands._demo_approver import Approver
+from link_cli.commands._demo_forms import FormBrowser
+from link_cli.commands._demo_progress import StepReporter
+from link_cli.commands._demo_shop import DemoShop
+
+__all__ = ["DemoFlowError", "FlowOutcome", "FlowRunner"]
+
+# How long the agent waits for the person, as the official CLI's approval poller (§4.3).
+_APPROVAL_TIMEOUT_SECONDS = 300
+# Settlement is synchronous at the wallet; a few short re-reads absorb any lag.
+_SETTLE_CHECKS = 20
+_SETTLE_PAUSE_SECONDS = 0.25
+
+CARD_CONTEXT = (
+    "The person asked me to buy a rechargeable camp lantern from Trailhead Supply Co. "
+    "before next weekend's trip, shipped to their home address; I found it at the shop's "
+    "checkout page and will pay with a one-time card from their Link wallet."
+)
+SPT_CONTEXT = (
+    "The person asked for tomorrow's mountain weather before they decide on the hike; the "
+    "shop's forecast API charges per call through HTTP 402, so I am paying for exactly one "
+    "forecast with a single-use token."
+)
+
+
+class DemoFlowError(RuntimeError):
+    """A flow could not reach ``succeeded``; the message says at which step and why."""
+
+
+@dataclass
+class FlowOutcome:
+    """What a flow achieved, for the summary."""
+
+    name: str
+    spend_request_id: str | None = None
+    status: str = "not started"
+    amount: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def succeeded(self) -> bool:
+        """True when the spend request ended ``succeeded``."""
+        return self.status == "succeeded"
+
+
+@dataclass
+class FlowRunner:
+    """Runs the flows against one started wallet and shop."""
+
+    agent: LinkCliAgent
+    approver: Approver
+    shop: DemoShop
+    reporter: StepReporter
+    work_dir: Path
+
+    def log_in(self) -> None:
+        """``auth login`` → the person approves the device → ``auth status`` polls to done."""
+        with self.reporter.step("Agent starts the login (link-cli auth login)") as step:
+            started = self.agent.run("auth", "login", "--client-name", "Link CLI demo")
+            url, phrase = started["verification_url"], started["phrase"]
+            step.detail = f"phrase {phrase}"
+        with self.reporter.step("Person approves the device in the wallet") as step:
+            self.approver.approve_device(url, phrase)
+            status = self.agent.run(
+                "auth",
+                "status",
+                "--interval",
+                "1",
+                "--max-attempts",
+                str(_APPROVAL_TIMEOUT_SECONDS),
+            )
+            if not status.get("authenticated"):
+                raise DemoFlowError("the login was not approved in time")
+            step.detail = "link-cli is logged in"
+
+    # -- card ---------------------------------------------------------------------------
+
+    def card_flow(self) -> FlowOutcome:
+        """Card: spend request → approval → card to file → checkout form → succeeded."""
+        outcome = FlowOutcome(name="card")
+        self.reporter.heading("Card flow: a one-time card typed into a checkout")
+        with self.reporter.step("Agent reads the shop's checkout page") as step:
+            cart = self.shop.read_checkout(FormBrowser())
+            outcome.amount = money_text(cart.amount, cart.currency)
+            step.detail = f"{cart.item_name}, {outcome.amount}"
+        # Commas and colons separate fields in --line-item (reference §11.2).
+        item_name = cart.item_name.replace(",", " ").replace(":", " ")
+        with self.reporter.step("Agent creates a card spend request") as step:
+            created = self.agent.run(
+                "spend-request",
+                "create",
+                "--credential-type",
+                "card",
+                "--amount",
+                str(cart.amount),
+                "--currency",
+                cart.currency,
+                "--merchant-name",
+                self.shop.name,
+                "--merchant-url",
+                cart.url,
+                "--context",
+                CARD_CONTEXT,
+                "--line-item",
+                f"name:{item_name},quantity:1,unit_amount:{cart.amount}",
+                "--total",
+                f"type:subtotal,display_text:Subtotal,amount:{cart.amount}",
+                "--total",
+                "type:shipping,display_text:Shipping,amount:0",
+                "--total",
+                f"type:total,display_text:Total,amount:{cart.amount}",
+            )
+            outcome.spend_request_id = created["id"]
+            outcome.status = created["status"]
+            step.detail = (
+                f"{created['id']}: {outcome.amount} at {self.shop.name}, {created['status']}"
+            )
+        self._approve(outcome, created)
+        card_file = self.work_dir / f"card-{outcome.spend_request_id}.json"
+        with self.reporter.step("Agent retrieves the card into a private file") as step:
+            retrieved = self.agent.run(
+                "spend-request",
+                "retrieve",
+                str(outcome.spend_request_id),
+                "--include",
+                "card",
+                "--output-file",
+                str(card_file),
+            )
+            card = _read_card(card_file)
+            step.detail = (
+                f"{card.get('brand', 'card')} ending {str(card['number'])[-4:]} → "
+                f"{card_file.name} (mode 0600); stdout shows no card number"
+            )
+            if "card" in retrieved:
+                raise DemoFlowError("link-cli printed the card although --output-file was given")
+        with self.reporter.step("Agent pays at the shop's checkout form") as step:
+            receipt = self.shop.pay_with_card(FormBrowser(), card)
+            step.detail = receipt
+        self._await_succeeded(outcome)
+        return outcome
+
+    # -- SPT ----------------------------------------------------------------------------
+
+    def spt_flow(self) -> FlowOutcome:
+        """SPT: 402 probe → decode → spend request → approval → mpp pay → succeeded."""
+        outcome = FlowOutcome(name="spt")
+        self.reporter.heading("Machine payment: HTTP 402 answered with a Shared Payment Token")
+        api = self.shop.paid_api
+        with self.reporter.step("Agent calls the paid API") as step:
+            header = self.shop.probe_paid_api(FormBrowser())
+            step.detail = "402 Payment Required with a Payment challenge"
+        with self.reporter.step("Agent decodes the challenge (link-cli mpp decode)") as step:
+            decoded = self.agent.run("mpp", "decode", "--challenge", header)
+            network_id = str(decoded["network_id"])
+            request = decoded.get("request_json") or {}
+            amount = int(str(request.get("amount", "0")))
+            currency = str(request.get("currency", "usd"))
+            outcome.amount = money_text(amount, currency)
+            step.detail = f"{outcome.amount}, network id {network_id}"
+        with self.reporter.step("Agent creates an SPT spend request") as step:
+            created = self.agent.run(
+                "spend-request",
+                "create",
+                "--credential-type",
+                "shared_payment_token",
+                "--network-id",
+                network_id,
+                "--amount",
+                str(amount),
+                "--currency",
+                currency,
+                "--context",
+                SPT_CONTEXT,
+                "--line-item",
+                f"name:{api.description},quantity:1,unit_amount:{amount}",
+                "--total",
+                f"type:total,display_text:Total,amount:{amount}",
+            )
+            outcome.spend_request_id = created["id"]
+            outcome.status = created["status"]
+            step.detail = f"{created['id']}: {outcome.amount}, {created['status']}"
+        self._approve(outcome, created)
+        with self.reporter.step("Agent pays with the token (link-cli mpp pay)") as step:
+            pay_args = ["mpp", "pay", api.url, "--spend-request-id", str(outcome.spend_request_id)]
+            if api.method != "GET":
+                pay_args += ["--method", api.method]
+            if api.body is not None:
+                pay_args += ["--data", api.body]
+            result = self.agent.run(*pay_args)
+            status = int(result.get("status", 0))
+            headers = result.get("headers") or {}
+            if status != 200:
+                raise DemoFlowError(
+                    f"the paid API answered HTTP {status}: {sanitize_text(str(result.get('body')))[:200]}"
+                )
+            if "payment-receipt" not in headers:
+                raise DemoFlowError("the paid API answered 200 without a Payment-Receipt")
+            step.detail = f"HTTP 200 with a Payment-Receipt; {_forecast_line(result.get('body'))}"
+        self._await_succeeded(outcome)
+        return outcome
+
+    # -- shared steps -------------------------------------------------------------------
+
+    def _approve(self, outcome: FlowOutcome, created: dict[str, Any]) -> None:
+        approval_url = created.get("approval_url")
+        if not approval_url:
+            raise DemoFlowError("the spend request has no approval_url")
+        with self.reporter.step("Person approves the purchase in the wallet") as step:
+            self.approver.approve_spend_request(str(approval_url))
+            polled = self.agent.run(
+                "spend-request",
+                "retrieve",
+                str(outcome.spend_request_id),
+                "--interval",
+                "1",
+                "--max-attempts",
+                str(_APPROVAL_TIMEOUT_SECONDS),
+            )
+            outcome.status = polled["status"]
+            if outcome.status != "approved":
+                raise DemoFlowError(f"the spend request ended {outcome.status}, not approved")
+            step.detail = "approved"
+
+    def _await_succeeded(self, outcome: FlowOutcome) -> None:
+        with self.reporter.step("Spend request settles") as step:
+            for _ in range(_SETTLE_CHECKS):
+                current = self.agent.run("spend-request", "retrieve", str(outcome.spend_request_id))
+                outcome.status = current["status"]
+                if outcome.status not in ("approved", "pending_approval", "created"):
+                    break
+                time.sleep(_SETTLE_PAUSE_SECONDS)
+            if outcome.status != "succeeded":
+                raise DemoFlowError(f"the spend request ended {outcome.status}")
+            step.detail = f"{outcome.spend_request_id} succeeded"
+
+
+def money_text(amount: int, currency: str) -> str:
+    """Minor units as a person reads them: ``money_text(12900, "usd")`` → ``"$129.00"``.
+
+    The CLI may not import the wallet's formatter (layers only import downward), and the
+    demo only needs the currencies its shop charges in.
+    """
+    symbol = {"usd": "$", "eur": "€", "gbp": "£"}.get(currency.lower())
+    number = f"{amount // 100:,}.{amount % 100:02d}"
+    return f"{symbol}{number}" if symbol else f"{number} {currency.upper()}"
+
+
+def _read_card(path: Path) -> dict[str, Any]:
+    """The ``card`` object of a credential file written by ``--output-file`` (§10.2)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise DemoFlowError(f"could not read the card file {path.name}") from error
+    card = data.get("card") if isinstance(data, dict) else None
+    if not isinstance(card, dict) or "number" not in card:
+        raise DemoFlowError(f"{path.name} holds no card")
+    return card
+
+
+def _forecast_line(body: object) -> str:
+    """One line from the forecast the paid API returned (text from the shop: sanitised)."""
+    try:
+        data = json.loads(str(body))
+        today = data["days"][0]
+        line = f"{data['city']} today: {today['summary']}, {today['low_c']}–{today['high_c']} °C"
+    except (ValueError, KeyError, IndexError, TypeError):
+        line = str(body)
+    line = sanitize_text(line).replace("\n", " ")
+    return line if len(line) <= 80 else line[:79] + "…"

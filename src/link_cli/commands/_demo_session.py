@@ -1,0 +1,146 @@
+"""Everything the demo starts, in one place, and stopped again on the way out.
+
+A :class:`DemoSession` owns a private directory (0700: it holds the wallet's database and
+key file, the agent's credential file and the retrieved card), the wallet and shop
+processes, and the clients that talk to them. Leaving the ``with`` block — normally, on
+an error, or on Ctrl-C — stops both servers and deletes the directory, unless ``keep``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from types import TracebackType
+
+from link_cli.commands._demo_agent import LinkCliAgent, child_environment
+from link_cli.commands._demo_processes import (
+    ProcessStartError,
+    ServerSupervisor,
+    free_loopback_port,
+    program_argv,
+)
+from link_cli.commands._demo_progress import StepReporter
+from link_cli.commands._demo_setup import DemoPersonAccount, WalletAdmin, new_demo_person
+from link_cli.commands._demo_shop import DemoShop
+
+__all__ = ["DemoSession"]
+
+SHOP_NAME = "Trailhead Supply Co."
+# The shop's seller identity at the wallet; SPTs are bound to it (reference §8.1).
+SHOP_NETWORK_ID = "profile_demo_trailhead"
+_START_ATTEMPTS = 3  # a free port can be taken between choosing it and binding it
+
+
+class DemoSession:
+    """The demo's world: directory, wallet, shop, person and the agent's CLI."""
+
+    def __init__(self, reporter: StepReporter, *, keep: bool) -> None:
+        self.reporter = reporter
+        self.keep = keep
+        self.work_dir = Path(tempfile.mkdtemp(prefix="link-cli-demo-"))
+        self.supervisor = ServerSupervisor(log_dir=self.work_dir)
+        self.person: DemoPersonAccount = new_demo_person()
+        self.wallet_url = ""
+        self.shop = DemoShop(base_url="", name=SHOP_NAME)
+        self.agent = LinkCliAgent(wallet_url="", auth_file=self.work_dir / "link-cli-auth.json")
+
+    def __enter__(self) -> DemoSession:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self.keep:
+            kept = self.supervisor.detach_all()
+            if kept:
+                pids = ", ".join(f"{server.name} pid {server.pid}" for server in kept)
+                self.reporter.line(f"Left running ({pids}); files in {self.work_dir}")
+            return
+        self.supervisor.stop_all()
+        shutil.rmtree(self.work_dir, ignore_errors=True)
+
+    def start(self) -> None:
+        """Provision the wallet, start it, register and start the shop."""
+        wallet_dir = self.work_dir / "wallet"
+        admin = WalletAdmin(data_dir=wallet_dir)
+        with self.reporter.step("Create the wallet's database") as step:
+            admin.upgrade_database()
+            step.detail = f"SQLite in {wallet_dir}"
+        with self.reporter.step("Create a sandbox person with a test card") as step:
+            admin.create_person(self.person)
+            card = admin.add_test_card(self.person)
+            step.detail = (
+                f"{self.person.email}, {card.get('brand', 'card')} ending {card.get('last4')}"
+            )
+        with self.reporter.step("Register the demo shop as a merchant") as step:
+            merchant = admin.create_merchant(SHOP_NAME, SHOP_NETWORK_ID)
+            step.detail = f"{SHOP_NAME} ({SHOP_NETWORK_ID})"
+        with self.reporter.step("Start the wallet") as step:
+            self.wallet_url = self._start_wallet(wallet_dir)
+            step.detail = self.wallet_url
+        with self.reporter.step("Start the demo shop") as step:
+            shop_url = self._start_shop(merchant.secret_key, merchant.network_id)
+            step.detail = shop_url
+        self.shop = DemoShop(base_url=shop_url, name=SHOP_NAME)
+        self.agent = LinkCliAgent(wallet_url=self.wallet_url, auth_file=self.agent.auth_file)
+
+    def _start_wallet(self, data_dir: Path) -> str:
+        for attempt in range(_START_ATTEMPTS):
+            port = free_loopback_port()
+            url = f"http://127.0.0.1:{port}"
+            argv = [
+                *program_argv("link-wallet"),
+                "--data-dir",
+                str(data_dir),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ]
+            env = child_environment({"LINK_WALLET_PUBLIC_URL": url, "PYTHONUNBUFFERED": "1"})
+            try:
+                self.supervisor.start("wallet", argv, base_url=url, env=env, health_path="/healthz")
+                return url
+            except ProcessStartError:
+                if attempt == _START_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _start_shop(self, secret_key: str, network_id: str) -> str:
+        for attempt in range(_START_ATTEMPTS):
+            port = free_loopback_port()
+            url = f"http://127.0.0.1:{port}"
+            argv = [
+                sys.executable,
+                "-m",
+                "link_cli.merchant",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--wallet-url",
+                self.wallet_url,
+                "--network-id",
+                network_id,
+            ]
+            # The key travels in the environment: argv is visible to every local user.
+            env = child_environment(
+                {
+                    "LINK_MERCHANT_SECRET_KEY": secret_key,
+                    "LINK_MERCHANT_NAME": SHOP_NAME,
+                    "PYTHONUNBUFFERED": "1",
+                }
+            )
+            try:
+                self.supervisor.start("shop", argv, base_url=url, env=env, health_path="/healthz")
+                return url
+            except ProcessStartError:
+                if attempt == _START_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")

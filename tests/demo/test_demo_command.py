@@ -1,0 +1,167 @@
+"""``link-cli demo`` run as a user runs it: a subprocess, no terminal, real servers.
+
+The demo starts its own wallet and shop; these tests check that both flows end
+``succeeded``, that it refuses to run unattended without ``--auto-approve``, and that it
+leaves nothing running — after success and after Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+LINK_CLI = str(Path(sys.executable).with_name("link-cli"))
+DEMO_TIMEOUT_SECONDS = 240
+URL = re.compile(r"http://127\.0\.0\.1:(\d+)")
+
+pytestmark = pytest.mark.slow
+
+
+def demo_env(tmp_path: Path) -> dict[str, str]:
+    """No LINK_* from outside, and TMPDIR inside tmp_path so every demo file is findable."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LINK_")}
+    env["TMPDIR"] = str(tmp_path)
+    return env
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """Pids of live processes whose command line or environment contains ``text``.
+
+    Everything the demo starts inherits its ``TMPDIR`` (set to the test's directory).
+    """
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            raw = (entry / "cmdline").read_bytes() + b"\0" + (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if text.encode() in raw:
+            found.append(int(entry.name))
+    return found
+
+
+def port_is_closed(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def split_output(stdout: str) -> tuple[list[str], dict[str, Any]]:
+    """Progress lines, then the JSON summary (``--format json``) at the end."""
+    start = stdout.index("\n{\n") + 1
+    return stdout[:start].splitlines(), json.loads(stdout[start:])
+
+
+def assert_nothing_left(tmp_path: Path, ports: list[int]) -> None:
+    assert processes_mentioning(str(tmp_path)) == []
+    assert all(port_is_closed(port) for port in ports), ports
+    assert [p.name for p in tmp_path.glob("link-cli-demo-*")] == []
+
+
+def test_auto_approve_runs_both_flows_to_succeeded_and_stops_everything(tmp_path: Path) -> None:
+    completed = subprocess.run(
+        [LINK_CLI, "demo", "--auto-approve", "--format", "json"],
+        env=demo_env(tmp_path),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=DEMO_TIMEOUT_SECONDS,
+        check=False,
+    )
+
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    lines, summary = split_output(completed.stdout)
+    assert summary["flows"]["card"]["status"] == "succeeded"
+    assert summary["flows"]["spt"]["status"] == "succeeded"
+    assert summary["flows"]["card"]["spend_request"].startswith("lsrq_")
+    assert summary["servers"] == "stopped"
+    # Each step is reported as it completes, none failed, and the story is in order.
+    assert lines and not any(line.startswith("✗") for line in lines)
+    steps = [line for line in lines if line.startswith("✓")]
+    order = [
+        "Agent creates a card spend request",
+        "Agent retrieves the card into a private file",
+        "Agent pays at the shop's checkout form",
+        "Agent calls the paid API",
+        "Agent decodes the challenge",
+        "Agent pays with the token",
+    ]
+    positions = [next(i for i, s in enumerate(steps) if title in s) for title in order]
+    assert positions == sorted(positions)
+    # The card number is only ever in the 0600 file, never on stdout.
+    assert not re.search(r"\b4000\d{12}\b", completed.stdout)
+    ports = [int(port) for port in URL.findall(completed.stdout)]
+    assert len(set(ports)) == 2
+    assert_nothing_left(tmp_path, ports)
+
+
+def test_without_auto_approve_it_needs_a_terminal(tmp_path: Path) -> None:
+    completed = subprocess.run(
+        [LINK_CLI, "demo", "--format", "json"],
+        env=demo_env(tmp_path),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert completed.returncode == 1
+    assert json.loads(completed.stdout) == {
+        "code": "REQUIRES_TTY",
+        "message": "The demo command requires an interactive terminal.",
+    }
+    assert processes_mentioning(str(tmp_path)) == []
+
+
+def test_ctrl_c_stops_the_servers_it_started(tmp_path: Path) -> None:
+    demo = subprocess.Popen(
+        [LINK_CLI, "demo", "--auto-approve", "--only-card"],
+        env=demo_env(tmp_path),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    seen: list[str] = []
+    try:
+        assert demo.stdout is not None
+        deadline = time.monotonic() + DEMO_TIMEOUT_SECONDS
+        with selectors.DefaultSelector() as selector:
+            selector.register(demo.stdout, selectors.EVENT_READ)
+            while time.monotonic() < deadline:
+                if not selector.select(timeout=deadline - time.monotonic()):
+                    break
+                line = demo.stdout.readline()
+                if not line:
+                    break
+                seen.append(line)
+                if "Start the demo shop" in line:
+                    break
+        assert any("Start the demo shop" in line for line in seen), "".join(seen)
+        servers = processes_mentioning(str(tmp_path))
+        assert len(servers) >= 3  # the demo itself, its wallet and its shop
+
+        demo.send_signal(signal.SIGINT)
+        rest, _ = demo.communicate(timeout=60)
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+            demo.wait(timeout=10)
+
+    assert demo.returncode == 130, "".join(seen) + rest
+    ports = [int(port) for port in URL.findall("".join(seen))]
+    assert_nothing_left(tmp_path, ports)
