@@ -11,6 +11,7 @@ import pytest
 
 from link_cli.sdk import (
     LinkConfigurationError,
+    LinkSdkError,
     MemoryTokenStore,
     TokenStore,
     resolve_credentials_path,
@@ -165,3 +166,16 @@ def test_memory_store_behaves_like_the_file_store() -> None:
     assert store.get_pending_device_auth() is None
     store.delete()
     assert store.get_auth() is None
+
+
+def test_a_held_lock_makes_other_writers_wait_then_fail_clearly(tmp_path: Path) -> None:
+    holder = TokenStore(tmp_path / "creds.json")
+    waiter = TokenStore(tmp_path / "creds.json", lock_timeout=0.05)
+    with holder.lock():
+        holder.set_auth(TOKENS)  # re-entrant for the holder
+        with pytest.raises(LinkSdkError, match="credentials lock"):
+            waiter.set_auth({**TOKENS, "access_token": "other"})
+    assert waiter.get_auth()["access_token"] == "at"  # type: ignore[index]
+    waiter.set_auth({**TOKENS, "access_token": "other"})  # free again
+    assert holder.get_auth()["access_token"] == "other"  # type: ignore[index]
+    assert mode_of(str(tmp_path / "creds.json.lock")) == 0o600

@@ -36,7 +36,8 @@ from link_cli.sdk._errors import LinkConfigurationError, LinkSdkError
 if TYPE_CHECKING:
     from link_cli.sdk.types import PendingDeviceAuth, StoredAuth, TokenResponse
 
-LOCK_TIMEOUT_SECONDS = 15.0
+# Longer than one refresh exchange (30 s HTTP timeout), which runs while the lock is held.
+LOCK_TIMEOUT_SECONDS = 45.0
 _LOCK_POLL_SECONDS = 0.02
 
 Clock = Callable[[], float]
@@ -71,7 +72,10 @@ def _now_ms(clock: Clock) -> int:
 
 
 class TokenStore:
-    """File-backed credential store (the CLI's). Subclass hooks: ``_read``/``_write``/``_lock``.
+    """File-backed credential store (the CLI's).
+
+    Subclasses change the medium by overriding ``_read``, ``_write`` and
+    ``_acquire_file_lock`` (see :class:`MemoryTokenStore`).
 
     ``TokenStore()`` uses ``LINK_AUTH_FILE`` or the default location; ``TokenStore(path)``
     uses ``path`` (``--auth``). ``path`` is the resolved absolute file name. Reading a
@@ -87,7 +91,10 @@ class TokenStore:
         clock: Clock = time.time,
         lock_timeout: float = LOCK_TIMEOUT_SECONDS,
     ) -> None:
-        self.path: str | None = resolve_credentials_path(path, env)
+        self._setup(resolve_credentials_path(path, env), clock, lock_timeout)
+
+    def _setup(self, path: str | None, clock: Clock, lock_timeout: float) -> None:
+        self.path: str | None = path
         self.clock = clock
         self.lock_timeout = lock_timeout
         self._thread_lock = threading.RLock()
@@ -266,12 +273,7 @@ class MemoryTokenStore(TokenStore):
     """An in-process store for library users who do not want a file (``path`` is ``None``)."""
 
     def __init__(self, *, clock: Clock = time.time) -> None:
-        self.path = None
-        self.clock = clock
-        self.lock_timeout = LOCK_TIMEOUT_SECONDS
-        self._thread_lock = threading.RLock()
-        self._lock_depth = 0
-        self._lock_fd = None
+        self._setup(None, clock, LOCK_TIMEOUT_SECONDS)
         self._document: dict[str, Any] = {"auth": None, "pendingDeviceAuth": None}
 
     def delete(self) -> None:
