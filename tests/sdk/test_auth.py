@@ -16,6 +16,7 @@ from link_cli.sdk import (
     AuthResource,
     LinkApiError,
     LinkAuthorizationDeclinedError,
+    LinkTransportError,
 )
 from link_cli.sdk.auth import flatten_form_value
 
@@ -255,3 +256,13 @@ def test_auth_base_url_from_environment(stub: StartStub) -> None:
     assert auth.base_url == server.url
     auth.revoke("x")
     assert len(server.requests) == 1
+
+
+def test_unreachable_auth_server_names_its_url_and_variable() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    with pytest.raises(LinkTransportError) as caught:
+        AuthResource(env={"LINK_AUTH_BASE_URL": base}).initiate_device_auth()
+    assert str(caught.value).startswith(f"Request failed: POST {base}/device/code (")
+    assert "LINK_AUTH_BASE_URL" in caught.value.hint

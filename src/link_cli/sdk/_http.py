@@ -19,7 +19,7 @@ Layers, bottom up:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote, urlencode
 
@@ -217,6 +217,23 @@ def run_flow(
     step = next(flow)
     while True:
         reply: Any = get_token(step.force_refresh) if isinstance(step, TokenNeeded) else send(step)
+        try:
+            step = flow.send(reply)
+        except StopIteration as finished:
+            return finished.value
+
+
+async def arun_flow(
+    flow: Generator[FlowStep, Any, HttpResponse],
+    get_token: Callable[[bool], Awaitable[str]],
+    send: Callable[[HttpRequest], Awaitable[HttpResponse]],
+) -> HttpResponse:
+    """Drive ``flow`` from async code (e.g. an httpx2 transport) with awaitable callbacks."""
+    step = next(flow)
+    while True:
+        reply: Any = await (
+            get_token(step.force_refresh) if isinstance(step, TokenNeeded) else send(step)
+        )
         try:
             step = flow.send(reply)
         except StopIteration as finished:
