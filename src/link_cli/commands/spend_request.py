@@ -393,7 +393,14 @@ def write_card_file(spend_request: dict[str, Any], path: Any, force: bool) -> di
         raise OutputFileExists(exc.message) from exc
     except SecretFileError as exc:
         raise OutputFileWriteError(exc.message) from exc
+    card = spend_request["card"]
     result = {k: v for k, v in spend_request.items() if k != "card"}
+    # §14.9 fix: the documented redacted fields (brand, last4, expiry) stay on stdout.
+    number = str(card.get("number") or "")
+    result.setdefault("card_brand", card.get("brand"))
+    result.setdefault("card_last4", number[-4:] if number else None)
+    result["card_exp_month"] = card.get("exp_month")
+    result["card_exp_year"] = card.get("exp_year")
     result["card_output_file"] = written
     return result
 
