@@ -1,0 +1,346 @@
+"""Link API spend-request endpoints (reference §7.1 rows 1–7, shapes §7.2–§7.4).
+
+Every route needs a Bearer token with ``payment_methods.agentic``; creating a pre-approved
+request (``create_delegated``) also needs ``spend_requests:approve``. Routes parse, call
+``store.spend_actions`` and render; errors are raised as ``WalletError``s and rendered by
+``api/errors.py``. Another person's id answers exactly like an unknown one (404).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy.orm import Session
+
+from ..domain.errors import InvalidRequest
+from ..domain.limits import DuplicateSpendRequest
+from ..domain.oauth import SCOPE_APPROVE, SCOPE_PAYMENT_METHODS
+from ..domain.spend_request import SpendRequest, Status, deadline
+from ..domain.validation import parse_create_body, parse_update_body
+from ..issuing.sandbox import SandboxIssuer
+from ..store import issued_credentials, spend_actions
+from ..store import spend_requests as repository
+from ..store.crypto import FieldCipher
+from ..store.models.spend import IssuedCredential
+from ..store.oauth import AccessContext
+from .deps import DbSession, Now, Settings, require_scope
+
+router = APIRouter(tags=["spend requests"])
+
+SpendRequester = Annotated[AccessContext, Depends(require_scope(SCOPE_PAYMENT_METHODS))]
+DelegatedApprover = Annotated[AccessContext, Depends(require_scope(SCOPE_APPROVE))]
+
+MAX_BODY_BYTES = 256 * 1024
+INCLUDABLE = ("card", "shared_payment_token")
+# Statuses in which an issued credential still exists and may be shown with `include=`.
+_REVEALABLE = frozenset({Status.APPROVED, Status.REQUIRES_ACTION, Status.SUCCEEDED, Status.FAILED})
+_DEFAULT_ISSUER = SandboxIssuer()
+
+
+# -- rendering (reference §7.2) -------------------------------------------------------------
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with milliseconds and a ``Z``, as the official API writes times."""
+    if moment is None:
+        return None
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def approval_url(public_url: str, request_id: str) -> str:
+    """Where the person approves or denies this request."""
+    return f"{public_url}/approve/{request_id}"
+
+
+def spend_request_json(
+    request: SpendRequest,
+    credential: IssuedCredential | None,
+    *,
+    public_url: str,
+    include: frozenset[str] = frozenset(),
+    cipher: FieldCipher | None = None,
+) -> dict[str, Any]:
+    """The SpendRequest object. Card number and CVC appear only when ``include`` asks for
+    ``card`` and the request's credential still exists."""
+    due = deadline(request)
+    body: dict[str, Any] = {
+        "id": request.id,
+        "status": str(request.status),
+        "merchant_name": request.merchant_name,
+        "merchant_url": request.merchant_url,
+        "context": request.context,
+        "amount": request.amount,
+        "currency": request.currency,
+        "line_items": request.line_items,
+        "totals": request.totals,
+        "payment_details": request.payment_method_id,
+        "credential_type": str(request.credential_type),
+        "network_id": request.network_id,
+        "approval_url": (
+            approval_url(public_url, request.id) if request.approval_requested_at else None
+        ),
+        "payment_status_details": request.payment_status_details,
+        "status_details": request.status_details,
+        "link_transaction_id": request.link_transaction_id,
+        "metadata": request.metadata,
+        "test": request.test,
+        "expires_at": int((due or request.expires_at).timestamp()),
+        "created_at": iso(request.created_at),
+        "updated_at": iso(request.updated_at),
+    }
+    if credential is None:
+        return body
+    if credential.kind == issued_credentials.KIND_CARD:
+        body["card_brand"] = credential.card_brand
+        body["card_last4"] = credential.card_last4
+    if request.status not in _REVEALABLE:
+        return body
+    if "card" in include and credential.kind == issued_credentials.KIND_CARD and cipher:
+        body["card"] = _card_json(credential, cipher)
+    if "shared_payment_token" in include and credential.kind == issued_credentials.KIND_SPT:
+        body["shared_payment_token"] = {
+            "id": credential.id,
+            "valid_until": iso(credential.valid_until),
+        }
+    return body
+
+
+def _card_json(credential: IssuedCredential, cipher: FieldCipher) -> dict[str, Any]:
+    secrets = issued_credentials.reveal_card(credential, cipher)
+    return {
+        "id": credential.id,
+        "brand": credential.card_brand,
+        "exp_month": credential.card_exp_month,
+        "exp_year": credential.card_exp_year,
+        "number": secrets.number,
+        "cvc": secrets.cvc,
+        "billing_address": credential.billing_address,
+        "valid_until": iso(credential.valid_until),
+    }
+
+
+def _render(
+    request: Request,
+    db: Session,
+    spend: SpendRequest,
+    *,
+    include: frozenset[str] = frozenset(),
+    credential: IssuedCredential | None = None,
+) -> dict[str, Any]:
+    if credential is None:
+        credential = issued_credentials.get_for_request(db, spend.user_id, spend.id)
+    return spend_request_json(
+        spend,
+        credential,
+        public_url=request.app.state.settings.public_url,
+        include=include,
+        cipher=request.app.state.cipher,
+    )
+
+
+# -- input ----------------------------------------------------------------------------------
+
+
+async def json_body(request: Request) -> object:
+    """The decoded JSON body (bounded); 400 ``body_invalid`` when it is not JSON."""
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise InvalidRequest(
+            f"The request body is larger than {MAX_BODY_BYTES} bytes.",
+            code="body_too_large",
+            status=413,
+        )
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidRequest(
+            "The request body is not valid JSON.", code="body_invalid", extra={"param": "body"}
+        ) from None
+
+
+JsonBody = Annotated[object, Depends(json_body)]
+
+
+def parse_include(values: list[str] | None) -> frozenset[str]:
+    """``include=card,shared_payment_token`` (comma list, may repeat) → a set of names."""
+    names = {part.strip() for value in values or () for part in value.split(",") if part.strip()}
+    for name in sorted(names):
+        if name == "link_pay_token":
+            raise InvalidRequest(
+                "include=link_pay_token is not supported: this wallet does not offer "
+                "Link Pay Tokens.",
+                code="parameter_unsupported",
+                extra={"param": "include"},
+            )
+        if name not in INCLUDABLE:
+            raise InvalidRequest(
+                f"include must list only {', '.join(INCLUDABLE)} (got {name[:40]!r}).",
+                code="parameter_invalid",
+                extra={"param": "include"},
+            )
+    return frozenset(names)
+
+
+def issuing_for(request: Request) -> spend_actions.Issuing:
+    """The issuer (``app.state.issuer``, else the built-in sandbox) and the card keys."""
+    state = request.app.state
+    return spend_actions.Issuing(
+        issuer=getattr(state, "issuer", None) or _DEFAULT_ISSUER,
+        cipher=state.cipher,
+        secret_key=state.settings.secret_key,
+    )
+
+
+def _with_duplicate(
+    request: Request, db: Session, error: DuplicateSpendRequest
+) -> DuplicateSpendRequest:
+    error.extra["duplicate_spend_request"] = _render(request, db, error.existing)
+    return error
+
+
+# -- routes ---------------------------------------------------------------------------------
+
+
+@router.get("/spend_requests")
+def list_spend_requests(
+    request: Request,
+    agent: SpendRequester,
+    db: DbSession,
+    now: Now,
+    include_history: bool = False,
+) -> dict[str, Any]:
+    """The person's spend requests, newest first (at most 100): active ones (created,
+    pending_approval, approved), or every status with ``include_history=true``."""
+    spends = repository.list_for_user(db, agent.user_id, now=now, include_history=include_history)
+    credentials = issued_credentials.get_for_requests(db, agent.user_id, (s.id for s in spends))
+    public_url = request.app.state.settings.public_url
+    return {
+        "data": [
+            spend_request_json(s, credentials.get(s.id), public_url=public_url) for s in spends
+        ]
+    }
+
+
+@router.post("/spend_requests")
+def create_spend_request(
+    request: Request,
+    agent: SpendRequester,
+    db: DbSession,
+    now: Now,
+    settings: Settings,
+    body: JsonBody,
+) -> dict[str, Any]:
+    """Create a request (§7.3); ``request_approval: true`` starts the approval at once.
+
+    429 ``spend_request_rate_limited`` with ``duplicate_spend_request`` when an identical
+    request is still active; other limits answer 429 with ``limit`` and ``retry_after``.
+    """
+    draft = parse_create_body(body, max_amount=settings.limits.max_amount, now=now)
+    try:
+        spend = spend_actions.create(
+            db, user_id=agent.user_id, draft=draft, now=now, limits=settings.limits
+        )
+    except DuplicateSpendRequest as error:
+        raise _with_duplicate(request, db, error) from None
+    return _render(request, db, spend)
+
+
+@router.post("/spend_requests/create_delegated")
+def create_delegated_spend_request(
+    request: Request,
+    agent: SpendRequester,
+    approver: DelegatedApprover,
+    db: DbSession,
+    now: Now,
+    settings: Settings,
+    body: JsonBody,
+) -> dict[str, Any]:
+    """Create an already-approved request on the person's standing permission (scope
+    ``spend_requests:approve``; ``approval_details`` required, §11.3). The credential is
+    issued at once; retrieve it with ``include=``."""
+    draft = parse_create_body(body, max_amount=settings.limits.max_amount, now=now)
+    try:
+        spend, credential = spend_actions.create_delegated(
+            db,
+            user_id=agent.user_id,
+            draft=draft,
+            now=now,
+            limits=settings.limits,
+            issuing=issuing_for(request),
+        )
+    except DuplicateSpendRequest as error:
+        raise _with_duplicate(request, db, error) from None
+    return _render(request, db, spend, credential=credential)
+
+
+@router.get("/spend_requests/{request_id}")
+def retrieve_spend_request(
+    request: Request,
+    request_id: str,
+    agent: SpendRequester,
+    db: DbSession,
+    now: Now,
+    include: Annotated[list[str] | None, Query()] = None,
+) -> dict[str, Any]:
+    """One request; ``include=card`` / ``shared_payment_token`` adds the credential once
+    approved. 404 ``resource_missing`` for unknown ids and other people's ids."""
+    names = parse_include(include)
+    spend = repository.get_for_user(db, agent.user_id, request_id, now=now)
+    if spend is None:
+        raise spend_actions.not_found(request_id)
+    return _render(request, db, spend, include=names)
+
+
+@router.post("/spend_requests/{request_id}")
+def update_spend_request(
+    request: Request,
+    request_id: str,
+    agent: SpendRequester,
+    db: DbSession,
+    now: Now,
+    settings: Settings,
+    body: JsonBody,
+) -> dict[str, Any]:
+    """Change amount, currency, merchant_url, profile_id, payment_details, line items or
+    totals (§7.4) while created or pending_approval; 409 afterwards."""
+    changes = parse_update_body(body, max_amount=settings.limits.max_amount)
+    spend = spend_actions.update(
+        db, user_id=agent.user_id, request_id=request_id, changes=changes, now=now
+    )
+    return _render(request, db, spend)
+
+
+@router.post("/spend_requests/{request_id}/request_approval")
+def request_spend_request_approval(
+    request: Request,
+    request_id: str,
+    agent: SpendRequester,
+    db: DbSession,
+    now: Now,
+    settings: Settings,
+) -> dict[str, Any]:
+    """Ask the person to approve: ``{id, approval_link}`` plus every spend-request field
+    (including ``approval_url``), as the official client expects (§7.1)."""
+    spend = spend_actions.request_approval(
+        db, user_id=agent.user_id, request_id=request_id, now=now, limits=settings.limits
+    )
+    body = _render(request, db, spend)
+    return {"id": spend.id, "approval_link": body["approval_url"], **body}
+
+
+@router.post("/spend_requests/{request_id}/cancel")
+def cancel_spend_request(
+    request: Request, request_id: str, agent: SpendRequester, db: DbSession, now: Now
+) -> dict[str, Any]:
+    """Withdraw a created, pending or approved request (its credential stops working);
+    409 once it is finished."""
+    spend = spend_actions.cancel(db, user_id=agent.user_id, request_id=request_id, now=now)
+    return _render(request, db, spend)
+
+
+__all__ = ["approval_url", "iso", "issuing_for", "router", "spend_request_json"]

@@ -1,0 +1,154 @@
+"""Repository of issued credentials (virtual cards and SPTs), one per spend request.
+
+Card number and CVC are stored only as AES-GCM ciphertexts bound to the credential's id
+(store/crypto.py); ``card_fingerprint`` is an HMAC of the number under a key derived from
+the wallet's secret, so a number can be looked up (redemption) without decrypting rows and
+without storing anything a stolen database could reverse cheaply.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..domain.spend_request import SpendRequest
+from ..issuing.base import IssuedCard, IssuedSpt
+from .crypto import FieldCipher, derive_key
+from .models.spend import IssuedCredential
+
+__all__ = [
+    "RevealedCard",
+    "card_fingerprint",
+    "fingerprint_taken",
+    "get_for_request",
+    "get_for_requests",
+    "insert_card",
+    "insert_spt",
+    "reveal_card",
+]
+
+KIND_CARD = "card"
+KIND_SPT = "shared_payment_token"
+
+
+def card_fingerprint(secret_key: bytes, number: str) -> str:
+    """HMAC-SHA256 (hex) of a card number under the wallet's fingerprint key."""
+    key = derive_key(secret_key, "card-fingerprint")
+    return hmac.new(key, number.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def fingerprint_taken(session: Session, fingerprint: str) -> bool:
+    """True when a card with this fingerprint was already issued (to anyone)."""
+    query = select(IssuedCredential.id).where(IssuedCredential.card_fingerprint == fingerprint)
+    return session.scalar(query) is not None
+
+
+def insert_card(
+    session: Session,
+    *,
+    request: SpendRequest,
+    card: IssuedCard,
+    issuer: str,
+    cipher: FieldCipher,
+    fingerprint: str,
+    now: datetime,
+) -> IssuedCredential:
+    """Store ``card`` as the credential of ``request`` (UNIQUE per request)."""
+    row = IssuedCredential(
+        id=card.id,
+        spend_request_id=request.id,
+        user_id=request.user_id,
+        kind=KIND_CARD,
+        issuer=issuer,
+        livemode=card.livemode,
+        max_amount=request.amount,
+        currency=request.currency,
+        valid_until=card.valid_until,
+        card_brand=card.brand,
+        card_last4=card.last4,
+        card_exp_month=card.exp_month,
+        card_exp_year=card.exp_year,
+        card_number_encrypted=cipher.encrypt(card.id, "card_number", card.number),
+        card_cvc_encrypted=cipher.encrypt(card.id, "card_cvc", card.cvc),
+        card_fingerprint=fingerprint,
+        billing_address=dict(card.billing_address),
+        failed_attempts=0,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def insert_spt(
+    session: Session, *, request: SpendRequest, spt: IssuedSpt, issuer: str, now: datetime
+) -> IssuedCredential:
+    """Store ``spt`` as the credential of ``request`` (UNIQUE per request)."""
+    row = IssuedCredential(
+        id=spt.id,
+        spend_request_id=request.id,
+        user_id=request.user_id,
+        kind=KIND_SPT,
+        issuer=issuer,
+        livemode=spt.livemode,
+        max_amount=spt.max_amount,
+        currency=spt.currency,
+        valid_until=spt.valid_until,
+        network_id=spt.network_id,
+        failed_attempts=0,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def get_for_request(
+    session: Session, user_id: str, spend_request_id: str
+) -> IssuedCredential | None:
+    """The credential of the person's request, or None."""
+    query = select(IssuedCredential).where(
+        IssuedCredential.user_id == user_id,
+        IssuedCredential.spend_request_id == spend_request_id,
+    )
+    return session.scalar(query)
+
+
+def get_for_requests(
+    session: Session, user_id: str, spend_request_ids: Iterable[str]
+) -> dict[str, IssuedCredential]:
+    """Credentials of several of the person's requests, keyed by spend request id."""
+    ids = list(spend_request_ids)
+    if not ids:
+        return {}
+    query = select(IssuedCredential).where(
+        IssuedCredential.user_id == user_id, IssuedCredential.spend_request_id.in_(ids)
+    )
+    return {row.spend_request_id: row for row in session.scalars(query)}
+
+
+@dataclass(frozen=True, slots=True)
+class RevealedCard:
+    """A decrypted virtual card, for the one response that shows it."""
+
+    number: str
+    cvc: str
+
+    def __repr__(self) -> str:
+        return f"RevealedCard(last4={self.number[-4:]!r})"
+
+
+def reveal_card(row: IssuedCredential, cipher: FieldCipher) -> RevealedCard:
+    """Decrypt the card's number and CVC (raises ``DecryptionError`` if tampered with)."""
+    if row.card_number_encrypted is None or row.card_cvc_encrypted is None:
+        raise ValueError(f"credential {row.id} is not a card")
+    return RevealedCard(
+        number=cipher.decrypt(row.id, "card_number", row.card_number_encrypted),
+        cvc=cipher.decrypt(row.id, "card_cvc", row.card_cvc_encrypted),
+    )

@@ -1,0 +1,295 @@
+"""What the agent and the person can do to a spend request, one transaction each.
+
+Each function runs inside the caller's session (the request's ``DbSession`` commits when
+the route returns and rolls back when it raises) and follows one pattern: lock the person
+where limits are decided, load through the scoped repository, let ``domain/`` decide,
+write with compare-and-set. No rule lives here; only the order of steps.
+
+Approval issues the credential in the same transaction as the status change, and the
+``issued_credentials`` UNIQUE constraint backs the compare-and-set: a request is approved
+once and gets exactly one credential, even with many processes racing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from ..domain import limits as limit_rules
+from ..domain import spend_request as rules
+from ..domain.errors import Conflict, InvalidRequest, NotFound
+from ..domain.spend_request import (
+    CredentialType,
+    InvalidTransition,
+    SpendRequest,
+    SpendRequestChanges,
+    SpendRequestDraft,
+)
+from ..issuing.base import FundingCard, Issuer
+from ..settings import LimitSettings
+from . import accounts, issued_credentials
+from . import spend_requests as repository
+from .crypto import FieldCipher
+from .models.accounts import PaymentMethod
+from .models.base import new_id
+from .models.spend import IssuedCredential
+
+__all__ = [
+    "Issuing",
+    "approve",
+    "cancel",
+    "create",
+    "create_delegated",
+    "deny",
+    "not_found",
+    "request_approval",
+    "revision",
+    "update",
+]
+
+_FINGERPRINT_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class Issuing:
+    """What approval needs besides the database: the issuer and the card-secret keys."""
+
+    issuer: Issuer
+    cipher: FieldCipher
+    secret_key: bytes
+
+
+def not_found(request_id: str) -> NotFound:
+    """The one answer for unknown ids and other people's ids alike."""
+    return NotFound(f"No such spend request: '{request_id[:64]}'", extra={"param": "id"})
+
+
+def _load(session: Session, user_id: str, request_id: str, now: datetime) -> SpendRequest:
+    request = repository.get_for_user(session, user_id, request_id, now=now)
+    if request is None:
+        raise not_found(request_id)
+    return request
+
+
+def _save(session: Session, before: SpendRequest, after: SpendRequest, now: datetime) -> None:
+    if after is before:
+        return
+    if not repository.save_transition(session, before, after):
+        # Lost a race: report the state the winner left behind.
+        current = _load(session, before.user_id, before.id, now)
+        raise InvalidTransition(
+            f"The spend request changed meanwhile; it is now {current.status}.",
+            status=current.status,
+        )
+
+
+def _payment_method(
+    session: Session, user_id: str, method_id: str | None, now: datetime
+) -> PaymentMethod:
+    """The person's chosen card, or their default one; refuse unknown or expired cards."""
+    if method_id is None:
+        methods = accounts.list_payment_methods(session, user_id)
+        if not methods:
+            raise InvalidRequest(
+                "There is no card in this wallet yet; the person must add one first.",
+                code="payment_method_required",
+                extra={"param": "payment_details"},
+            )
+        method = methods[0]
+    else:
+        found = accounts.get_payment_method(session, user_id, method_id)
+        if found is None:
+            raise InvalidRequest(
+                f"No such payment method: '{method_id[:64]}'",
+                code="resource_missing",
+                extra={"param": "payment_details"},
+            )
+        method = found
+    if (method.exp_year, method.exp_month) < (now.year, now.month):
+        raise InvalidRequest(
+            f"The card ending in {method.last4} has expired and cannot fund spend requests.",
+            code="payment_method_ineligible",
+            status=422,
+            extra={"param": "payment_details"},
+        )
+    return method
+
+
+def create(
+    session: Session,
+    *,
+    user_id: str,
+    draft: SpendRequestDraft,
+    now: datetime,
+    limits: LimitSettings,
+) -> SpendRequest:
+    """A new request, pending approval at once when the draft asks for it."""
+    method = _payment_method(session, user_id, draft.payment_method_id, now)
+    repository.lock_person(session, user_id)
+    recent = repository.recent_for_user(session, user_id, now=now)
+    limit_rules.check_create(draft, recent, limits, now)
+    request = rules.new_spend_request(
+        draft,
+        id=new_id("lsrq"),
+        user_id=user_id,
+        payment_method_id=method.id,
+        now=now,
+        approval_window=timedelta(seconds=limits.approval_window_seconds),
+        lifetime=timedelta(seconds=limits.credential_validity_seconds),
+    )
+    if draft.request_approval:
+        request = rules.request_approval(
+            request, now=now, approval_window=timedelta(seconds=limits.approval_window_seconds)
+        )
+    repository.insert_request(session, request)
+    return request
+
+
+def create_delegated(
+    session: Session,
+    *,
+    user_id: str,
+    draft: SpendRequestDraft,
+    now: datetime,
+    limits: LimitSettings,
+    issuing: Issuing,
+) -> tuple[SpendRequest, IssuedCredential]:
+    """Create and approve in one go, on the person's standing permission (§11.3)."""
+    if draft.approval_details is None:
+        raise InvalidRequest(
+            "approval_details is required to create a pre-approved spend request.",
+            code="parameter_missing",
+            extra={"param": "approval_details"},
+        )
+    # The official client also sends request_approval: true here; approval happens below.
+    plain = dataclasses.replace(draft, request_approval=False)
+    request = create(session, user_id=user_id, draft=plain, now=now, limits=limits)
+    return _approve_loaded(session, request, now=now, limits=limits, issuing=issuing)
+
+
+def update(
+    session: Session,
+    *,
+    user_id: str,
+    request_id: str,
+    changes: SpendRequestChanges,
+    now: datetime,
+) -> SpendRequest:
+    """Apply the agent's changes while the person has not decided yet."""
+    request = _load(session, user_id, request_id, now)
+    if changes.payment_method_id is not None:
+        _payment_method(session, user_id, changes.payment_method_id, now)
+    updated = rules.update(request, changes, now=now)
+    _save(session, request, updated, now)
+    return updated
+
+
+def request_approval(
+    session: Session, *, user_id: str, request_id: str, now: datetime, limits: LimitSettings
+) -> SpendRequest:
+    """Ask the person (idempotent while pending)."""
+    request = _load(session, user_id, request_id, now)
+    pending = rules.request_approval(
+        request, now=now, approval_window=timedelta(seconds=limits.approval_window_seconds)
+    )
+    _save(session, request, pending, now)
+    return pending
+
+
+def cancel(session: Session, *, user_id: str, request_id: str, now: datetime) -> SpendRequest:
+    """The agent withdraws the request; an issued credential stops working with it."""
+    request = _load(session, user_id, request_id, now)
+    canceled = rules.cancel(request, now=now)
+    _save(session, request, canceled, now)
+    return canceled
+
+
+def deny(session: Session, *, user_id: str, request_id: str, now: datetime) -> SpendRequest:
+    """The person declines."""
+    request = _load(session, user_id, request_id, now)
+    denied = rules.deny(request, now=now)
+    _save(session, request, denied, now)
+    return denied
+
+
+def approve(
+    session: Session,
+    *,
+    user_id: str,
+    request_id: str,
+    now: datetime,
+    limits: LimitSettings,
+    issuing: Issuing,
+    seen_revision: str | None = None,
+) -> tuple[SpendRequest, IssuedCredential]:
+    """The person approves; the credential is issued in the same transaction.
+
+    ``seen_revision`` (from :func:`revision`) refuses an approval of a request that changed
+    after the person looked at it.
+    """
+    repository.lock_person(session, user_id)
+    request = _load(session, user_id, request_id, now)
+    if seen_revision is not None and seen_revision != revision(request):
+        raise Conflict(
+            "This spend request changed after the page was shown. Review it again.",
+            code="spend_request_changed",
+        )
+    return _approve_loaded(session, request, now=now, limits=limits, issuing=issuing)
+
+
+def revision(request: SpendRequest) -> str:
+    """A token that changes whenever the request's content or status does."""
+    return f"{request.status}:{request.updated_at.timestamp():.6f}"
+
+
+def _approve_loaded(
+    session: Session,
+    request: SpendRequest,
+    *,
+    now: datetime,
+    limits: LimitSettings,
+    issuing: Issuing,
+) -> tuple[SpendRequest, IssuedCredential]:
+    recent = repository.recent_for_user(session, request.user_id, now=now)
+    limit_rules.check_approve(request, recent, limits, now)
+    approved = rules.approve(request, now=now)
+    _save(session, request, approved, now)
+    return approved, _issue(session, approved, now=now, issuing=issuing)
+
+
+def _issue(
+    session: Session, request: SpendRequest, *, now: datetime, issuing: Issuing
+) -> IssuedCredential:
+    issuer = issuing.issuer
+    if request.credential_type is CredentialType.SHARED_PAYMENT_TOKEN:
+        spt = issuer.issue_spt(request, now)
+        return issued_credentials.insert_spt(
+            session, request=request, spt=spt, issuer=issuer.name, now=now
+        )
+    method = _payment_method(session, request.user_id, request.payment_method_id, now)
+    funding = FundingCard(
+        id=method.id,
+        brand=method.brand,
+        last4=method.last4,
+        billing_address=accounts.billing_address(method),
+    )
+    for _ in range(_FINGERPRINT_ATTEMPTS):
+        card = issuer.issue_card(request, funding, now)
+        fingerprint = issued_credentials.card_fingerprint(issuing.secret_key, card.number)
+        if not issued_credentials.fingerprint_taken(session, fingerprint):
+            return issued_credentials.insert_card(
+                session,
+                request=request,
+                card=card,
+                issuer=issuer.name,
+                cipher=issuing.cipher,
+                fingerprint=fingerprint,
+                now=now,
+            )
+    raise Conflict(
+        "Could not allocate a unique virtual card number; try approving again.",
+        code="card_number_unavailable",
+    )

@@ -1,0 +1,195 @@
+"""Repository of spend requests: every read is scoped to the acting person.
+
+Rows become :class:`~..domain.spend_request.SpendRequest` values on the way out; the rules
+live in ``domain/``. Two primitives make one-time things safe across processes (style.md §9):
+
+* :func:`save_transition` writes a new state with ``UPDATE … WHERE id = :id AND status =
+  :expected`` and reports whether exactly one row changed (compare-and-set), so two racing
+  approvals cannot both win;
+* :func:`lock_person` bumps the person's row in ``spend_limit_locks`` first thing in a
+  transaction, so limit decisions (count, then insert) of one person run one at a time.
+
+Lazy expiry (domain ``expire_if_due``) is applied on every read and persisted here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from ..domain.limits import CREATION_WINDOW
+from ..domain.spend_request import (
+    ACTIVE_STATUSES,
+    CredentialType,
+    SpendRequest,
+    Status,
+    expire_if_due,
+)
+from .models.spend import SpendLimitLock, SpendRequestRow
+
+__all__ = [
+    "DEFAULT_LIST_LIMIT",
+    "get_for_user",
+    "insert_request",
+    "list_for_user",
+    "lock_person",
+    "recent_for_user",
+    "save_transition",
+]
+
+DEFAULT_LIST_LIMIT = 100
+"""`GET /spend_requests` answers at most this many requests, newest first."""
+
+_COLUMNS = (
+    "id",
+    "user_id",
+    "credential_type",
+    "amount",
+    "currency",
+    "context",
+    "payment_method_id",
+    "merchant_name",
+    "merchant_url",
+    "network_id",
+    "line_items",
+    "totals",
+    "test",
+    "approval_details",
+    "status_details",
+    "payment_status_details",
+    "link_transaction_id",
+    "created_at",
+    "updated_at",
+    "approval_expires_at",
+    "expires_at",
+    "approval_requested_at",
+    "approved_at",
+    "valid_until",
+)
+
+
+def _to_domain(row: SpendRequestRow) -> SpendRequest:
+    values: dict[str, Any] = {name: getattr(row, name) for name in _COLUMNS}
+    values["status"] = Status(row.status)
+    values["credential_type"] = CredentialType(row.credential_type)
+    values["metadata"] = dict(row.metadata_ or {})
+    values["line_items"] = list(row.line_items or [])
+    values["totals"] = list(row.totals or [])
+    return SpendRequest(**values)
+
+
+def _to_values(request: SpendRequest) -> dict[str, Any]:
+    values: dict[str, Any] = {name: getattr(request, name) for name in _COLUMNS}
+    values["status"] = str(request.status)
+    values["credential_type"] = str(request.credential_type)
+    values["metadata_"] = dict(request.metadata)
+    return values
+
+
+def lock_person(session: Session, user_id: str) -> None:
+    """Serialise this person's limit decisions until the transaction ends.
+
+    Call it before reading the snapshot the limits are decided on.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement: Any = postgresql.insert(SpendLimitLock).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        statement = sqlite.insert(SpendLimitLock).on_conflict_do_nothing()
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        raise RuntimeError(f"unsupported database dialect: {dialect}")
+    session.execute(statement.values(user_id=user_id, generation=0))
+    session.execute(
+        update(SpendLimitLock)
+        .where(SpendLimitLock.user_id == user_id)
+        .values(generation=SpendLimitLock.generation + 1)
+    )
+
+
+def insert_request(session: Session, request: SpendRequest) -> None:
+    """Store a new request."""
+    values = _to_values(request)
+    values["metadata"] = values.pop("metadata_")
+    session.execute(insert(SpendRequestRow.__table__).values(**values))
+
+
+def save_transition(session: Session, before: SpendRequest, after: SpendRequest) -> bool:
+    """Write ``after`` only if the stored status is still ``before.status``.
+
+    Returns True when exactly one row changed; False means someone else moved the request
+    first and nothing was written.
+    """
+    values = _to_values(after)
+    for fixed in ("id", "user_id", "created_at"):
+        values.pop(fixed)
+    result = session.execute(
+        update(SpendRequestRow)
+        .where(
+            SpendRequestRow.id == before.id,
+            SpendRequestRow.user_id == before.user_id,
+            SpendRequestRow.status == str(before.status),
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def _current(session: Session, row: SpendRequestRow, now: datetime) -> SpendRequest:
+    stored = _to_domain(row)
+    current = expire_if_due(stored, now=now)
+    if current is not stored:
+        # Someone else may have moved it meanwhile; then their write stands.
+        save_transition(session, stored, current)
+    return current
+
+
+def _scoped(user_id: str) -> Any:
+    return (
+        select(SpendRequestRow)
+        .where(SpendRequestRow.user_id == user_id)
+        .execution_options(populate_existing=True)
+    )
+
+
+def get_for_user(
+    session: Session, user_id: str, request_id: str, *, now: datetime
+) -> SpendRequest | None:
+    """The person's request as it stands at ``now``, or None (also for others' ids)."""
+    row = session.scalar(_scoped(user_id).where(SpendRequestRow.id == request_id))
+    return None if row is None else _current(session, row, now)
+
+
+def list_for_user(
+    session: Session,
+    user_id: str,
+    *,
+    now: datetime,
+    include_history: bool,
+    limit: int = DEFAULT_LIST_LIMIT,
+) -> list[SpendRequest]:
+    """The person's requests, newest first: active ones, or all with ``include_history``."""
+    query = _scoped(user_id).order_by(SpendRequestRow.created_at.desc(), SpendRequestRow.id.desc())
+    if not include_history:
+        query = query.where(SpendRequestRow.status.in_([str(s) for s in ACTIVE_STATUSES]))
+    requests = [_current(session, row, now) for row in session.scalars(query.limit(limit))]
+    if include_history:
+        return requests
+    return [r for r in requests if r.is_active]
+
+
+def recent_for_user(session: Session, user_id: str, *, now: datetime) -> Sequence[SpendRequest]:
+    """The snapshot for limit decisions: requests created within the limits' longest
+    window, plus any older one still active (``domain.limits``)."""
+    query = _scoped(user_id).where(
+        or_(
+            SpendRequestRow.created_at > now - CREATION_WINDOW,
+            SpendRequestRow.status.in_([str(s) for s in ACTIVE_STATUSES]),
+        )
+    )
+    return [_current(session, row, now) for row in session.scalars(query)]

@@ -1,0 +1,249 @@
+"""The spend-request approval page (the ``approval_url`` an agent shows the person).
+
+``GET /approve/{id}`` shows the signed-in owner what the agent wants to pay: merchant,
+amount, context, line items, totals, the card that pays and the kind of credential, with
+Approve / Deny buttons while the request is pending. ``POST`` (CSRF-checked, ``action =
+approve | deny``) decides and redirects back to the page, which then shows the outcome.
+``GET /approve/{id}/status`` feeds the page's small poller, so it updates itself when the
+request expires or the agent cancels it. Anyone but the owner gets 404; a visitor who is
+not signed in is sent to the sign-in page and back.
+
+The page also contributes "Recent spend requests" to the wallet home.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from ..api.deps import DbSession, Form, Now
+from ..api.spend_requests import issuing_for
+from ..domain.errors import WalletError
+from ..domain.money import format_amount
+from ..domain.spend_request import CredentialType, SpendRequest, Status, deadline
+from ..store import accounts, issued_credentials, spend_actions
+from ..store import spend_requests as repository
+from ..store.models.accounts import User
+from .csrf import verify_csrf
+from .session import PersonSession
+from .templating import render
+
+
+@asynccontextmanager
+async def _contribute_home_section(app: FastAPI) -> AsyncIterator[None]:
+    app.state.home_sections.append(recent_requests_section)
+    yield
+
+
+router = APIRouter(tags=["pages"], include_in_schema=False, lifespan=_contribute_home_section)
+
+RECENT_ON_HOME = 10
+
+STATUS_TEXT = {
+    Status.CREATED: "Waiting for the agent to ask for your approval",
+    Status.PENDING_APPROVAL: "Waiting for your approval",
+    Status.APPROVED: "Approved",
+    Status.DENIED: "Denied",
+    Status.EXPIRED: "Expired",
+    Status.CANCELED: "Canceled by the agent",
+    Status.SUCCEEDED: "Paid",
+    Status.FAILED: "Payment failed",
+    Status.REQUIRES_ACTION: "Needs your attention",
+}
+CREDENTIAL_TEXT = {
+    CredentialType.CARD: "A one-time virtual card, only for this purchase",
+    CredentialType.SHARED_PAYMENT_TOKEN: (
+        "A one-time payment token that only this seller can charge, up to this amount"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class LineRow:
+    """One line item as shown: name, quantity and the formatted line amount."""
+
+    name: str
+    quantity: int | None
+    amount_text: str | None
+    description: str | None
+
+
+@dataclass(frozen=True)
+class ApprovalPage:
+    """Everything the approval template shows (contract tests read this too)."""
+
+    id: str
+    status: str
+    status_text: str
+    pending: bool
+    merchant: str
+    merchant_url: str | None
+    network_id: str | None
+    amount_text: str
+    currency: str
+    context: str
+    line_items: list[LineRow]
+    totals: list[tuple[str, str]]
+    payment_method: str | None
+    credential_text: str
+    test: bool
+    expires_at: int | None
+    """Unix seconds of the current deadline (approval window or validity), None if final."""
+    revision: str
+    issued_card_last4: str | None
+
+
+def _line_rows(request: SpendRequest) -> list[LineRow]:
+    rows = []
+    for item in request.line_items:
+        quantity = item.get("quantity")
+        unit = item.get("unit_amount")
+        amount = unit * (quantity if quantity is not None else 1) if unit is not None else None
+        rows.append(
+            LineRow(
+                name=item["name"],
+                quantity=quantity,
+                amount_text=None if amount is None else format_amount(amount, request.currency),
+                description=item.get("description"),
+            )
+        )
+    return rows
+
+
+def approval_page(db: Session, person: User, request: SpendRequest) -> ApprovalPage:
+    """Build the page's context for ``request`` (already scoped to ``person``)."""
+    method = accounts.get_payment_method(db, person.id, request.payment_method_id)
+    credential = issued_credentials.get_for_request(db, person.id, request.id)
+    due = deadline(request)
+    return ApprovalPage(
+        id=request.id,
+        status=str(request.status),
+        status_text=STATUS_TEXT[request.status],
+        pending=request.status is Status.PENDING_APPROVAL,
+        merchant=request.merchant_name or request.network_id or "Unknown seller",
+        merchant_url=request.merchant_url,
+        network_id=request.network_id,
+        amount_text=format_amount(request.amount, request.currency),
+        currency=request.currency.upper(),
+        context=request.context,
+        line_items=_line_rows(request),
+        totals=[
+            (str(total["display_text"]), format_amount(total["amount"], request.currency))
+            for total in request.totals
+        ],
+        payment_method=(
+            f"{method.brand.title()} ···· {method.last4}" if method is not None else None
+        ),
+        credential_text=CREDENTIAL_TEXT[request.credential_type],
+        test=request.test,
+        expires_at=int(due.timestamp()) if due is not None else None,
+        revision=spend_actions.revision(request),
+        issued_card_last4=credential.card_last4 if credential is not None else None,
+    )
+
+
+def _load(db: Session, person: User, request_id: str, now: datetime) -> SpendRequest:
+    request = repository.get_for_user(db, person.id, request_id, now=now)
+    if request is None:
+        raise spend_actions.not_found(request_id)
+    return request
+
+
+def _page(
+    request: Request,
+    db: Session,
+    person: User,
+    spend: SpendRequest,
+    now: datetime,
+    *,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    return render(
+        request,
+        "approve.html",
+        {
+            "person": person,
+            "page": approval_page(db, person, spend),
+            "now": int(now.timestamp()),
+            "error": error,
+        },
+        status=status,
+    )
+
+
+@router.get("/approve/{request_id}")
+def approval_form(
+    request: Request, request_id: str, person: PersonSession, db: DbSession, now: Now
+) -> Response:
+    """The request, and Approve / Deny while it is pending."""
+    return _page(request, db, person, _load(db, person, request_id, now), now)
+
+
+@router.post("/approve/{request_id}")
+def decide(
+    request: Request, request_id: str, person: PersonSession, form: Form, db: DbSession, now: Now
+) -> Response:
+    """Approve (issuing the credential) or deny, then show the outcome."""
+    verify_csrf(request, form)
+    action = form.get("action")
+    if action not in {"approve", "deny"}:
+        spend = _load(db, person, request_id, now)
+        return _page(request, db, person, spend, now, error="Choose Approve or Deny.", status=400)
+    seen = form.get("revision")
+    try:
+        if action == "approve":
+            spend_actions.approve(
+                db,
+                user_id=person.id,
+                request_id=request_id,
+                now=now,
+                limits=request.app.state.settings.limits,
+                issuing=issuing_for(request),
+                seen_revision=seen if isinstance(seen, str) and seen else None,
+            )
+        else:
+            spend_actions.deny(db, user_id=person.id, request_id=request_id, now=now)
+    except WalletError as error:
+        if error.status == 404:
+            raise
+        db.rollback()
+        spend = _load(db, person, request_id, now)
+        return _page(request, db, person, spend, now, error=error.message, status=error.status)
+    return RedirectResponse(f"/approve/{request_id}", status_code=303)
+
+
+@router.get("/approve/{request_id}/status")
+def approval_status(
+    request_id: str, person: PersonSession, db: DbSession, now: Now
+) -> dict[str, Any]:
+    """``{"status", "expires_at"}`` for the page's self-update."""
+    spend = _load(db, person, request_id, now)
+    due = deadline(spend)
+    return {"status": str(spend.status), "expires_at": int(due.timestamp()) if due else None}
+
+
+def recent_requests_section(db: Session, person: User, now: datetime) -> tuple[str, dict[str, Any]]:
+    """The wallet home's "Recent spend requests" list (newest first)."""
+    spends = repository.list_for_user(
+        db, person.id, now=now, include_history=True, limit=RECENT_ON_HOME
+    )
+    rows = [
+        {
+            "id": s.id,
+            "merchant": s.merchant_name or s.network_id or "Unknown seller",
+            "amount_text": format_amount(s.amount, s.currency),
+            "status_text": STATUS_TEXT[s.status],
+            "pending": s.status is Status.PENDING_APPROVAL,
+            "test": s.test,
+        }
+        for s in spends
+    ]
+    return "approve_recent.html", {"spend_requests": rows}
