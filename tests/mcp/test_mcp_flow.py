@@ -1,0 +1,275 @@
+"""The whole purchase story as MCP tool calls, against a real `link-wallet` and the demo shop.
+
+Every process is real: `link-wallet serve`, the demo merchant, and `link-cli --mcp` /
+`link-cli serve` driven by the official MCP client. The person signs in and approves
+through the wallet's own forms (tests/support).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from mcp_harness import LINK_CLI, ServeProcess, start_serve, stop
+from tests.cli.e2e_support import Agent, login
+from tests.merchant.shop_process import ShopProcess
+from tests.redemption.delegated import Merchant, register_merchant
+from tests.support.approvals import approve_spend_request
+from tests.support.wallet import WalletProcess
+
+from mcp import Client, StdioServerParameters
+
+pytestmark = pytest.mark.anyio
+
+CONTEXT = (
+    "Buying one pair of trail running shoes for the person, who asked for size 42 in blue "
+    "and approved spending up to 130 dollars on them today."
+)
+SHOES = {"name": "Trail shoes", "quantity": 1, "unit_amount": 12900}
+TOTAL = {"type": "total", "display_text": "Total", "amount": 12900}
+CALL_SECONDS = 60
+
+
+@dataclass
+class World:
+    wallet: WalletProcess
+    person: Any
+    merchant: Merchant
+    shop: ShopProcess
+    agent: Agent  # logged in once, for the tests that do not test login
+
+    def env(self, auth_file: Path | None = None) -> dict[str, str]:
+        env = self.agent.env()
+        if auth_file is not None:
+            env["LINK_AUTH_FILE"] = str(auth_file)
+        return env
+
+    def stdio(self, auth_file: Path | None = None) -> Client:
+        params = StdioServerParameters(command=LINK_CLI, args=["--mcp"], env=self.env(auth_file))
+        return Client(params)
+
+    def requests_for(self, spend_request_id: str) -> int:
+        """How many times the wallet served this spend request (from its access log)."""
+        return len(re.findall(rf"/spend_requests/{spend_request_id}\b", self.wallet.log_text()))
+
+
+@pytest.fixture(scope="module")
+def world(wallet: WalletProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    merchant = register_merchant(wallet)
+    person = wallet.create_person()
+    agent = Agent(wallet.url, tmp_path_factory.mktemp("mcp-agent") / "auth.json")
+    login(agent, person)
+    with ShopProcess(
+        wallet_url=wallet.url, secret_key=merchant.secret_key, network_id=merchant.network_id
+    ) as shop:
+        yield World(wallet, person, merchant, shop, agent)
+    person.close()
+
+
+def ok(result: Any) -> Any:
+    """The JSON value of a successful tool result (checked against structuredContent)."""
+    assert result.is_error is False, result.content[0].text
+    value = json.loads(result.content[0].text)
+    expected = value if isinstance(value, dict) else {"result": value}
+    assert result.structured_content == expected
+    return value
+
+
+def error_of(result: Any) -> dict[str, Any]:
+    assert result.is_error is True, result.content[0].text
+    return json.loads(result.content[0].text)
+
+
+async def call(client: Client, name: str, arguments: dict[str, Any], **kwargs: Any) -> Any:
+    with anyio.fail_after(CALL_SECONDS):
+        return await client.call_tool(name, arguments, **kwargs)
+
+
+async def test_login_card_request_approval_and_card(world: World, tmp_path: Path) -> None:
+    async with world.stdio(tmp_path / "fresh-auth.json") as client:
+        [status] = ok(await call(client, "auth_status", {}))
+        assert status["authenticated"] is False
+
+        # interval is ignored over MCP: the URL and phrase must come back at once.
+        [started] = ok(await call(client, "auth_login", {"clientName": "MCP test", "interval": 5}))
+        assert started["phrase"] in started["verification_url"]
+        assert started["_next"]["command"].startswith("auth status --interval 5")
+        world.person.approve_device(started["verification_url"])
+        chunks = ok(await call(client, "auth_status", {"interval": 0.2, "maxAttempts": 50}))
+        assert chunks[-1]["authenticated"] is True
+
+        methods = ok(await call(client, "payment-methods_list", {}))
+        assert [m["id"] for m in methods] == [world.person.payment_method_id]
+
+        [created] = ok(
+            await call(
+                client,
+                "spend-request_create",
+                {
+                    "paymentMethodId": world.person.payment_method_id,
+                    "amount": 12900,
+                    "merchantName": "Trail Shop",
+                    "merchant_url": "https://shop.example/shoes",  # snake_case works too
+                    "context": CONTEXT,
+                    "lineItem": [SHOES],
+                    "total": TOTAL,  # a lone object counts as a one-element list
+                    "metadata": {"order_id": "ord_42"},  # object, not only [object]
+                },
+            )
+        )
+        assert created["status"] == "pending_approval"
+        assert created["approval_url"].startswith(world.wallet.url + "/approve/")
+        assert created["_next"]["command"] == (
+            f"spend-request retrieve {created['id']} --interval 2 --max-attempts 300"
+        )
+
+        progress: list[tuple[float, str | None]] = []
+
+        async def on_progress(done: float, total: float | None, message: str | None) -> None:
+            progress.append((done, message))
+
+        timeout = error_of(
+            await call(
+                client,
+                "spend-request_retrieve",
+                {"id": created["id"], "interval": 0.2, "maxAttempts": 3},
+                progress_callback=on_progress,
+            )
+        )
+        assert timeout["code"] == "POLLING_TIMEOUT" and timeout["retryable"] is True
+        assert progress and progress[0][0] == 1
+        assert json.loads(progress[0][1] or "{}")["status"] == "pending_approval"
+
+        approve_spend_request(world.person, created["approval_url"])
+        [approved] = ok(
+            await call(client, "spend-request_retrieve", {"id": created["id"], "include": "card"})
+        )
+        assert approved["status"] == "approved"
+        assert approved["metadata"] == {"order_id": "ord_42"}
+        assert approved["line_items"][0]["name"] == "Trail shoes"
+        card = approved["card"]
+        assert len(card["number"]) >= 15 and card["number"].isdigit() and card["cvc"]
+
+        missing = error_of(await call(client, "spend-request_retrieve", {"id": "lsrq_missing"}))
+        assert missing == {"code": "NOT_FOUND", "message": "Spend request lsrq_missing not found"}
+
+
+async def test_shared_payment_token_paid_with_mpp_pay(world: World) -> None:
+    url = f"{world.shop.url}/api/forecast?city=Oslo"
+    async with world.stdio() as client:
+        [created] = ok(await call(client, "mpp_pay", {"url": url, "context": CONTEXT}))
+        assert created["status"] == "pending_approval"
+        assert created["network_id"] == world.merchant.network_id
+        assert (
+            created["_next"]["pay_command"] == f"mpp pay {url} --spend-request-id {created['id']}"
+        )
+
+        approve_spend_request(world.person, created["approval_url"])
+        [approved] = ok(await call(client, "spend-request_retrieve", {"id": created["id"]}))
+        assert approved["status"] == "approved"
+
+        [paid] = ok(await call(client, "mpp_pay", {"url": url, "spendRequestId": created["id"]}))
+        assert paid["status"] == 200, paid
+        assert "Oslo" in paid["body"]
+
+        # One credential, one purchase: the spent request cannot pay again.
+        again = error_of(
+            await call(client, "mpp_pay", {"url": url, "spendRequestId": created["id"]})
+        )
+        assert again["code"] == "UNKNOWN" and "succeeded" in again["message"]
+
+
+async def test_cancelled_poll_stops_and_the_server_keeps_answering(world: World) -> None:
+    async with world.stdio() as client:
+        [created] = ok(
+            await call(
+                client,
+                "spend-request_create",
+                {
+                    "amount": 900,
+                    "merchantName": "Trail Shop",
+                    "merchantUrl": "https://shop.example/laces",
+                    "context": CONTEXT,
+                },
+            )
+        )
+        first_chunk = anyio.Event()
+
+        async def on_progress(done: float, total: float | None, message: str | None) -> None:
+            first_chunk.set()
+
+        async def poll_forever() -> None:
+            await client.call_tool(
+                "spend-request_retrieve",
+                {"id": created["id"], "interval": 0.3, "timeout": 120},
+                progress_callback=on_progress,
+            )
+
+        with anyio.fail_after(CALL_SECONDS):
+            async with anyio.create_task_group() as group:
+                group.start_soon(poll_forever)
+                await first_chunk.wait()
+                group.cancel_scope.cancel()
+
+        with anyio.fail_after(10):  # the server is not stuck behind the cancelled call
+            [status] = ok(await client.call_tool("auth_status", {}))
+        assert status["authenticated"] is True
+
+        # The poller stopped: the wallet sees at most one more fetch (one may be in flight).
+        seen = world.requests_for(created["id"])
+        assert seen >= 1  # the access log does show this request's fetches
+        await anyio.sleep(1.5)  # five intervals
+        assert world.requests_for(created["id"]) - seen <= 1
+
+
+@pytest.fixture
+def world_serve(world: World) -> Iterator[ServeProcess]:
+    server = start_serve(world.env())
+    try:
+        yield server
+    finally:
+        stop(server.process)
+
+
+async def test_http_transport_runs_tools_with_the_owner_session(
+    world: World, world_serve: ServeProcess
+) -> None:
+    async with Client(world_serve.mcp_url) as client:
+        names = {tool.name for tool in (await client.list_tools()).tools}
+        assert {"spend-request_create", "mpp_pay", "auth_login"} <= names
+
+        methods = ok(await call(client, "payment-methods_list", {}))
+        assert [m["id"] for m in methods] == [world.person.payment_method_id]
+
+        socks = {
+            "amount": 4200,
+            "merchantName": "Trail Shop",
+            "merchantUrl": "https://shop.example/socks",
+            "context": CONTEXT,
+        }
+        [created] = ok(await call(client, "spend-request_create", socks))
+        duplicate = error_of(await call(client, "spend-request_create", socks))
+        assert duplicate["code"] == "spend_request_rate_limited"
+        assert created["id"] in duplicate["message"]
+        progress: list[str | None] = []
+
+        async def on_progress(done: float, total: float | None, message: str | None) -> None:
+            progress.append(message)
+
+        timeout = error_of(
+            await call(
+                client,
+                "spend-request_retrieve",
+                {"id": created["id"], "interval": 0.2, "maxAttempts": 2},
+                progress_callback=on_progress,
+            )
+        )
+        assert timeout["code"] == "POLLING_TIMEOUT"
+        # Progress notifications reach HTTP clients too (the response is an SSE stream).
+        assert progress and json.loads(progress[0] or "{}")["id"] == created["id"]
