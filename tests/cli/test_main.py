@@ -253,3 +253,27 @@ def test_human_validation_errors_name_the_flags(env):
     assert code == 1
     assert "Error: invalid value for --amount: Invalid input: expected number, received NaN" in out
     assert "Error: missing required option --context" in out and "See below for usage." in out
+
+
+def test_streaming_errors_keep_their_suggestion(env):
+    """§14.6 fix: the official CLI drops CTAs on streaming-command errors."""
+    args = (
+        "spend-request",
+        "create",
+        "--amount",
+        "100",
+        "--context",
+        CONTEXT,
+        "--credential-type",
+        "shared_payment_token",
+    )
+    code, out = cli(*args, "--json")
+    body = json.loads(out)
+    assert code == 1 and body["code"] == "INVALID_INPUT"
+    assert body["cta"]["commands"][0]["command"].startswith("link-cli mpp decode")
+    code, out = cli(*args)
+    first, _, rest = out.partition("\n")
+    assert first == (
+        "Error (INVALID_INPUT): network-id is required when credential-type is shared_payment_token"
+    )
+    assert "link-cli mpp decode" in rest

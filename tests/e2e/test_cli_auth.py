@@ -129,3 +129,55 @@ def test_transport_error_names_the_wallet_url(make_wallet, tmp_path):
     code, error = agent.json("auth", "login")
     assert code == 1 and error["code"] == "UNKNOWN"
     assert down.url in error["message"] and "LINK_AUTH_BASE_URL" in error["message"]
+
+
+def test_unreachable_wallet_does_not_log_the_agent_out(make_wallet, tmp_path):
+    """§14.13 fix: a network error in the "already logged in" probe keeps the session."""
+    own = make_wallet()
+    person = own.create_person()
+    agent = Agent(own.url, tmp_path / "auth.json")
+    login(agent, person)
+    stored = json.loads(agent.auth_file.read_text())["auth"]
+    own.stop()
+    code, error = agent.json("auth", "login")
+    assert code == 1 and error["code"] == "UNKNOWN" and own.url in error["message"]
+    assert json.loads(agent.auth_file.read_text())["auth"] == stored
+    person.close()
+
+
+def test_human_login_shows_a_qr_code_and_persists_the_pending_login(agent, person, monkeypatch):
+    """§14.21 fix: interactive login stores the pending authorization like agent login."""
+    import io
+    import threading
+
+    from link_cli.cli.main import run
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    for name, value in agent.env().items():
+        if name.startswith("LINK_"):
+            monkeypatch.setenv(name, value)
+    out = Terminal()
+    result: list[int] = []
+    worker = threading.Thread(
+        target=lambda: result.append(run(["auth", "login"], out)), daemon=True
+    )
+    worker.start()
+    pending = None
+    for _ in range(200):  # bounded: ~20 s
+        if agent.auth_file.exists():
+            pending = json.loads(agent.auth_file.read_text() or "{}").get("pendingDeviceAuth")
+            if pending:
+                break
+        worker.join(0.1)
+    assert pending and pending["verification_url"].startswith(agent.base_url)
+    person.approve_device(pending["verification_url"])
+    worker.join(30)
+    assert result == [0]
+    text = out.getvalue()
+    assert pending["verification_url"] in text and "▀" in text  # URL box and QR code
+    assert "authenticated: true" in text
+    stored = json.loads(agent.auth_file.read_text())["auth"]
+    assert stored["access_token"] not in text

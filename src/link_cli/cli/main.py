@@ -28,9 +28,17 @@ def _write(out: TextIO, text: str) -> None:
 
 
 def _error_line(error: LinkError) -> str:
+    """The plain error line of a streaming command (§5.1), then any suggestion (§14.6 fix)."""
     if error.code in ("UNKNOWN", "COMMAND_NOT_FOUND"):
-        return f"Error: {error.message}"
-    return f"Error ({error.code}): {error.message}"
+        line = f"Error: {error.message}"
+    else:
+        line = f"Error ({error.code}): {error.message}"
+    if error.cta:
+        line += f"\n\n{error.cta.get('description', '')}"
+        for entry in error.cta.get("commands", []):
+            note = f"  # {entry['description']}" if entry.get("description") else ""
+            line += f"\n  {entry['command']}{note}"
+    return line
 
 
 def _as_link_error(exc: BaseException) -> LinkError:
@@ -137,7 +145,7 @@ class _Runner:
             tty.present_error(error, self.command, self.out)
             return
         streaming = self.command.streaming
-        body = error.to_dict(include_cta=not streaming)  # §14.6: CTAs dropped when streaming
+        body = error.to_dict()  # §14.6 fix: the official CLI drops CTAs when streaming
         if streaming and self.fmt == "jsonl":
             from link_cli.cli.render.json import compact
 

@@ -118,6 +118,14 @@ def _box(lines: list[str]) -> list[str]:
     return [top, *(f"│ {line.ljust(width)} │" for line in lines), bottom]
 
 
+def _plain(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def _summary(value: Any, indent: str = "") -> list[str]:
     lines: list[str] = []
     if isinstance(value, dict):
@@ -128,7 +136,7 @@ def _summary(value: Any, indent: str = "") -> list[str]:
                 lines.append(f"{indent}{key}:")
                 lines += _summary(item, indent + "  ")
             else:
-                text = "" if item is None else str(item)
+                text = _plain(item)
                 colour = _STATUS_COLOURS.get(text) if key == "status" else None
                 lines.append(f"{indent}{key}: {_colour(sanitize_text(text), colour)}")
     elif isinstance(value, list):
@@ -140,7 +148,7 @@ def _summary(value: Any, indent: str = "") -> list[str]:
                 sub[0] = indent + "- " + sub[0].lstrip()
             lines += sub
     else:
-        lines.append(indent + sanitize_text("" if value is None else str(value)))
+        lines.append(indent + sanitize_text(_plain(value)))
     return lines
 
 
