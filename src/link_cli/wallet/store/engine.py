@@ -1,6 +1,10 @@
 """Database engine and sessions (synchronous SQLAlchemy).
 
-SQLite gets WAL, foreign keys and a busy timeout on every connection; PostgreSQL uses psycopg 3.
+SQLite gets WAL, foreign keys and a busy timeout on every connection, and every transaction
+starts with ``BEGIN IMMEDIATE``: writers are serialized up front, so a read-then-write
+(check-then-act) inside one transaction cannot interleave with another process's write, and
+no transaction fails half-way with SQLITE_BUSY on lock upgrade. PostgreSQL uses psycopg 3;
+there, code that checks then acts locks a row first (``accounts.lock_user``).
 Callers use :func:`session_scope` (scripts, CLI) or the FastAPI dependency in ``api/deps.py``.
 """
 
@@ -30,6 +34,7 @@ def make_engine(database_url: str) -> Engine:
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         )
         event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "begin", _begin_immediate)
         return engine
     if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
@@ -50,6 +55,8 @@ def _create_private_file(path: Path) -> None:
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's implicit BEGIN is deferred).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -58,6 +65,10 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
     finally:
         cursor.close()
+
+
+def _begin_immediate(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
