@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +158,16 @@ async def test_login_card_request_approval_and_card(world: World, tmp_path: Path
         card = approved["card"]
         assert len(card["number"]) >= 15 and card["number"].isdigit() and card["cvc"]
 
+        # With outputFile the card goes to a private file, not into the agent's context.
+        card_file = tmp_path / "card.json"
+        file_args = {"id": created["id"], "include": ["card"], "outputFile": str(card_file)}
+        [written] = ok(await call(client, "spend-request_retrieve", file_args))
+        assert "card" not in written and written["card_output_file"] == str(card_file)
+        assert json.loads(card_file.read_text())["card"]["number"] == card["number"]
+        assert card_file.stat().st_mode & 0o777 == 0o600
+        exists = error_of(await call(client, "spend-request_retrieve", file_args))
+        assert exists["code"] == "OUTPUT_FILE_EXISTS"
+
         missing = error_of(await call(client, "spend-request_retrieve", {"id": "lsrq_missing"}))
         assert missing == {"code": "NOT_FOUND", "message": "Spend request lsrq_missing not found"}
 
@@ -183,6 +195,55 @@ async def test_shared_payment_token_paid_with_mpp_pay(world: World) -> None:
             await call(client, "mpp_pay", {"url": url, "spendRequestId": created["id"]})
         )
         assert again["code"] == "UNKNOWN" and "succeeded" in again["message"]
+
+
+async def test_mpp_pay_without_a_payment_method(world: World, tmp_path: Path) -> None:
+    person = world.wallet.create_person(with_card=False)
+    agent = Agent(world.wallet.url, tmp_path / "auth.json")
+    url = f"{world.shop.url}/api/forecast?city=Bergen"
+    try:
+        login(agent, person)
+        async with world.stdio(agent.auth_file) as client:
+            error = error_of(await call(client, "mpp_pay", {"url": url, "context": CONTEXT}))
+    finally:
+        person.close()
+    assert error["code"] == "NO_PAYMENT_METHOD"
+
+
+class _ChallengeLess402(BaseHTTPRequestHandler):
+    """Answers 402 with no WWW-Authenticate: an odd merchant no real one imitates."""
+
+    def do_GET(self) -> None:
+        self.send_response(402)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def bare_402_url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _ChallengeLess402)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/paid"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+async def test_a_402_without_challenge_is_an_invalid_response(
+    world: World, bare_402_url: str
+) -> None:
+    async with world.stdio() as client:
+        error = error_of(await call(client, "mpp_pay", {"url": bare_402_url, "context": CONTEXT}))
+    assert error == {
+        "code": "INVALID_RESPONSE",
+        "message": "URL returned 402 but no WWW-Authenticate header",
+    }
 
 
 async def test_cancelled_poll_stops_and_the_server_keeps_answering(world: World) -> None:

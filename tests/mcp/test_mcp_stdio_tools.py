@@ -20,6 +20,8 @@ EXPECTED_TOOLS = {
     "auth_logout",
     "auth_status",
     "auth_upgrade",
+    "mpp_decode",
+    "mpp_pay",
     "payment-methods_add",
     "payment-methods_list",
     "shipping-address_list",
@@ -33,6 +35,7 @@ EXPECTED_TOOLS = {
 }
 READ_ONLY_TOOLS = {
     "auth_status",
+    "mpp_decode",
     "payment-methods_list",
     "shipping-address_list",
     "spend-request_list",
