@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from .cli_merchant import MERCHANT_COMMANDS, add_merchant_commands, run_merchant_command
 from .clock import Clock
 from .domain.errors import WalletError
 from .settings import SettingsError, WalletSettings, load_settings
@@ -68,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument(
         "--shipping", action="store_true", help="also save the billing address as shipping address"
     )
+    add_merchant_commands(commands)
     return parser
 
 
@@ -83,6 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if args.command == "serve":
             return _serve(settings)
+        if args.command in MERCHANT_COMMANDS:
+            return run_merchant_command(args, settings)
         if args.command == "db":
             _upgrade(settings)
             print(json.dumps({"status": "upgraded"}))

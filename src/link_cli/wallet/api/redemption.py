@@ -1,0 +1,184 @@
+"""Stripe-compatible merchant routes: the wallet as acquirer for its registered merchants.
+
+``POST /v1/payment_intents`` confirms a PaymentIntent against an SPT or a virtual card;
+``GET /v1/payment_intents/{id}`` and ``GET /v1/shared_payment/granted_tokens/{id}`` read
+the merchant's own objects. Requests and answers follow Stripe's API closely enough that
+the official ``stripe`` SDK (``StripeClient(key, base_addresses={"api": <wallet>})``),
+pympp and mppx work unchanged: form-encoded bodies, the secret key as HTTP Basic user or
+Bearer token, ``Idempotency-Key`` with ``Idempotent-Replayed: true`` on replays, and
+``{"error": {type, code, decline_code, message, ...}}`` bodies.
+
+Who may call: a merchant holding a ``sk_test_…`` key from ``link-wallet merchant create``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import secrets
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from ..domain.redemption import (
+    StripeError,
+    canonical_params,
+    decode_form,
+    invalid_request,
+    parse_payment_intent_create,
+)
+from ..store.models.merchants import Merchant
+from ..store.redemption import (
+    authenticate_merchant,
+    confirm_payment_intent,
+    get_granted_token,
+    get_payment_intent,
+    idempotency_mac,
+)
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1", tags=["redemption"])
+
+_MAX_BODY = 64 * 1024
+_MAX_IDEMPOTENCY_KEY = 255
+
+
+def _answer(status: int, body: dict[str, Any], *, replayed: bool = False) -> JSONResponse:
+    headers = {"Request-Id": "req_" + secrets.token_hex(8), "Cache-Control": "no-store"}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="link-wallet"'
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _error(error: StripeError) -> JSONResponse:
+    return _answer(error.status, error.to_body())
+
+
+def _secret_key(request: Request) -> str:
+    """The API key from ``Authorization: Bearer sk_…`` or ``Basic base64(sk_…:)``."""
+    scheme, _, value = request.headers.get("authorization", "").strip().partition(" ")
+    value = value.strip()
+    if scheme.lower() == "bearer" and value:
+        return value
+    if scheme.lower() == "basic" and value:
+        try:
+            decoded = base64.b64decode(value, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            decoded = ""
+        user = decoded.partition(":")[0]
+        if user:
+            return user
+    raise invalid_request(
+        "You did not provide an API key. Provide your secret key in the Authorization "
+        "header, using Bearer auth (e.g. 'Authorization: Bearer sk_test_…') or as the "
+        "HTTP Basic user name.",
+        status=401,
+    )
+
+
+def _merchant(request: Request, session: Any) -> Merchant:
+    key = _secret_key(request)
+    merchant = authenticate_merchant(session, key)
+    if merchant is None:
+        hint = key[:8] + "*" * 4 + key[-4:] if len(key) > 12 else "****"
+        raise invalid_request(f"Invalid API Key provided: {hint}", status=401)
+    return merchant
+
+
+@router.post("/payment_intents")
+async def create_payment_intent(request: Request) -> JSONResponse:
+    """Create and confirm a PaymentIntent (amount in minor units); settles its credential.
+
+    Answers 200 with the PaymentIntent, 402 ``card_error`` on a decline, 400
+    ``invalid_request_error`` (bad parameter, token unknown or used, limits), 400
+    ``idempotency_error``, 401 for a bad key.
+    """
+    body = await request.body()
+    try:
+        if len(body) > _MAX_BODY:
+            raise invalid_request("Request body too large.", status=413)
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if body and content_type != "application/x-www-form-urlencoded":
+            raise invalid_request(
+                "Send parameters form-encoded (application/x-www-form-urlencoded)."
+            )
+        try:
+            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=200)
+        except (UnicodeDecodeError, ValueError):
+            raise invalid_request("Could not parse the request body.") from None
+        key = request.headers.get("idempotency-key")
+        if key is not None and not 0 < len(key) <= _MAX_IDEMPOTENCY_KEY:
+            raise invalid_request(
+                f"Idempotency-Key must be 1 to {_MAX_IDEMPOTENCY_KEY} characters long."
+            )
+        return await run_in_threadpool(_confirm, request, pairs, key)
+    except StripeError as error:
+        return _error(error)
+
+
+def _confirm(request: Request, pairs: list[tuple[str, str]], key: str | None) -> JSONResponse:
+    state = request.app.state
+    session = state.db.sessions()
+    try:
+        merchant = _merchant(request, session)
+        params = parse_payment_intent_create(decode_form(pairs))
+        result = confirm_payment_intent(
+            session,
+            merchant=merchant,
+            params=params,
+            idempotency_key=key,
+            request_mac=idempotency_mac(state.settings.secret_key, canonical_params(pairs)),
+            cipher=state.cipher,
+            secret_key=state.settings.secret_key,
+            now=state.clock.now(),
+        )
+        return _answer(result.status, result.body, replayed=result.replayed)
+    except StripeError as error:
+        session.rollback()
+        return _error(error)
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+@router.get("/payment_intents/{intent_id}")
+def retrieve_payment_intent(intent_id: str, request: Request) -> JSONResponse:
+    """One of the calling merchant's PaymentIntents (404 for any other id)."""
+    return _read(
+        request,
+        lambda session, merchant, _now: get_payment_intent(
+            session, merchant=merchant, intent_id=intent_id
+        ),
+    )
+
+
+@router.get("/shared_payment/granted_tokens/{token_id}")
+def retrieve_granted_token(token_id: str, request: Request) -> JSONResponse:
+    """An SPT granted to the calling merchant's network id (404 for any other)."""
+    return _read(
+        request,
+        lambda session, merchant, now: get_granted_token(
+            session, merchant=merchant, token_id=token_id, now=now
+        ),
+    )
+
+
+def _read(request: Request, fetch: Any) -> JSONResponse:
+    state = request.app.state
+    session = state.db.sessions()
+    try:
+        merchant = _merchant(request, session)
+        return _answer(200, fetch(session, merchant, state.clock.now()))
+    except StripeError as error:
+        return _error(error)
+    finally:
+        session.rollback()
+        session.close()

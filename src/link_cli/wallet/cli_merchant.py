@@ -1,0 +1,78 @@
+"""``link-wallet merchant create`` and ``link-wallet demo-merchant``.
+
+``merchant create`` registers a seller and prints its secret key once (only its SHA-256 is
+stored). ``demo-merchant`` runs the demo shop (:mod:`link_cli.merchant`) against a wallet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from typing import Any
+
+from .domain.errors import InvalidRequest
+from .settings import WalletSettings
+
+__all__ = ["MERCHANT_COMMANDS", "add_merchant_commands", "run_merchant_command"]
+
+MERCHANT_COMMANDS = ("merchant", "demo-merchant")
+_NETWORK_ID = re.compile(r"[A-Za-z0-9_\-]{3,200}")
+
+
+def add_merchant_commands(commands: Any) -> None:
+    """Add the ``merchant`` and ``demo-merchant`` subcommands to ``link-wallet``."""
+    merchant = commands.add_parser("merchant", help="manage merchants that settle at this wallet")
+    actions = merchant.add_subparsers(dest="merchant_command", required=True, metavar="ACTION")
+    create = actions.add_parser("create", help="register a merchant; prints its sk_test_ key once")
+    create.add_argument("--name", required=True, help="the merchant's display name")
+    create.add_argument("--network-id", required=True, help="its network id, e.g. profile_…")
+
+    from link_cli.merchant.server import add_arguments
+
+    demo = commands.add_parser("demo-merchant", help="run the demo shop (402 API + checkout)")
+    add_arguments(demo)
+
+
+def run_merchant_command(args: argparse.Namespace, settings: WalletSettings) -> int:
+    """Run one of :data:`MERCHANT_COMMANDS`; returns the exit status."""
+    if args.command == "demo-merchant":
+        from link_cli.merchant.server import run
+
+        return run(args)
+    print(json.dumps(_create(settings, args)))
+    print("Store the secret key now: it is not shown again.", file=sys.stderr)
+    return 0
+
+
+def _create(settings: WalletSettings, args: argparse.Namespace) -> dict[str, Any]:
+    from .clock import Clock
+    from .store.engine import Database
+    from .store.migrations import upgrade
+    from .store.redemption import create_merchant
+
+    name = args.name.strip()
+    network_id = args.network_id.strip()
+    if not name or len(name) > 200:
+        raise InvalidRequest("--name must be 1 to 200 characters")
+    if not _NETWORK_ID.fullmatch(network_id):
+        raise InvalidRequest("--network-id must be 3 to 200 letters, digits, '_' or '-'")
+    upgrade(settings.database_url)
+    database = Database(settings.database_url)
+    try:
+        with database.session_scope() as session:
+            try:
+                merchant, secret_key = create_merchant(
+                    session, name=name, network_id=network_id, now=Clock().now()
+                )
+            except ValueError as exc:
+                raise InvalidRequest(str(exc)) from None
+            return {
+                "id": merchant.id,
+                "name": merchant.name,
+                "network_id": merchant.network_id,
+                "secret_key": secret_key,
+            }
+    finally:
+        database.dispose()

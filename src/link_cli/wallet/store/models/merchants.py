@@ -1,0 +1,81 @@
+"""Tables of revision ``0003_redemption``: merchants, their PaymentIntents and the
+idempotency records of ``POST /v1/payment_intents``.
+
+A merchant's secret key is stored only as its SHA-256 (the key is 192 random bits, so a
+plain hash is enough to make a stolen table useless). Spend requests and credentials are
+referenced by id without a foreign key: a PaymentIntent is a ledger entry that must outlive
+whatever it paid for.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, PrimaryKeyConstraint, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, UTCDateTime
+
+__all__ = ["IdempotencyRecord", "Merchant", "PaymentIntentRecord"]
+
+
+class Merchant(Base):
+    """A seller registered with the wallet (``link-wallet merchant create``)."""
+
+    __tablename__ = "merchants"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    network_id: Mapped[str] = mapped_column(String(200), unique=True)
+    secret_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    secret_key_last4: Mapped[str] = mapped_column(String(4))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PaymentIntentRecord(Base):
+    """One confirmed PaymentIntent, succeeded or refused (``requires_payment_method``).
+
+    ``failure_effect`` keeps what a refusal did (``none``/``attempt``/``burn``), so wrong
+    CVC attempts on a card can be counted.
+    """
+
+    __tablename__ = "payment_intents"
+    __table_args__ = (Index("ix_payment_intents_credential_id", "credential_id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    merchant_id: Mapped[str] = mapped_column(
+        ForeignKey("merchants.id", ondelete="CASCADE"), index=True
+    )
+    amount: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(40))
+    credential_kind: Mapped[str] = mapped_column(String(10))
+    credential_id: Mapped[str | None] = mapped_column(String(64))
+    spend_request_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    payment_method_id: Mapped[str] = mapped_column(String(40))
+    shared_payment_granted_token: Mapped[str | None] = mapped_column(String(64))
+    payment_method_types: Mapped[str] = mapped_column(Text)
+    automatic_payment_methods: Mapped[str | None] = mapped_column(Text)
+    metadata_json: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    last_payment_error: Mapped[str | None] = mapped_column(Text)
+    failure_effect: Mapped[str | None] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class IdempotencyRecord(Base):
+    """The stored answer to one ``Idempotency-Key`` of one merchant.
+
+    ``request_mac`` is a keyed MAC of the request's parameters (never the parameters: they
+    may hold a card number), compared in constant time on a replay.
+    """
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (PrimaryKeyConstraint("merchant_id", "key", name="pk_idempotency_keys"),)
+
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    request_mac: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response_body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,116 @@
+"""The official ``stripe`` Python SDK, unchanged, against the wallet's ``/v1`` routes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import stripe
+from tests.redemption.delegated import Agent, Merchant, delegated_agent, register_merchant
+from tests.support.wallet import WalletProcess
+
+
+@pytest.fixture(scope="module")
+def merchant(wallet: WalletProcess) -> Merchant:
+    return register_merchant(wallet)
+
+
+@pytest.fixture(scope="module")
+def agent(wallet: WalletProcess) -> Agent:
+    return delegated_agent(wallet)
+
+
+@pytest.fixture
+def client(wallet: WalletProcess, merchant: Merchant) -> stripe.StripeClient:
+    return stripe.StripeClient(
+        merchant.secret_key, base_addresses={"api": wallet.url}, max_network_retries=0
+    )
+
+
+def test_create_and_retrieve_a_payment_intent_with_an_spt(
+    client: stripe.StripeClient, merchant: Merchant, agent: Agent
+) -> None:
+    request_id, spt = agent.approved_spt(merchant.network_id, amount=700)
+    intent = client.v1.payment_intents.create(
+        {
+            "amount": 700,
+            "currency": "usd",
+            "confirm": True,
+            "shared_payment_granted_token": spt,
+            "payment_method_types": ["card"],
+            "metadata": {"order": "o-1"},
+        },
+        {"idempotency_key": "sdk-order-1", "stripe_version": "2026-07-29.preview"},
+    )
+    assert intent.id.startswith("pi_") and intent.status == "succeeded"
+    assert intent.amount == 700 and intent.metadata["order"] == "o-1"
+    assert agent.retrieve(request_id)["status"] == "succeeded"
+
+    fetched = client.v1.payment_intents.retrieve(intent.id)
+    assert (fetched.id, fetched.status) == (intent.id, "succeeded")
+
+    replay = client.v1.payment_intents.create(
+        {
+            "amount": 700,
+            "currency": "usd",
+            "confirm": True,
+            "shared_payment_granted_token": spt,
+            "payment_method_types": ["card"],
+            "metadata": {"order": "o-1"},
+        },
+        {"idempotency_key": "sdk-order-1", "stripe_version": "2026-07-29.preview"},
+    )
+    assert replay.id == intent.id
+    assert replay.last_response.headers["idempotent-replayed"] == "true"
+
+    token = client.raw_request("get", f"/v1/shared_payment/granted_tokens/{spt}")
+    assert json.loads(token.body)["deactivated_reason"] == "consumed"
+
+
+def test_a_declined_card_raises_card_error_with_the_decline_code(
+    client: stripe.StripeClient, agent: Agent
+) -> None:
+    _, card = agent.approved_card(amount=1000)
+    with pytest.raises(stripe.CardError) as caught:
+        client.v1.payment_intents.create(
+            {
+                "amount": 1001,
+                "currency": "usd",
+                "confirm": True,
+                "payment_method_data": {
+                    "type": "card",
+                    "card": {
+                        "number": card["number"],
+                        "exp_month": card["exp_month"],
+                        "exp_year": card["exp_year"],
+                        "cvc": card["cvc"],
+                    },
+                },
+            }
+        )
+    error = caught.value
+    assert error.http_status == 402
+    assert (error.code, error.error.decline_code) == ("card_declined", "invalid_amount")
+    assert error.error.payment_intent.status == "requires_payment_method"
+    assert card["number"] not in str(error.json_body)
+
+
+def test_bad_keys_and_unknown_objects_map_to_the_sdk_errors(
+    wallet: WalletProcess, client: stripe.StripeClient
+) -> None:
+    bad = stripe.StripeClient("sk_test_wrong", base_addresses={"api": wallet.url})
+    with pytest.raises(stripe.AuthenticationError):
+        bad.v1.payment_intents.retrieve("pi_whatever")
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v1.payment_intents.retrieve("pi_missing")
+    assert caught.value.http_status == 404 and caught.value.code == "resource_missing"
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v1.payment_intents.create(
+            {
+                "amount": 100,
+                "currency": "usd",
+                "confirm": True,
+                "shared_payment_granted_token": "spt_nope",
+            }
+        )
+    assert caught.value.code == "resource_missing"
