@@ -1,0 +1,155 @@
+"""Fixtures of the interop suite: peer processes (pympp merchant, mppx client) and an
+agent whose spend requests the person approves on the wallet's page."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+from tests.cli.e2e_support import CONTEXT, Agent, login
+from tests.merchant.shop_process import ShopProcess, free_port
+from tests.redemption.delegated import Merchant, register_merchant
+from tests.support.approvals import approve_spend_request
+from tests.support.wallet import WalletProcess
+
+REPO = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass
+class Buyer:
+    """The person and their ``link-cli`` agent."""
+
+    wallet: WalletProcess
+    agent: Agent
+    person: Any
+
+    def api(self) -> httpx2.Client:
+        token = json.loads(self.agent.auth_file.read_text())["auth"]["access_token"]
+        return httpx2.Client(
+            base_url=self.wallet.url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
+
+    def status(self, request_id: str) -> str:
+        with self.api() as api:
+            return str(api.get(f"/spend_requests/{request_id}").json()["status"])
+
+    def approved_spt(self, network_id: str, amount: int = 250) -> tuple[str, str]:
+        """An SPT spend request approved on the wallet's page: (request id, spt id)."""
+        body = {
+            "payment_details": self.person.payment_method_id,
+            "credential_type": "shared_payment_token",
+            "network_id": network_id,
+            "amount": amount,
+            "currency": "usd",
+            "context": CONTEXT,
+            "request_approval": True,
+        }
+        with self.api() as api:
+            created = api.post("/spend_requests", json=body).json()
+            approve_spend_request(self.person, created["approval_url"])
+            spt = api.get(
+                f"/spend_requests/{created['id']}", params={"include": "shared_payment_token"}
+            ).json()["shared_payment_token"]
+        return created["id"], spt["id"] if isinstance(spt, dict) else spt
+
+
+@pytest.fixture(scope="module")
+def buyer(wallet: WalletProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Buyer]:
+    person = wallet.create_person()
+    agent = Agent(wallet.url, tmp_path_factory.mktemp("interop-agent") / "auth.json")
+    login(agent, person)
+    yield Buyer(wallet, agent, person)
+    person.close()
+
+
+@pytest.fixture(scope="module")
+def demo_shop(wallet: WalletProcess) -> Iterator[tuple[Merchant, ShopProcess]]:
+    """Our demo merchant, registered at the wallet."""
+    merchant = register_merchant(wallet)
+    with ShopProcess(
+        wallet_url=wallet.url, secret_key=merchant.secret_key, network_id=merchant.network_id
+    ) as shop:
+        yield merchant, shop
+
+
+@pytest.fixture(scope="module")
+def pympp_merchant(wallet: WalletProcess) -> Iterator[tuple[Merchant, str]]:
+    """A merchant built with pympp 0.16.0 only, settling at the wallet: (merchant, url)."""
+    merchant = register_merchant(wallet)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LINK_", "MPP_"))}
+    with tempfile.NamedTemporaryFile(
+        prefix="pympp-merchant-", suffix=".log", delete=False
+    ) as log:  # the child keeps its own descriptor
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                str(HERE / "pympp_merchant.py"),
+                "--port",
+                str(port),
+                "--wallet-url",
+                wallet.url,
+                "--secret-key",
+                merchant.secret_key,
+                "--network-id",
+                merchant.network_id,
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):  # bounded: 30 s
+            if process.poll() is not None:
+                raise RuntimeError(Path(log.name).read_text(errors="replace"))
+            try:
+                if httpx2.get(url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx2.HTTPError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("the pympp merchant did not start")
+        yield merchant, url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        Path(log.name).unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="session")
+def mppx_client() -> str:
+    """File URL of mppx 0.11.0's client module; installs the peer (npm) when missing.
+
+    Skipped, with the reason, only when Node is not installed.
+    """
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.skip("Node.js/npm are not installed: the mppx 0.11.0 interop test needs them")
+    result = subprocess.run(
+        [str(REPO / "scripts" / "install-node-peers.sh")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, f"installing mppx failed:\n{result.stderr[-2000:]}"
+    module = Path(result.stdout.strip()) / "node_modules" / "mppx" / "dist" / "client" / "index.js"
+    assert module.is_file(), module
+    return module.as_uri()
