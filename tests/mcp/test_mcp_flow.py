@@ -289,9 +289,19 @@ async def test_cancelled_poll_stops_and_the_server_keeps_answering(world: World)
         assert world.requests_for(created["id"]) - seen <= 1
 
 
+async def test_stdio_server_uses_the_auth_flag_session(world: World, tmp_path: Path) -> None:
+    env = world.env(tmp_path / "not-this-one.json")
+    args = ["--auth", str(world.agent.auth_file), "--mcp"]
+    async with Client(StdioServerParameters(command=LINK_CLI, args=args, env=env)) as client:
+        methods = ok(await call(client, "payment-methods_list", {}))
+    assert [m["id"] for m in methods] == [world.person.payment_method_id]
+
+
 @pytest.fixture
-def world_serve(world: World) -> Iterator[ServeProcess]:
-    server = start_serve(world.env())
+def world_serve(world: World, tmp_path: Path) -> Iterator[ServeProcess]:
+    # The session comes from --auth, which wins over LINK_AUTH_FILE (§1.1).
+    env = world.env(tmp_path / "not-this-one.json")
+    server = start_serve(env, "--auth", str(world.agent.auth_file))
     try:
         yield server
     finally:
