@@ -2,7 +2,7 @@
 
 Output: each step is printed as it completes (spinner on a terminal, one line each
 otherwise); the returned summary is what the CLI renders in agent mode (toon by default),
-and a terminal gets a short human summary instead. Exit 0 only when every flow that ran
+while a terminal gets a short summary table and a closing line instead. Exit 0 only when every flow that ran
 ended ``succeeded``; anything else raises, after every started process has been stopped.
 """
 
@@ -84,11 +84,12 @@ def _run_demo(
         runner.log_in()
         for name in flows:
             flow = runner.card_flow if name == "card" else runner.spt_flow
+            outcomes[name] = outcome = FlowOutcome(name=name)
             try:
-                outcomes[name] = flow()
+                flow(outcome)
             except Exception as error:  # any failure ends this flow; the next still runs
                 failures.append(f"{name} flow: {error}")
-                outcomes[name] = FlowOutcome(name=name, status="failed")
+                outcome.status = f"failed ({outcome.status})"
         summary = {
             "flows": {name: _outcome_row(outcome) for name, outcome in outcomes.items()},
             "wallet_url": session.wallet_url,
@@ -99,7 +100,17 @@ def _run_demo(
         _print_human_summary(reporter, summary)
     if failures:
         raise Unknown("Demo failed: " + "; ".join(failures))
+    if human:
+        # The terminal already has the summary table; the CLI shows this closing line.
+        return {"message": _closing_line(flows, keep=keep)}
     return summary
+
+
+def _closing_line(flows: list[str], *, keep: bool) -> str:
+    done = "Both flows succeeded." if len(flows) == 2 else "The flow succeeded."
+    if keep:
+        return f"{done} The wallet and the shop are still running (--keep)."
+    return f"{done} Everything the demo started has been stopped."
 
 
 def _outcome_row(outcome: Any) -> dict[str, Any]:
@@ -120,7 +131,6 @@ def _print_human_summary(reporter: Any, summary: dict[str, Any]) -> None:
             f"  {labels.get(name, name):<16} {row['status']:<10} {row['amount']:<9} "
             f"{row['spend_request'] or ''}"
         )
-    reporter.line(f"  Servers {summary['servers']}", dim=True)
 
 
 def _serving_mcp() -> bool:

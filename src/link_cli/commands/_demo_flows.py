@@ -99,9 +99,11 @@ class FlowRunner:
 
     # -- card ---------------------------------------------------------------------------
 
-    def card_flow(self) -> FlowOutcome:
-        """Card: spend request → approval → card to file → checkout form → succeeded."""
-        outcome = FlowOutcome(name="card")
+    def card_flow(self, outcome: FlowOutcome) -> None:
+        """Card: spend request → approval → card to file → checkout form → succeeded.
+
+        ``outcome`` is filled in as the flow goes, so a failure still shows how far it got.
+        """
         self.reporter.heading("Card flow: a one-time card typed into a checkout")
         with self.reporter.step("Agent reads the shop's checkout page") as step:
             cart = self.shop.read_checkout(FormBrowser())
@@ -162,13 +164,14 @@ class FlowRunner:
             receipt = self.shop.pay_with_card(FormBrowser(), card)
             step.detail = receipt
         self._await_succeeded(outcome)
-        return outcome
 
     # -- SPT ----------------------------------------------------------------------------
 
-    def spt_flow(self) -> FlowOutcome:
-        """SPT: 402 probe → decode → spend request → approval → mpp pay → succeeded."""
-        outcome = FlowOutcome(name="spt")
+    def spt_flow(self, outcome: FlowOutcome) -> None:
+        """SPT: 402 probe → decode → spend request → approval → mpp pay → succeeded.
+
+        ``outcome`` is filled in as the flow goes, so a failure still shows how far it got.
+        """
         self.reporter.heading("Machine payment: HTTP 402 answered with a Shared Payment Token")
         api = self.shop.paid_api
         with self.reporter.step("Agent calls the paid API") as step:
@@ -222,7 +225,6 @@ class FlowRunner:
                 raise DemoFlowError("the paid API answered 200 without a Payment-Receipt")
             step.detail = f"HTTP 200 with a Payment-Receipt; {_forecast_line(result.get('body'))}"
         self._await_succeeded(outcome)
-        return outcome
 
     # -- shared steps -------------------------------------------------------------------
 

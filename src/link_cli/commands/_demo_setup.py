@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 _ADMIN_TIMEOUT_SECONDS = 120.0
-_SECRET_KEY = re.compile(r"\bsk_test_[A-Za-z0-9_]+\b")
+_SECRET_KEY = re.compile(r"sk_test_[A-Za-z0-9_-]+")
 
 # The person's own card: the well-known Visa test number. The wallet never charges it; it
 # is what approved spend requests are backed by when the wallet issues a virtual card.
@@ -139,10 +139,14 @@ class WalletAdmin:
     def create_merchant(self, name: str, network_id: str) -> DemoMerchantAccount:
         """``merchant create``; returns the account with its ``sk_test_…`` key."""
         output = self._run("merchant", "create", "--name", name, "--network-id", network_id)
-        match = _SECRET_KEY.search(output)
-        if match is None:
+        try:
+            key = json.loads(output).get("secret_key")
+        except (json.JSONDecodeError, AttributeError):
+            match = _SECRET_KEY.search(output)
+            key = match.group(0) if match else None
+        if not isinstance(key, str) or not key.startswith("sk_test_"):
             raise WalletAdminError("`link-wallet merchant create` printed no sk_test_ key")
-        return DemoMerchantAccount(name=name, network_id=network_id, secret_key=match.group(0))
+        return DemoMerchantAccount(name=name, network_id=network_id, secret_key=key)
 
     def _run(self, *args: str, stdin: str | None = None) -> str:
         argv = [*program_argv("link-wallet"), "--data-dir", str(self.data_dir), *args]
