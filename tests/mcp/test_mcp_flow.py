@@ -246,7 +246,7 @@ async def test_a_402_without_challenge_is_an_invalid_response(
     }
 
 
-async def test_cancelled_poll_stops_and_the_server_keeps_answering(world: World) -> None:
+async def test_polling_call_leaves_the_session_free_and_stops_when_cancelled(world: World) -> None:
     async with world.stdio() as client:
         [created] = ok(
             await call(
@@ -276,6 +276,9 @@ async def test_cancelled_poll_stops_and_the_server_keeps_answering(world: World)
             async with anyio.create_task_group() as group:
                 group.start_soon(poll_forever)
                 await first_chunk.wait()
+                # The session is not blocked while a call polls: another call completes.
+                [meanwhile] = ok(await client.call_tool("auth_status", {}))
+                assert meanwhile["authenticated"] is True
                 group.cancel_scope.cancel()
 
         with anyio.fail_after(10):  # the server is not stuck behind the cancelled call
