@@ -5,11 +5,11 @@ CLI's rules (kebab *and* camel flags, ``--no-x`` for every option, booleans that
 consume ``true``/``false``, global flags anywhere, its exact ``Unknown flag: --x`` /
 ``Missing value for flag: --x`` / ``COMMAND_NOT_FOUND`` messages) are not argparse's, and
 re-creating them on top of argparse would override most of it.
+
+Plain classes rather than dataclasses here keep ``inspect`` off the ``--help`` path.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
 
 from link_cli import commands as registry
 from link_cli.cli.render import FORMATS
@@ -23,43 +23,43 @@ if TYPE_CHECKING:
 PROGRAM = "link-cli"
 
 
-@dataclass
 class GlobalFlags:
     """Framework flags of §1.4 that are recognised anywhere on the line."""
 
-    format: str | None = None
-    full_output: bool = False
-    schema: bool = False
-    llms: bool = False
-    llms_full: bool = False
-    help: bool = False
-    version: bool = False
-    mcp: bool = False
+    def __init__(self) -> None:
+        self.format: str | None = None
+        self.full_output = False
+        self.schema = False
+        self.llms = False
+        self.llms_full = False
+        self.help = False
+        self.version = False
+        self.mcp = False
 
     @property
     def format_explicit(self) -> bool:
         return self.format is not None
 
 
-@dataclass
 class Invocation:
     """What the command line asks for."""
 
-    flags: GlobalFlags
-    path: tuple[str, ...] = ()
-    command: Command | None = None
-    group: Group | None = None  # set when the path names a group (or nothing: root)
-    raw: dict[str, Any] = field(default_factory=dict)
+    def __init__(self, flags: GlobalFlags) -> None:
+        self.flags = flags
+        self.path: tuple[str, ...] = ()
+        self.command: Command | None = None
+        self.group: Group | None = None  # set when the path names a group (or the root)
+        self.raw: dict[str, Any] = {}
 
 
-@dataclass
 class Preprocessed:
     """Result of the CLI's own pre-processing (§1.1)."""
 
-    argv: list[str]
-    verbose: bool = False
-    auth_path: str | None = None
-    auth_given: bool = False
+    def __init__(self, argv: list[str]) -> None:
+        self.argv = argv
+        self.verbose = False
+        self.auth_path: str | None = None
+        self.auth_given = False
 
 
 def preprocess(argv: list[str]) -> Preprocessed:

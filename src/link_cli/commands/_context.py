@@ -8,33 +8,47 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
 
 from link_cli.errors import NotAuthenticated
 
+TYPE_CHECKING = False  # `typing`/`dataclasses` stay off the --help path (mpp.py imports us)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any
 
-@dataclass
+
 class Context:
     """Per-invocation state shared by the CLI and the MCP adapter.
 
     ``agent`` is false only for a human at a terminal with no explicit format (§1.3);
     MCP and HTTP always run with ``agent=True, format="json", format_explicit=True``.
+    ``sleep`` and ``clock`` drive polling, so tests can run it without real time.
     """
 
-    agent: bool = True
-    format: str = "toon"
-    format_explicit: bool = False
-    verbose: bool = False
-    auth_path: str | None = None
-    auth_given: bool = False
-    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    sleep: Callable[[float], None] = time.sleep
-    clock: Callable[[], float] = time.monotonic
-    _client: Any = None
-    _tokens: Any = None
-    _auth: Any = None
+    def __init__(
+        self,
+        agent: bool = True,
+        format: str = "toon",
+        format_explicit: bool = False,
+        verbose: bool = False,
+        auth_path: str | None = None,
+        auth_given: bool = False,
+        env: Mapping[str, str] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.agent = agent
+        self.format = format
+        self.format_explicit = format_explicit
+        self.verbose = verbose
+        self.auth_path = auth_path
+        self.auth_given = auth_given
+        self.env: Mapping[str, str] = dict(os.environ) if env is None else env
+        self.sleep = sleep
+        self.clock = clock
+        self._client: Any = None
+        self._tokens: Any = None
+        self._auth: Any = None
 
     @property
     def human(self) -> bool:

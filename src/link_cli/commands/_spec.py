@@ -5,14 +5,15 @@ A command is declared once (a frozen :class:`Command` with its :class:`Argument`
 read the same declaration, and :func:`validate` applies the same rules to raw CLI strings
 and to MCP JSON values, producing the ``VALIDATION_ERROR`` of reference §5.2.
 
-Deliberately stdlib-only: this module is on the path of ``--help``.
+Deliberately light: this module is on the path of ``--help`` (budget ~40 ms in total), so
+the declarations use :func:`frozen_record` (a small frozen-dataclass equivalent) rather
+than :mod:`dataclasses`, whose import of :mod:`inspect` alone costs several milliseconds,
+and regular expressions are compiled on first use.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from dataclasses import dataclass
 
 from link_cli.errors import ValidationError
 
@@ -57,7 +58,7 @@ def strip_undefined(value: Any) -> Any:
 
 def kebab(name: str) -> str:
     """``merchantName`` → ``merchant-name``."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+    return "".join(f"-{c.lower()}" if c.isupper() and i else c.lower() for i, c in enumerate(name))
 
 
 def camel(flag: str) -> str:
@@ -66,7 +67,51 @@ def camel(flag: str) -> str:
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
-@dataclass(frozen=True)
+def frozen_record(cls: type) -> type:
+    """Make ``cls`` an immutable record of its annotated fields, like a frozen dataclass.
+
+    Fields are the class annotations in order; a class attribute of the same name is the
+    default. The generated ``__init__`` takes them positionally or by keyword.
+    """
+    names = tuple(cls.__dict__.get("__annotations__", {}))  # noqa: RUF063 - no `inspect` here
+    defaults = {n: cls.__dict__[n] for n in names if n in cls.__dict__}
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        if len(args) > len(names):
+            raise TypeError(f"{cls.__name__} takes at most {len(names)} positional arguments")
+        values = dict(zip(names, args, strict=False))
+        for key, value in kwargs.items():
+            if key not in names or key in values:
+                raise TypeError(f"{cls.__name__}: unexpected or repeated argument {key!r}")
+            values[key] = value
+        for name in names:
+            if name not in values:
+                if name not in defaults:
+                    raise TypeError(f"{cls.__name__}: missing argument {name!r}")
+                values[name] = defaults[name]
+            object.__setattr__(self, name, values[name])
+
+    def _values(self: Any) -> tuple[Any, ...]:
+        return tuple(getattr(self, n) for n in names)
+
+    def __setattr__(self: Any, name: str, value: Any) -> None:
+        raise AttributeError(f"cannot assign to field {name!r} of a frozen {cls.__name__}")
+
+    cls.__init__ = __init__  # type: ignore[misc]
+    cls.__setattr__ = __setattr__  # type: ignore[method-assign,assignment]
+    cls.__delattr__ = __setattr__  # type: ignore[method-assign,assignment]
+    cls.__eq__ = lambda self, other: (  # type: ignore[method-assign,assignment]
+        _values(self) == _values(other) if type(other) is type(self) else NotImplemented
+    )
+    cls.__hash__ = lambda self: hash(_values(self))  # type: ignore[method-assign,assignment]
+    cls.__repr__ = lambda self: (  # type: ignore[method-assign,assignment]
+        f"{cls.__name__}(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in names) + ")"
+    )
+    cls.__match_args__ = names  # type: ignore[attr-defined]
+    return cls
+
+
+@frozen_record
 class Argument:
     """A positional argument (``<id>``, ``<url>``); always a string."""
 
@@ -75,7 +120,7 @@ class Argument:
     required: bool = True
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Option:
     """One ``--flag``. ``name`` is the camelCase schema key; the flag is its kebab form."""
 
@@ -109,7 +154,7 @@ class Option:
         return [] if self.repeatable else UNDEFINED
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Command:
     """A leaf command: what it is called, what it takes and which function runs it.
 
@@ -147,7 +192,7 @@ class Command:
         return None
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Group:
     """A command group (``spend-request``): only a name and a description."""
 
@@ -160,8 +205,8 @@ class Group:
 # JS Number() coercion (§1.5)
 # ---------------------------------------------------------------------------
 
-_JS_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_JS_RADIX = re.compile(r"0([xXoObB])([0-9a-zA-Z]+)")
+_JS_DECIMAL = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+_JS_RADIX = r"0([xXoObB])([0-9a-zA-Z]+)"
 _JS_WHITESPACE = " \t\n\r\v\f\u00a0\ufeff\u2028\u2029"
 
 
@@ -170,13 +215,15 @@ def js_number(text: str) -> float:
     text = text.strip(_JS_WHITESPACE)
     if not text:
         return 0.0
-    if _JS_DECIMAL.fullmatch(text):
+    import re  # compiled patterns are cached by `re`; kept off the --help path
+
+    if re.fullmatch(_JS_DECIMAL, text):
         return float(text)
     if text in ("Infinity", "+Infinity"):
         return math.inf
     if text == "-Infinity":
         return -math.inf
-    radix = _JS_RADIX.fullmatch(text)
+    radix = re.fullmatch(_JS_RADIX, text)
     if radix:
         base = {"x": 16, "o": 8, "b": 2}[radix.group(1).lower()]
         try:

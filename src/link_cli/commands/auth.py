@@ -7,7 +7,6 @@ the CLI), stores the pending authorization, and with ``--interval`` keeps pollin
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 
@@ -113,6 +112,8 @@ def token_preview(token: str | None) -> str:
 
 def _requested_access(p: dict[str, Any]) -> tuple[str, str | None, list[Any]]:
     """Validate login/upgrade input in the official order (§3.1); all INVALID_INPUT."""
+    import json
+
     client_name = p["clientName"].strip()
     if not client_name:
         raise InvalidInput("client-name must be a non-empty string")
@@ -354,6 +355,8 @@ def merge_scopes(requested: str | None, existing: str | None) -> str:
 
 def merge_details(requested: list[Any], existing: list[Any]) -> list[Any]:
     """Union action-based details by type; keep other details once each (§6.4)."""
+    import json
+
     merged: list[Any] = []
     by_type: dict[str, dict[str, Any]] = {}
     seen_opaque: set[str] = set()

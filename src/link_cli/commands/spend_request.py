@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from link_cli.commands import _kv
 from link_cli.commands._spec import UNDEFINED, Argument, Command, Group, Option
 from link_cli.errors import (
@@ -276,6 +274,8 @@ def _parse_items(values: list[Any], parse: Any) -> list[Any]:
 
 
 def _parse_approval_detail(value: Any) -> Any:
+    import json
+
     if not _given(value) or isinstance(value, dict):
         return value
     try:
@@ -369,6 +369,8 @@ def _with_approval_hint(value: dict[str, Any], spend_request_id: str) -> dict[st
 
 def write_card_file(spend_request: dict[str, Any], path: Any, force: bool) -> dict[str, Any]:
     """§10.2: move the card into a new 0600 file; the result names the file instead."""
+    import json
+
     if not _given(path) or not isinstance(spend_request.get("card"), dict):
         return spend_request
     from link_cli._secret_files import (
