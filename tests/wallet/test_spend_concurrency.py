@@ -1,0 +1,142 @@
+"""Races the database must settle (style.md §9): many approvals of one request issue one
+credential; many identical creates make one request. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx2
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+from tests.support.approvals import Agent, approval_path, card_body, new_agent
+from tests.support.person import Person
+from tests.support.wallet import WalletProcess
+
+RACERS = 10
+
+
+@pytest.fixture
+def agent(any_wallet: WalletProcess) -> Iterator[Agent]:
+    created = new_agent(any_wallet)
+    yield created
+    created.close()
+
+
+def credential_rows(wallet: WalletProcess, spend_request_id: str) -> int:
+    """Issued credentials stored for the request, read straight from the database."""
+    query = "SELECT COUNT(*) FROM issued_credentials WHERE spend_request_id = "
+    if wallet.database_url is None:
+        with sqlite3.connect(wallet.data_dir / "wallet.db") as connection:
+            return int(connection.execute(query + "?", (spend_request_id,)).fetchone()[0])
+    url = make_url(wallet.database_url).set(drivername="postgresql")
+    with psycopg.connect(url.render_as_string(hide_password=False)) as connection:
+        row = connection.execute(query + "%s", (spend_request_id,)).fetchone()
+        assert row is not None
+        return int(row[0])
+
+
+def race(calls: list[Callable[[], Any]]) -> list[Any]:
+    """Run ``calls`` at the same moment on their own threads; return their results."""
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        barrier.wait(timeout=30)
+        try:
+            results[index] = calls[index]()
+        except Exception as error:  # reported through the results, asserted by the test
+            results[index] = error
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a racer never finished"
+    return results
+
+
+def browsers(agent: Agent, count: int) -> list[Person]:
+    """``count`` separate signed-in browser sessions of the same person."""
+    people = []
+    for _ in range(count):
+        person = Person(
+            wallet=agent.person.wallet,
+            email=agent.person.email,
+            password=agent.person.password,
+            user_id=agent.person.user_id,
+            payment_method_id=agent.person.payment_method_id,
+        )
+        person.sign_in()
+        people.append(person)
+    return people
+
+
+def test_concurrent_approvals_issue_exactly_one_credential(
+    agent: Agent, any_wallet: WalletProcess
+) -> None:
+    created = agent.create_ok()
+    path = approval_path(created["approval_url"])
+    sessions = browsers(agent, RACERS)
+    try:
+        forms = [session.get_form(path, action=path)[1] for session in sessions]
+
+        def approve(session: Person, fields: dict[str, str]) -> httpx2.Response:
+            return session.client.post(path, data={**fields, "action": "approve"})
+
+        results = race(
+            [lambda s=s, f=f: approve(s, f.fields) for s, f in zip(sessions, forms, strict=True)]
+        )
+    finally:
+        for session in sessions:
+            session.close()
+
+    statuses = sorted(r.status_code if isinstance(r, httpx2.Response) else repr(r) for r in results)
+    assert statuses == [200] + [409] * (RACERS - 1)
+    assert credential_rows(any_wallet, created["id"]) == 1
+    shown = agent.retrieve(created["id"], include="card").json()
+    assert shown["status"] == "approved"
+    assert shown["card"]["number"].endswith(shown["card_last4"])
+
+
+def test_concurrent_identical_creates_make_one_request(agent: Agent) -> None:
+    body = card_body()
+    results = race([lambda: agent.create(body) for _ in range(RACERS)])
+    statuses = sorted(r.status_code if isinstance(r, httpx2.Response) else repr(r) for r in results)
+    assert statuses == [200] + [429] * (RACERS - 1)
+    winner = next(r.json() for r in results if r.status_code == 200)
+    for response in results:
+        if response.status_code == 429:
+            assert response.json()["error"]["duplicate_spend_request"]["id"] == winner["id"]
+    assert [r["id"] for r in agent.list()] == [winner["id"]]
+
+
+def test_cancel_racing_approval_leaves_one_consistent_outcome(
+    agent: Agent, any_wallet: WalletProcess
+) -> None:
+    created = agent.create_ok()
+    path = approval_path(created["approval_url"])
+    _, form = agent.person.get_form(path, action=path)
+
+    results = race(
+        [
+            lambda: agent.person.client.post(path, data={**form.fields, "action": "approve"}),
+            lambda: agent.cancel(created["id"]),
+        ]
+    )
+    approve_status, cancel_status = (r.status_code for r in results)
+    final = agent.retrieve(created["id"], include="card").json()
+    if cancel_status == 200 and approve_status == 200:
+        # Approved first, then canceled: the credential exists but is no longer shown.
+        assert final["status"] == "canceled" and "card" not in final
+        assert credential_rows(any_wallet, created["id"]) == 1
+    elif cancel_status == 200:
+        assert approve_status == 409
+        assert final["status"] == "canceled"
+        assert credential_rows(any_wallet, created["id"]) == 0
+    else:
+        pytest.fail(f"cancel answered {cancel_status}, approve {approve_status}")
