@@ -103,6 +103,7 @@ def _run_demo(
     if human:
         # The terminal already has the summary table; the CLI shows this closing line.
         return {"message": _closing_line(flows, keep=keep)}
+    reporter.heading("Summary")  # the CLI renders the returned data below this line
     return summary
 
 

@@ -40,6 +40,7 @@ class StepReporter:
         self._interactive = interactive
         self._lock = threading.Lock()
         self._spinning: Step | None = None
+        self._started = False
 
     @contextlib.contextmanager
     def step(self, title: str) -> Iterator[Step]:
@@ -68,11 +69,12 @@ class StepReporter:
                 self._stream.write(_CLEAR_LINE)
             self._stream.write(text.rstrip("\n") + "\n")
             self._stream.flush()
+            self._started = True
 
     def heading(self, text: str) -> None:
         """A section title (``Card flow``), set apart by a blank line."""
         title = f"{_BOLD}{text}{_RESET}" if self._interactive else text
-        self.note(f"\n{title}")
+        self.note(f"\n{title}" if self._started else title)
 
     def line(self, text: str, *, dim: bool = False) -> None:
         """A plain line of output (summary rows, hints)."""
@@ -109,6 +111,7 @@ class StepReporter:
             prefix = _CLEAR_LINE if self._interactive else ""
             self._stream.write(f"{prefix}{mark} {text}\n")
             self._stream.flush()
+            self._started = True
 
 
 def _reason(error: BaseException) -> str:
