@@ -181,3 +181,30 @@ def test_human_login_shows_a_qr_code_and_persists_the_pending_login(agent, perso
     assert "authenticated: true" in text
     stored = json.loads(agent.auth_file.read_text())["auth"]
     assert stored["access_token"] not in text
+
+
+def test_upgrade_keeps_the_session_until_the_new_grant_replaces_it(agent, person):
+    login(agent, person)
+    before = json.loads(agent.auth_file.read_text())["auth"]
+    code, chunks = agent.json("auth", "upgrade", "--scope", "spend_requests:approve")
+    assert code == 0 and "warning" not in chunks[0]
+    stored = json.loads(agent.auth_file.read_text())
+    assert stored["auth"]["access_token"]  # the old (refreshed) session still works meanwhile
+    assert stored["pendingDeviceAuth"]["replaces_existing_session"] is True
+    code, status = agent.json("auth", "status")
+    assert status[0]["authenticated"] is False and status[0]["pending"] is True
+    person.approve_device(chunks[0]["verification_url"], grant_approve_scope=True)
+    code, status = agent.json("auth", "status")
+    assert code == 0 and status[0]["authenticated"] is True
+    assert status[0]["scope"].split()[0] == "spend_requests:approve"
+    after = json.loads(agent.auth_file.read_text())
+    assert after["pendingDeviceAuth"] is None
+    assert after["auth"]["refresh_token"] != before["refresh_token"]
+
+
+def test_upgrade_without_a_session_warns_on_stderr(agent):
+    result = agent.run("auth", "upgrade", "--format", "json")
+    chunks = json.loads(result.stdout)
+    warning = "no active session to upgrade; continuing with only the requested access."
+    assert result.returncode == 0 and chunks[0]["warning"] == warning
+    assert f"warning: {warning}" in result.stderr
