@@ -92,6 +92,7 @@ class FlowRunner:
                 "1",
                 "--max-attempts",
                 str(_APPROVAL_TIMEOUT_SECONDS),
+                timeout=_APPROVAL_TIMEOUT_SECONDS + 60,
             )
             if not status.get("authenticated"):
                 raise DemoFlowError("the login was not approved in time")
@@ -242,6 +243,7 @@ class FlowRunner:
                 "1",
                 "--max-attempts",
                 str(_APPROVAL_TIMEOUT_SECONDS),
+                timeout=_APPROVAL_TIMEOUT_SECONDS + 60,
             )
             outcome.status = polled["status"]
             if outcome.status != "approved":
