@@ -225,6 +225,9 @@ def test_create_sends_delegated_requests_to_create_delegated(stub):
     stub.on("POST", "/spend_requests/create_delegated", 200, spend_request(status="approved"))
     code, (chunk,) = cli(*CREATE, "--approve", "--approval-detail", '{"approval_method": "click"}')
     assert code == 0 and stub.requests == [("POST", "/spend_requests/create_delegated")]
+    assert (
+        chunk["_next"]["command"] == "spend-request retrieve lsrq_1 --interval 2 --max-attempts 300"
+    )
 
 
 def test_invalid_approval_detail_json_is_unknown_and_sends_nothing(stub):
