@@ -9,21 +9,28 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any, Generic, Literal, TypeVar
 
-T = TypeVar("T")
-StopReason = Literal["max_attempts", "timeout"]
+TYPE_CHECKING = False  # no `typing`/`dataclasses` at import: this runs on every poll command
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from typing import Any, Literal, TypeVar
+
+    T = TypeVar("T")
+    StopReason = Literal["max_attempts", "timeout"]
 
 
-@dataclass(frozen=True)
-class PollEvent(Generic[T]):
+class PollEvent:
     """One value to emit. ``final`` marks the last one; ``reason`` says why it stopped early."""
 
-    value: T
-    final: bool
-    reason: StopReason | None = None
+    __slots__ = ("final", "reason", "value")
+
+    def __init__(self, value: Any, final: bool, reason: StopReason | None = None) -> None:
+        self.value = value
+        self.final = final
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"PollEvent({self.value!r}, final={self.final}, reason={self.reason!r})"
 
 
 def _fingerprint(value: Any) -> str:
@@ -39,7 +46,7 @@ def poll_until(
     timeout: float = -1,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
-) -> Iterator[PollEvent[T]]:
+) -> Iterator[PollEvent]:
     """Fetch until terminal, ``max_attempts`` fetches or the deadline, exactly as §4.1.
 
     * ``interval <= 0``: exactly one fetch, emitted as final.
