@@ -331,3 +331,54 @@ def test_no_credentials_means_not_authenticated(wallet, tmp_path):
     ):
         code, error = agent.json(*args)
         assert code == 1 and error["code"] == "NOT_AUTHENTICATED", args
+
+
+def test_human_create_waits_for_approval_and_masks_the_card(session, monkeypatch):
+    """At a terminal: approval box + QR, a wait, then the card shown masked (never whole)."""
+    import io
+    import threading
+
+    from link_cli.cli.main import run
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    agent, person = session
+    for name, value in agent.env().items():
+        if name.startswith("LINK_"):
+            monkeypatch.setenv(name, value)
+    shop = "Human Shop"
+    out = Terminal()
+    result: list[int] = []
+    argv = [
+        "spend-request",
+        "create",
+        "--amount",
+        "900",
+        "-m",
+        shop,
+        "--merchant-url",
+        "https://shop.example",
+        "--context",
+        CONTEXT,
+    ]
+    worker = threading.Thread(target=lambda: result.append(run(argv, out)), daemon=True)
+    worker.start()
+    pending = []
+    for _ in range(200):  # bounded: ~20 s
+        _, active = agent.json("spend-request", "list")
+        pending = [r for r in active if r["merchant_name"] == shop]
+        if pending:
+            break
+        worker.join(0.1)
+    assert pending, "the spend request was never created"
+    approve_spend_request(person, pending[0]["approval_url"])
+    worker.join(30)
+    assert result == [0]
+    text = out.getvalue()
+    assert pending[0]["approval_url"] in text and "▀" in text
+    _, chunks = agent.json("spend-request", "retrieve", pending[0]["id"], "--include", "card")
+    number = chunks[0]["card"]["number"]
+    assert number not in text and f"•••• {number[-4:]}" in text
+    assert f"cvc: {chunks[0]['card']['cvc']}" not in text and "cvc: •••" in text
