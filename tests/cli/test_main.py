@@ -277,3 +277,37 @@ def test_streaming_errors_keep_their_suggestion(env):
         "Error (INVALID_INPUT): network-id is required when credential-type is shared_payment_token"
     )
     assert "link-cli mpp decode" in rest
+
+
+def test_auth_flag_wins_over_the_environment_and_gets_json_appended(env, tmp_path):
+    code, out = cli("--auth", str(tmp_path / "creds"), "auth", "status", "--json")
+    assert code == 0 and json.loads(out)[0]["credentials_path"] == str(tmp_path / "creds.json")
+    assert (tmp_path / "creds.json").exists() and not (env / "auth.json").exists()
+
+
+def test_mcp_flag_starts_the_real_mcp_server_on_stdio(env):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(sys.executable).with_name("link-cli")
+    request = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "test", "version": "0"},
+        },
+    }
+    result = subprocess.run(
+        [str(script), "--mcp"],
+        input=json.dumps(request) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ),
+    )
+    response = json.loads(result.stdout.splitlines()[0])
+    assert response["id"] == 1 and response["result"]["serverInfo"]["name"] == "link-cli"
