@@ -98,39 +98,3 @@ def _keep_failure_evidence(item: pytest.Item) -> None:
                 Path(f"{stem}.html").write_text(page.content(), encoding="utf-8")
             except Exception as error:  # a crashed page must not hide the real failure
                 Path(f"{stem}.error.txt").write_text(repr(error), encoding="utf-8")
-
-
-# --- a known wallet defect, detected rather than assumed -----------------------------------
-# The wallet's pages send `Referrer-Policy: no-referrer`, so Chromium labels its own
-# same-origin form posts `Origin: null`, and web/csrf.py refuses them as a "foreign origin".
-# Until that is fixed every wallet form fails in a real browser; the tests that need one are
-# then reported as xfail with this reason. Once the probe passes they run for real.
-# TODO(integrator): delete this block when the probe no longer trips.
-ORIGIN_NULL_DEFECT = (
-    "wallet refuses Chromium's same-origin form posts: Referrer-Policy no-referrer makes the "
-    "browser send Origin: null, which wallet/web/csrf.py treats as a foreign origin"
-)
-
-
-@pytest.fixture(scope="session")
-def wallet_accepts_browser_forms(wallet: Any, browser: Browser) -> bool:
-    """True when a form posted by Chromium passes the wallet's CSRF origin check."""
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        page.goto(f"{wallet.url}/signin")
-        page.locator("input[name=email]").fill("probe@example.com")
-        page.locator("input[name=password]").fill("not-a-password")
-        page.locator("form[action='/signin'] button[type=submit]").click()
-        page.wait_for_load_state()
-        return "foreign origin" not in page.content()
-    finally:
-        context.close()
-
-
-@pytest.fixture(autouse=True)
-def _xfail_on_known_wallet_defect(request: pytest.FixtureRequest) -> None:
-    if "wallet" in request.fixturenames and not request.getfixturevalue(
-        "wallet_accepts_browser_forms"
-    ):
-        pytest.xfail(ORIGIN_NULL_DEFECT)
