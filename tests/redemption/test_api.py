@@ -67,6 +67,7 @@ def test_an_spt_pays_once_and_the_spend_request_succeeds(
         f"{any_wallet.url}/v1/shared_payment/granted_tokens/{spt}", headers=merchant.auth
     ).json()
     assert token["deactivated_reason"] == "consumed"
+    assert token["deactivated_at"] >= intent["created"]
     assert token["usage_limits"] | {"expires_at": 0} == {
         "currency": "usd",
         "max_amount": 500,

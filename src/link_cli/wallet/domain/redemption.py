@@ -680,19 +680,31 @@ def payment_intent_object(
 
 
 def granted_token_object(
-    spt: SptSnapshot, *, created: datetime, amount_captured: int
+    spt: SptSnapshot,
+    *,
+    created: datetime,
+    amount_captured: int,
+    now: datetime,
+    consumed_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """A SharedPaymentGrantedToken as the seller sees it (Stripe's view-only object)."""
+    """A SharedPaymentGrantedToken as the seller sees it (Stripe's view-only object).
+
+    ``deactivated_reason`` is ``consumed`` once redeemed, ``expired`` past its expiry and
+    ``revoked`` when its spend request ended otherwise (canceled, failed).
+    """
     deactivated_reason = None
+    deactivated_at = None
     if spt.consumed:
-        deactivated_reason = "consumed"
+        deactivated_reason, deactivated_at = "consumed", consumed_at
+    elif now >= spt.expires_at:
+        deactivated_reason, deactivated_at = "expired", spt.expires_at
     elif not spt.usable:
         deactivated_reason = "revoked"
     return {
         "id": spt.id,
         "object": "shared_payment.granted_token",
         "created": int(created.timestamp()),
-        "deactivated_at": None,
+        "deactivated_at": int(deactivated_at.timestamp()) if deactivated_at else None,
         "deactivated_reason": deactivated_reason,
         "livemode": False,
         "usage_details": {"amount_captured": {"value": amount_captured, "currency": spt.currency}},

@@ -502,5 +502,9 @@ def get_granted_token(
     )
     snapshot = _spt_snapshot(row, request)
     return granted_token_object(
-        snapshot, created=row.created_at, amount_captured=int(captured or 0)
+        snapshot,
+        created=row.created_at,
+        amount_captured=int(captured or 0),
+        now=now,
+        consumed_at=row.consumed_at,
     )
