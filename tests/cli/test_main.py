@@ -311,3 +311,17 @@ def test_mcp_flag_starts_the_real_mcp_server_on_stdio(env):
     )
     response = json.loads(result.stdout.splitlines()[0])
     assert response["id"] == 1 and response["result"]["serverInfo"]["name"] == "link-cli"
+
+
+def test_human_auth_status_reports_once_without_waiting(env):
+    import threading
+
+    result: list[tuple[int, str]] = []
+    worker = threading.Thread(
+        target=lambda: result.append(cli("auth", "status", tty=True)), daemon=True
+    )
+    worker.start()
+    worker.join(20)
+    assert result, "auth status kept polling in human mode"
+    code, out = result[0]
+    assert code == 0 and "authenticated: false" in out

@@ -210,10 +210,15 @@ def _status_once(ctx: Context) -> dict[str, Any]:
     return _authenticated(ctx, stored) if stored else _unauthenticated(ctx)
 
 
-def _poll_status(ctx: Context, p: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """Poll until authenticated; a limit ends with the last status and exit 0 (§4.2)."""
+def _poll_status(
+    ctx: Context, p: dict[str, Any], *, wait_for_person: bool = False
+) -> Iterator[dict[str, Any]]:
+    """Poll until authenticated; a limit ends with the last status and exit 0 (§4.2).
+
+    ``wait_for_person``: an interactive login polls every 2 s with no deadline (§4.3).
+    """
     interval, timeout = p["interval"], p["timeout"]
-    if ctx.human and interval <= 0:
+    if wait_for_person and interval <= 0:
         interval, timeout = HUMAN_POLL_INTERVAL, -1
     from link_cli.commands._polling import poll_until
 
@@ -283,7 +288,7 @@ def _start_device_flow(
     interval = p["interval"]
     yield _device_chunk(ctx, device, interval if ctx.agent else HUMAN_POLL_INTERVAL, warning)
     if interval > 0 or ctx.human:
-        yield from _poll_status(ctx, p)
+        yield from _poll_status(ctx, p, wait_for_person=ctx.human)
 
 
 def _details_with_sources(p: dict[str, Any], details: list[Any]) -> list[Any]:
