@@ -159,7 +159,7 @@ class FlowRunner:
                 f"{card.get('brand', 'card')} ending {str(card['number'])[-4:]} → "
                 f"{card_file.name} (mode 0600); stdout shows no card number"
             )
-            if "card" in retrieved:
+            if str(card["number"]) in json.dumps(retrieved):
                 raise DemoFlowError("link-cli printed the card although --output-file was given")
         with self.reporter.step("Agent pays at the shop's checkout form") as step:
             receipt = self.shop.pay_with_card(FormBrowser(), card)

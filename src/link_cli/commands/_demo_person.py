@@ -31,7 +31,6 @@ class WalletPerson:
 
     def __post_init__(self) -> None:
         self._browser = FormBrowser()
-        self._signed_in = False
 
     def sign_in(self) -> None:
         """Sign in through ``/signin``; raises :class:`PersonError` when refused."""
@@ -76,7 +75,6 @@ class WalletPerson:
         _expect_ok(result, "signing in")
         if _is_sign_in_page(result):
             raise PersonError("the wallet refused the demo person's password")
-        self._signed_in = True
         return result
 
 
