@@ -13,6 +13,7 @@ The page also contributes "Recent spend requests" to the wallet home.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from ..access_log import SECURITY_HEADERS
 from ..api.deps import DbSession, Form, Now
 from ..api.spend_requests import issuing_for
 from ..domain.errors import WalletError
@@ -156,6 +158,24 @@ def _load(db: Session, person: User, request_id: str, now: datetime) -> SpendReq
     return request
 
 
+def content_security_policy(nonce: str) -> str:
+    """The wallet's policy, letting this page's own inline style and script run (by nonce).
+
+    The page's poller and countdown are small enough to stay inline; everything else the
+    wallet-wide policy forbids stays forbidden.
+    """
+    policy = dict(SECURITY_HEADERS)[b"content-security-policy"].decode("ascii")
+    directives = [d.strip() for d in policy.split(";") if d.strip()]
+    source = f"'nonce-{nonce}'"
+    for name in ("script-src", "style-src"):
+        index = next((i for i, d in enumerate(directives) if d.split()[0] == name), None)
+        if index is None:
+            directives.append(f"{name} 'self' {source}")
+        else:
+            directives[index] = f"{directives[index]} {source}"
+    return "; ".join(directives)
+
+
 def _page(
     request: Request,
     db: Session,
@@ -166,7 +186,8 @@ def _page(
     error: str | None = None,
     status: int = 200,
 ) -> Response:
-    return render(
+    nonce = secrets.token_urlsafe(18)
+    response = render(
         request,
         "approve.html",
         {
@@ -174,9 +195,12 @@ def _page(
             "page": approval_page(db, person, spend),
             "now": int(now.timestamp()),
             "error": error,
+            "nonce": nonce,
         },
         status=status,
     )
+    response.headers["content-security-policy"] = content_security_policy(nonce)
+    return response
 
 
 @router.get("/approve/{request_id}")
