@@ -325,3 +325,25 @@ def test_human_auth_status_reports_once_without_waiting(env):
     assert result, "auth status kept polling in human mode"
     code, out = result[0]
     assert code == 0 and "authenticated: false" in out
+
+
+def test_human_lists_are_one_readable_line_per_item():
+    from link_cli.cli import tty
+    from link_cli.commands import find_command
+
+    out = Out(tty=True)
+    methods = [
+        {
+            "id": "csmrpd_1",
+            "is_default": True,
+            "nickname": "Work\x1b]0;x\x07",
+            "card_details": {"brand": "visa", "last4": "4242"},
+            "capabilities": {
+                "agentic_payments": {"eligible": False, "ineligibility_reasons": ["expired"]}
+            },
+        },
+    ]
+    tty.present(find_command(("payment-methods", "list")), methods, out)
+    text = out.getvalue()
+    assert text.startswith("csmrpd_1  visa ****4242 (Work)")
+    assert "agentic_payments: ineligible (expired)" in text and "\x07" not in text

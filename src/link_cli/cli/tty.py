@@ -132,13 +132,14 @@ def _summary(value: Any, indent: str = "") -> list[str]:
         for key, item in value.items():
             if key in ("instruction", "_next"):
                 continue
+            label = sanitize_text(str(key))  # keys come from the server too
             if isinstance(item, (dict, list)) and item:
-                lines.append(f"{indent}{key}:")
+                lines.append(f"{indent}{label}:")
                 lines += _summary(item, indent + "  ")
             else:
                 text = _plain(item)
                 colour = _STATUS_COLOURS.get(text) if key == "status" else None
-                lines.append(f"{indent}{key}: {_colour(sanitize_text(text), colour)}")
+                lines.append(f"{indent}{label}: {_colour(sanitize_text(text), colour)}")
     elif isinstance(value, list):
         if not value:
             lines.append(f"{indent}(none)")
@@ -189,8 +190,53 @@ def _wait_text(command: Command) -> str:
     return "Waiting for the spend request to be approved…"
 
 
+def _payment_method_line(method: dict[str, Any]) -> str:
+    """``<id>  visa ****4242 (Work) (default)`` as the official list view (§3.11)."""
+    card = method.get("card_details") or {}
+    bank = method.get("bank_account_details") or {}
+    label = card.get("brand") or bank.get("bank_name") or "Bank account"
+    line = f"{method.get('id')}  {label} ****{card.get('last4') or bank.get('last4') or ''}"
+    if method.get("nickname"):
+        line += f" ({method['nickname']})"
+    if method.get("is_default"):
+        line += " " + _colour("(default)", "green")
+    agentic = ((method.get("capabilities") or {}).get("agentic_payments")) or {}
+    if agentic.get("eligible") is False:
+        reasons = ", ".join(map(str, agentic.get("ineligibility_reasons") or []))
+        line += "\n    " + _colour(f"agentic_payments: ineligible ({reasons})", "yellow")
+    return sanitize_text(line)
+
+
+def _spend_request_line(request: dict[str, Any]) -> str:
+    """``lsrq_…  approved  $12.00 USD  Merchant`` with the status coloured."""
+    status = str(request.get("status", ""))
+    amount = request.get("amount")
+    money = (
+        f"${amount / 100:.2f} {str(request.get('currency', '')).upper()}"
+        if isinstance(amount, int)
+        else ""
+    )
+    merchant = request.get("merchant_name") or request.get("network_id") or ""
+    return (
+        f"{sanitize_text(str(request.get('id')))}  "
+        f"{_colour(sanitize_text(status), _STATUS_COLOURS.get(status))}  "
+        f"{money}  {sanitize_text(str(merchant))}"
+    )
+
+
+_LIST_LINES = {
+    ("payment-methods", "list"): _payment_method_line,
+    ("spend-request", "list"): _spend_request_line,
+}
+
+
 def present(command: Command, result: Any, out: TextIO) -> int:
     """Show a command's result (or its stream of chunks) to a human; return the exit code."""
+    line_of = _LIST_LINES.get(command.path)
+    if line_of is not None and isinstance(result, list):
+        rows = [line_of(item) for item in result if isinstance(item, dict)]
+        _print(out, rows or ["(none)"])
+        return 0
     if not command.streaming:
         _show(result, out)
         if command.path == ("payment-methods", "add") and isinstance(result, dict):
