@@ -73,6 +73,24 @@ def screenshot(request: pytest.FixtureRequest) -> Callable[[Page, str], Path]:
     return save
 
 
+@pytest.fixture
+def console_errors(page: Page) -> list[str]:
+    """Errors the page reports (blocked inline code, failed scripts, uncaught exceptions).
+
+    A Content-Security-Policy violation only shows up here: the page still renders, just
+    without its styles or behaviour.
+    """
+    errors: list[str] = []
+
+    def on_console(message: Any) -> None:
+        if message.type == "error":
+            errors.append(f"{message.text} [{message.location.get('url', '')}]")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,7 +53,7 @@ def open_signed_in(page: Page, person: Person, url: str) -> None:
 
 
 def test_the_page_shows_merchant_amount_context_items_and_totals(
-    page: Page, person: Person, agent: Agent, screenshot: Screenshot
+    page: Page, person: Person, agent: Agent, screenshot: Screenshot, console_errors: list[str]
 ) -> None:
     open_signed_in(page, person, agent.request["approval_url"])
 
@@ -69,7 +70,17 @@ def test_the_page_shows_merchant_amount_context_items_and_totals(
     expect(page.get_by_text("Visa •••• 4242").or_(page.get_by_text("4242"))).to_be_visible()
     expect(page.get_by_role("button", name="Approve $63.00")).to_be_visible()
     expect(page.get_by_role("button", name="Deny")).to_be_visible()
+    # The amount is the largest text on the page, and the expiry countdown is live.
+    sizes = page.evaluate(
+        """() => [...document.querySelectorAll('main *')]
+            .filter(e => e.childElementCount === 0 && e.textContent.trim())
+            .map(e => [e.textContent.trim(), parseFloat(getComputedStyle(e).fontSize)])"""
+    )
+    largest = max(sizes, key=lambda pair: pair[1])
+    assert largest[0] == "$63.00", sizes
+    expect(page.locator("#countdown-value")).to_have_text(re.compile(r"^\d+m \d+s$"))
     screenshot(page, "pending")
+    assert [e for e in console_errors if "favicon" not in e] == []
 
 
 def test_approving_issues_the_credential_and_says_so(
