@@ -20,7 +20,7 @@ from ..domain.limits import DuplicateSpendRequest
 from ..domain.oauth import SCOPE_APPROVE, SCOPE_PAYMENT_METHODS
 from ..domain.spend_request import SpendRequest, Status, deadline
 from ..domain.validation import parse_create_body, parse_update_body
-from ..issuing.sandbox import SandboxIssuer
+from ..issuing import default_issuer
 from ..store import issued_credentials, spend_actions
 from ..store import spend_requests as repository
 from ..store.crypto import FieldCipher
@@ -37,7 +37,7 @@ MAX_BODY_BYTES = 256 * 1024
 INCLUDABLE = ("card", "shared_payment_token")
 # Statuses in which an issued credential still exists and may be shown with `include=`.
 _REVEALABLE = frozenset({Status.APPROVED, Status.REQUIRES_ACTION, Status.SUCCEEDED, Status.FAILED})
-_DEFAULT_ISSUER = SandboxIssuer()
+_DEFAULT_ISSUER = default_issuer()
 
 
 # -- rendering (reference §7.2) -------------------------------------------------------------
