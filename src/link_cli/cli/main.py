@@ -255,5 +255,8 @@ def main() -> None:
     except KeyboardInterrupt:
         code = 130
     except BrokenPipeError:
+        # The reader went away (e.g. `| head`): silence the final flush at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
         code = 1
     sys.exit(code)

@@ -287,8 +287,8 @@ def present_error(error: LinkError, command: Command | None, out: TextIO) -> Non
         else:
             lines.append(_colour(f"Error ({error.code}): {message}", "red"))
     if error.cta:
-        lines += ["", str(error.cta.get("description", ""))]
+        lines += ["", sanitize_text(str(error.cta.get("description", "")))]
         for entry in error.cta.get("commands", []):
             suffix = f"  # {entry['description']}" if entry.get("description") else ""
-            lines.append(f"  {entry['command']}{suffix}")
+            lines.append(sanitize_text(f"  {entry['command']}{suffix}"))
     _print(out, lines)
