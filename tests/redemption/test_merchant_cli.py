@@ -1,0 +1,40 @@
+"""``link-wallet merchant create``: the secret key is printed once and never stored."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+
+from tests.support.wallet import WalletProcess
+
+
+def test_the_key_is_printed_once_and_only_its_hash_is_stored(make_wallet) -> None:
+    wallet: WalletProcess = make_wallet()
+    network_id = "profile_" + secrets.token_hex(4)
+    result = wallet.run_cli(
+        "merchant", "create", "--name", "Corner Shop", "--network-id", network_id
+    )
+    assert result.returncode == 0, result.stderr
+    created = json.loads(result.stdout)
+    assert created["id"].startswith("acct_") and created["network_id"] == network_id
+    key = created["secret_key"]
+    assert key.startswith("sk_test_") and len(key) >= 40
+    assert "not shown again" in result.stderr
+    wallet.stop()  # flush SQLite's WAL so the files hold everything
+    stored = b"".join(
+        path.read_bytes() for path in Path(wallet.data_dir).glob("wallet.db*") if path.is_file()
+    )
+    assert key.encode() not in stored
+    assert network_id.encode() in stored  # the search itself works
+
+
+def test_bad_and_duplicate_network_ids_are_refused(wallet: WalletProcess) -> None:
+    network_id = "profile_" + secrets.token_hex(4)
+    first = wallet.run_cli("merchant", "create", "--name", "A", "--network-id", network_id)
+    assert first.returncode == 0, first.stderr
+    again = wallet.run_cli("merchant", "create", "--name", "B", "--network-id", network_id)
+    assert again.returncode == 1 and "already exists" in again.stderr
+    assert "sk_test_" not in again.stdout
+    bad = wallet.run_cli("merchant", "create", "--name", "C", "--network-id", "no spaces!")
+    assert bad.returncode == 1 and "--network-id" in bad.stderr
