@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from link_cli.commands._kv import parse_line_item, parse_metadata, parse_pairs, parse_total
+from link_cli.commands._spec import JS_WHITESPACE
 
 
 def test_line_item_numbers_and_schema_key_order():
@@ -60,6 +61,11 @@ def test_total_requires_every_key_and_a_numeric_amount():
         parse_total("type:total,x:1")
 
 
+def test_trims_like_javascript():
+    assert parse_pairs(" name :\u00a0A\u3000") == {"name": "A"}
+    assert parse_pairs("name:A\x85") == {"name": "A\x85"}  # U+0085 is not JS whitespace
+
+
 def test_duplicate_keys_last_wins():
     assert parse_pairs("a:1,a:2") == {"a": "2"}
 
@@ -73,7 +79,7 @@ _key = (
     st.text(
         alphabet=st.characters(blacklist_characters=",:", blacklist_categories=["Cs"]), min_size=1
     )
-    .map(str.strip)
+    .map(lambda t: t.strip(JS_WHITESPACE))
     .filter(bool)
 )
 _value = st.text(alphabet=st.characters(blacklist_characters=",", blacklist_categories=["Cs"])).map(
@@ -94,4 +100,6 @@ def test_arbitrary_text_either_parses_or_raises_value_error(text):
     except ValueError as exc:
         assert "missing ':'" in str(exc)
     else:
-        assert all(k == k.strip() and v == v.strip() for k, v in result.items())
+        assert all(
+            k == k.strip(JS_WHITESPACE) and v == v.strip(JS_WHITESPACE) for k, v in result.items()
+        )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from link_cli.commands._spec import js_number
+from link_cli.commands._spec import JS_WHITESPACE, js_number
 
 LINE_ITEM_KEYS = (
     "name",
@@ -25,13 +25,13 @@ _LINE_ITEM_NUMBERS = ("quantity", "unit_amount")
 
 
 def parse_pairs(text: str) -> dict[str, str]:
-    """Split on every ``,``, then each piece at its first ``:``; trim; last key wins."""
+    """Split on every ``,``, then each piece at its first ``:``; trim as JS does; last wins."""
     pairs: dict[str, str] = {}
     for piece in text.split(","):
         key, colon, value = piece.partition(":")
         if not colon:
             raise ValueError(f"Invalid field (missing ':'): {piece}")
-        pairs[key.strip()] = value.strip()
+        pairs[key.strip(JS_WHITESPACE)] = value.strip(JS_WHITESPACE)
     return pairs
 
 

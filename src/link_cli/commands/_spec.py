@@ -207,12 +207,16 @@ class Group:
 
 _JS_DECIMAL = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
 _JS_RADIX = r"0([xXoObB])([0-9a-zA-Z]+)"
-_JS_WHITESPACE = " \t\n\r\v\f\u00a0\ufeff\u2028\u2029"
+# What JavaScript's String.prototype.trim() removes (WhiteSpace + LineTerminator).
+JS_WHITESPACE = (
+    " \t\n\r\v\f\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
 
 
 def js_number(text: str) -> float:
     """Convert a string exactly as JavaScript's ``Number(text)`` does (NaN on failure)."""
-    text = text.strip(_JS_WHITESPACE)
+    text = text.strip(JS_WHITESPACE)
     if not text:
         return 0.0
     import re  # compiled patterns are cached by `re`; kept off the --help path

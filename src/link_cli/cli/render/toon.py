@@ -14,7 +14,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from link_cli.commands._spec import UNDEFINED
+from link_cli.commands._spec import JS_WHITESPACE, UNDEFINED
 
 _DELIMITER = ","
 _INDENT = "  "
@@ -22,7 +22,6 @@ _UNQUOTED_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 # The 2.3.0 rules: numeric-looking (incl. leading zeros), JS-trim whitespace at either end,
 # a leading list marker "-"; control characters are always quoted (and escaped).
 _NUMERIC_LIKE = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|0[0-9]+")
-_JS_WHITESPACE = " \t\n\r\v\f\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 _NEEDS_QUOTES = re.compile(r'[:"\\\[\]{}\x00-\x1f\x7f]')
 _ESCAPE = re.compile(r'[\\"\x00-\x1f]')
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -39,7 +38,7 @@ def _quote(text: str) -> str:
 def _string(text: str) -> str:
     if (
         not text
-        or text != text.strip(_JS_WHITESPACE)
+        or text != text.strip(JS_WHITESPACE)
         or text in ("true", "false", "null")
         or text[0] == "-"
         or _DELIMITER in text
