@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import time
 
-from link_cli.commands._spec import UNDEFINED, Command, Group, Option
+from link_cli.commands._spec import JS_WHITESPACE, UNDEFINED, Command, Group, Option
 from link_cli.errors import InvalidInput
 
 TYPE_CHECKING = False  # `typing` costs ~5 ms at start-up; only type checkers need it
@@ -114,12 +114,13 @@ def _requested_access(p: dict[str, Any]) -> tuple[str, str | None, list[Any]]:
     """Validate login/upgrade input in the official order (§3.1); all INVALID_INPUT."""
     import json
 
-    client_name = p["clientName"].strip()
+    client_name = p["clientName"].strip(JS_WHITESPACE)
     if not client_name:
         raise InvalidInput("client-name must be a non-empty string")
     scope = None
     if p["scope"] is not UNDEFINED and p["scope"] is not None:
-        scope = " ".join(p["scope"].split())
+        spaced = "".join(" " if c in JS_WHITESPACE else c for c in p["scope"])
+        scope = " ".join(part for part in spaced.split(" ") if part)
         if not scope:
             raise InvalidInput("scope must be a non-empty string when provided")
     details = []
