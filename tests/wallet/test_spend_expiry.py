@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.conftest import POSTGRES_ENV, fresh_postgres_database
 from tests.support.approvals import Agent, approve_spend_request, card_body, new_agent
 from tests.support.person import bearer, wallet_tokens
 from tests.support.wallet import WalletProcess
@@ -19,6 +20,9 @@ WINDOW = 600
 # Real time also passes while a test runs; every boundary is checked with this much slack.
 SLACK = 15
 
+# Read at import: the autouse fixture clears LINK_* variables before each test.
+POSTGRES_BASE = os.environ.get(POSTGRES_ENV)
+
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def clock_wallet(
@@ -26,12 +30,9 @@ def clock_wallet(
 ) -> Iterator[WalletProcess]:
     database_url = None
     if request.param == "postgres":
-        from tests.conftest import POSTGRES_ENV, fresh_postgres_database
-
-        base = os.environ.get(POSTGRES_ENV)
-        if not base:
+        if not POSTGRES_BASE:
             pytest.skip(f"{POSTGRES_ENV} is not set (make test starts a throwaway PostgreSQL)")
-        database_url = fresh_postgres_database(base)
+        database_url = fresh_postgres_database(POSTGRES_BASE)
     directory: Path = tmp_path_factory.mktemp(f"clock-{request.param}")
     with WalletProcess.start(directory, database_url=database_url) as process:
         yield process
