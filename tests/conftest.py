@@ -87,3 +87,15 @@ def make_wallet(tmp_path: Path) -> Iterator[object]:
     yield factory
     for process in started:
         process.stop()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the Playwright tests last.
+
+    Playwright's sync API keeps an event loop running in the main thread for the rest of the
+    session, after which ``asyncio.run`` (and anyio-marked tests) would fail.
+    """
+    uses_playwright = [i for i in items if "playwright" in getattr(i, "fixturenames", ())]
+    if uses_playwright:
+        chosen = set(map(id, uses_playwright))
+        items[:] = [i for i in items if id(i) not in chosen] + uses_playwright
