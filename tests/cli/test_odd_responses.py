@@ -62,6 +62,7 @@ class Stub:
     def __init__(self) -> None:
         self.routes: dict[tuple[str, str], list[tuple[int, object]]] = {}
         self.requests: list[tuple[str, str]] = []
+        self.bodies: list[str] = []
 
     def on(self, method: str, path: str, status: int, body: object) -> None:
         self.routes.setdefault((method, path), []).append((status, body))
@@ -81,7 +82,7 @@ def stub(monkeypatch) -> Iterator[Stub]:
     class Handler(BaseHTTPRequestHandler):
         def _reply(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            self.rfile.read(length)
+            state.bodies.append(self.rfile.read(length).decode())
             status, body = state.answer(self.command, self.path)
             data = json.dumps(body).encode()
             self.send_response(status)
@@ -233,3 +234,97 @@ def test_create_sends_delegated_requests_to_create_delegated(stub):
 def test_invalid_approval_detail_json_is_unknown_and_sends_nothing(stub):
     code, error = cli(*CREATE, "--approval-detail", "{nope")
     assert code == 1 and error["code"] == "UNKNOWN" and stub.requests == []
+
+
+DEVICE = {
+    "device_code": "dc_1",
+    "user_code": "apple-grape",
+    "verification_uri": "https://w.example/device",
+    "verification_uri_complete": "https://w.example/device?code=apple-grape",
+    "expires_in": 600,
+    "interval": 5,
+}
+TOKENS = {
+    "access_token": "lwat_new_token_0123456789",
+    "refresh_token": "lwrt_new",
+    "token_type": "Bearer",
+    "expires_in": 3600,
+}
+
+
+def test_login_sends_normalised_scope_and_details_in_order(stub, monkeypatch, tmp_path):
+    from urllib.parse import parse_qsl
+
+    monkeypatch.delenv("LINK_ACCESS_TOKEN")
+    monkeypatch.setenv("LINK_AUTH_FILE", str(tmp_path / "auth.json"))
+    stub.on("POST", "/device/code", 200, DEVICE)
+    code, chunks = cli(
+        "auth",
+        "login",
+        "--client-name",
+        "My Agent",
+        "--scope",
+        "a   b",
+        "--source-actions",
+        "read_balances",
+        "--authorization-detail",
+        "true",
+        "--json",
+    )
+    assert code == 0 and chunks[0]["phrase"] == "apple-grape"
+    assert chunks[0]["_next"]["poll_interval_seconds"] == 5
+    form = parse_qsl(stub.bodies[-1])
+    assert form[:2] == [("client_id", "lwlpk_U7Qy7ThG69STZk"), ("scope", "a b")]
+    assert form[2][0] == "connection_label" and form[2][1].startswith("My Agent on ")
+    assert form[3:] == [
+        ("client_hint", "My Agent"),
+        ("authorization_details[][type]", "source"),
+        ("authorization_details[][actions][]", "read_balances"),
+        ("authorization_details[]", "true"),
+    ]
+
+
+def test_refused_refresh_revokes_the_old_token_then_starts_over(stub, monkeypatch, tmp_path):
+    from urllib.parse import parse_qsl
+
+    monkeypatch.delenv("LINK_ACCESS_TOKEN")
+    auth_file = tmp_path / "auth.json"
+    auth_file.write_text(
+        json.dumps(
+            {
+                "auth": {
+                    "access_token": "old",
+                    "refresh_token": "lwrt_old",
+                    "token_type": "Bearer",
+                },
+                "pendingDeviceAuth": None,
+            }
+        )
+    )
+    monkeypatch.setenv("LINK_AUTH_FILE", str(auth_file))
+    stub.on(
+        "POST", "/device/token", 400, {"error": "invalid_grant", "error_description": "revoked"}
+    )
+    stub.on("POST", "/device/revoke", 500, {"error": "server_error"})  # ignored: best effort
+    stub.on("POST", "/device/code", 200, DEVICE)
+    code, chunks = cli("auth", "login", "--json")
+    assert code == 0 and "verification_url" in chunks[0]
+    assert [path for _, path in stub.requests] == [
+        "/device/token",
+        "/device/revoke",
+        "/device/code",
+    ]
+    assert ("token", "lwrt_old") in parse_qsl(stub.bodies[1])
+    stored = json.loads(auth_file.read_text())
+    assert stored["auth"] is None and stored["pendingDeviceAuth"]["device_code"] == "dc_1"
+
+
+def test_login_with_interval_and_immediate_tokens_prints_two_chunks(stub, monkeypatch, tmp_path):
+    monkeypatch.delenv("LINK_ACCESS_TOKEN")
+    monkeypatch.setenv("LINK_AUTH_FILE", str(tmp_path / "auth.json"))
+    stub.on("POST", "/device/code", 200, DEVICE)
+    stub.on("POST", "/device/token", 200, TOKENS)
+    code, chunks = cli("auth", "login", "--interval", "1", "--timeout", "10", "--json")
+    assert code == 0 and len(chunks) == 2 and "_next" not in chunks[0]
+    assert chunks[1]["authenticated"] is True and chunks[1]["token_type"] == "Bearer"
+    assert chunks[1]["access_token"] == "lwat_new_token_01234..."
