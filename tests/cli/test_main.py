@@ -203,6 +203,13 @@ def test_non_streaming_value_and_full_output_envelope(env, monkeypatch):
     assert envelope["meta"]["duration"].endswith("ms")
 
 
+def test_full_output_error_envelope_puts_the_suggestion_in_meta(env):
+    envelope = json.loads(cli("payment-methods", "list", "--json", "--full-output")[1])
+    assert envelope["ok"] is False and envelope["error"]["code"] == "NOT_AUTHENTICATED"
+    assert "cta" not in envelope["error"]
+    assert envelope["meta"]["cta"]["commands"][0]["command"] == "link-cli auth login"
+
+
 def test_official_service_gets_the_official_wallet_url(env, monkeypatch):
     monkeypatch.setenv("LINK_ACCESS_TOKEN", "tok")
     monkeypatch.setenv("LINK_API_BASE_URL", "https://api.link.com")

@@ -152,8 +152,10 @@ class _Runner:
             _write(self.out, compact({"type": "error", "ok": False, "error": body}))
         elif streaming and self.incremental():
             _write(self.out, _error_line(error))
-        elif self.flags.full_output:
-            _write(self.out, self.render({"ok": False, "error": body, "meta": self.meta()}))
+        elif self.flags.full_output:  # the envelope carries the suggestion in meta (§1.4)
+            body = error.to_dict(include_cta=False)
+            envelope = {"ok": False, "error": body, "meta": self.meta(error.cta)}
+            _write(self.out, self.render(envelope))
         else:
             _write(self.out, self.render(body))
 
