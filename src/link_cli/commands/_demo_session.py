@@ -8,9 +8,13 @@ an error, or on Ctrl-C — stops both servers and deletes the directory, unless 
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import signal
 import sys
 import tempfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -61,8 +65,11 @@ class DemoSession:
                 pids = ", ".join(f"{server.name} pid {server.pid}" for server in kept)
                 self.reporter.line(f"Left running ({pids}); files in {self.work_dir}")
             return
-        self.supervisor.stop_all()
-        shutil.rmtree(self.work_dir, ignore_errors=True)
+        # A second Ctrl-C must not cut the clean-up short and orphan a server; stopping
+        # is bounded (a grace period, then SIGKILL), so holding interrupts back is safe.
+        with _interrupts_deferred():
+            self.supervisor.stop_all()
+            shutil.rmtree(self.work_dir, ignore_errors=True)
 
     def start(self) -> None:
         """Provision the wallet, start it, register and start the shop."""
@@ -144,3 +151,16 @@ class DemoSession:
                 if attempt == _START_ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")
+
+
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Ignore SIGINT inside the block (main thread only; elsewhere signals never arrive)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
