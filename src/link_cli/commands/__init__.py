@@ -12,9 +12,6 @@ To add a command group, add its module to ``TOP_LEVEL`` below.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from functools import cache
-from typing import Any
 
 from link_cli.commands._spec import (
     UNDEFINED,
@@ -25,6 +22,11 @@ from link_cli.commands._spec import (
     strip_undefined,
     validate,
 )
+
+TYPE_CHECKING = False  # `typing` costs ~5 ms at start-up; only type checkers need it
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 __all__ = [
     "ROOT_DESCRIPTION",
@@ -62,12 +64,16 @@ TOP_LEVEL: dict[str, str] = {
 }
 
 
-@cache
+_loaded: dict[str, tuple[tuple[Group, ...], tuple[Command, ...]]] = {}
+
+
 def _declarations(top: str) -> tuple[tuple[Group, ...], tuple[Command, ...]]:
-    module = importlib.import_module(TOP_LEVEL[top])
-    groups = tuple(g for g in getattr(module, "GROUPS", ()) if g.path[0] == top)
-    commands = tuple(c for c in module.COMMANDS if c.path[0] == top)
-    return groups, commands
+    if top not in _loaded:
+        module = importlib.import_module(TOP_LEVEL[top])
+        groups = tuple(g for g in getattr(module, "GROUPS", ()) if g.path[0] == top)
+        commands = tuple(c for c in module.COMMANDS if c.path[0] == top)
+        _loaded[top] = (groups, commands)
+    return _loaded[top]
 
 
 def commands_for(top: str) -> tuple[Command, ...]:

@@ -6,9 +6,11 @@ into ``UNKNOWN`` (as the official CLI does, §3.5 step 6).
 
 from __future__ import annotations
 
-from typing import Any
-
 from link_cli.commands._spec import JS_WHITESPACE, js_number
+
+TYPE_CHECKING = False  # `typing` costs ~5 ms at start-up; only type checkers need it
+if TYPE_CHECKING:
+    from typing import Any
 
 LINE_ITEM_KEYS = (
     "name",
