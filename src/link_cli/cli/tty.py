@@ -244,6 +244,7 @@ def present(command: Command, result: Any, out: TextIO) -> int:
         return 0
     iterator: Iterator[Any] = iter(result)
     first = True
+    offered: str | None = None
     while True:
         with Spinner("Working…" if first else _wait_text(command)):
             try:
@@ -252,6 +253,10 @@ def present(command: Command, result: Any, out: TextIO) -> int:
                 return 0
         first = False
         _show(chunk, out)
+        if offered is None and isinstance(chunk, dict):
+            offered = _first_url(chunk)
+            if offered:
+                _offer_browser_while_waiting(offered, out)
 
 
 def _offer_browser(url: str) -> None:
@@ -265,6 +270,33 @@ def _offer_browser(url: str) -> None:
     import webbrowser
 
     webbrowser.open(url)
+
+
+def _first_url(value: dict[str, Any]) -> str | None:
+    for key in _URL_KEYS:
+        url = value.get(key)
+        if isinstance(url, str) and url.startswith(("http://", "https://")):
+            return url
+    return None
+
+
+def _offer_browser_while_waiting(url: str, out: TextIO) -> None:
+    """While polling goes on, Enter opens ``url`` (http/https only, §10.5)."""
+    if not sys.stdin.isatty():
+        return
+    out.write("Press Enter to open it in your browser.\n")
+    out.flush()
+
+    def wait_for_enter() -> None:
+        try:
+            sys.stdin.readline()
+        except (OSError, ValueError):
+            return
+        import webbrowser
+
+        webbrowser.open(url)
+
+    threading.Thread(target=wait_for_enter, daemon=True).start()
 
 
 def present_error(error: LinkError, command: Command | None, out: TextIO) -> None:
