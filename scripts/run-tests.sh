@@ -22,5 +22,8 @@ else
   exit 1
 fi
 
+# Node peers for the interop tests (mppx 0.11.0); those tests skip with a reason without Node.
+if peers=$(scripts/install-node-peers.sh); then export LINK_NODE_PEERS_DIR="$peers"; fi
+
 mkdir -p test-artifacts
 $BIN/python -m pytest "$@"
