@@ -451,11 +451,11 @@ def _human_wait(ctx: Context, spend_request_id: str, include: tuple[str, ...]) -
     def waiting(value: dict[str, Any] | None) -> bool:
         return value is None or value.get("status") not in ("created", "pending_approval")
 
-    last: Any = None
     from link_cli.commands._polling import poll_until
 
+    last: Any = None
     for event in poll_until(
-        lambda: client.spend_requests.retrieve(spend_request_id, include=include),
+        lambda: client.spend_requests.retrieve(spend_request_id),
         waiting,
         interval=HUMAN_POLL_INTERVAL,
         timeout=HUMAN_APPROVAL_TIMEOUT,
@@ -467,7 +467,10 @@ def _human_wait(ctx: Context, spend_request_id: str, include: tuple[str, ...]) -
             raise Unknown("Approval polling timed out")
     if last is None:
         raise NotFound(f"Spend request {spend_request_id} not found")
-    return last
+    if last.get("status") != "approved" or not include:
+        return last
+    # Secrets are only served once approved, so ask for them only now.
+    return client.spend_requests.retrieve(spend_request_id, include=include) or last
 
 
 def create(p: dict[str, Any], ctx: Context) -> Iterator[dict[str, Any]]:
