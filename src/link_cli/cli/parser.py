@@ -252,5 +252,6 @@ def parse(argv: list[str]) -> Invocation:
             first = remaining[0]
             raise LinkError(f"Unknown flag: {first.partition('=')[0]}")
         return invocation
-    invocation.raw = parse_options(command, remaining)
+    if not (flags.help or flags.schema):  # help and schema never need the values
+        invocation.raw = parse_options(command, remaining)
     return invocation
