@@ -425,6 +425,8 @@ BAD_CREATE_BODIES = [
     ("not json", None, 400, "body_invalid"),
     ("[1, 2]", None, 400, "body_invalid"),
     ('"a string"', None, 400, "body_invalid"),
+    ("[" * 100_000, None, 400, "body_invalid"),
+    ('{"context": "\\udc00"}', None, 400, "body_invalid"),  # lone surrogate
     (None, card_body(context="too short"), 422, "parameter_invalid"),
     (None, card_body(context=...), 400, "parameter_missing"),
     (None, card_body(amount=0), 422, "parameter_invalid"),

@@ -156,11 +156,16 @@ async def json_body(request: Request) -> object:
     if not raw.strip():
         return {}
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        body = json.loads(raw)
+        # Escapes such as "\udc00" decode to lone surrogates no database can store.
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except (ValueError, UnicodeError, RecursionError):  # RecursionError: absurd nesting
         raise InvalidRequest(
-            "The request body is not valid JSON.", code="body_invalid", extra={"param": "body"}
+            "The request body is not valid JSON (UTF-8 text).",
+            code="body_invalid",
+            extra={"param": "body"},
         ) from None
+    return body
 
 
 JsonBody = Annotated[object, Depends(json_body)]
