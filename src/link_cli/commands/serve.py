@@ -6,9 +6,11 @@ command runs so that nothing else pays for the MCP SDK.
 
 from __future__ import annotations
 
-from typing import Any
-
 from link_cli.commands._spec import Command, Option
+
+TYPE_CHECKING = False  # keep `typing` off the start-up path
+if TYPE_CHECKING:
+    from typing import Any
 
 COMMANDS = (
     Command(
