@@ -7,6 +7,7 @@ import html
 import os
 import re
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -31,7 +32,7 @@ def agent(wallet: WalletProcess) -> Iterator[Agent]:
     created.close()
 
 
-def page_of(agent: Agent, spend_request: dict) -> str:  # type: ignore[type-arg]
+def page_of(agent: Agent, spend_request: dict[str, Any]) -> str:
     response = agent.person.client.get(spend_request["approval_url"])
     assert response.status_code == 200, response.text
     return response.text

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from typing import Any
 
+import httpx2
 import pytest
 from tests.support.approvals import (
     Agent,
@@ -48,14 +50,14 @@ def seconds(iso: str) -> int:
     return int(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp())
 
 
-def refused(response, code: str, limit: str) -> dict:  # type: ignore[no-untyped-def]
+def refused(response: httpx2.Response, code: str, limit: str) -> dict[str, Any]:
     assert response.status_code == 429, response.text
     error = response.json()["error"]
     assert (error["code"], error["limit"]) == (code, limit), error
     return error
 
 
-def approve_page_post(agent: Agent, approval_url: str):  # type: ignore[no-untyped-def]
+def approve_page_post(agent: Agent, approval_url: str) -> httpx2.Response:
     """Press Approve on the page without insisting on success."""
     path = approval_path(approval_url)
     return agent.person.submit_form(path, {"action": "approve"}, action=path)
@@ -150,7 +152,7 @@ def test_limits_are_per_person(agent: Agent, limited_wallet: WalletProcess) -> N
 
 @pytest.mark.parametrize("make_body", [card_body, spt_body])
 def test_duplicate_is_refused_with_the_existing_request(
-    agent: Agent, make_body: Callable[..., dict]
+    agent: Agent, make_body: Callable[..., dict[str, Any]]
 ) -> None:
     body = make_body(amount=1200)
     existing = agent.create_ok(body)
