@@ -170,9 +170,23 @@ def test_the_page_reads_well_on_a_phone(
         expect(page.locator(".amount")).to_be_in_viewport()
         # Nothing sticks out sideways: no horizontal scrolling on a 390 px screen.
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
-        for element in ("button:has-text('Deny')", "button:has-text('Approve')", ".context"):
+        for element in (
+            "button:has-text('Deny')",
+            "button:has-text('Approve')",
+            ".context",
+            "button:has-text('Sign out')",
+        ):
             box = page.locator(element).bounding_box()
             assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, element
+        # The merchant's name is never squeezed into a narrow column and split mid-word.
+        for element in ("h1", ".context"):
+            width = page.locator(element).first.evaluate("e => e.getBoundingClientRect().width")
+            assert width >= 280, (element, width)
+        merchant_lines = page.get_by_role("heading", name="Trailhead Supply Co.").evaluate(
+            "e => Math.round(e.getBoundingClientRect().height"
+            " / parseFloat(getComputedStyle(e).lineHeight))"
+        )
+        assert merchant_lines == 1
         screenshot(page, "phone")
     finally:
         context.close()
