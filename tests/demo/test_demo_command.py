@@ -7,6 +7,7 @@ leaves nothing running — after success and after Ctrl-C.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -16,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -165,3 +167,33 @@ def test_ctrl_c_stops_the_servers_it_started(tmp_path: Path) -> None:
     assert demo.returncode == 130, "".join(seen) + rest
     ports = [int(port) for port in URL.findall("".join(seen))]
     assert_nothing_left(tmp_path, ports)
+
+
+def test_keep_leaves_the_servers_running_and_says_where(tmp_path: Path) -> None:
+    completed = subprocess.run(
+        [LINK_CLI, "demo", "--auto-approve", "--only-spt", "--keep", "--format", "json"],
+        env=demo_env(tmp_path),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=DEMO_TIMEOUT_SECONDS,
+        check=False,
+    )
+    kept = re.search(r"wallet pid (\d+), shop pid (\d+)\); files in (\S+)", completed.stdout)
+    pids = [int(kept.group(1)), int(kept.group(2))] if kept else []
+    try:
+        assert completed.returncode == 0, completed.stdout + completed.stderr
+        assert kept is not None, completed.stdout
+        _, summary = split_output(completed.stdout)
+        assert summary["servers"] == "left running (--keep)"
+        assert summary["flows"]["spt"]["status"] == "succeeded"
+        with urllib.request.urlopen(f"{summary['wallet_url']}/healthz", timeout=5) as response:
+            assert response.status == 200
+        assert Path(kept.group(3)).is_dir()
+    finally:
+        for pid in pids:  # each server leads its own process group
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+        for pid in pids:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
