@@ -6,8 +6,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import datetime
+from urllib.parse import quote
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.support.approvals import (
     CONTEXT,
     Agent,
@@ -503,3 +506,54 @@ def test_context_is_kept_verbatim(agent: Agent) -> None:
     context = CONTEXT + "\n\nSecond paragraph with <b>markup</b> & “quotes”."
     created = agent.create_ok(card_body(context=context))
     assert agent.retrieve(created["id"]).json()["context"] == context
+
+
+# -- fuzzing the real server ----------------------------------------------------------------
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=40),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3)
+    ),
+    max_leaves=12,
+)
+create_fields = st.sampled_from(
+    [*sorted(card_body()), "network_id", "metadata", "approval_details", "payment_details"]
+)
+
+
+@pytest.fixture(scope="module")
+def fuzz_agent(wallet: WalletProcess) -> Iterator[Agent]:
+    created = new_agent(wallet)
+    yield created
+    created.close()
+
+
+@settings(max_examples=60, deadline=None)
+@given(changes=st.dictionaries(create_fields, json_values, max_size=3))
+def test_random_create_bodies_get_a_clear_answer_never_a_server_error(
+    fuzz_agent: Agent, changes: dict[str, object]
+) -> None:
+    response = fuzz_agent.create({**card_body(), **changes})
+    assert response.status_code in (200, 400, 413, 422, 429), response.text
+    if response.status_code == 200:
+        # Keep the person under the active-request limit for the next examples.
+        assert fuzz_agent.cancel(response.json()["id"]).status_code == 200
+    else:
+        error = response.json()["error"]
+        assert error["code"] and error["message"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(request_id=st.text(min_size=1, max_size=300))
+def test_random_ids_are_simply_not_found(fuzz_agent: Agent, request_id: str) -> None:
+    quoted = quote(request_id, safe="")
+    for response in (
+        fuzz_agent.client.get(f"/spend_requests/{quoted}"),
+        fuzz_agent.client.post(f"/spend_requests/{quoted}/cancel"),
+    ):
+        assert response.status_code in (404, 405), response.text
