@@ -96,6 +96,12 @@ def test_approving_issues_the_credential_and_says_so(
     screenshot(page, "approved")
     assert agent.status(wallet) == "approved"
 
+    page.get_by_role("link", name="Go to your wallet").click()
+    recent = page.locator("li", has_text="Trailhead Supply Co.")
+    expect(recent).to_contain_text("$63.00")
+    expect(recent).to_contain_text("Approved")
+    screenshot(page, "wallet-recent")
+
 
 def test_denying_refuses_the_agent(
     page: Page, wallet: WalletProcess, person: Person, agent: Agent, screenshot: Screenshot
