@@ -215,3 +215,23 @@ def test_phrase_is_matched_case_and_separator_insensitively(wallet: WalletProces
     typed = started["user_code"].upper().replace("-", " ")
     person.approve_device(typed)
     assert poll_device_token(wallet, started["device_code"]).status_code == 200
+
+
+def test_agent_label_is_stripped_of_control_and_bidi_characters(wallet: WalletProcess) -> None:
+    person = wallet.create_person()
+    person.sign_in()
+    started = start_device_login(wallet, connection_label="\x1b[2JSafe\u202e Agent\r on host")
+    page = person.client.get(started["verification_uri_complete"])
+    assert "Safe Agent on host" in page.text
+    assert "\u202e" not in page.text
+    assert "\x1b" not in page.text
+
+
+def test_oversized_forms_are_refused(wallet: WalletProcess) -> None:
+    response = httpx2.post(
+        f"{wallet.url}/device/code",
+        data={"client_id": CLIENT_ID, "connection_label": "x" * 70_000},
+        timeout=10,
+    )
+    assert response.status_code == 413
+    assert response.json()["error"] == "request_too_large"

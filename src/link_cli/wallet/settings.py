@@ -109,13 +109,16 @@ def load_settings(
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     url = database_url or env.get("LINK_WALLET_DATABASE_URL") or _sqlite_url(directory)
     secret = _secret_from_env(env) or load_or_create_secret_key(directory / SECRET_KEY_FILE)
+    public_url = env.get("LINK_WALLET_PUBLIC_URL") or None
+    if public_url and not public_url.startswith(("http://", "https://")):
+        raise SettingsError("LINK_WALLET_PUBLIC_URL must start with http:// or https://")
     return WalletSettings(
         database_url=url,
         data_dir=directory,
         secret_key=secret,
         host=host or DEFAULT_HOST,
         port=DEFAULT_PORT if port is None else port,
-        public_url_override=env.get("LINK_WALLET_PUBLIC_URL") or None,
+        public_url_override=public_url,
         test_clock=env.get("LINK_WALLET_TEST_CLOCK", "").strip().lower() in _TRUE,
         fast_password_hash=env.get("LINK_WALLET_PASSWORD_HASH", "").strip().lower() == "fast",
         limits=LimitSettings.from_env(env),

@@ -16,13 +16,14 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from ..clock import Clock
-from ..domain.errors import Forbidden, Unauthorized
+from ..domain.errors import Forbidden, InvalidRequest, Unauthorized
 from ..settings import WalletSettings
 from ..store.crypto import FieldCipher
 from ..store.engine import Database
 from ..store.oauth import AccessContext, authenticate_access_token
 
 MAX_FORM_FIELDS = 300
+MAX_FORM_BYTES = 64 * 1024
 
 
 def get_db_session(request: Request) -> Iterator[Session]:
@@ -60,7 +61,13 @@ def get_now(request: Request) -> datetime:
 
 
 async def read_form(request: Request) -> FormData:
-    """The urlencoded or multipart body; files are refused, fields bounded."""
+    """The urlencoded or multipart body; files are refused, fields and size bounded."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
+        raise InvalidRequest("The form is too large.", code="request_too_large", status=413)
+    body = await request.body()  # cached: request.form() parses it from memory
+    if len(body) > MAX_FORM_BYTES:
+        raise InvalidRequest("The form is too large.", code="request_too_large", status=413)
     return await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
 
 

@@ -35,8 +35,17 @@ def wants_html(request: Request) -> bool:
     return "text/html" in accept and not request.url.path.startswith(("/device/", "/__test__"))
 
 
+OAUTH_PATHS = frozenset({"/device/code", "/device/token", "/device/revoke"})
+
+
 def error_response(request: Request, error: WalletError) -> Response:
-    """Render ``error`` as JSON for clients or as an HTML page for browsers."""
+    """Render ``error`` as JSON for clients or as an HTML page for browsers.
+
+    OAuth endpoints always answer in the RFC 6749 shape, whatever raised.
+    """
+    if request.url.path in OAUTH_PATHS:
+        body = {"error": error.code, "error_description": error.message}
+        return JSONResponse(body, status_code=error.status, headers=error.headers or None)
     if wants_html(request) and error.status != 401:
         templates = request.app.state.templates
         return templates.TemplateResponse(

@@ -21,7 +21,9 @@ from .deps import DbSession, Form, Now, Settings
 router = APIRouter(tags=["oauth"])
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# C0/C1 controls and bidi overrides: the label is shown to the person, who must not be fooled
+# by text that renders differently from what it is.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def clean_label(value: str | None, limit: int = 200) -> str | None:

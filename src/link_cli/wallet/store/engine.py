@@ -31,6 +31,7 @@ def make_engine(database_url: str) -> Engine:
             _create_private_file(Path(url.database).expanduser())
         engine = create_engine(
             url,
+            hide_parameters=True,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         )
         event.listen(engine, "connect", _configure_sqlite)
@@ -38,7 +39,8 @@ def make_engine(database_url: str) -> Engine:
         return engine
     if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
-    return create_engine(url, pool_pre_ping=True)
+    # hide_parameters: error messages and logs never carry bound values.
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def _create_private_file(path: Path) -> None:

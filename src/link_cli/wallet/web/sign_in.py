@@ -52,6 +52,9 @@ def signin_submit(request: Request, form: Form, db: DbSession, now: Now) -> Resp
         )
         return render(request, "signin.html", context, status=429)
     user = accounts.get_user_by_email(db, email)
+    # End the read transaction before the deliberately slow hash check: on SQLite every
+    # transaction holds the write lock (store/engine.py), and nobody should wait on argon2.
+    db.commit()
     if not verify_password(user.password_hash if user else None, password) or user is None:
         throttle.record_failure(db, kind=_KIND, key=email, now=now)
         context["error"] = "That email and password don't match. Check them and try again."
