@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.demo.conftest import processes_mentioning
 
 LINK_CLI = str(Path(sys.executable).with_name("link-cli"))
 DEMO_TIMEOUT_SECONDS = 240
@@ -35,24 +36,6 @@ def demo_env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LINK_")}
     env["TMPDIR"] = str(tmp_path)
     return env
-
-
-def processes_mentioning(text: str) -> list[int]:
-    """Pids of live processes whose command line or environment contains ``text``.
-
-    Everything the demo starts inherits its ``TMPDIR`` (set to the test's directory).
-    """
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            raw = (entry / "cmdline").read_bytes() + b"\0" + (entry / "environ").read_bytes()
-        except OSError:
-            continue
-        if text.encode() in raw:
-            found.append(int(entry.name))
-    return found
 
 
 def port_is_closed(port: int) -> bool:
