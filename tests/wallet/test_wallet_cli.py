@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,21 @@ def test_first_card_is_default_and_default_flag_moves_it(wallet: WalletProcess) 
     )
     third_id = json.loads(third.stdout)["id"]
     assert defaults() == {person.payment_method_id: False, second["id"]: False, third_id: True}
+
+
+def test_serve_logs_json_lines_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    import httpx2
+
+    wallet = WalletProcess.start(tmp_path)
+    httpx2.get(f"{wallet.url}/wallet?secret=should-not-be-logged", timeout=10)
+    wallet.stop()
+    # uvicorn finishes the shutdown, then re-raises SIGTERM so the exit status tells why.
+    assert wallet.process is not None and wallet.process.returncode in (0, -signal.SIGTERM)
+    assert "Application shutdown complete" in wallet.log_text()
+    lines = [json.loads(line) for line in wallet.log_text().splitlines() if line.strip()]
+    requests = [line for line in lines if line.get("event") == "request"]
+    assert {"method": "GET", "path": "/wallet", "status": 303} in [
+        {k: r[k] for k in ("method", "path", "status")} for r in requests
+    ]
+    assert all(isinstance(r["duration_ms"], int | float) for r in requests)
+    assert "should-not-be-logged" not in wallet.log_text()

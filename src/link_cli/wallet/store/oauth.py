@@ -178,7 +178,8 @@ def poll_device_token(
     # longer interval; a well-behaved poll earns authorization_pending.
     too_fast = (
         record.last_polled_at is not None
-        and (now - record.last_polled_at).total_seconds() < record.interval
+        and (now - record.last_polled_at).total_seconds()
+        < record.interval - rules.POLL_LEEWAY_SECONDS
     )
     record.last_polled_at = now
     if too_fast:
