@@ -549,11 +549,15 @@ def test_random_create_bodies_get_a_clear_answer_never_a_server_error(
 
 
 @settings(max_examples=40, deadline=None)
-@given(request_id=st.text(min_size=1, max_size=300))
+# "." and ".." are dot-segments the HTTP client resolves before sending.
+@given(request_id=st.text(min_size=1, max_size=300).filter(lambda t: t not in {".", ".."}))
 def test_random_ids_are_simply_not_found(fuzz_agent: Agent, request_id: str) -> None:
     quoted = quote(request_id, safe="")
     for response in (
         fuzz_agent.client.get(f"/spend_requests/{quoted}"),
         fuzz_agent.client.post(f"/spend_requests/{quoted}/cancel"),
     ):
-        assert response.status_code in (404, 405), response.text
+        # "/" alone is routed as a trailing slash (redirect); anything else is unknown.
+        assert response.status_code in (307, 404, 405), response.text
+        if response.status_code == 404:
+            assert response.json()["error"]["code"] in ("resource_missing", "not_found")
