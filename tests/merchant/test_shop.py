@@ -114,8 +114,8 @@ def test_a_valid_credential_is_settled_at_the_wallet_and_fails_cleanly_without_o
     response = probe(
         shop, headers={"Authorization": format_authorization(build_credential(challenge, "spt_x"))}
     )
-    # The wallet is down: an internal payment error, and no resource.
-    assert response.status_code == 500
+    # The wallet is down: a retryable internal payment error, and no resource.
+    assert response.status_code == 503
     assert parse_problem(response.content).type.endswith("/internal-payment-error")
     assert "paid" not in response.text
 
@@ -169,3 +169,5 @@ def test_errors_never_echo_the_card_number(shop: ShopProcess) -> None:
         down = browser.post("/checkout", data=card_form(fields))
     assert down.status_code == 503
     assert "not charged" in down.text and CARD not in down.text and "Ada Lovelace" in down.text
+    # The form keeps its order reference: paying again can never charge twice.
+    assert form_fields(down.text)["order_ref"] == fields["order_ref"]

@@ -341,3 +341,20 @@ def test_server_with_sqlite_store_refuses_replay_across_instances(
     authorization = _issue(first)
     _verify(first, authorization)
     assert _refusal(second, authorization) is ProblemType.INVALID_CHALLENGE
+
+
+def test_released_challenge_verifies_again_once(server: PaymentServer) -> None:
+    authorization = _issue(server)
+    credential = _verify(server, authorization)
+    server.release(credential)  # the settlement could not run
+    assert _verify(server, authorization).challenge == credential.challenge
+    assert _refusal(server, authorization) is ProblemType.INVALID_CHALLENGE
+
+
+def test_stores_forget_a_deleted_key(tmp_path: Path) -> None:
+    for store in (MemoryReplayStore(), SQLiteReplayStore(tmp_path / "replay.sqlite")):
+        assert store.put_if_absent("k", 4_000_000_000.0)
+        store.delete("k")
+        store.delete("never-there")
+        assert store.put_if_absent("k", 4_000_000_000.0)
+        assert not store.put_if_absent("k", 4_000_000_000.0)

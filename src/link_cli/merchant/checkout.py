@@ -132,6 +132,7 @@ class Checkout:
         error_code: str | None = None,
         values: dict[str, str] | None = None,
         status: int = 200,
+        order_ref: str | None = None,
     ) -> Response:
         return self._render(
             request,
@@ -144,7 +145,7 @@ class Checkout:
             values=values or {},
             # A fresh reference per rendered form: resubmitting the same form replays the
             # wallet's answer instead of charging twice (Idempotency-Key).
-            order_ref=secrets.token_hex(16),
+            order_ref=order_ref or secrets.token_hex(16),
         )
 
     async def place_order(self, request: Request) -> Response:
@@ -187,13 +188,21 @@ class Checkout:
                 values=keep,
                 status=402,
             )
-        except WalletUnavailable:
+        except WalletUnavailable as exc:
+            # The same order reference is kept: paying again settles this order at most
+            # once, even if the wallet did charge the card before the connection broke.
+            outcome = (
+                "Your card may have been charged; paying again will not charge it twice."
+                if exc.maybe_processed
+                else "Your card was not charged."
+            )
             return self._form(
                 request,
                 product,
-                error="Payments are unavailable right now. Your card was not charged.",
+                error=f"Payments are unavailable right now. {outcome} Please try again.",
                 values=keep,
                 status=503,
+                order_ref=fields["order_ref"],
             )
         order = Order(
             id="ord_" + secrets.token_hex(12),

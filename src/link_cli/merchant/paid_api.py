@@ -9,6 +9,7 @@ forecast, with a ``Payment-Receipt``. Every refusal is problem+json with a fresh
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,6 +35,8 @@ from .settlement import Declined, SettlementClient, WalletUnavailable
 __all__ = ["PaidApi"]
 
 _MAX_BODY = 16 * 1024
+_RETRY_AFTER_SECONDS = 5
+_MAX_INTERRUPTED = 10_000
 
 
 class PaidApi:
@@ -43,6 +46,7 @@ class PaidApi:
         self._config = config
         self._server = server
         self._wallet = wallet
+        self._interrupted = _BoundedSet(_MAX_INTERRUPTED)
         self.request = build_charge_request(
             amount=FORECAST_PRICE,
             currency=config.currency,
@@ -81,7 +85,8 @@ class PaidApi:
                 amount=FORECAST_PRICE,
                 currency=self._config.currency,
                 spt=payload.spt,
-                # The SDKs' convention (mpp.md §2.2): one key per challenge and token.
+                # The SDKs' convention (mpp.md §2.2): one key per challenge and token, so
+                # a retry of the same credential settles at most once.
                 idempotency_key=f"mpp_{challenge.id}_{payload.spt}",
                 metadata={"mpp_challenge_id": challenge.id, "mpp_intent": CHARGE},
             )
@@ -92,9 +97,10 @@ class PaidApi:
             problem = Problem.of(ProblemType.VERIFICATION_FAILED, detail, challenge.id)
             return self._challenge(body, problem)
         except WalletUnavailable as exc:
-            problem = Problem.of(ProblemType.INTERNAL_PAYMENT_ERROR, str(exc), challenge.id)
-            return _response(payment_required_response([], problem))
-        if settled.replayed:
+            return self._unavailable(credential, exc)
+        interrupted = self._interrupted.discard(challenge.id)
+        if settled.replayed and not interrupted:
+            # Settled before, yet never interrupted here: a replay, not a lost answer.
             problem = Problem.of(
                 ProblemType.VERIFICATION_FAILED, "Payment has already been processed.", challenge.id
             )
@@ -110,6 +116,34 @@ class PaidApi:
         }
         return JSONResponse(_forecast(city, settled.id), headers=headers)
 
+    def _unavailable(self, credential: Credential, exc: WalletUnavailable) -> Response:
+        """503: nothing was settled for sure, so the same credential stays payable.
+
+        The challenge is released and remembered as interrupted: if the wallet did settle
+        it after all, the retry's idempotent replay proves it and the resource is served
+        then, instead of being refused as a replay.
+        """
+        challenge_id = credential.challenge.id
+        self._server.release(credential)
+        self._interrupted.add(challenge_id)
+        detail = (
+            f"The payment could not be settled: {exc}. Retry the same request with the same "
+            "credential; it will be charged at most once."
+        )
+        problem = Problem(
+            ProblemType.INTERNAL_PAYMENT_ERROR.uri,
+            "Payment Service Unavailable",
+            503,
+            detail,
+            challenge_id,
+        )
+        answer = payment_required_response([], problem)
+        return Response(
+            answer.body,
+            status_code=503,
+            headers={**dict(answer.headers), "Retry-After": str(_RETRY_AFTER_SECONDS)},
+        )
+
     def _challenge(self, body: bytes | None, problem: Problem | None = None) -> Response:
         challenge = self._server.issue(
             method=METHOD,
@@ -119,6 +153,26 @@ class PaidApi:
             description=f"{self._config.name}: three-day trail forecast",
         )
         return _response(payment_required_response([challenge], problem))
+
+
+class _BoundedSet:
+    """Challenge ids whose settlement was interrupted; the oldest are forgotten first."""
+
+    def __init__(self, limit: int) -> None:
+        self._items: OrderedDict[str, None] = OrderedDict()
+        self._limit = limit
+
+    def add(self, item: str) -> None:
+        self._items[item] = None
+        while len(self._items) > self._limit:
+            self._items.popitem(last=False)
+
+    def discard(self, item: str) -> bool:
+        """Forget `item`; True if it was there."""
+        if item not in self._items:
+            return False
+        del self._items[item]
+        return True
 
 
 def _response(answer: Any) -> Response:

@@ -55,7 +55,17 @@ class Declined(Exception):
 
 
 class WalletUnavailable(Exception):
-    """The wallet could not be reached or answered something that is not Stripe-shaped."""
+    """The wallet could not be reached or answered something that is not Stripe-shaped.
+
+    ``maybe_processed`` is False only when the request certainly never reached the wallet
+    (the connection was refused or timed out while connecting); otherwise the wallet may
+    have settled it. Either way, repeating the request with the same ``Idempotency-Key``
+    is safe: it settles once, or replays the first answer.
+    """
+
+    def __init__(self, message: str, *, maybe_processed: bool = True) -> None:
+        super().__init__(message)
+        self.maybe_processed = maybe_processed
 
 
 def _text(value: Any) -> str | None:
@@ -134,9 +144,10 @@ class SettlementClient:
             async with httpx2.AsyncClient(timeout=self._timeout) as client:
                 response = await client.post(self._url, content=urlencode(form), headers=headers)
         except httpx2.HTTPError as exc:
-            # The exception text may hold the URL, never the form: safe to surface.
+            # Only the exception's class is surfaced: never the form (card data).
             raise WalletUnavailable(
-                f"the wallet could not be reached ({type(exc).__name__})"
+                f"the wallet could not be reached ({type(exc).__name__})",
+                maybe_processed=not isinstance(exc, httpx2.ConnectError | httpx2.ConnectTimeout),
             ) from None
         try:
             body = response.json()

@@ -91,6 +91,10 @@ class ReplayStore(Protocol):
         """Mark `key` used until `expires_at` (Unix seconds); False if it already was."""
         ...
 
+    def delete(self, key: str) -> None:
+        """Forget `key`, so it can be marked again (a settlement that never happened)."""
+        ...
+
 
 class MemoryReplayStore:
     """A per-process store, bounded; fine for one merchant process and for tests."""
@@ -114,6 +118,11 @@ class MemoryReplayStore:
                     return False
             self._entries[key] = expires_at
             return True
+
+    def delete(self, key: str) -> None:
+        """See :class:`ReplayStore`."""
+        with self._lock:
+            self._entries.pop(key, None)
 
 
 class SQLiteReplayStore:
@@ -147,6 +156,14 @@ class SQLiteReplayStore:
             )
             db.execute("COMMIT")
             return cursor.rowcount == 1
+        finally:
+            db.close()
+
+    def delete(self, key: str) -> None:
+        """See :class:`ReplayStore`."""
+        db = self._connect()
+        try:
+            db.execute("DELETE FROM mpp_replay WHERE key = ?", (key,))
         finally:
             db.close()
 
@@ -309,6 +326,16 @@ class PaymentServer:
                 ProblemType.INVALID_CHALLENGE, "The challenge was already used.", echoed.id
             )
         return credential
+
+    def release(self, credential: Credential) -> None:
+        """Make a verified credential's challenge payable again.
+
+        For a merchant whose settlement could not run (the payment backend was
+        unreachable): the payer may then retry with the *same* credential. Only safe when
+        the settlement call is idempotent per challenge (the SDKs' ``Idempotency-Key``
+        ``mpp_<challengeId>_<spt>``), so a retry can never charge twice.
+        """
+        self.store.delete(credential.challenge.id)
 
 
 @dataclass(frozen=True)
