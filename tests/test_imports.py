@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ast
+import http.server
 import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -32,18 +34,20 @@ import io, json, sys
 from link_cli.cli.main import run
 out = io.StringIO()
 code = run(sys.argv[1:], out)
+print(out.getvalue(), file=sys.stderr)
 print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
 """
 
 
-def _loaded_modules(*argv: str) -> set[str]:
+def _loaded_modules(*argv: str, **link_env: str) -> set[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LINK_")}
+    env.update(link_env)
     result = subprocess.run(
         [sys.executable, "-c", _PROBE, *argv], capture_output=True, text=True, env=env, timeout=60
     )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert report["code"] == 0
+    assert report["code"] == 0, result.stderr
     return set(report["modules"])
 
 
@@ -51,6 +55,61 @@ def _loaded_modules(*argv: str) -> set[str]:
 def test_version_and_help_leave_heavy_modules_unloaded(argv):
     modules = _loaded_modules(*argv)
     loaded = sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY))
+    assert loaded == []
+
+
+# Modules an API call must not pay for: the annotations-only `typing`, urllib.request's
+# extras (tempfile, hashlib, compression), dataclasses/inspect, and the heavy set above.
+NOT_ON_THE_REQUEST_PATH = (
+    *(name for name in HEAVY if name != "link_cli.sdk"),
+    "typing",
+    "urllib.request",
+    "tempfile",
+    "hashlib",
+    "bz2",
+    "lzma",
+    "dataclasses",
+    "inspect",
+)
+
+
+class _SpendRequestHandler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = json.dumps({"id": "lsrq_1", "status": "approved", "amount": 1500}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("argv", "sends_a_request"),
+    [
+        (["spend-request", "retrieve", "lsrq_1", "--format", "json"], True),
+        (["auth", "status", "--format", "json"], False),  # purely local (§3.3)
+    ],
+)
+def test_an_api_call_leaves_typing_and_urllib_request_unloaded(argv, sends_a_request):
+    server = http.server.HTTPServer(("127.0.0.1", 0), _SpendRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        modules = _loaded_modules(
+            *argv, LINK_API_BASE_URL=url, LINK_AUTH_BASE_URL=url, LINK_ACCESS_TOKEN="at_x"
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+    assert ("http.client" in modules) is sends_a_request
+    loaded = sorted(
+        m for m in modules if any(m == h or m.startswith(h + ".") for h in NOT_ON_THE_REQUEST_PATH)
+    )
     assert loaded == []
 
 

@@ -318,8 +318,12 @@ def test_verbose_log_redacts_secrets_in_both_directions(stub: StartStub) -> None
     assert "refresh_token=%3Credacted%3E" in log
 
 
-def one_shot_raw_server(reply: bytes) -> tuple[str, threading.Thread]:
-    """Accept one connection, read the request head, send ``reply`` verbatim, close."""
+def one_shot_raw_server(
+    reply: bytes, received: list[bytes] | None = None
+) -> tuple[str, threading.Thread]:
+    """Accept one connection, read the request head, send ``reply`` verbatim, close.
+
+    The head read is appended to ``received`` when given."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(1)
@@ -336,6 +340,8 @@ def one_shot_raw_server(reply: bytes) -> tuple[str, threading.Thread]:
                     if not chunk:
                         break
                     data += chunk
+                if received is not None:
+                    received.append(data)
                 connection.sendall(reply)
 
     thread = threading.Thread(target=run, daemon=True)
@@ -367,3 +373,40 @@ def test_oversized_response_is_refused(stub: StartStub, monkeypatch: pytest.Monk
     client = LinkClient(api_base_url=server.url, access_token="t")
     with pytest.raises(LinkTransportError, match="response body larger than"):
         client.spend_requests.list()
+
+
+def test_https_through_the_proxy_is_a_connect_tunnel_with_the_proxy_credentials() -> None:
+    received: list[bytes] = []
+    reply = b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n"
+    proxy, thread = one_shot_raw_server(reply, received)
+    proxy_url = proxy.replace("http://", "http://agent:p%40ss@")
+    client = LinkClient(
+        api_base_url="https://api.link.example",
+        access_token="at_never_to_the_proxy",
+        env={"LINK_HTTP_PROXY": proxy_url},
+    )
+    with pytest.raises(LinkTransportError, match="Tunnel connection failed: 407"):
+        client.payment_methods.list()
+    thread.join(timeout=10)
+    head = received[0].decode()
+    assert head.startswith("CONNECT api.link.example:443 HTTP/1.")
+    assert "Proxy-Authorization: Basic YWdlbnQ6cEBzcw==\r\n" in head  # agent:p@ss
+    assert "at_never_to_the_proxy" not in head  # the bearer token travels inside TLS only
+
+
+def test_http_through_the_proxy_sends_absolute_form_with_the_proxy_credentials() -> None:
+    received: list[bytes] = []
+    body = b'{"payment_details": []}'
+    reply = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+    proxy, thread = one_shot_raw_server(reply, received)
+    client = LinkClient(
+        api_base_url="http://wallet.example:8725",
+        access_token="t",
+        env={"LINK_HTTP_PROXY": proxy.replace("http://", "http://agent@")},
+    )
+    assert client.payment_methods.list() == []
+    thread.join(timeout=10)
+    head = received[0].decode()
+    assert head.startswith("GET http://wallet.example:8725/payment-details HTTP/1.1\r\n")
+    assert "Host: wallet.example:8725\r\n" in head
+    assert "Proxy-Authorization: Basic YWdlbnQ6\r\n" in head  # agent:

@@ -78,5 +78,6 @@ def test_importing_the_sdk_loads_no_http_stack_and_no_heavy_dependency() -> None
         "link_cli.wallet",
         "link_cli.sdk.types",
         "dataclasses",
+        "typing",
     ):
         assert heavy not in loaded, heavy

@@ -16,7 +16,7 @@ Base URLs: option → ``LINK_API_BASE_URL`` / ``LINK_AUTH_BASE_URL`` → the loc
 ``https://api.link.com`` and ``https://login.link.com``. ``LINK_ACCESS_TOKEN``,
 ``LINK_REFRESH_TOKEN``, ``LINK_NO_REFRESH``, ``LINK_AUTH_FILE`` and ``LINK_HTTP_PROXY``
 (Link API calls only) are honoured. Only the standard library is used, and
-``urllib.request`` is imported on the first request, so this import stays cheap.
+``http.client`` is imported on the first request, so this import stays cheap.
 """
 
 import contextlib

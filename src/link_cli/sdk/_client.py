@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
 
 from link_cli.sdk._config import (
     API_BASE_URL_ENV,
@@ -17,8 +16,8 @@ from link_cli.sdk._errors import LinkApiError, LinkConfigurationError
 from link_cli.sdk._http import (
     HttpClient,
     Log,
+    StdlibTransport,
     Transport,
-    UrllibTransport,
     connection_hint,
 )
 from link_cli.sdk._store import TokenStore
@@ -30,7 +29,10 @@ from link_cli.sdk._tokens import (
 )
 from link_cli.sdk.auth import AuthResource
 
+TYPE_CHECKING = False  # `typing` costs ~5 ms at start-up; only type checkers need it
 if TYPE_CHECKING:
+    from typing import Any
+
     from link_cli.sdk.resources.financial import Balances, Sources, Transactions
     from link_cli.sdk.resources.payment_methods import PaymentMethods
     from link_cli.sdk.resources.reports import Reports
@@ -141,7 +143,7 @@ class LinkClient:
                 raise LinkConfigurationError(
                     f"Invalid {HTTP_PROXY_ENV}: {proxy!r}. Expected an http:// URL."
                 )
-            transport = UrllibTransport(
+            transport = StdlibTransport(
                 timeout=self.timeout,
                 proxy=proxy,
                 hint=connection_hint(self.api_base_url, API_BASE_URL_ENV),

@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from link_cli._sanitize import sanitize_deep, sanitize_text
+
+TYPE_CHECKING = False  # `typing` costs ~5 ms at start-up; only type checkers need it
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "ErrorFamily",
@@ -153,7 +156,8 @@ class ErrorFamily:
 
 # --- message extraction rules: each returns a message or None to fall through ---------------
 
-_Rule = Callable[[Mapping[str, Any]], str | None]
+if TYPE_CHECKING:
+    _Rule = Callable[[Mapping[str, Any]], str | None]
 
 
 def _nonempty(value: Any) -> str | None:

@@ -27,13 +27,15 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, cast
 
 from link_cli._secret_files import SecretFileError, atomic_write_private
 from link_cli.sdk._config import AUTH_FILE_ENV
 from link_cli.sdk._errors import LinkConfigurationError, LinkSdkError
 
+TYPE_CHECKING = False  # `typing` costs ~5 ms at start-up; only type checkers need it
 if TYPE_CHECKING:
+    from typing import Any
+
     from link_cli.sdk.types import PendingDeviceAuth, StoredAuth, TokenResponse
 
 # Longer than one refresh exchange (30 s HTTP timeout), which runs while the lock is held.
@@ -106,7 +108,7 @@ class TokenStore:
     def get_auth(self) -> StoredAuth | None:
         """The stored tokens, or ``None`` when logged out."""
         auth = self._read().get("auth")
-        return cast("StoredAuth", auth) if isinstance(auth, dict) else None
+        return auth if isinstance(auth, dict) else None
 
     def set_auth(self, tokens: TokenResponse | StoredAuth | None) -> StoredAuth | None:
         """Replace the stored tokens (``None`` clears them); return what was stored.
@@ -116,7 +118,7 @@ class TokenStore:
         """
         stored: StoredAuth | None = None
         if tokens is not None:
-            stored = cast("StoredAuth", dict(tokens))
+            stored = dict(tokens)
             expires_in = stored.get("expires_in")
             if "expires_at" not in stored and isinstance(expires_in, int | float):
                 stored["expires_at"] = _now_ms(self.clock) + int(expires_in * 1000)
@@ -142,7 +144,7 @@ class TokenStore:
                 document["pendingDeviceAuth"] = None
                 self._write(document)
                 return None
-            return cast("PendingDeviceAuth", pending)
+            return pending
 
     def set_pending_device_auth(self, pending: PendingDeviceAuth | None) -> None:
         """Store (or with ``None`` clear) the pending device authorization."""

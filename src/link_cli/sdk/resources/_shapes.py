@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from link_cli._sanitize import sanitize_deep
 from link_cli.sdk._errors import LinkSdkError
+
+TYPE_CHECKING = False  # `typing` costs ~5 ms at start-up; only type checkers need it
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def invalid_shape(operation: str, reason: str, status: int = 200) -> LinkSdkError:
