@@ -29,6 +29,7 @@ test: venv sysdeps
 lint: venv
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/python -m link_cli.cli.reference --check
 
 format: venv
 	$(BIN)/ruff check --fix src tests bench
