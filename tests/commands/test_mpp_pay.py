@@ -452,3 +452,22 @@ def test_human_full_flow_gives_up_when_the_token_never_comes(
     assert clock.sleeps == [1.0, 1.0, 1.0]
     assert len(shop.seen) == 1
     assert all(r.header("authorization") == f"Bearer {TOKEN}" for r in api.requests)
+
+
+# --- human output (§8.4) -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "colour"), [(200, "\x1b[32m"), (302, "\x1b[33m"), (402, "\x1b[31m")]
+)
+def test_human_pay_result_is_http_status_in_colour_then_the_body(status: int, colour: str) -> None:
+    import io
+
+    from link_cli.cli import tty
+    from link_cli.commands import mpp
+
+    command = next(c for c in mpp.COMMANDS if c.path == ("mpp", "pay"))
+    out = io.StringIO()
+    chunk = {"status": status, "headers": {"x-a": "b"}, "body": '{"ok":1}\x1b[2J'}
+    assert tty.present(command, iter([chunk]), out) == 0
+    assert out.getvalue() == f"{colour}HTTP {status}\x1b[0m\n" + '{"ok":1}\n'

@@ -230,6 +230,21 @@ _LIST_LINES = {
 }
 
 
+def _pay_result_lines(chunk: Any) -> list[str] | None:
+    """``HTTP <status>`` (green < 300, yellow < 400, red otherwise) and the body (§8.4)."""
+    if not isinstance(chunk, dict) or set(chunk) != {"status", "headers", "body"}:
+        return None
+    status = chunk["status"]
+    if not isinstance(status, int) or isinstance(status, bool):
+        return None
+    colour = "green" if status < 300 else "yellow" if status < 400 else "red"
+    return [_colour(f"HTTP {status}", colour), sanitize_text(str(chunk["body"]))]
+
+
+# Streamed chunks with their own view; None falls back to the generic summary.
+_CHUNK_LINES = {("mpp", "pay"): _pay_result_lines}
+
+
 def present(command: Command, result: Any, out: TextIO) -> int:
     """Show a command's result (or its stream of chunks) to a human; return the exit code."""
     line_of = _LIST_LINES.get(command.path)
@@ -252,7 +267,12 @@ def present(command: Command, result: Any, out: TextIO) -> int:
             except StopIteration:
                 return 0
         first = False
-        _show(chunk, out)
+        view = _CHUNK_LINES.get(command.path)
+        lines = view(chunk) if view is not None else None
+        if lines is not None:
+            _print(out, lines)
+        else:
+            _show(chunk, out)
         if offered is None and isinstance(chunk, dict):
             offered = _first_url(chunk)
             if offered:
