@@ -169,12 +169,14 @@ class WalletProcess:
     def add_card(self, email: str, *, shipping: bool = True, **card: str) -> dict[str, Any]:
         """``link-wallet card add`` with :data:`DEFAULT_CARD` overridden by ``card``."""
         values = {**DEFAULT_CARD, **card}
-        args = ["card", "add", "--email", email]
+        secrets_in = {"number": values.pop("number"), "cvc": values.pop("cvc")}
+        args = ["card", "add", "--email", email, "--card-stdin"]
         for key, value in values.items():
             args += [f"--{key.replace('_', '-')}", value]
         if shipping:
             args.append("--shipping")
-        result = self.run_cli(*args)
+        # The number and CVC go on stdin, as docs/deploy.md advises, never into argv.
+        result = self.run_cli(*args, input_text=json.dumps(secrets_in))
         if result.returncode != 0:
             raise RuntimeError(f"card add failed: {result.stderr}")
         return json.loads(result.stdout)

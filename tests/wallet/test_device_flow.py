@@ -86,6 +86,25 @@ def test_the_verification_page_asks_to_sign_in_first(wallet: WalletProcess) -> N
     assert started["user_code"] in signed_in.text
 
 
+def test_unknown_scopes_are_shown_but_not_granted(wallet: WalletProcess) -> None:
+    # The official client passes scopes like balances:read through (§6.3); the wallet lists
+    # them as not offered, grants the rest and says so in the token's scope (RFC 6749 §3.3).
+    person = wallet.create_person()
+    started = start_device_login(wallet, scope="userinfo:read balances:read")
+    person.sign_in()
+    page = person.client.get(started["verification_uri_complete"])
+    assert "does not offer" in page.text
+    assert "<code>balances:read</code>" in page.text
+    person.approve_device(started["verification_uri_complete"])
+    tokens = poll_device_token(wallet, started["device_code"]).json()
+    assert tokens["scope"] == "userinfo:read"
+    me = httpx2.get(f"{wallet.url}/userinfo", headers=bearer(tokens), timeout=10)
+    assert me.status_code == 200
+    cards = httpx2.get(f"{wallet.url}/payment-details", headers=bearer(tokens), timeout=10)
+    assert cards.status_code == 403
+    assert cards.json()["error"]["code"] == "insufficient_scope"
+
+
 def test_denied_login_answers_access_denied(any_wallet: WalletProcess) -> None:
     person = any_wallet.create_person()
     started = start_device_login(any_wallet)
@@ -126,7 +145,8 @@ def test_device_codes_expire(make_wallet) -> None:  # type: ignore[no-untyped-de
     [
         ({"client_id": "lwlpk_someone_else"}, "invalid_client"),
         ({}, "invalid_request"),
-        ({"client_id": CLIENT_ID, "scope": "userinfo:read admin:all"}, "invalid_scope"),
+        ({"client_id": CLIENT_ID, "scope": "admin:all"}, "invalid_scope"),
+        ({"client_id": CLIENT_ID, "scope": "userinfo:read a\\b"}, "invalid_scope"),
     ],
 )
 def test_device_code_errors(wallet: WalletProcess, data: dict[str, str], error: str) -> None:

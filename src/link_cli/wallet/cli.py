@@ -9,8 +9,10 @@ import argparse
 import getpass
 import json
 import logging
+import signal
 import sys
 from collections.abc import Sequence
+from types import FrameType
 from typing import Any
 
 from .cli_merchant import MERCHANT_COMMANDS, add_merchant_commands, run_merchant_command
@@ -51,12 +53,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     card = commands.add_parser("card", help="manage payment cards")
     card_commands = card.add_subparsers(dest="card_command", required=True, metavar="ACTION")
-    add = card_commands.add_parser("add", help="add a card to a person's wallet")
+    add = card_commands.add_parser(
+        "add",
+        help="add a card to a person's wallet",
+        description=(
+            "Add a card. The card number and CVC are best given on standard input "
+            '(--card-stdin, a JSON object {"number": ..., "cvc": ...}) or typed at the hidden '
+            "prompts shown on a terminal when --number/--cvc are left out: values given as "
+            "--number/--cvc flags are visible to other local users in the process list."
+        ),
+    )
     add.add_argument("--email", required=True)
-    add.add_argument("--number", required=True)
+    add.add_argument("--number", help="card number (visible in the process list; prefer stdin)")
     add.add_argument("--exp-month", required=True)
     add.add_argument("--exp-year", required=True)
-    add.add_argument("--cvc", required=True)
+    add.add_argument("--cvc", help="security code (visible in the process list; prefer stdin)")
+    add.add_argument(
+        "--card-stdin",
+        action="store_true",
+        help='read {"number": ..., "cvc": ...} as JSON from standard input',
+    )
     add.add_argument("--name", required=True, help="cardholder name (billing address)")
     add.add_argument("--line1", required=True)
     add.add_argument("--line2")
@@ -145,6 +161,48 @@ def _create_user(settings: WalletSettings, args: argparse.Namespace) -> dict[str
         database.dispose()
 
 
+MAX_CARD_STDIN_CHARS = 4096
+_CARD_SECRETS = ("number", "cvc")
+
+
+def _read_card_secrets(args: argparse.Namespace) -> tuple[str, str]:
+    """The card number and CVC: from flags, ``--card-stdin`` JSON, or hidden prompts."""
+    values: dict[str, str | None] = {"number": args.number, "cvc": args.cvc}
+    if args.card_stdin:
+        text = sys.stdin.read(MAX_CARD_STDIN_CHARS + 1)
+        if len(text) > MAX_CARD_STDIN_CHARS:
+            raise CommandError("--card-stdin: the input is too long")
+        try:
+            given = json.loads(text)
+        except ValueError:
+            raise CommandError(
+                '--card-stdin expects a JSON object such as {"number": "…", "cvc": "…"}'
+            ) from None
+        if not isinstance(given, dict):
+            raise CommandError("--card-stdin expects a JSON object")
+        if set(given) - set(_CARD_SECRETS):
+            # Never echo the unexpected key: it may well be a misplaced card number.
+            raise CommandError('--card-stdin: only the fields "number" and "cvc" are read')
+        for name in _CARD_SECRETS:
+            if name not in given:
+                continue
+            if values[name] is not None:
+                raise CommandError(f"give the {name} once: as --{name} or on standard input")
+            if not isinstance(given[name], str | int) or isinstance(given[name], bool):
+                raise CommandError(f"--card-stdin: {name} must be a string")
+            values[name] = str(given[name])
+    for name, prompt in (("number", "Card number: "), ("cvc", "Security code (CVC): ")):
+        if values[name] is None:
+            if args.card_stdin or not sys.stdin.isatty():
+                raise CommandError(
+                    f"the card {name} is missing: pass --card-stdin with "
+                    f'{{"number": ..., "cvc": ...}} on standard input, or run on a terminal '
+                    "to be prompted"
+                )
+            values[name] = getpass.getpass(prompt)
+    return values["number"] or "", values["cvc"] or ""
+
+
 def _add_card(settings: WalletSettings, args: argparse.Namespace) -> dict[str, Any]:
     from .domain.cards import validate_card
     from .store import accounts
@@ -152,11 +210,12 @@ def _add_card(settings: WalletSettings, args: argparse.Namespace) -> dict[str, A
     from .store.engine import Database
 
     now = Clock().now()
+    number, cvc = _read_card_secrets(args)
     raw = {
-        "number": args.number,
+        "number": number,
         "exp_month": args.exp_month,
         "exp_year": args.exp_year,
-        "cvc": args.cvc,
+        "cvc": cvc,
         "name": args.name,
         "line1": args.line1,
         "line2": args.line2,
@@ -236,8 +295,18 @@ def _serve(settings: WalletSettings) -> int:
     logging.getLogger("link_wallet").info(
         "serving %s (database: %s)", settings.public_url, _redacted_url(settings.database_url)
     )
-    server.run()  # uvicorn handles SIGTERM/SIGINT: stop accepting, finish in-flight requests
+    # uvicorn handles SIGTERM/SIGINT itself (stop accepting, finish in-flight requests, run
+    # the lifespan shutdown) and afterwards re-raises the signal against the handlers that
+    # were installed before it started. A no-op handler there turns a completed graceful
+    # shutdown into exit status 0 instead of death by the signal (-15) or a KeyboardInterrupt.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _after_graceful_shutdown)
+    server.run()  # a failed bind or start-up exits with uvicorn's status 3
     return 0
+
+
+def _after_graceful_shutdown(_signum: int, _frame: FrameType | None) -> None:
+    """Handler left behind for uvicorn's post-shutdown re-raise: nothing more to do."""
 
 
 def _redacted_url(url: str) -> str:

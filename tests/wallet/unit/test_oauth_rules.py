@@ -103,9 +103,27 @@ def test_parse_scope(raw: str | None, expected: list[str]) -> None:
     assert oauth.parse_scope(raw) == expected
 
 
-def test_unknown_scope_is_invalid_scope() -> None:
+def test_unknown_well_formed_scopes_pass_through_but_are_never_granted() -> None:
+    # §6.3: the official client passes scopes such as balances:read through verbatim.
+    requested = oauth.parse_scope("userinfo:read balances:read,source_details:read")
+    assert requested == ["userinfo:read", "balances:read", "source_details:read"]
+    assert oauth.unknown_scopes(requested) == ["balances:read", "source_details:read"]
+    assert oauth.granted_scopes(requested, allow_approve=True) == ["userinfo:read"]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "balances:read",  # nothing this wallet offers
+        'userinfo:read bad"quote',  # not an RFC 6749 scope-token
+        "userinfo:read caf\u00e9",
+        "userinfo:read " + "x" * 101,
+        " ".join(f"s{i}" for i in range(21)) + " userinfo:read",
+    ],
+)
+def test_scope_requests_that_are_refused(raw: str) -> None:
     with pytest.raises(OAuthError) as caught:
-        oauth.parse_scope("userinfo:read balances:write")
+        oauth.parse_scope(raw)
     assert caught.value.code == "invalid_scope"
 
 

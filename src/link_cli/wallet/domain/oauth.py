@@ -72,10 +72,19 @@ def normalize_user_code(raw: str) -> str | None:
     return phrase
 
 
+# RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ); we also keep them short.
+_SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]{1,100}$")
+MAX_SCOPE_TOKENS = 20
+
+
 def parse_scope(raw: str | None) -> list[str]:
     """Split a scope string on whitespace or commas (§6.4); empty means the default scopes.
 
-    Unknown scopes raise ``invalid_scope``.
+    Unknown but well-formed scopes are kept (the official client passes scopes such as
+    ``balances:read`` or ``source_details:read`` through verbatim, §6.3); the person sees them
+    on the consent page as not offered and :func:`granted_scopes` drops them, as RFC 6749 §3.3
+    allows. Malformed scope tokens, too many of them, or a request naming no scope this wallet
+    offers raise ``invalid_scope``.
     """
     tokens: list[str] = []
     for token in re.split(r"[\s,]+", (raw or "").strip()):
@@ -83,15 +92,31 @@ def parse_scope(raw: str | None) -> list[str]:
             tokens.append(token)
     if not tokens:
         return list(DEFAULT_SCOPES)
-    unknown = [t for t in tokens if t not in KNOWN_SCOPES]
-    if unknown:
-        raise OAuthError("unknown scope: " + ", ".join(unknown[:5])[:200], code="invalid_scope")
+    if len(tokens) > MAX_SCOPE_TOKENS:
+        raise OAuthError(
+            f"at most {MAX_SCOPE_TOKENS} scopes may be requested", code="invalid_scope"
+        )
+    malformed = [t for t in tokens if not _SCOPE_TOKEN.match(t)]
+    if malformed:
+        raise OAuthError("malformed scope: " + repr(malformed[0][:40]), code="invalid_scope")
+    if not any(t in KNOWN_SCOPES for t in tokens):
+        offered = " ".join(KNOWN_SCOPES)
+        raise OAuthError(
+            ("this wallet offers none of the requested scopes: " + " ".join(tokens))[:200]
+            + f" (it offers: {offered})",
+            code="invalid_scope",
+        )
     return tokens
 
 
+def unknown_scopes(requested: Sequence[str]) -> list[str]:
+    """The requested scopes this wallet does not offer (shown, never granted)."""
+    return [s for s in requested if s not in KNOWN_SCOPES]
+
+
 def granted_scopes(requested: Sequence[str], *, allow_approve: bool) -> list[str]:
-    """What the person grants: everything requested, except the approve scope unless ticked."""
-    return [s for s in requested if s != SCOPE_APPROVE or allow_approve]
+    """What the person grants: the offered scopes requested, the approve scope only if ticked."""
+    return [s for s in requested if s in KNOWN_SCOPES and (s != SCOPE_APPROVE or allow_approve)]
 
 
 _SEGMENT = re.compile(r"\[([^\[\]]*)\]")

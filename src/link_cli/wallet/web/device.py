@@ -57,6 +57,7 @@ def _describe(authorization: DeviceAuthorization) -> dict[str, Any]:
             for s in scopes
             if s in rules.KNOWN_SCOPES and s != rules.SCOPE_APPROVE
         ],
+        "not_offered": rules.unknown_scopes(scopes),
         "asks_approve": rules.SCOPE_APPROVE in scopes,
         "approve_text": rules.KNOWN_SCOPES[rules.SCOPE_APPROVE],
         "details": [rules.describe_authorization_detail(d) for d in details],
