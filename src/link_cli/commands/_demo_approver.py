@@ -14,6 +14,7 @@ import webbrowser
 from dataclasses import dataclass
 from typing import Protocol
 
+from link_cli._sanitize import sanitize_text
 from link_cli.commands._demo_person import WalletPerson
 from link_cli.commands._demo_progress import StepReporter
 
@@ -64,6 +65,8 @@ class PersonAtTerminal:
         self._show(approval_url, "Review the purchase there and press Approve.")
 
     def _show(self, url: str, instruction: str) -> None:
+        # Both texts come from server answers: no escape sequence reaches the terminal.
+        url, instruction = sanitize_text(url), sanitize_text(instruction)
         lines = [f"  Open: {url}", f"  {instruction}"]
         if not self._told_sign_in:
             lines.append(f"  Sign in as {self.email} with password {self.password}")

@@ -14,7 +14,7 @@ import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -97,9 +97,7 @@ class DemoSession:
         self.agent = LinkCliAgent(wallet_url=self.wallet_url, auth_file=self.agent.auth_file)
 
     def _start_wallet(self, data_dir: Path) -> str:
-        for attempt in range(_START_ATTEMPTS):
-            port = free_loopback_port()
-            url = f"http://127.0.0.1:{port}"
+        def launch(port: int, url: str) -> tuple[list[str], dict[str, str]]:
             argv = [
                 *program_argv("link-wallet"),
                 "--data-dir",
@@ -111,18 +109,12 @@ class DemoSession:
                 str(port),
             ]
             env = child_environment({"LINK_WALLET_PUBLIC_URL": url, "PYTHONUNBUFFERED": "1"})
-            try:
-                self.supervisor.start("wallet", argv, base_url=url, env=env, health_path="/healthz")
-                return url
-            except ProcessStartError:
-                if attempt == _START_ATTEMPTS - 1:
-                    raise
-        raise AssertionError("unreachable")
+            return argv, env
+
+        return self._start_on_free_port("wallet", launch)
 
     def _start_shop(self, secret_key: str, network_id: str) -> str:
-        for attempt in range(_START_ATTEMPTS):
-            port = free_loopback_port()
-            url = f"http://127.0.0.1:{port}"
+        def launch(port: int, url: str) -> tuple[list[str], dict[str, str]]:
             argv = [
                 sys.executable,
                 "-m",
@@ -144,8 +136,20 @@ class DemoSession:
                     "PYTHONUNBUFFERED": "1",
                 }
             )
+            return argv, env
+
+        return self._start_on_free_port("shop", launch)
+
+    def _start_on_free_port(
+        self, name: str, launch: Callable[[int, str], tuple[list[str], dict[str, str]]]
+    ) -> str:
+        """Start server ``name`` on a free loopback port; retry if the port got taken."""
+        for attempt in range(_START_ATTEMPTS):
+            port = free_loopback_port()
+            url = f"http://127.0.0.1:{port}"
+            argv, env = launch(port, url)
             try:
-                self.supervisor.start("shop", argv, base_url=url, env=env, health_path="/healthz")
+                self.supervisor.start(name, argv, base_url=url, env=env, health_path="/healthz")
                 return url
             except ProcessStartError:
                 if attempt == _START_ATTEMPTS - 1:

@@ -16,6 +16,7 @@ from typing import Any
 
 from link_cli import commands
 from link_cli.cli.schema import llms_full
+from link_cli.mcp import tools
 
 MAIN_SKILL = "link-cli"
 
@@ -111,6 +112,10 @@ def _group_markdown(top: str, description: str) -> str:
     # The command reference is --llms-full's, scoped to this name: one generator, no drift.
     reference = llms_full((top,)).split("\n", 3)[-1]  # minus its "# link-cli <version>" title
     lines.append(reference.strip())
-    tool_names = [c.tool_name for c in commands.commands_for(top) if not c.hidden]
-    lines += ["", "MCP tools: " + ", ".join(f"`{n}`" for n in tool_names)]
+    exposed = {c.tool_name for c in tools.tool_commands()}
+    tool_names = [c.tool_name for c in commands.commands_for(top) if c.tool_name in exposed]
+    if tool_names:
+        lines += ["", "MCP tools: " + ", ".join(f"`{n}`" for n in tool_names)]
+    else:
+        lines += ["", "Not available as an MCP tool: run it from a terminal."]
     return "\n".join(lines).rstrip() + "\n"

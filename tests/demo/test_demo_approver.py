@@ -1,0 +1,64 @@
+"""The person at the terminal: what the demo shows them, and when it opens their browser."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from link_cli.commands import _demo_approver
+from link_cli.commands._demo_approver import PersonAtTerminal
+from link_cli.commands._demo_progress import StepReporter
+
+URL = "http://127.0.0.1:8725/approve/lsrq_1"
+
+
+@pytest.fixture
+def opened(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    urls: list[str] = []
+    monkeypatch.setattr(_demo_approver.webbrowser, "open", urls.append)
+    monkeypatch.setattr(_demo_approver.sys, "platform", "linux")
+    for name in ("DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    return urls
+
+
+def person(out: io.StringIO) -> PersonAtTerminal:
+    reporter = StepReporter(out, interactive=False)
+    return PersonAtTerminal(reporter, email="demo@example.com", password="pw-123")
+
+
+def test_with_a_display_the_browser_opens_on_the_link(
+    opened: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DISPLAY", ":0")
+    out = io.StringIO()
+    person(out).approve_spend_request(URL)
+    assert opened == [URL]
+    assert f"Open: {URL}" in out.getvalue()
+
+
+def test_without_a_display_the_link_and_qr_code_are_shown_and_nothing_opens(
+    opened: list[str],
+) -> None:
+    out = io.StringIO()
+    at_terminal = person(out)
+    at_terminal.approve_device(URL.replace("approve/lsrq_1", "device/setup"), "ivory-lime-rabbit")
+    at_terminal.approve_spend_request(URL)
+    text = out.getvalue()
+    assert opened == []
+    assert "the phrase is: ivory-lime-rabbit" in text
+    assert text.count("Sign in as demo@example.com with password pw-123") == 1  # once only
+    assert text.count("▀▀▀▀▀▀▀▀▀▀") >= 2  # a QR code under each link
+
+
+def test_only_web_links_are_opened(opened: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DISPLAY", ":0")
+    person(io.StringIO()).approve_spend_request("file:///etc/passwd")
+    assert opened == []
+
+
+def test_escape_sequences_in_a_link_never_reach_the_terminal(opened: list[str]) -> None:
+    out = io.StringIO()
+    person(out).approve_device(URL + "\x1b]0;owned\x07", "phrase\x1b[2J")
+    assert "\x1b" not in out.getvalue()
