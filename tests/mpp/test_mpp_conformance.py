@@ -1,4 +1,6 @@
-"""mpp.md §6 client conformance checklist: one test per item (network items: test_client.py).
+"""mpp.md §6 client conformance checklist: one test per item. Network items are in
+test_mpp_client.py, the HMAC vectors in test_mpp_server.py, and the interop runs (pympp
+merchant, pympp and mppx clients, replays) in tests/interop and tests/e2e/test_mpp_pay.py.
 
 Policies we chose where the references differ are stated in the test docstrings.
 """
@@ -426,3 +428,113 @@ def test_receipt_without_success_status_or_fields_is_refused() -> None:
 def test_receipt_format_twin() -> None:
     receipt = Receipt(method="stripe", reference="pi_1", timestamp="2030-01-01T00:00:00Z")
     assert parse_payment_receipt(format_payment_receipt(receipt)) == receipt
+
+
+# --- MCP (mpp.md §3.1) -------------------------------------------------------------------
+
+
+def _mcp_challenge(**changes: object) -> dict[str, object]:
+    challenge: dict[str, object] = {
+        "id": "ch_m",
+        "realm": "tools.example",
+        "method": "stripe",
+        "intent": "charge",
+        "request": STRIPE_REQUEST,
+        "expires": "2099-01-01T00:00:00Z",
+    }
+    challenge.update(changes)
+    return challenge
+
+
+def _payment_error(code: int, *challenges: dict[str, object]) -> dict[str, object]:
+    data = {"httpStatus": 402, "challenges": list(challenges)}
+    return {
+        "jsonrpc": "2.0",
+        "id": 7,
+        "error": {"code": code, "message": "Payment Required", "data": data},
+    }
+
+
+@pytest.mark.parametrize(
+    "opaque",
+    [None, {"_mpp_nonce": "ab" * 32}, "eyJvcmRlciI6Im8tNzcifQ"],
+    ids=["none", "object", "string"],
+)
+def test_mcp_32042_challenges_with_object_request_and_either_opaque_are_paid_with_an_exact_echo(
+    opaque: object,
+) -> None:
+    from link_cli.mpp import mcp
+
+    sent = _mcp_challenge(**({"opaque": opaque} if opaque is not None else {}))
+    tempo = _mcp_challenge(id="t", method="tempo", request={"amount": "1"})
+    [first, second] = mcp.parse_mcp_challenges(_payment_error(-32042, tempo, sent))
+    chosen = mcp.select_stripe([first, second])
+    assert chosen is second and chosen.challenge.request_json() == STRIPE_REQUEST
+    assert parse_stripe_request(chosen.challenge).network_id == "profile_test_123"
+    meta = mcp.build_credential_meta(chosen, stripe.credential_payload(chosen.challenge, "spt_1"))
+    assert meta == {"org.paymentauth/credential": {"challenge": sent, "payload": {"spt": "spt_1"}}}
+    assert meta["org.paymentauth/credential"]["challenge"] is not sent  # a copy, never shared
+
+
+def test_mcp_32043_is_a_new_attempt_and_tool_results_can_carry_challenges() -> None:
+    from link_cli.mpp import mcp
+
+    [again] = mcp.parse_mcp_challenges(_payment_error(-32043, _mcp_challenge(id="ch_2")))
+    assert again.challenge.id == "ch_2"
+    result = {
+        "result": {
+            "content": [],
+            "_meta": {
+                "org.paymentauth/payment-required": {"challenges": [_mcp_challenge(id="ch_3")]}
+            },
+        }
+    }
+    assert [c.challenge.id for c in mcp.parse_mcp_challenges(result)] == ["ch_3"]
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"error": {"code": -32042, "message": "Rate limited", "data": {"retryAfter": 3}}},
+        {"error": {"code": -32042, "message": "Payment Required"}},
+        {"error": {"code": -32602, "message": "Invalid params", "data": {"challenges": [{}]}}},
+        {"result": {"content": []}},
+    ],
+    ids=["32042-other-use", "32042-no-data", "other-code", "plain-result"],
+)
+def test_mcp_error_without_challenges_is_not_a_payment(message: dict[str, object]) -> None:
+    from link_cli.mpp import mcp
+
+    assert mcp.parse_mcp_challenges(message) == []
+
+
+def test_mcp_malformed_challenges_are_skipped_and_all_bad_is_an_error() -> None:
+    from link_cli.mpp import mcp
+
+    bad = _mcp_challenge(request="eyJhIjoxfQ")  # HTTP-style string request: not for MCP
+    [good] = mcp.parse_mcp_challenges(_payment_error(-32042, bad, _mcp_challenge()))
+    assert good.challenge.id == "ch_m"
+    with pytest.raises(MppParseError, match="request must be an object"):
+        mcp.parse_mcp_challenges(_payment_error(-32042, bad))
+
+
+def test_mcp_receipt_is_read_from_result_meta_or_the_message_root() -> None:
+    from link_cli.mpp import mcp
+
+    receipt = {
+        "status": "success",
+        "method": "stripe",
+        "timestamp": "2030-01-01T00:00:00Z",
+        "challengeId": "ch_m",
+        "reference": "pi_1",
+    }
+    for message in (
+        {"result": {"content": [], "_meta": {"org.paymentauth/receipt": receipt}}},
+        {"result": "ok", "_meta": {"org.paymentauth/receipt": receipt}},
+    ):
+        parsed = mcp.parse_mcp_receipt(message)
+        assert parsed is not None and parsed.reference == "pi_1"
+        assert parsed.extra["challengeId"] == "ch_m"
+    assert mcp.parse_mcp_receipt({"result": {"content": []}}) is None
+    with pytest.raises(MppParseError, match="challengeId"):
+        mcp.parse_mcp_receipt({"_meta": {"org.paymentauth/receipt": receipt | {"challengeId": 1}}})

@@ -22,8 +22,8 @@ def test_all_is_exact_and_every_name_is_documented() -> None:
 
 def test_codec_import_loads_no_heavy_or_network_module() -> None:
     code = (
-        "import sys, link_cli.mpp; "
-        "heavy = {'pydantic', 'httpx', 'httpx2', 'mpp', 'http.client', 'sqlite3', 'ssl'}; "
+        "import sys, link_cli.mpp, link_cli.mpp.mcp, link_cli.mpp.server; "
+        "heavy = {'pydantic', 'httpx', 'httpx2', 'mpp', 'http.client', 'sqlite3', 'ssl', 'starlette', 'sqlalchemy', 'link_cli.wallet'}; "
         "print(sorted(heavy & set(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

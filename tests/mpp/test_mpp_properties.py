@@ -237,3 +237,23 @@ def test_stripe_request_round_trip(
         network_id,
     )
     assert parsed.external_id == external_id
+
+
+MCP_MESSAGES = st.one_of(
+    JSON_OBJECTS,
+    st.builds(
+        lambda code, data: {"error": {"code": code, "message": "Payment Required", "data": data}},
+        st.sampled_from([-32042, -32043, -32602, True]),
+        st.one_of(JSON_VALUES, st.builds(lambda c: {"challenges": c}, st.lists(JSON_OBJECTS))),
+    ),
+    st.builds(lambda meta: {"result": {"_meta": meta}}, JSON_OBJECTS),
+)
+
+
+@PROPERTY_SETTINGS
+@given(MCP_MESSAGES)
+def test_mcp_parsers_only_raise_parse_error(message: dict[str, Any]) -> None:
+    from link_cli.mpp import mcp
+
+    _only_parse_errors(mcp.parse_mcp_challenges, message)
+    _only_parse_errors(mcp.parse_mcp_receipt, message)
