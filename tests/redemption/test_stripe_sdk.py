@@ -114,3 +114,40 @@ def test_bad_keys_and_unknown_objects_map_to_the_sdk_errors(
             }
         )
     assert caught.value.code == "resource_missing"
+
+
+def test_sdk_errors_carry_the_wallets_codes_for_replays_reuse_and_bad_cvcs(
+    client: stripe.StripeClient, merchant: Merchant, agent: Agent
+) -> None:
+    _, spt = agent.approved_spt(merchant.network_id, amount=300)
+    params = {
+        "amount": 300,
+        "currency": "usd",
+        "confirm": True,
+        "shared_payment_granted_token": spt,
+    }
+    client.v1.payment_intents.create(params, {"idempotency_key": "sdk-order-2"})
+    with pytest.raises(stripe.IdempotencyError):  # same key, other parameters
+        client.v1.payment_intents.create(
+            {**params, "amount": 299}, {"idempotency_key": "sdk-order-2"}
+        )
+    with pytest.raises(stripe.InvalidRequestError) as caught:  # a new key: the token is spent
+        client.v1.payment_intents.create(params, {"idempotency_key": "sdk-order-3"})
+    assert caught.value.code == "shared_payment_token_consumed"
+
+    _, card = agent.approved_card(amount=1000)
+    details = {k: card[k] for k in ("number", "exp_month", "exp_year")}
+    with pytest.raises(stripe.CardError) as declined:
+        client.v1.payment_intents.create(
+            {
+                "amount": 1000,
+                "currency": "usd",
+                "confirm": True,
+                "payment_method_data": {
+                    "type": "card",
+                    "card": {**details, "cvc": "000" if card["cvc"] != "000" else "111"},
+                },
+            }
+        )
+    assert (declined.value.code, declined.value.http_status) == ("incorrect_cvc", 402)
+    assert card["number"] not in str(declined.value.json_body)
