@@ -170,6 +170,9 @@ class ValidationError(LinkError):
 class CommandNotFound(LinkError):
     """The command path names no command."""
 
+    token: str | None = None
+    """The word that named no command (``meta.command`` of the ``--full-output`` envelope)."""
+
 
 class Unknown(LinkError):
     """Any other failure; the message is the underlying error's message."""

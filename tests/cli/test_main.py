@@ -233,9 +233,34 @@ def test_debug_variable_re_raises_unexpected_errors(env, monkeypatch):
         cli("user-info", "retrieve", "--json")
 
 
-def test_unknown_command_renders_command_not_found(env):
+def test_unknown_command_renders_command_not_found_in_the_chosen_format(env):
     code, out = cli("spend-requests", "list", "--json")
-    assert code == 1 and "COMMAND_NOT_FOUND" in out
+    body = json.loads(out)
+    assert code == 1 and body["code"] == "COMMAND_NOT_FOUND"
+    assert body["message"] == (
+        "'spend-requests' is not a command for 'link-cli'. Did you mean 'spend-request'?"
+    )
+    assert [c["command"] for c in body["cta"]["commands"]] == [
+        "link-cli spend-request list --json",
+        "link-cli --help",
+    ]
+
+
+def test_parse_errors_follow_format_and_full_output(env):
+    code, out = cli("spend-request", "create", "--bogus", "--format", "yaml")
+    assert (code, out) == (1, "code: UNKNOWN\nmessage: 'Unknown flag: --bogus'\n")
+    code, out = cli("frobnicate", "--format", "json", "--full-output")
+    envelope = json.loads(out)
+    assert code == 1 and list(envelope) == ["ok", "error", "meta"]
+    assert envelope["ok"] is False and envelope["error"]["code"] == "COMMAND_NOT_FOUND"
+    assert "cta" not in envelope["error"]  # the envelope carries it in meta (§1.4)
+    assert envelope["meta"]["command"] == "frobnicate"
+    assert envelope["meta"]["cta"]["commands"] == [
+        {"command": "link-cli --help", "description": "see all available commands"}
+    ]
+    # An invalid --format value itself can only be rendered as toon (§1.4).
+    code, out = cli("spend-request", "list", "--format", "xml")
+    assert code == 1 and out.startswith("code: UNKNOWN\nmessage: ")
 
 
 def test_human_mode_masks_card_numbers_and_sanitizes():

@@ -79,12 +79,29 @@ def test_invalid_format_is_unknown_with_the_official_message():
 
 def test_unknown_command_suggests_a_correction():
     with pytest.raises(CommandNotFound) as info:
-        parse(["spend-request", "retreive"])
+        parse(["spend-request", "retreive", "lsrq_1", "--format", "json"])
     assert info.value.message == (
-        "'retreive' is not a command for 'spend-request'. Did you mean 'retrieve'?"
+        "'retreive' is not a command for 'link-cli spend-request'. Did you mean 'retrieve'?"
     )
-    commands = [c["command"] for c in info.value.cta["commands"]]
-    assert commands == ["link-cli spend-request retrieve", "link-cli spend-request --help"]
+    assert info.value.token == "retreive"
+    # incur's CTA: the whole line with the typo corrected, then the help command (§1.5).
+    assert info.value.cta == {
+        "description": "Suggested commands:",
+        "commands": [
+            {"command": "link-cli spend-request retrieve lsrq_1 --format json"},
+            {
+                "command": "link-cli spend-request --help",
+                "description": "see all available commands",
+            },
+        ],
+    }
+
+
+def test_unknown_top_level_command_names_the_program():
+    with pytest.raises(CommandNotFound) as info:
+        parse(["frobnicate"])
+    assert info.value.message == "'frobnicate' is not a command for 'link-cli'."
+    assert [c["command"] for c in info.value.cta["commands"]] == ["link-cli --help"]
 
 
 def test_group_without_subcommand_resolves_to_the_group():

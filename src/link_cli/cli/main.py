@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from typing import Any, TextIO
 
 DEBUG_ENV = "LINK_CLI_DEBUG"
+PROGRAM = "link-cli"
 
 
 def _write(out: TextIO, text: str) -> None:
@@ -160,16 +161,32 @@ class _Runner:
             _write(self.out, self.render(body))
 
 
-def _print_error_early(error: LinkError, out: TextIO, human: bool) -> int:
-    """Errors before a command is known (bad flags, unknown command)."""
+def _print_error_early(
+    error: LinkError, out: TextIO, human: bool, flags: Any = None, started: float = 0.0
+) -> int:
+    """Errors before a command runs (bad flags, unknown command), in the chosen format.
+
+    As incur does: ``--format`` applies once it has been read (an invalid ``--format`` value
+    itself is rendered as toon, §1.4), and ``--full-output`` gives the envelope.
+    """
     if human:
         from link_cli.cli import tty
 
         tty.present_error(error, None, out)
-    else:
-        from link_cli.cli.render import render
+        return 1
+    from link_cli.cli.render import render
 
-        _write(out, render(error.to_dict(), "toon"))
+    fmt = (flags.format if flags is not None else None) or "toon"
+    if flags is not None and flags.full_output:
+        elapsed = round((time.monotonic() - started) * 1000)
+        meta: dict[str, Any] = {"command": getattr(error, "token", None) or PROGRAM}
+        if error.cta:
+            meta["cta"] = error.cta
+        meta["duration"] = f"{elapsed}ms"
+        body = {"ok": False, "error": error.to_dict(include_cta=False), "meta": meta}
+        _write(out, render(body, fmt))
+    else:
+        _write(out, render(error.to_dict(), fmt))
     return 1
 
 
@@ -230,21 +247,23 @@ def run(argv: Iterable[str], out: TextIO | None = None) -> int:
 
         _write(out, __version__)
         return 0
-    from link_cli.cli.parser import parse, preprocess
+    from link_cli.cli.parser import parse_command, parse_globals, preprocess
 
+    started = time.monotonic()
     pre = preprocess(argv)
     is_tty = out.isatty()
     try:
-        invocation = parse(pre.argv)
+        flags, rest = parse_globals(pre.argv)
     except LinkError as error:
         return _print_error_early(error, out, is_tty and "--format" not in pre.argv)
-    human = is_tty and not invocation.flags.format_explicit
+    human = is_tty and not flags.format_explicit
     try:
+        invocation = parse_command(flags, rest, pre.argv)
         if invocation.flags.mcp:
             return _run_mcp(pre)
         done = _meta_output(invocation, out, human)
     except LinkError as error:
-        return _print_error_early(error, out, human)
+        return _print_error_early(error, out, human, flags, started)
     if done is not None:
         return done
     return _Runner(invocation, pre, out, human).run()

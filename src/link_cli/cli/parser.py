@@ -129,16 +129,22 @@ def _suggest(token: str, names: list[str]) -> str | None:
     return matches[0] if matches else None
 
 
-def _not_found(token: str, parent: tuple[str, ...], names: list[str]) -> CommandNotFound:
-    parent_name = " ".join(parent) if parent else PROGRAM
+def _not_found(
+    token: str, parent: tuple[str, ...], names: list[str], argv: list[str]
+) -> CommandNotFound:
+    """§1.5: the message, then the whole line with the typo corrected and the help command."""
+    parent_name = " ".join((PROGRAM, *parent))
     suggestion = _suggest(token, names)
     message = f"'{token}' is not a command for '{parent_name}'."
     commands: list[tuple[str, str | None]] = []
     if suggestion:
         message += f" Did you mean '{suggestion}'?"
-        commands.append((" ".join((*parent, suggestion)), None))
-    commands.append((" ".join((*parent, "--help")), None))
-    return CommandNotFound(message, cta=make_cta(*commands))
+        corrected = [suggestion if word == token else word for word in argv]
+        commands.append((" ".join(corrected), None))
+    commands.append((" ".join((*parent, "--help")), "see all available commands"))
+    error = CommandNotFound(message, cta=make_cta(*commands))
+    error.token = token
+    return error
 
 
 def _children(path: tuple[str, ...]) -> list[str]:
@@ -149,7 +155,9 @@ def _children(path: tuple[str, ...]) -> list[str]:
     return sorted(names)
 
 
-def _resolve_path(tokens: list[str]) -> tuple[tuple[str, ...], Command | None, Group | None, int]:
+def _resolve_path(
+    tokens: list[str], argv: list[str]
+) -> tuple[tuple[str, ...], Command | None, Group | None, int]:
     """Walk leading positional tokens down the tree; return how many were used."""
     path: tuple[str, ...] = ()
     used = 0
@@ -161,7 +169,7 @@ def _resolve_path(tokens: list[str]) -> tuple[tuple[str, ...], Command | None, G
         if registry.find_group(candidate) is not None:
             path, used = candidate, used + 1
             continue
-        raise _not_found(tokens[used], path, _children(path))
+        raise _not_found(tokens[used], path, _children(path), argv)
     return path, None, registry.find_group(path) if path else None, used
 
 
@@ -240,11 +248,24 @@ def parse_options(command: Command, tokens: list[str]) -> dict[str, Any]:
 
 def parse(argv: list[str]) -> Invocation:
     """Parse a pre-processed argv. Raises LinkError (UNKNOWN / COMMAND_NOT_FOUND)."""
-    flags, rest = _extract_globals(argv)
+    flags, rest = parse_globals(argv)
+    return parse_command(flags, rest, argv)
+
+
+def parse_globals(argv: list[str]) -> tuple[GlobalFlags, list[str]]:
+    """The framework flags of §1.4 and the remaining tokens; raises on a bad ``--format``."""
+    return _extract_globals(argv)
+
+
+def parse_command(flags: GlobalFlags, rest: list[str], argv: list[str]) -> Invocation:
+    """Resolve the command in ``rest`` and parse its options (``argv``: the whole line).
+
+    Errors raised here are rendered in the ``--format`` already read from ``flags``.
+    """
     invocation = Invocation(flags)
     if flags.version and not rest:
         return invocation
-    path, command, group, used = _resolve_path(rest)
+    path, command, group, used = _resolve_path(rest, argv)
     invocation.path, invocation.command, invocation.group = path, command, group
     remaining = rest[used:]
     if command is None:
