@@ -379,3 +379,19 @@ def test_human_lists_are_one_readable_line_per_item():
     text = out.getvalue()
     assert text.startswith("csmrpd_1  visa ****4242 (Work)")
     assert "agentic_payments: ineligible (expired)" in text and "\x07" not in text
+
+
+@pytest.mark.parametrize(
+    ("status", "offered"), [("pending_approval", True), ("expired", False), ("approved", False)]
+)
+def test_human_view_offers_the_approval_page_only_while_it_awaits_a_decision(status, offered):
+    from link_cli.cli import tty
+    from link_cli.commands import find_command
+
+    out = Out(tty=True)
+    url = "http://127.0.0.1:8725/approve/lsrq_1"
+    value = {"id": "lsrq_1", "status": status, "approval_url": url}
+    tty.present(find_command(("spend-request", "retrieve")), iter([value]), out)
+    text = out.getvalue()
+    assert (f"│ {url} │" in text) is offered  # the boxed URL and its QR code
+    assert f"approval_url: {url}" in text  # the field itself is always listed

@@ -94,6 +94,18 @@ def test_card_request_approved_while_the_agent_polls(session, tmp_path):
     card = chunks[0]["card"]
     assert code == 0 and len(card["number"]) == 16 and card["cvc"] and card["valid_until"]
 
+    # --verbose: the card reaches stdout (the contract) but never the stderr log (§10.4).
+    result = agent.run(
+        "--verbose", "spend-request", "retrieve", created["id"], "--include", "card", "--json"
+    )
+    assert result.returncode == 0 and json.loads(result.stdout)[0]["card"] == card
+    log = result.stderr
+    assert f"> GET {agent.base_url}/spend_requests/{created['id']}?include=card" in log
+    assert "< 200 OK" in log and '"cvc": "<redacted>"' in log
+    stored = json.loads(agent.auth_file.read_text())["auth"]
+    for secret in (card["number"], f'"{card["cvc"]}"', stored["access_token"]):
+        assert secret not in log
+
     # --output-file: a new 0600 file holds the card; stdout names it and keeps only a summary.
     target = tmp_path / "card.json"
     args = (

@@ -32,6 +32,8 @@ _STATUS_COLOURS = {
 }
 _SECRET_KEYS = frozenset({"cvc", "access_token", "refresh_token", "device_code"})
 _URL_KEYS = ("verification_url", "approval_url", "approval_link", "url")
+_APPROVAL_KEYS = ("approval_url", "approval_link")
+_AWAITING_DECISION = ("created", "pending_approval")
 
 
 def _colour(text: str, colour: str | None) -> str:
@@ -154,16 +156,15 @@ def _summary(value: Any, indent: str = "") -> list[str]:
 
 
 def _url_block(value: dict[str, Any]) -> list[str]:
-    for key in _URL_KEYS:
-        url = value.get(key)
-        if isinstance(url, str) and url.startswith(("http://", "https://")):
-            lines = _box([sanitize_text(url)])
-            phrase = value.get("phrase")
-            if phrase:
-                lines.append(f"Phrase: {sanitize_text(str(phrase))}")
-            lines += qr_lines(url)
-            return lines
-    return []
+    """The URL the person should open, boxed, with the phrase and a QR code; or nothing."""
+    url = _first_url(value)
+    if url is None:
+        return []
+    lines = _box([sanitize_text(url)])
+    phrase = value.get("phrase")
+    if phrase:
+        lines.append(f"Phrase: {sanitize_text(str(phrase))}")
+    return lines + qr_lines(url)
 
 
 def _print(out: TextIO, lines: list[str]) -> None:
@@ -293,7 +294,15 @@ def _offer_browser(url: str) -> None:
 
 
 def _first_url(value: dict[str, Any]) -> str | None:
+    """The http(s) URL a person can act on in ``value``, if any.
+
+    A spend request's approval page is only worth offering while it awaits a decision:
+    once approved, denied, expired or canceled, the page has nothing left to do.
+    """
+    settled = "status" in value and value["status"] not in _AWAITING_DECISION
     for key in _URL_KEYS:
+        if settled and key in _APPROVAL_KEYS:
+            continue
         url = value.get(key)
         if isinstance(url, str) and url.startswith(("http://", "https://")):
             return url
