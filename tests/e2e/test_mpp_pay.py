@@ -16,6 +16,7 @@ from typing import Any
 import httpx2
 import pytest
 from tests.cli.e2e_support import CONTEXT, Agent, login
+from tests.merchant.buyer import Buyer
 from tests.merchant.shop_process import CHALLENGE_SECRET, ShopProcess
 from tests.redemption.delegated import Merchant, register_merchant
 from tests.support.approvals import approve_spend_request
@@ -33,49 +34,13 @@ FORECAST_PRICE = 250
 
 
 @dataclass
-class World:
-    wallet: WalletProcess
+class World(Buyer):
     merchant: Merchant
     shop: ShopProcess
-    agent: Agent
-    person: Any
 
     @property
     def forecast_url(self) -> str:
         return f"{self.shop.url}/api/forecast?city=Oslo"
-
-    def api(self) -> httpx2.Client:
-        """The agent's own token, for checks the CLI has no command for."""
-        token = json.loads(self.agent.auth_file.read_text())["auth"]["access_token"]
-        return httpx2.Client(
-            base_url=self.wallet.url, headers={"Authorization": f"Bearer {token}"}, timeout=30
-        )
-
-    def spend_request(self, request_id: str, include: str | None = None) -> dict[str, Any]:
-        with self.api() as api:
-            params = {"include": include} if include else None
-            response = api.get(f"/spend_requests/{request_id}", params=params)
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    def approved_spt(self, *, network_id: str, amount: int = FORECAST_PRICE) -> tuple[str, str]:
-        """A spend request for an SPT, approved by the person on the wallet's page."""
-        body = {
-            "payment_details": self.person.payment_method_id,
-            "credential_type": "shared_payment_token",
-            "network_id": network_id,
-            "amount": amount,
-            "currency": "usd",
-            "context": CONTEXT,
-            "request_approval": True,
-        }
-        with self.api() as api:
-            created = api.post("/spend_requests", json=body)
-        assert created.status_code == 200, created.text
-        approve_spend_request(self.person, created.json()["approval_url"])
-        token = self.spend_request(created.json()["id"], "shared_payment_token")
-        spt = token["shared_payment_token"]
-        return created.json()["id"], spt["id"] if isinstance(spt, dict) else spt
 
     def pay(self, *args: str) -> tuple[int, Any]:
         return self.agent.json("mpp", "pay", *args)
@@ -90,7 +55,7 @@ def world(wallet: WalletProcess, tmp_path_factory: pytest.TempPathFactory) -> It
     with ShopProcess(
         wallet_url=wallet.url, secret_key=merchant.secret_key, network_id=merchant.network_id
     ) as shop:
-        yield World(wallet, merchant, shop, agent, person)
+        yield World(wallet=wallet, agent=agent, person=person, merchant=merchant, shop=shop)
     person.close()
 
 

@@ -3,7 +3,6 @@ agent whose spend requests the person approves on the wallet's page."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -11,58 +10,18 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx2
 import pytest
-from tests.cli.e2e_support import CONTEXT, Agent, login
+from tests.cli.e2e_support import Agent, login
+from tests.merchant.buyer import Buyer
 from tests.merchant.shop_process import ShopProcess, free_port
 from tests.redemption.delegated import Merchant, register_merchant
-from tests.support.approvals import approve_spend_request
 from tests.support.wallet import WalletProcess
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-
-
-@dataclass
-class Buyer:
-    """The person and their ``link-cli`` agent."""
-
-    wallet: WalletProcess
-    agent: Agent
-    person: Any
-
-    def api(self) -> httpx2.Client:
-        token = json.loads(self.agent.auth_file.read_text())["auth"]["access_token"]
-        return httpx2.Client(
-            base_url=self.wallet.url, headers={"Authorization": f"Bearer {token}"}, timeout=30
-        )
-
-    def status(self, request_id: str) -> str:
-        with self.api() as api:
-            return str(api.get(f"/spend_requests/{request_id}").json()["status"])
-
-    def approved_spt(self, network_id: str, amount: int = 250) -> tuple[str, str]:
-        """An SPT spend request approved on the wallet's page: (request id, spt id)."""
-        body = {
-            "payment_details": self.person.payment_method_id,
-            "credential_type": "shared_payment_token",
-            "network_id": network_id,
-            "amount": amount,
-            "currency": "usd",
-            "context": CONTEXT,
-            "request_approval": True,
-        }
-        with self.api() as api:
-            created = api.post("/spend_requests", json=body).json()
-            approve_spend_request(self.person, created["approval_url"])
-            spt = api.get(
-                f"/spend_requests/{created['id']}", params={"include": "shared_payment_token"}
-            ).json()["shared_payment_token"]
-        return created["id"], spt["id"] if isinstance(spt, dict) else spt
 
 
 @pytest.fixture(scope="module")

@@ -31,17 +31,16 @@ def test_create_and_retrieve_a_payment_intent_with_an_spt(
     client: stripe.StripeClient, merchant: Merchant, agent: Agent
 ) -> None:
     request_id, spt = agent.approved_spt(merchant.network_id, amount=700)
-    intent = client.v1.payment_intents.create(
-        {
-            "amount": 700,
-            "currency": "usd",
-            "confirm": True,
-            "shared_payment_granted_token": spt,
-            "payment_method_types": ["card"],
-            "metadata": {"order": "o-1"},
-        },
-        {"idempotency_key": "sdk-order-1", "stripe_version": "2026-07-29.preview"},
-    )
+    params = {
+        "amount": 700,
+        "currency": "usd",
+        "confirm": True,
+        "shared_payment_granted_token": spt,
+        "payment_method_types": ["card"],
+        "metadata": {"order": "o-1"},
+    }
+    options = {"idempotency_key": "sdk-order-1", "stripe_version": "2026-07-29.preview"}
+    intent = client.v1.payment_intents.create(params, options)
     assert intent.id.startswith("pi_") and intent.status == "succeeded"
     assert intent.amount == 700 and intent.metadata["order"] == "o-1"
     assert agent.retrieve(request_id)["status"] == "succeeded"
@@ -49,17 +48,7 @@ def test_create_and_retrieve_a_payment_intent_with_an_spt(
     fetched = client.v1.payment_intents.retrieve(intent.id)
     assert (fetched.id, fetched.status) == (intent.id, "succeeded")
 
-    replay = client.v1.payment_intents.create(
-        {
-            "amount": 700,
-            "currency": "usd",
-            "confirm": True,
-            "shared_payment_granted_token": spt,
-            "payment_method_types": ["card"],
-            "metadata": {"order": "o-1"},
-        },
-        {"idempotency_key": "sdk-order-1", "stripe_version": "2026-07-29.preview"},
-    )
+    replay = client.v1.payment_intents.create(params, options)
     assert replay.id == intent.id
     assert replay.last_response.headers["idempotent-replayed"] == "true"
 

@@ -27,10 +27,8 @@ if TYPE_CHECKING:
 
 _HANDLERS = "link_cli.commands.mpp"
 SPT = "shared_payment_token"
-# Human mode (§8.4): wait for approval every 2 s for 5 minutes, then up to 3 more fetches
-# 1 s apart while the token is not there yet.
-HUMAN_POLL_INTERVAL = 2.0
-HUMAN_APPROVAL_TIMEOUT = 300.0
+# Human mode (§8.4): after the approval wait (2 s / 5 minutes, shared with spend-request
+# create), up to 3 more fetches 1 s apart while the token is not there yet.
 TOKEN_RETRIES = 3
 TOKEN_RETRY_DELAY = 1.0
 
@@ -332,33 +330,20 @@ def _create_spend_request(p: dict[str, Any], ctx: Context, probe: Any) -> dict[s
 
 
 def _wait_for_token(ctx: Context, spend_request_id: str) -> tuple[dict[str, Any], str]:
-    """Human mode: wait for the person's decision, then for the token (§8.4)."""
-    from link_cli.commands._polling import poll_until
+    """Human mode: wait for the person's decision (the same wait as ``spend-request create``),
+    then up to :data:`TOKEN_RETRIES` more fetches while the token is not there yet (§8.4)."""
+    from link_cli.commands.spend_request import _human_wait
 
-    client = ctx.client
-    last: Any = None
-    for event in poll_until(
-        lambda: client.spend_requests.retrieve(spend_request_id),
-        lambda value: value is None or value.get("status") not in ("created", "pending_approval"),
-        interval=HUMAN_POLL_INTERVAL,
-        timeout=HUMAN_APPROVAL_TIMEOUT,
-        sleep=ctx.sleep,
-        clock=ctx.clock,
-    ):
-        last = event.value
-        if event.final and event.reason:
-            raise Unknown("Approval polling timed out")
-    if last is None:
-        raise Unknown(f"Spend request {spend_request_id} not found")
-    if last.get("status") != "approved":
-        raise Unknown(f"Spend request was not approved (status: {last.get('status')})")
+    spend_request = _human_wait(ctx, spend_request_id, (SPT,))
+    if spend_request.get("status") != "approved":
+        raise Unknown(f"Spend request was not approved (status: {spend_request.get('status')})")
     for attempt in range(TOKEN_RETRIES + 1):
-        spend_request = client.spend_requests.retrieve(spend_request_id, include=(SPT,))
         token = _token_id(spend_request or {})
         if spend_request is not None and token is not None:
             return spend_request, token
         if attempt < TOKEN_RETRIES:
             ctx.sleep(TOKEN_RETRY_DELAY)
+            spend_request = ctx.client.spend_requests.retrieve(spend_request_id, include=(SPT,))
     raise Unknown("Failed to retrieve shared payment token")
 
 

@@ -45,6 +45,7 @@ __all__ = [
     "Refusal",
     "SptSnapshot",
     "StripeError",
+    "already_used",
     "canonical_params",
     "card_error",
     "decode_form",
@@ -515,14 +516,7 @@ def judge_spt(
             Effect.NONE,
         )
     if spt.consumed:
-        return Refusal(
-            invalid_request(
-                "This shared payment token has already been used.",
-                code="shared_payment_token_consumed",
-                param="shared_payment_granted_token",
-            ),
-            Effect.NONE,
-        )
+        return already_used(spt=True)
     if now >= spt.expires_at:
         return Refusal(
             invalid_request(
@@ -576,12 +570,7 @@ def judge_card(
     if card.consumed or not card.usable:
         if now >= card.valid_until:
             return Refusal(_expired(), Effect.NONE)
-        return Refusal(
-            _declined(
-                "generic_decline", "Your card was declined: this card can no longer be used."
-            ),
-            Effect.NONE,
-        )
+        return already_used(spt=False)
     expiry_ok = (attempt.exp_month, attempt.exp_year) == (card.exp_month, card.exp_year)
     cvc_ok = hmac.compare_digest(attempt.cvc.encode(), card.cvc.encode())
     if not (expiry_ok and cvc_ok):
@@ -618,6 +607,21 @@ def judge_card(
             Effect.BURN,
         )
     return None
+
+
+def already_used(*, spt: bool) -> Refusal:
+    """The refusal for a credential that was already redeemed (or lost the race to it)."""
+    if spt:
+        error = invalid_request(
+            "This shared payment token has already been used.",
+            code="shared_payment_token_consumed",
+            param="shared_payment_granted_token",
+        )
+    else:
+        error = _declined(
+            "generic_decline", "Your card was declined: this card can no longer be used."
+        )
+    return Refusal(error, Effect.NONE)
 
 
 def _declined(decline_code: str, message: str) -> StripeError:

@@ -33,7 +33,7 @@ from ..domain.redemption import (
     Refusal,
     SptSnapshot,
     StripeError,
-    card_error,
+    already_used,
     granted_token_object,
     invalid_request,
     judge_card,
@@ -193,7 +193,7 @@ def confirm_payment_intent(
             result = _settle_card(session, merchant, params, params.card, cipher, secret_key, now)
     except _LostToConcurrentChange:
         session.rollback()
-        refusal = _already_used(params)
+        refusal = already_used(spt=params.spt is not None)
         return ConfirmResult(refusal.error.status, refusal.error.to_body())
 
     if idempotency_key is not None:
@@ -328,7 +328,7 @@ def _apply(
         assert row is not None and request is not None
         if not _consume(session, row.id, now):
             # Lost a race with another redemption: the credential is spent.
-            refusal = _already_used(params)
+            refusal = already_used(spt=params.spt is not None)
     elif refusal.effect is Effect.ATTEMPT:
         assert row is not None
         _count_attempt(session, row.id)
@@ -370,26 +370,6 @@ def _apply(
             effect=refusal.effect,
         )
     return ConfirmResult(error.status, error.to_body())
-
-
-def _already_used(params: PaymentIntentCreate) -> Refusal:
-    if params.spt is not None:
-        return Refusal(
-            invalid_request(
-                "This shared payment token has already been used.",
-                code="shared_payment_token_consumed",
-                param="shared_payment_granted_token",
-            ),
-            Effect.NONE,
-        )
-    return Refusal(
-        card_error(
-            "Your card was declined: this card can no longer be used.",
-            code="card_declined",
-            decline_code="generic_decline",
-        ),
-        Effect.NONE,
-    )
 
 
 def _record(
