@@ -62,3 +62,14 @@ def test_escape_sequences_in_a_link_never_reach_the_terminal(opened: list[str]) 
     out = io.StringIO()
     person(out).approve_device(URL + "\x1b]0;owned\x07", "phrase\x1b[2J")
     assert "\x1b" not in out.getvalue()
+
+
+def test_children_bypass_any_proxy_for_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    from link_cli.commands._demo_agent import child_environment
+
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "corp.example, localhost")
+    monkeypatch.setenv("LINK_ACCESS_TOKEN", "real-token")
+    env = child_environment({"EXTRA": "1"})
+    assert env["NO_PROXY"] == env["no_proxy"] == "corp.example,localhost,127.0.0.1,::1"
+    assert "LINK_ACCESS_TOKEN" not in env and env["EXTRA"] == "1"

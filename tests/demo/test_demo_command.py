@@ -57,9 +57,15 @@ def assert_nothing_left(tmp_path: Path, ports: list[int]) -> None:
 
 
 def test_auto_approve_runs_both_flows_to_succeeded_and_stops_everything(tmp_path: Path) -> None:
+    env = demo_env(tmp_path)
+    # A proxy setting (here a closed port) must not reroute the demo's loopback traffic.
+    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY"):
+        env[name] = "http://127.0.0.1:9"
+    env.pop("no_proxy", None)
+    env.pop("NO_PROXY", None)
     completed = subprocess.run(
         [LINK_CLI, "demo", "--auto-approve", "--format", "json"],
-        env=demo_env(tmp_path),
+        env=env,
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,

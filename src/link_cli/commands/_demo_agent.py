@@ -33,6 +33,9 @@ class AgentCommandError(RuntimeError):
         self.code = code
 
 
+_LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+
+
 def child_environment(extra: dict[str, str]) -> dict[str, str]:
     """The environment for a child process: ours without any ``LINK_*`` setting, plus ``extra``.
 
@@ -41,6 +44,11 @@ def child_environment(extra: dict[str, str]) -> dict[str, str]:
     """
     env = {key: value for key, value in os.environ.items() if not key.startswith("LINK_")}
     env["NO_UPDATE_NOTIFIER"] = "1"
+    # Every server of the demo is on loopback: a proxy from the environment must not
+    # carry the shop's calls to the wallet (or anything else) somewhere else.
+    existing = (env.get("NO_PROXY") or env.get("no_proxy") or "").split(",")
+    names = [name.strip() for name in existing if name.strip()] + list(_LOOPBACK_NAMES)
+    env["NO_PROXY"] = env["no_proxy"] = ",".join(dict.fromkeys(names))
     env.update(extra)
     return env
 

@@ -146,6 +146,8 @@ class FormBrowser:
     def __init__(self) -> None:
         self.cookies = http.cookiejar.CookieJar()
         self._opener = urllib.request.build_opener(
+            # Loopback servers only: an http_proxy setting must not reroute them.
+            urllib.request.ProxyHandler({}),
             urllib.request.HTTPCookieProcessor(self.cookies),
             urllib.request.HTTPRedirectHandler(),
             _KeepErrorStatus(),

@@ -35,7 +35,15 @@ _LOG_TAIL_LINES = 20
 
 
 class ProcessStartError(RuntimeError):
-    """A server exited or never answered during start-up; the message carries its log."""
+    """A server exited or never answered during start-up; the message carries its log.
+
+    ``exited`` tells the two apart: only an early exit (say, the port was taken in the
+    meantime) is worth another try.
+    """
+
+    def __init__(self, message: str, *, exited: bool) -> None:
+        super().__init__(message)
+        self.exited = exited
 
 
 def free_loopback_port() -> int:
@@ -105,7 +113,7 @@ class ServerSupervisor:
         passes; the process is stopped before any error (Ctrl-C included) propagates.
         """
         log_path = self.log_dir / f"{name}.log"
-        with open(log_path, "ab") as log:
+        with open(log_path, "wb") as log:  # a retry starts a fresh log
             process = subprocess.Popen(
                 argv,
                 env=env,
@@ -129,14 +137,16 @@ class ServerSupervisor:
             if server.process.poll() is not None:
                 raise ProcessStartError(
                     f"{server.name} exited with status {server.process.returncode} "
-                    f"during start-up:\n{server.log_tail()}"
+                    f"during start-up:\n{server.log_tail()}",
+                    exited=True,
                 )
             if _answers(url):
                 return
             time.sleep(_READY_POLL_SECONDS)
         raise ProcessStartError(
             f"{server.name} did not answer {url} within {timeout_seconds:.0f} s:\n"
-            f"{server.log_tail()}"
+            f"{server.log_tail()}",
+            exited=False,
         )
 
     def stop(self, server: ServerProcess) -> None:
@@ -168,7 +178,9 @@ class ServerSupervisor:
 
 def _answers(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=2.0) as response:  # noqa: S310 (loopback http)
+        # No proxy: the servers are on loopback, whatever http_proxy says.
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(url, timeout=2.0) as response:
             return 200 <= response.status < 300
     except (urllib.error.URLError, OSError):
         return False

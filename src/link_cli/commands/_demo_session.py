@@ -151,8 +151,8 @@ class DemoSession:
             try:
                 self.supervisor.start(name, argv, base_url=url, env=env, health_path="/healthz")
                 return url
-            except ProcessStartError:
-                if attempt == _START_ATTEMPTS - 1:
+            except ProcessStartError as error:
+                if not error.exited or attempt == _START_ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")
 
