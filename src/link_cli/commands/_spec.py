@@ -495,29 +495,28 @@ def option_schema(option: Option) -> dict[str, Any]:
     return schema
 
 
+def _object_schema(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    """A closed object schema; ``required`` only when something is."""
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    schema["additionalProperties"] = False
+    return schema
+
+
 def args_schema(command: Command) -> dict[str, Any]:
     """JSON Schema of the positional arguments."""
     properties = {
         a.name: {"type": "string", **({"description": a.help} if a.help else {})}
         for a in command.args
     }
-    required = [a.name for a in command.args if a.required]
-    schema: dict[str, Any] = {"type": "object", "properties": properties}
-    if required:
-        schema["required"] = required
-    schema["additionalProperties"] = False
-    return schema
+    return _object_schema(properties, [a.name for a in command.args if a.required])
 
 
 def options_schema(command: Command) -> dict[str, Any]:
     """JSON Schema of the options."""
     properties = {o.name: option_schema(o) for o in command.options}
-    required = [o.name for o in command.options if o.required]
-    schema: dict[str, Any] = {"type": "object", "properties": properties}
-    if required:
-        schema["required"] = required
-    schema["additionalProperties"] = False
-    return schema
+    return _object_schema(properties, [o.name for o in command.options if o.required])
 
 
 def input_schema(command: Command) -> dict[str, Any]:

@@ -82,6 +82,17 @@ def _transaction(item: dict[str, Any], index: int, operation: str) -> dict[str, 
     return {field: item.get(field) for field in _TRANSACTION_FIELDS}
 
 
+def _get_page(
+    http: HttpClient, name: str, query: Query, *, allow_bare_array: bool = False
+) -> tuple[Page, str]:
+    """``GET /<name>`` as a validated page (not yet sanitised) and its operation name."""
+    operation = f"list {name}"
+    body = http.call(
+        "GET", f"/{name}", family=ErrorFamily.ACCOUNT, operation=operation, query=query
+    )
+    return _page(body, name, operation, allow_bare_array=allow_bare_array), operation
+
+
 def _cursor_query(
     limit: int | None, starting_after: str | None, ending_before: str | None
 ) -> Query:
@@ -111,7 +122,6 @@ class Transactions:
         sources: Iterable[str] = (),
     ) -> Page:
         """``GET /transactions`` → a validated page (amounts negative for money leaving)."""
-        operation = "list transactions"
         query = [
             *_cursor_query(limit, starting_after, ending_before),
             ("date_start", date_start),
@@ -120,10 +130,7 @@ class Transactions:
             ("origin", origin),
             *_sources_query(sources),
         ]
-        body = self._http.call(
-            "GET", "/transactions", family=ErrorFamily.ACCOUNT, operation=operation, query=query
-        )
-        page = _page(body, "transactions", operation, allow_bare_array=True)
+        page, operation = _get_page(self._http, "transactions", query, allow_bare_array=True)
         page["data"] = [_transaction(item, i, operation) for i, item in enumerate(page["data"])]
         return sanitize_deep(page)
 
@@ -142,15 +149,8 @@ class Sources:
         ending_before: str | None = None,
     ) -> Page:
         """``GET /sources`` → a page of loosely typed sources."""
-        operation = "list sources"
-        body = self._http.call(
-            "GET",
-            "/sources",
-            family=ErrorFamily.ACCOUNT,
-            operation=operation,
-            query=_cursor_query(limit, starting_after, ending_before),
-        )
-        return sanitize_deep(_page(body, "sources", operation))
+        query = _cursor_query(limit, starting_after, ending_before)
+        return sanitize_deep(_get_page(self._http, "sources", query)[0])
 
 
 class Balances:
@@ -168,12 +168,5 @@ class Balances:
         ending_before: str | None = None,
     ) -> Page:
         """``GET /balances`` → a page of loosely typed balances."""
-        operation = "list balances"
-        body = self._http.call(
-            "GET",
-            "/balances",
-            family=ErrorFamily.ACCOUNT,
-            operation=operation,
-            query=[*_sources_query(sources), *_cursor_query(limit, starting_after, ending_before)],
-        )
-        return sanitize_deep(_page(body, "balances", operation))
+        query = [*_sources_query(sources), *_cursor_query(limit, starting_after, ending_before)]
+        return sanitize_deep(_get_page(self._http, "balances", query)[0])
