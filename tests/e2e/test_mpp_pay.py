@@ -162,13 +162,14 @@ def test_a_token_for_another_seller_is_refused_and_stays_approved(world: World) 
 
 def test_an_amount_above_the_approval_is_refused_and_fails_the_request(world: World) -> None:
     request_id, spt = world.approved_spt(network_id=world.merchant.network_id, amount=100)
+    # link-cli will not send the token for more than the person approved...
     code, out = world.pay(world.forecast_url, "--spend-request-id", request_id)
-    if code == 0:  # the merchant's answer is the result, whatever its status
-        assert out[0]["status"] == 402 and "amount_too_large" in out[0]["body"]
-    else:  # link-cli refused to pay above the approval: present the token directly
-        refused = present(world, a_challenge(world), spt)
-        assert refused.status_code == 402 and problem_type(refused) == "verification-failed"
-        assert "amount_too_large" in refused.text
+    assert code == 1 and "more than the approved amount 100" in out["message"], out
+    assert world.spend_request(request_id)["status"] == "approved"
+    # ...and a client that does is refused by the wallet, which fails the request.
+    refused = present(world, a_challenge(world), spt)
+    assert refused.status_code == 402 and problem_type(refused) == "verification-failed"
+    assert "amount_too_large" in refused.text and "paid" not in refused.text
     spend = world.spend_request(request_id)
     assert spend["status"] == "failed"
     assert spend["payment_status_details"]["outcome"] == "failure"
