@@ -394,3 +394,47 @@ def test_human_create_waits_for_approval_and_masks_the_card(session, monkeypatch
     number = chunks[0]["card"]["number"]
     assert number not in text and f"•••• {number[-4:]}" in text
     assert f"cvc: {chunks[0]['card']['cvc']}" not in text and "cvc: •••" in text
+
+
+# Every field a SpendRequest may carry (reference §7.2, plus `test` echoed from the create
+# body, §7.3); the CLI adds only the two hint fields.
+SPEND_REQUEST_FIELDS = {
+    "id", "status", "merchant_name", "merchant_url", "context", "amount", "currency",
+    "line_items", "totals", "payment_details", "payment_method", "credential_type",
+    "network_id", "card_brand", "card_last4", "approval_url", "card", "shared_payment_token",
+    "link_pay_token", "payment_status_details", "status_details", "link_transaction_id",
+    "activity_url", "metadata", "expires_at", "created_at", "updated_at", "test",
+}  # fmt: skip
+HINT_FIELDS = ["instruction", "_next"]
+
+
+def test_golden_output_shapes(session):
+    """JSON shapes of §2.2–§2.4 and §7.2: arrays for streaming commands, bare values
+    otherwise, hints last, and nothing outside the reference's SpendRequest fields."""
+    agent, _ = session
+    created = create_card(agent)
+    assert list(created)[-2:] == HINT_FIELDS
+    assert set(created) - set(HINT_FIELDS) <= SPEND_REQUEST_FIELDS
+    for field in ("id", "status", "amount", "currency", "line_items", "totals", "created_at"):
+        assert field in created, field
+
+    code, chunks = agent.json("spend-request", "request-approval", created["id"])
+    (approval,) = chunks
+    assert code == 0 and approval["id"] == created["id"] and "approval_link" in approval
+    assert list(approval)[-2:] == HINT_FIELDS
+    assert approval["_next"] == {
+        "command": f"spend-request retrieve {created['id']} --interval 2 --max-attempts 300",
+        "until": "status changes from pending_approval",
+    }
+
+    code, chunks = agent.json("spend-request", "retrieve", created["id"])
+    (retrieved,) = chunks  # streaming: an array even for one fetch
+    assert code == 0 and set(retrieved) <= SPEND_REQUEST_FIELDS
+
+    code, listed = agent.json("spend-request", "list")  # a bare array, no `data` envelope
+    assert code == 0 and isinstance(listed, list)
+    assert all(set(item) <= SPEND_REQUEST_FIELDS for item in listed)
+
+    code, canceled = agent.json("spend-request", "cancel", created["id"])  # a bare object
+    assert code == 0 and canceled["status"] == "canceled"
+    assert set(canceled) <= SPEND_REQUEST_FIELDS
