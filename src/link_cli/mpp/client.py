@@ -35,6 +35,7 @@ __all__ = [
     "MerchantRequestFailed",
     "MerchantResponse",
     "MppPayError",
+    "PaymentOutcomeUnknown",
     "pay",
     "read_stripe_challenge",
     "send",
@@ -55,6 +56,14 @@ class MppPayError(Exception):
 
 class MerchantRequestFailed(MppPayError):
     """The merchant could not be reached or the request could not be sent."""
+
+
+class PaymentOutcomeUnknown(MerchantRequestFailed):
+    """The paid retry failed in transit: the merchant may have settled the token or not.
+
+    Never pay again blindly (mpp.md §6 "Responses"): the token is single-use, and the
+    spend request's status tells whether it was redeemed.
+    """
 
 
 class ChallengeExpired(MppPayError):
@@ -277,7 +286,7 @@ def pay(
     bytes) plus the credential, in the header the challenge names (default
     ``Authorization``). Raises :class:`MppParseError` for an unusable challenge,
     :class:`ChallengeExpired`, :class:`ChallengeMismatch` (outside `terms`), or
-    :class:`MerchantRequestFailed`.
+    :class:`PaymentOutcomeUnknown` when the paid retry fails in transit.
     """
     challenge = read_stripe_challenge(challenged)
     request = stripe.parse_stripe_request(challenge)
@@ -288,4 +297,10 @@ def pay(
         terms.check(request)
     credential = format_authorization(stripe.build_credential(challenge, spt))
     paid = challenged.request.with_header(challenge.header or "Authorization", credential)
-    return send(paid, follow_redirects=False, timeout=timeout)
+    try:
+        return send(paid, follow_redirects=False, timeout=timeout)
+    except MerchantRequestFailed as exc:
+        raise PaymentOutcomeUnknown(
+            f"{exc}. The payment outcome is unknown: check the spend request's status "
+            "before paying again."
+        ) from None
