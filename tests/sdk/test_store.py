@@ -94,8 +94,11 @@ def test_a_symlinked_credentials_file_is_refused_for_reading_and_writing(tmp_pat
     link = tmp_path / "creds.json"
     link.symlink_to(victim)
     store = TokenStore(link)
-    with pytest.raises(LinkConfigurationError, match="symbolic link"):
+    with pytest.raises(LinkConfigurationError) as caught:
         store.get_auth()
+    assert str(caught.value) == (
+        f"Cannot read credentials file {link}: it is a symbolic link; it must be a regular file."
+    )
     with pytest.raises(LinkConfigurationError, match="symbolic link"):
         store.set_auth(TOKENS)
     assert json.loads(victim.read_text()) == {"auth": None, "pendingDeviceAuth": None}
@@ -179,3 +182,22 @@ def test_a_held_lock_makes_other_writers_wait_then_fail_clearly(tmp_path: Path) 
     waiter.set_auth({**TOKENS, "access_token": "other"})  # free again
     assert holder.get_auth()["access_token"] == "other"  # type: ignore[index]
     assert mode_of(str(tmp_path / "creds.json.lock")) == 0o600
+
+
+@pytest.mark.parametrize("kind", ["directory", "fifo"])
+def test_a_credentials_path_that_is_not_a_regular_file_is_refused(tmp_path: Path, kind) -> None:
+    path = tmp_path / "creds.json"
+    if kind == "directory":
+        path.mkdir()
+    else:
+        os.mkfifo(path)  # opening it for reading must not wait for a writer
+    with pytest.raises(LinkConfigurationError) as caught:
+        TokenStore(path).get_auth()
+    assert str(caught.value) == f"Cannot read credentials file {path}: it is not a regular file."
+
+
+def test_a_credentials_file_that_is_not_utf8_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "creds.json"
+    path.write_bytes(b'{"auth": "\xff"}')
+    with pytest.raises(LinkConfigurationError, match="is not valid JSON"):
+        TokenStore(path).get_auth()

@@ -22,8 +22,10 @@ Unlike the official client, every read-modify-write holds an exclusive ``flock``
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -191,20 +193,30 @@ class TokenStore:
 
     def _read(self) -> dict[str, Any]:
         assert self.path is not None
+        # O_NONBLOCK: a FIFO planted at the path must not hang the CLI (it is refused below).
+        flags = os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0)
         try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+            fd = os.open(self.path, flags | getattr(os, "O_CLOEXEC", 0))
         except FileNotFoundError:
             return self._create_empty()
         except OSError as error:
+            if error.errno == errno.ELOOP:  # O_NOFOLLOW met a symbolic link
+                reason = "it is a symbolic link; it must be a regular file"
+            else:
+                reason = str(error.strerror or error)
             raise LinkConfigurationError(
-                f"Cannot read credentials file {self.path}: {error.strerror or error}. "
-                "It must be a regular file, not a symbolic link."
+                f"Cannot read credentials file {self.path}: {reason}."
             ) from error
-        with os.fdopen(fd, encoding="utf-8") as handle:
-            text = handle.read()
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise LinkConfigurationError(
+                f"Cannot read credentials file {self.path}: it is not a regular file."
+            )
+        with os.fdopen(fd, "rb") as handle:
+            data = handle.read()
         try:
-            parsed = json.loads(text)
-        except ValueError as error:
+            parsed = json.loads(data.decode("utf-8"))
+        except ValueError as error:  # UnicodeDecodeError included
             raise LinkConfigurationError(
                 f"Credentials file {self.path} is not valid JSON ({error}). "
                 'Fix or delete it, then run "link-cli auth login".'
