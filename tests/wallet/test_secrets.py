@@ -127,3 +127,46 @@ def test_an_explicit_secret_key_means_no_key_file(tmp_path: Path) -> None:
     result = short.run_cli("db", "upgrade")
     assert result.returncode == 1
     assert "at least 32 characters" in result.stderr
+
+
+def _postgres_values(database_url: str) -> list[str]:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url).set(drivername="postgresql")
+    values: list[str] = []
+    with psycopg.connect(url.render_as_string(hide_password=False)) as connection:
+        tables = [
+            row[0]
+            for row in connection.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+            )
+        ]
+        for table in tables:
+            for row in connection.execute(f'SELECT * FROM "{table}"'):  # our own table names
+                values.extend(str(v) for v in row if v is not None)
+    return values
+
+
+def test_postgres_never_holds_a_card_number_or_cvc_in_clear(pg_wallet: WalletProcess) -> None:
+    from tests.support.approvals import Agent, approve_spend_request, card_body
+
+    person = pg_wallet.create_person(with_card=False)
+    pg_wallet.add_card(person.email, number=MASTERCARD, cvc=MASTERCARD_CVC)
+    tokens = wallet_tokens(pg_wallet, person)
+    client = httpx2.Client(base_url=pg_wallet.url, headers=bearer(tokens), timeout=30)
+    agent = Agent(person=person, tokens=tokens, client=client)
+    try:
+        created = agent.create_ok(card_body())
+        approve_spend_request(agent.person, created["approval_url"])
+        virtual = agent.retrieve(created["id"], include="card").json()["card"]
+    finally:
+        agent.close()
+    assert pg_wallet.database_url is not None
+    values = _postgres_values(pg_wallet.database_url)
+    assert any(person.email in v for v in values)  # the scan does see this person's rows
+    for number in (MASTERCARD, virtual["number"]):
+        assert not any(number in v for v in values)
+    assert MASTERCARD_CVC not in values and virtual["cvc"] not in values
+    log = pg_wallet.log_text()
+    assert MASTERCARD not in log and virtual["number"] not in log

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -267,8 +267,11 @@ def test_the_wallet_home_lists_recent_requests(agent: Agent) -> None:
 CHROMIUM = os.environ.get("LINK_TEST_CHROMIUM", "/usr/bin/chromium")
 
 
-@pytest.mark.browser
-def test_the_open_page_updates_itself_when_the_agent_cancels(agent: Agent) -> None:
+def _watch_the_open_page(
+    agent: Agent, change: Callable[[dict[str, Any]], None], shown: str
+) -> None:
+    """Open the approval page in Chromium, ``change`` the request, wait for the page to say
+    ``shown`` and drop its buttons."""
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"{CHROMIUM} not found: run `make sysdeps` (apt-get install chromium)")
     from playwright.sync_api import expect, sync_playwright
@@ -292,11 +295,26 @@ def test_the_open_page_updates_itself_when_the_agent_cancels(agent: Agent) -> No
                 # About ten minutes left, whatever the exact second.
                 re.compile(r"^(9m|10m) \d+s$")
             )
-            agent.cancel(created["id"])
+            change(created)
             # The page polls every 2 s; the bound only keeps a broken page from hanging.
-            expect(page.locator("#status-text")).to_have_text(
-                "Canceled by the agent", timeout=30_000
-            )
+            expect(page.locator("#status-text")).to_have_text(shown, timeout=30_000)
             assert page.locator("button[value=approve]").count() == 0
         finally:
             browser.close()
+
+
+@pytest.mark.browser
+def test_the_open_page_updates_itself_when_the_agent_cancels(agent: Agent) -> None:
+    _watch_the_open_page(
+        agent, lambda created: agent.cancel(created["id"]), "Canceled by the agent"
+    )
+
+
+@pytest.mark.browser
+def test_the_open_page_updates_itself_when_the_request_expires(make_wallet) -> None:  # type: ignore[no-untyped-def]
+    wallet: WalletProcess = make_wallet()  # its own clock: moving it must not disturb others
+    agent = new_agent(wallet)
+    try:
+        _watch_the_open_page(agent, lambda _created: wallet.advance_clock(601), "Expired")
+    finally:
+        agent.close()

@@ -50,6 +50,7 @@ def test_user_create_prints_json_and_refuses_duplicates(offline: WalletProcess) 
     [
         ("not-an-email", "a good password", "not a valid email"),
         ("bob@example.com", "short", "at least 8 characters"),
+        ("bob\x1b[2J@example.com", "a good password", "not a valid email"),
     ],
 )
 def test_user_create_bad_input(
@@ -61,6 +62,22 @@ def test_user_create_bad_input(
     assert result.returncode == 1
     assert message in result.stderr
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("x" * 201, "at most 200 characters"), ("Eve\x1b]0;pwned\x07", "control characters")],
+)
+def test_user_create_refuses_unstorable_names(
+    offline: WalletProcess, name: str, message: str
+) -> None:
+    args = ["user", "create", "--email", "named@example.com", "--name", name, "--password-stdin"]
+    result = offline.run_cli(*args, input_text="a good password\n")
+    assert result.returncode == 1
+    assert message in result.stderr
+    # Nothing was stored: the same email works with a good name.
+    ok = offline.create_user("named@example.com", "a good password", "  Eve Example  ")
+    assert ok["name"] == "Eve Example"
 
 
 def test_user_create_without_a_terminal_needs_password_stdin(offline: WalletProcess) -> None:
@@ -240,3 +257,22 @@ def test_serve_stops_cleanly_on_sigint(tmp_path: Path) -> None:
     assert wallet.process.wait(timeout=10) == 0
     assert "Application shutdown complete" in wallet.log_text()
     assert "Traceback" not in wallet.log_text()
+
+
+def test_serve_takes_the_database_from_the_environment_in_wal_mode(tmp_path: Path) -> None:
+    import sqlite3
+
+    database = tmp_path / "elsewhere" / "custom.db"
+    database.parent.mkdir()
+    env = {"LINK_WALLET_DATABASE_URL": f"sqlite:///{database}"}
+    with WalletProcess.start(tmp_path / "data", env=env) as wallet:
+        person = wallet.create_person()
+        assert person.user_id.startswith("usr_")
+    assert not (tmp_path / "data" / "wallet.db").exists()
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        head = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+        assert head is not None  # migrated at start
+        stored = connection.execute("SELECT password_hash FROM users").fetchone()[0]
+    assert stored.startswith("$argon2id$")
+    assert database.stat().st_mode & 0o077 == 0

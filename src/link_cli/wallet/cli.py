@@ -152,7 +152,7 @@ def _create_user(settings: WalletSettings, args: argparse.Namespace) -> dict[str
             user = accounts.create_user(
                 session,
                 email=args.email,
-                name=(args.name or "").strip() or None,
+                name=args.name,
                 password_hash=hash_password(password, fast=settings.fast_password_hash),
                 now=Clock().now(),
             )

@@ -29,15 +29,8 @@ MAX_FORM_BYTES = 64 * 1024
 def get_db_session(request: Request) -> Iterator[Session]:
     """A session per request: commit on success, rollback on any exception."""
     database: Database = request.app.state.db
-    session = database.sessions()
-    try:
+    with database.session_scope() as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 def get_clock(request: Request) -> Clock:

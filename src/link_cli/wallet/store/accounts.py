@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -20,14 +21,38 @@ from .models.accounts import PaymentMethod, ShippingAddress, User, WebSession
 from .models.base import new_id
 
 WEB_SESSION_LIFETIME = timedelta(days=7)
+_Owned = TypeVar("_Owned", PaymentMethod, ShippingAddress)
 
 
 def normalize_email(email: str) -> str:
     """Trimmed, lower-cased email; raises InvalidRequest when it does not look like one."""
     value = email.strip().lower()
     local, _, domain = value.partition("@")
-    if not local or "." not in domain or len(value) > 320 or any(c.isspace() for c in value):
-        raise InvalidRequest(f"{email!r} is not a valid email address", code="invalid_email")
+    if (
+        not local
+        or "." not in domain
+        or len(value) > 320
+        or any(c.isspace() or not c.isprintable() for c in value)
+    ):
+        raise InvalidRequest(f"{email[:320]!r} is not a valid email address", code="invalid_email")
+    return value
+
+
+MAX_NAME_LENGTH = 200
+
+
+def normalize_name(name: str | None) -> str | None:
+    """A person's display name, trimmed (None when blank); refuses control characters and
+    names longer than the column holds, so no store rejects or truncates it later."""
+    value = (name or "").strip()
+    if not value:
+        return None
+    if len(value) > MAX_NAME_LENGTH:
+        raise InvalidRequest(
+            f"the name must have at most {MAX_NAME_LENGTH} characters", code="invalid_name"
+        )
+    if not value.isprintable():
+        raise InvalidRequest("the name must not contain control characters", code="invalid_name")
     return value
 
 
@@ -36,6 +61,7 @@ def create_user(
 ) -> User:
     """Insert a person; raises Conflict when the email is already registered."""
     address = normalize_email(email)
+    name = normalize_name(name)
     if get_user_by_email(session, address) is not None:
         raise Conflict(f"a user with email {address} already exists", code="email_taken")
     user = User(
@@ -114,12 +140,7 @@ def add_card(
 
 def list_payment_methods(session: Session, user_id: str) -> list[PaymentMethod]:
     """The person's cards, default first, then newest first."""
-    query = (
-        select(PaymentMethod)
-        .where(PaymentMethod.user_id == user_id)
-        .order_by(PaymentMethod.is_default.desc(), PaymentMethod.created_at.desc())
-    )
-    return list(session.scalars(query))
+    return _default_first(session, PaymentMethod, user_id)
 
 
 def get_payment_method(session: Session, user_id: str, method_id: str) -> PaymentMethod | None:
@@ -169,10 +190,15 @@ def add_shipping_address_from_billing(
 
 def list_shipping_addresses(session: Session, user_id: str) -> list[ShippingAddress]:
     """The person's shipping addresses, default first."""
+    return _default_first(session, ShippingAddress, user_id)
+
+
+def _default_first(session: Session, model: type[_Owned], user_id: str) -> list[_Owned]:
+    """The person's rows of ``model``: the default one first, then newest first."""
     query = (
-        select(ShippingAddress)
-        .where(ShippingAddress.user_id == user_id)
-        .order_by(ShippingAddress.is_default.desc(), ShippingAddress.created_at.desc())
+        select(model)
+        .where(model.user_id == user_id)
+        .order_by(model.is_default.desc(), model.created_at.desc())
     )
     return list(session.scalars(query))
 

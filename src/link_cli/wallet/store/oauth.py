@@ -195,15 +195,23 @@ def poll_device_token(
     raise OAuthError("the person has not answered yet", code="authorization_pending")
 
 
+def _token_and_grant(
+    session: Session, raw_token: str, *, kind: str
+) -> tuple[OAuthToken, OAuthGrant] | None:
+    """The stored token of ``kind`` whose hash matches ``raw_token``, with its grant."""
+    found = session.execute(
+        select(OAuthToken, OAuthGrant)
+        .join(OAuthGrant, OAuthGrant.id == OAuthToken.grant_id)
+        .where(OAuthToken.token_hash == sha256_hex(raw_token), OAuthToken.kind == kind)
+    ).first()
+    return None if found is None else (found[0], found[1])
+
+
 def refresh_tokens(
     session: Session, *, refresh_token: str, client_id: str, now: datetime
 ) -> dict[str, Any]:
     """Rotate a refresh token: the old one dies; reusing a spent one revokes the whole grant."""
-    found = session.execute(
-        select(OAuthToken, OAuthGrant)
-        .join(OAuthGrant, OAuthGrant.id == OAuthToken.grant_id)
-        .where(OAuthToken.token_hash == sha256_hex(refresh_token), OAuthToken.kind == "refresh")
-    ).first()
+    found = _token_and_grant(session, refresh_token, kind="refresh")
     if found is None:
         raise OAuthError("the refresh token is not valid", code="invalid_grant")
     token, grant = found
@@ -246,11 +254,7 @@ def authenticate_access_token(
     session: Session, token: str, *, now: datetime
 ) -> AccessContext | None:
     """The context of a live access token, or None (unknown, expired or revoked)."""
-    found = session.execute(
-        select(OAuthToken, OAuthGrant)
-        .join(OAuthGrant, OAuthGrant.id == OAuthToken.grant_id)
-        .where(OAuthToken.token_hash == sha256_hex(token), OAuthToken.kind == "access")
-    ).first()
+    found = _token_and_grant(session, token, kind="access")
     if found is None:
         return None
     record, grant = found

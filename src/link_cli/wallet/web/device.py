@@ -64,6 +64,19 @@ def _describe(authorization: DeviceAuthorization) -> dict[str, Any]:
     }
 
 
+def _pending_or_error_page(
+    request: Request, person: User, db: Session, now: datetime, phrase: str
+) -> DeviceAuthorization | Response:
+    """The live authorization behind ``phrase``, or the page refusing it (wrong or throttled)."""
+    if _throttled(db, person, now):
+        return _page(request, person, phrase=phrase, error=_TOO_MANY, status=429)
+    authorization = store.find_pending_by_phrase(db, phrase, now=now)
+    if authorization is None:
+        _record_wrong_phrase(db, person, now)
+        return _page(request, person, phrase=phrase, error=_WRONG, status=400)
+    return authorization
+
+
 def _page(request: Request, person: User, *, status: int = 200, **context: Any) -> Response:
     return render(request, "device.html", {"person": person, **context}, status=status)
 
@@ -80,12 +93,9 @@ def device_page(
     if not code:
         return _page(request, person, phrase="")
     phrase = code.strip()[:100]
-    if _throttled(db, person, now):
-        return _page(request, person, phrase=phrase, error=_TOO_MANY, status=429)
-    authorization = store.find_pending_by_phrase(db, phrase, now=now)
-    if authorization is None:
-        _record_wrong_phrase(db, person, now)
-        return _page(request, person, phrase=phrase, error=_WRONG, status=400)
+    authorization = _pending_or_error_page(request, person, db, now, phrase)
+    if isinstance(authorization, Response):
+        return authorization
     return _page(
         request,
         person,
@@ -104,12 +114,9 @@ def device_decide(
     action = form.get("action")
     if action not in {"approve", "deny"}:
         return _page(request, person, phrase=phrase, error="Choose Approve or Deny.", status=400)
-    if _throttled(db, person, now):
-        return _page(request, person, phrase=phrase, error=_TOO_MANY, status=429)
-    authorization = store.find_pending_by_phrase(db, phrase, now=now)
-    if authorization is None:
-        _record_wrong_phrase(db, person, now)
-        return _page(request, person, phrase=phrase, error=_WRONG, status=400)
+    authorization = _pending_or_error_page(request, person, db, now, phrase)
+    if isinstance(authorization, Response):
+        return authorization
     requested = authorization.requested_scope.split()
     allow_approve = form.get(ALLOW_APPROVE_FIELD) == "1"
     granted = rules.granted_scopes(requested, allow_approve=allow_approve)
