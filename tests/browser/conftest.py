@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page
+from tests.support.person import Person
+from tests.support.wallet import WalletProcess
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
@@ -54,6 +56,14 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
     """A desktop-sized window unless a test asks for another viewport."""
     return {**browser_context_args, "viewport": {"width": 1280, "height": 900}}
+
+
+@pytest.fixture
+def person(wallet: WalletProcess) -> Iterator[Person]:
+    """A fresh person (unique email) in the session's wallet, signed out."""
+    someone = wallet.create_person()
+    yield someone
+    someone.close()
 
 
 def _slug(text: str) -> str:

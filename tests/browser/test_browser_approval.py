@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,13 +26,6 @@ class Agent:
 
     def status(self, wallet: WalletProcess) -> str:
         return retrieve_spend_request(wallet.url, self.token, self.request["id"])["status"]
-
-
-@pytest.fixture
-def person(wallet: WalletProcess) -> Iterator[Person]:
-    someone = wallet.create_person()
-    yield someone
-    someone.close()
 
 
 @pytest.fixture

@@ -18,13 +18,6 @@ AGENT_NAME = "Trip planner agent"
 
 
 @pytest.fixture
-def person(wallet: WalletProcess) -> Iterator[Person]:
-    someone = wallet.create_person()
-    yield someone
-    someone.close()
-
-
-@pytest.fixture
 def login(wallet: WalletProcess, tmp_path: Path) -> Iterator[BackgroundLogin]:
     """``link-cli auth login`` polling in the background for this test's person."""
     running = BackgroundLogin(wallet.url, tmp_path / "auth.json", AGENT_NAME)

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Page, expect
 from tests.support.person import Person
 from tests.support.wallet import WalletProcess
 
 Screenshot = Callable[[Page, str], Path]
-
-
-@pytest.fixture
-def person(wallet: WalletProcess) -> Iterator[Person]:
-    """A fresh person (unique email) in the session's wallet."""
-    someone = wallet.create_person()
-    yield someone
-    someone.close()
 
 
 def fill_sign_in(page: Page, email: str, password: str) -> None:
