@@ -347,3 +347,44 @@ async def test_http_transport_runs_tools_with_the_owner_session(
         assert timeout["code"] == "POLLING_TIMEOUT"
         # Progress notifications reach HTTP clients too (the response is an SSE stream).
         assert progress and json.loads(progress[0] or "{}")["id"] == created["id"]
+
+
+async def test_http_polling_call_stops_when_the_client_cancels(
+    world: World, world_serve: ServeProcess
+) -> None:
+    # Stateless HTTP: the cancelled call's stream closes, and its poller must stop too.
+    async with Client(world_serve.mcp_url) as client:
+        [created] = ok(
+            await call(
+                client,
+                "spend-request_create",
+                {
+                    "amount": 700,
+                    "merchantName": "Trail Shop",
+                    "merchantUrl": "https://shop.example/cap",
+                    "context": CONTEXT,
+                },
+            )
+        )
+        first_chunk = anyio.Event()
+
+        async def on_progress(done: float, total: float | None, message: str | None) -> None:
+            first_chunk.set()
+
+        async def poll_forever() -> None:
+            await client.call_tool(
+                "spend-request_retrieve",
+                {"id": created["id"], "interval": 0.3, "timeout": 120},
+                progress_callback=on_progress,
+            )
+
+        with anyio.fail_after(CALL_SECONDS):
+            async with anyio.create_task_group() as group:
+                group.start_soon(poll_forever)
+                await first_chunk.wait()
+                group.cancel_scope.cancel()
+
+    await anyio.sleep(0.6)  # let an in-flight fetch finish
+    seen = world.requests_for(created["id"])
+    await anyio.sleep(1.5)  # five intervals
+    assert world.requests_for(created["id"]) - seen <= 1
