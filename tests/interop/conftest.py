@@ -1,8 +1,9 @@
-"""Fixtures of the interop suite: peer processes (pympp merchant, mppx client) and an
-agent whose spend requests the person approves on the wallet's page."""
+"""Fixtures of the interop suite: peer processes (pympp and mppx merchants, the mppx
+client) and an agent whose spend requests the person approves on the wallet's page."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -43,28 +44,16 @@ def demo_shop(wallet: WalletProcess) -> Iterator[tuple[Merchant, ShopProcess]]:
         yield merchant, shop
 
 
-@pytest.fixture(scope="module")
-def pympp_merchant(wallet: WalletProcess) -> Iterator[tuple[Merchant, str]]:
-    """A merchant built with pympp 0.16.0 only, settling at the wallet: (merchant, url)."""
-    merchant = register_merchant(wallet)
+@contextlib.contextmanager
+def _peer(argv: list[str], env: dict[str, str]) -> Iterator[str]:
+    """Run a peer merchant on a free loopback port until ``/healthz`` answers; yield its URL.
+
+    ``argv`` holds ``{port}``, replaced by the port; the peer is stopped at the end.
+    """
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LINK_", "MPP_"))}
-    with tempfile.NamedTemporaryFile(
-        prefix="pympp-merchant-", suffix=".log", delete=False
-    ) as log:  # the child keeps its own descriptor
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                str(HERE / "pympp_merchant.py"),
-                "--port",
-                str(port),
-                "--wallet-url",
-                wallet.url,
-                "--secret-key",
-                merchant.secret_key,
-                "--network-id",
-                merchant.network_id,
-            ],
+    with tempfile.NamedTemporaryFile(prefix="peer-merchant-", suffix=".log", delete=False) as log:
+        process = subprocess.Popen(  # the child keeps its own descriptor of the log
+            [arg.replace("{port}", str(port)) for arg in argv],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -81,8 +70,8 @@ def pympp_merchant(wallet: WalletProcess) -> Iterator[tuple[Merchant, str]]:
             except httpx2.HTTPError:
                 time.sleep(0.1)
         else:
-            raise RuntimeError("the pympp merchant did not start")
-        yield merchant, url
+            raise RuntimeError(f"the peer merchant did not start: {argv[:2]}")
+        yield url
     finally:
         process.terminate()
         try:
@@ -93,14 +82,40 @@ def pympp_merchant(wallet: WalletProcess) -> Iterator[tuple[Merchant, str]]:
         Path(log.name).unlink(missing_ok=True)
 
 
+def _peer_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LINK_", "MPP_"))}
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="module")
+def pympp_merchant(wallet: WalletProcess) -> Iterator[tuple[Merchant, str]]:
+    """A merchant built with pympp 0.16.0 only, settling at the wallet: (merchant, url)."""
+    merchant = register_merchant(wallet)
+    argv = [
+        sys.executable,
+        str(HERE / "pympp_merchant.py"),
+        "--port",
+        "{port}",
+        "--wallet-url",
+        wallet.url,
+        "--secret-key",
+        merchant.secret_key,
+        "--network-id",
+        merchant.network_id,
+    ]
+    with _peer(argv, _peer_env()) as url:
+        yield merchant, url
+
+
 @pytest.fixture(scope="session")
-def mppx_client() -> str:
-    """File URL of mppx 0.11.0's client module; installs the peer (npm) when missing.
+def node_peers() -> Path:
+    """The directory holding ``node_modules/mppx`` 0.11.0; installs it (npm) when missing.
 
     Skipped, with the reason, only when Node is not installed.
     """
     if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.skip("Node.js/npm are not installed: the mppx 0.11.0 interop test needs them")
+        pytest.skip("Node.js/npm are not installed: the mppx 0.11.0 interop tests need them")
     result = subprocess.run(
         [str(REPO / "scripts" / "install-node-peers.sh")],
         capture_output=True,
@@ -109,6 +124,28 @@ def mppx_client() -> str:
         check=False,
     )
     assert result.returncode == 0, f"installing mppx failed:\n{result.stderr[-2000:]}"
-    module = Path(result.stdout.strip()) / "node_modules" / "mppx" / "dist" / "client" / "index.js"
+    return Path(result.stdout.strip())
+
+
+@pytest.fixture(scope="session")
+def mppx_client(node_peers: Path) -> str:
+    """File URL of mppx 0.11.0's client module."""
+    module = node_peers / "node_modules" / "mppx" / "dist" / "client" / "index.js"
     assert module.is_file(), module
     return module.as_uri()
+
+
+@pytest.fixture(scope="module")
+def mppx_merchant(wallet: WalletProcess, node_peers: Path) -> Iterator[tuple[Merchant, str]]:
+    """A merchant built with mppx 0.11.0's server, settling at the wallet: (merchant, url)."""
+    merchant = register_merchant(wallet)
+    argv = [
+        "node",
+        str(HERE / "mppx_merchant.mjs"),
+        str(node_peers),
+        "{port}",
+        wallet.url,
+        merchant.network_id,
+    ]
+    with _peer(argv, _peer_env(MERCHANT_SECRET_KEY=merchant.secret_key)) as url:
+        yield merchant, url
