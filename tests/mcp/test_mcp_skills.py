@@ -1,4 +1,5 @@
-"""The skills `serve` publishes name exactly the tools `tools/list` has (no more, no less)."""
+"""The catalogue as agents read it: skills name exactly the tools `tools/list` has, and
+each tool is described by its command's help."""
 
 from __future__ import annotations
 
@@ -40,3 +41,14 @@ def test_the_guide_names_only_real_tools() -> None:
     # Field names such as `approval_url` are not tools; a tool starts with a command name.
     named = {n for n in candidates if n.split("_", 1)[0] in commands.TOP_LEVEL}
     assert named and named <= exposed, named - exposed
+
+
+def test_tool_descriptions_are_the_command_help() -> None:
+    for command in tools.tool_commands():
+        tool = tools.tool_for(command)
+        assert tool.description is not None and command.description
+        assert tool.description.startswith(command.description), tool.name
+        # Only login/upgrade add a note (they never poll inline over MCP).
+        assert (tool.description != command.description) == (
+            command.path in tools.NON_BLOCKING_PATHS
+        ), tool.name
