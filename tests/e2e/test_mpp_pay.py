@@ -15,8 +15,8 @@ from typing import Any
 
 import httpx2
 import pytest
-from tests.cli.e2e_support import CONTEXT, Agent, login
-from tests.merchant.buyer import Buyer
+from tests.cli.e2e_support import CONTEXT
+from tests.merchant.buyer import Buyer, demo_shop, logged_in_buyer
 from tests.merchant.shop_process import CHALLENGE_SECRET, ShopProcess
 from tests.redemption.delegated import Merchant, register_merchant
 from tests.support.approvals import approve_spend_request
@@ -48,15 +48,11 @@ class World(Buyer):
 
 @pytest.fixture(scope="module")
 def world(wallet: WalletProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    merchant = register_merchant(wallet)
-    person = wallet.create_person()
-    agent = Agent(wallet.url, tmp_path_factory.mktemp("mpp-agent") / "auth.json")
-    login(agent, person)
-    with ShopProcess(
-        wallet_url=wallet.url, secret_key=merchant.secret_key, network_id=merchant.network_id
-    ) as shop:
-        yield World(wallet=wallet, agent=agent, person=person, merchant=merchant, shop=shop)
-    person.close()
+    with (
+        logged_in_buyer(wallet, tmp_path_factory.mktemp("mpp-agent")) as buyer,
+        demo_shop(wallet) as (merchant, shop),
+    ):
+        yield World(wallet, buyer.agent, buyer.person, merchant=merchant, shop=shop)
 
 
 def a_challenge(world: World) -> Challenge:

@@ -12,9 +12,9 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from tests.cli.e2e_support import CONTEXT, LINK_CLI, Agent, login
+from tests.cli.e2e_support import CONTEXT, LINK_CLI, Agent
+from tests.merchant.buyer import demo_shop, logged_in_buyer
 from tests.merchant.shop_process import ShopProcess
-from tests.redemption.delegated import register_merchant
 from tests.support.approvals import approve_spend_request
 from tests.support.wallet import WalletProcess
 
@@ -64,15 +64,11 @@ class Terminal:
 def setup(
     wallet: WalletProcess, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Agent, object, ShopProcess]]:
-    merchant = register_merchant(wallet)
-    person = wallet.create_person()
-    agent = Agent(wallet.url, tmp_path_factory.mktemp("tty-agent") / "auth.json")
-    login(agent, person)
-    with ShopProcess(
-        wallet_url=wallet.url, secret_key=merchant.secret_key, network_id=merchant.network_id
-    ) as shop:
-        yield agent, person, shop
-    person.close()
+    with (
+        logged_in_buyer(wallet, tmp_path_factory.mktemp("tty-agent")) as buyer,
+        demo_shop(wallet) as (_, shop),
+    ):
+        yield buyer.agent, buyer.person, shop
 
 
 def test_human_mode_waits_for_approval_then_pays(setup) -> None:

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import httpx2
 import pytest
-from tests.cli.e2e_support import Agent, login
-from tests.merchant.buyer import Buyer
+from tests.merchant.buyer import Buyer, demo_shop, logged_in_buyer
 from tests.merchant.shop_process import ShopProcess, free_port
 from tests.redemption.delegated import Merchant, register_merchant
 from tests.support.wallet import WalletProcess
@@ -27,21 +26,15 @@ HERE = Path(__file__).resolve().parent
 
 @pytest.fixture(scope="module")
 def buyer(wallet: WalletProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Buyer]:
-    person = wallet.create_person()
-    agent = Agent(wallet.url, tmp_path_factory.mktemp("interop-agent") / "auth.json")
-    login(agent, person)
-    yield Buyer(wallet, agent, person)
-    person.close()
+    with logged_in_buyer(wallet, tmp_path_factory.mktemp("interop-agent")) as person_and_agent:
+        yield person_and_agent
 
 
-@pytest.fixture(scope="module")
-def demo_shop(wallet: WalletProcess) -> Iterator[tuple[Merchant, ShopProcess]]:
+@pytest.fixture(scope="module", name="demo_shop")
+def demo_shop_fixture(wallet: WalletProcess) -> Iterator[tuple[Merchant, ShopProcess]]:
     """Our demo merchant, registered at the wallet."""
-    merchant = register_merchant(wallet)
-    with ShopProcess(
-        wallet_url=wallet.url, secret_key=merchant.secret_key, network_id=merchant.network_id
-    ) as shop:
-        yield merchant, shop
+    with demo_shop(wallet) as merchant_and_shop:
+        yield merchant_and_shop
 
 
 @contextlib.contextmanager

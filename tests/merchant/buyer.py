@@ -3,12 +3,17 @@ and spend requests the person approves on the wallet's real page."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx2
-from tests.cli.e2e_support import CONTEXT, Agent
+from tests.cli.e2e_support import CONTEXT, Agent, login
+from tests.merchant.shop_process import ShopProcess
+from tests.redemption.delegated import Merchant, register_merchant
 from tests.support.approvals import approve_spend_request
 from tests.support.wallet import WalletProcess
 
@@ -58,3 +63,26 @@ class Buyer:
         approve_spend_request(self.person, created.json()["approval_url"])
         spt = self.spend_request(request_id, "shared_payment_token")["shared_payment_token"]
         return request_id, spt["id"] if isinstance(spt, dict) else spt
+
+
+@contextlib.contextmanager
+def logged_in_buyer(wallet: WalletProcess, directory: Path) -> Iterator[Buyer]:
+    """A new person with a card whose agent logged in with ``link-cli auth login``
+    (credentials under ``directory``)."""
+    person = wallet.create_person()
+    agent = Agent(wallet.url, directory / "auth.json")
+    login(agent, person)
+    try:
+        yield Buyer(wallet, agent, person)
+    finally:
+        person.close()
+
+
+@contextlib.contextmanager
+def demo_shop(wallet: WalletProcess) -> Iterator[tuple[Merchant, ShopProcess]]:
+    """The demo shop as a process, registered at ``wallet`` as a new merchant."""
+    merchant = register_merchant(wallet)
+    with ShopProcess(
+        wallet_url=wallet.url, secret_key=merchant.secret_key, network_id=merchant.network_id
+    ) as shop:
+        yield merchant, shop

@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx2
 from starlette.requests import Request
-from tests.merchant.shop_process import ShopProcess
-from tests.redemption.delegated import delegated_agent, register_merchant
+from tests.merchant.buyer import demo_shop
+from tests.redemption.delegated import delegated_agent
 
 from link_cli.merchant.config import MerchantConfig
 from link_cli.merchant.paid_api import PaidApi
@@ -34,12 +34,9 @@ def test_a_credential_refused_while_the_wallet_is_down_pays_once_when_it_is_back
     make_wallet,
 ) -> None:
     wallet = make_wallet()
-    merchant = register_merchant(wallet)
     agent = delegated_agent(wallet)
-    request_id, spt = agent.approved_spt(merchant.network_id, amount=250)
-    with ShopProcess(
-        wallet_url=wallet.url, secret_key=merchant.secret_key, network_id=merchant.network_id
-    ) as shop:
+    with demo_shop(wallet) as (merchant, shop):
+        request_id, spt = agent.approved_spt(merchant.network_id, amount=250)
         url = shop.url + "/api/forecast?city=Oslo"
         (challenge,) = parse_www_authenticate(httpx2.get(url).headers["www-authenticate"])
         paid = {"Authorization": format_authorization(build_credential(challenge, spt))}
