@@ -14,11 +14,28 @@ from .config import DEFAULT_PORT, MerchantConfigError, load_config
 __all__ = ["add_arguments", "main", "run"]
 
 
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError("must be a port number from 1 to 65535")
+    return int(text)
+
+
+_MAX_TTL_SECONDS = 30 * 24 * 3600
+
+
+def _seconds(text: str) -> int:
+    if not text.strip().isdigit() or not 1 <= int(text) <= _MAX_TTL_SECONDS:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number of seconds from 1 to {_MAX_TTL_SECONDS}"
+        )
+    return int(text)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The demo merchant's options (each also readable from ``LINK_MERCHANT_*``)."""
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})"
+        "--port", type=_port, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})"
     )
     parser.add_argument("--wallet-url", help="the wallet's base URL (LINK_MERCHANT_WALLET_URL)")
     parser.add_argument(
@@ -31,9 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--challenge-ttl",
-        type=int,
-        default=int(os.environ.get("LINK_MERCHANT_CHALLENGE_TTL", "300")),
-        help="seconds a 402 challenge stays payable (default 300)",
+        type=_seconds,
+        default=None,
+        help="seconds a 402 challenge stays payable (LINK_MERCHANT_CHALLENGE_TTL; default 300)",
     )
 
 
@@ -46,14 +63,18 @@ def run(args: argparse.Namespace) -> int:
     except MerchantConfigError as exc:
         print(f"demo-merchant: {exc}", file=sys.stderr)
         return 2
-    if args.challenge_ttl < 1:
-        print("demo-merchant: --challenge-ttl must be at least 1 second", file=sys.stderr)
-        return 2
+    ttl = args.challenge_ttl
+    if ttl is None:
+        try:
+            ttl = _seconds(os.environ.get("LINK_MERCHANT_CHALLENGE_TTL") or "300")
+        except argparse.ArgumentTypeError as exc:
+            print(f"demo-merchant: LINK_MERCHANT_CHALLENGE_TTL {exc}", file=sys.stderr)
+            return 2
     import uvicorn
 
     from .app import create_app
 
-    app = create_app(config, challenge_ttl=timedelta(seconds=args.challenge_ttl))
+    app = create_app(config, challenge_ttl=timedelta(seconds=ttl))
     print(f"demo merchant {config.name!r} on http://{args.host}:{args.port}", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
     return 0
