@@ -38,3 +38,6 @@ def test_bad_and_duplicate_network_ids_are_refused(wallet: WalletProcess) -> Non
     assert "sk_test_" not in again.stdout
     bad = wallet.run_cli("merchant", "create", "--name", "C", "--network-id", "no spaces!")
     assert bad.returncode == 1 and "--network-id" in bad.stderr
+    for name in ("x\x1b[2Jy", "evil\u202etxt.exe", "two\nlines"):
+        unsafe = wallet.run_cli("merchant", "create", "--name", name, "--network-id", "p_unsafe")
+        assert unsafe.returncode == 1 and "control characters" in unsafe.stderr
