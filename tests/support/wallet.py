@@ -203,6 +203,32 @@ class WalletProcess:
             payment_method_id=payment_method_id,
         )
 
+    def stored_values(self) -> list[str]:
+        """Every non-null value of every table of this wallet's database, as text.
+
+        Works on the SQLite file and on PostgreSQL, so "nothing in clear" tests can scan both.
+        """
+        values: list[str] = []
+        if self.database_url is None:
+            import sqlite3
+
+            with sqlite3.connect(self.data_dir / "wallet.db") as connection:
+                listing = "SELECT name FROM sqlite_master WHERE type='table'"
+                for (table,) in connection.execute(listing).fetchall():
+                    for row in connection.execute(f'SELECT * FROM "{table}"'):  # our tables
+                        values.extend(str(v) for v in row if v is not None)
+            return values
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.database_url).set(drivername="postgresql")
+        with psycopg.connect(url.render_as_string(hide_password=False)) as connection:
+            listing = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+            for (table,) in connection.execute(listing).fetchall():
+                for row in connection.execute(f'SELECT * FROM "{table}"'):  # our tables
+                    values.extend(str(v) for v in row if v is not None)
+        return values
+
     def advance_clock(self, seconds: int) -> int:
         """Move this process's clock forward; returns the wallet's new now (unix seconds)."""
         response = httpx2.post(

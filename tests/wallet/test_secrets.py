@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import sqlite3
 import stat
 from pathlib import Path
 
@@ -16,18 +15,6 @@ AMEX = "378734493671000"
 AMEX_CVC = "7319"
 MASTERCARD = "5105105105105100"
 MASTERCARD_CVC = "846"
-
-
-def _text_values(database: Path) -> list[str]:
-    values: list[str] = []
-    with sqlite3.connect(database) as connection:
-        tables = [
-            r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
-        ]
-        for table in tables:
-            for row in connection.execute(f'SELECT * FROM "{table}"'):
-                values.extend(str(v) for v in row if v is not None)
-    return values
 
 
 def test_card_numbers_and_cvcs_never_reach_the_database_or_the_log(make_wallet) -> None:  # type: ignore[no-untyped-def]
@@ -67,7 +54,7 @@ def test_card_numbers_and_cvcs_never_reach_the_database_or_the_log(make_wallet) 
         raw = path.read_bytes()
         for secret in (AMEX, MASTERCARD, "4000000000000002"):
             assert secret.encode() not in raw, f"card number in clear in {path.name}"
-    values = _text_values(wallet.data_dir / "wallet.db")
+    values = wallet.stored_values()
     assert AMEX_CVC not in values and MASTERCARD_CVC not in values
     assert all(AMEX not in v and MASTERCARD not in v for v in values)
     assert tokens["access_token"] not in "\n".join(values)  # only hashes are stored
@@ -129,25 +116,6 @@ def test_an_explicit_secret_key_means_no_key_file(tmp_path: Path) -> None:
     assert "at least 32 characters" in result.stderr
 
 
-def _postgres_values(database_url: str) -> list[str]:
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    url = make_url(database_url).set(drivername="postgresql")
-    values: list[str] = []
-    with psycopg.connect(url.render_as_string(hide_password=False)) as connection:
-        tables = [
-            row[0]
-            for row in connection.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
-            )
-        ]
-        for table in tables:
-            for row in connection.execute(f'SELECT * FROM "{table}"'):  # our own table names
-                values.extend(str(v) for v in row if v is not None)
-    return values
-
-
 def test_postgres_never_holds_a_card_number_or_cvc_in_clear(pg_wallet: WalletProcess) -> None:
     from tests.support.approvals import Agent, approve_spend_request, card_body
 
@@ -162,8 +130,7 @@ def test_postgres_never_holds_a_card_number_or_cvc_in_clear(pg_wallet: WalletPro
         virtual = agent.retrieve(created["id"], include="card").json()["card"]
     finally:
         agent.close()
-    assert pg_wallet.database_url is not None
-    values = _postgres_values(pg_wallet.database_url)
+    values = pg_wallet.stored_values()
     assert any(person.email in v for v in values)  # the scan does see this person's rows
     for number in (MASTERCARD, virtual["number"]):
         assert not any(number in v for v in values)

@@ -4,24 +4,9 @@ line, shown only to their owner's agent with ``include=card``."""
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
 
 from tests.support.approvals import approve_spend_request, card_body, new_agent, spt_body
 from tests.support.wallet import WalletProcess
-
-
-def stored_values(database: Path) -> list[str]:
-    """Every non-null value of every table, as text."""
-    values: list[str] = []
-    with sqlite3.connect(database) as connection:
-        tables = [
-            row[0]
-            for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
-        ]
-        for table in tables:
-            for row in connection.execute(f'SELECT * FROM "{table}"'):
-                values.extend(str(value) for value in row if value is not None)
-    return values
 
 
 def test_virtual_cards_never_reach_the_database_or_the_log_in_clear(make_wallet) -> None:  # type: ignore[no-untyped-def]
@@ -47,7 +32,7 @@ def test_virtual_cards_never_reach_the_database_or_the_log_in_clear(make_wallet)
         raw = path.read_bytes()
         for card in cards:
             assert card["number"].encode() not in raw, f"card number in clear in {path.name}"
-    values = stored_values(wallet.data_dir / "wallet.db")
+    values = wallet.stored_values()
     for card in cards:
         assert card["cvc"] not in values
         assert not any(card["number"] in value for value in values)
