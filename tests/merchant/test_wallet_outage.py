@@ -14,7 +14,8 @@ from typing import Any
 import httpx2
 from starlette.requests import Request
 from tests.merchant.buyer import demo_shop
-from tests.redemption.delegated import delegated_agent
+from tests.merchant.shop_process import ShopProcess
+from tests.redemption.delegated import delegated_agent, register_merchant
 
 from link_cli.merchant.config import MerchantConfig
 from link_cli.merchant.paid_api import PaidApi
@@ -131,3 +132,18 @@ def test_a_replayed_settlement_that_was_never_interrupted_is_refused() -> None:
     refused = _call(api, _credential(api))
     assert refused.status_code == 402
     assert _kind(refused).endswith("/verification-failed")
+
+
+def test_a_shop_key_the_wallet_refuses_is_an_outage_not_the_payers_problem(make_wallet) -> None:
+    wallet = make_wallet()
+    merchant = register_merchant(wallet)
+    wrong_key = merchant.secret_key[:-6] + "XXXXXX"
+    with ShopProcess(
+        wallet_url=wallet.url, secret_key=wrong_key, network_id=merchant.network_id
+    ) as shop:
+        url = shop.url + "/api/forecast"
+        (challenge,) = parse_www_authenticate(httpx2.get(url).headers["www-authenticate"])
+        credential = format_authorization(build_credential(challenge, "spt_x"))
+        refused = httpx2.get(url, headers={"Authorization": credential}, timeout=30)
+    assert refused.status_code == 503
+    assert "API key" in refused.text and wrong_key[-4:] not in refused.text

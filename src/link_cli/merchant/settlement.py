@@ -157,6 +157,13 @@ class SettlementClient:
             raise WalletUnavailable(f"the wallet answered HTTP {response.status_code} without JSON")
         if response.status_code >= 500:
             raise WalletUnavailable(f"the wallet answered HTTP {response.status_code}")
+        if response.status_code in (401, 403):
+            # The shop's own key was refused: nothing was charged, and the wallet's message
+            # (which names part of the key) is for the operator, never for the payer.
+            raise WalletUnavailable(
+                f"the wallet refused the shop's API key (HTTP {response.status_code})",
+                maybe_processed=False,
+            )
         error = body.get("error")
         if response.status_code >= 400 or isinstance(error, dict):
             raise Declined(response.status_code, error if isinstance(error, dict) else {})
