@@ -221,6 +221,10 @@ def test_request_options_follow_the_reference() -> None:
     assert with_data.method == "POST" and with_data.body == b"{}"
     assert with_data.headers == (("Content-Type", "text/plain"), ("X-A", "2"))
     assert MerchantRequest.from_options("http://h/", method="put", data="x").method == "PUT"
+    # Deliberate difference: names match in any case, so the later line wins outright
+    # (the official CLI would send both differently-cased headers combined).
+    mixed = MerchantRequest.from_options("http://h/", header_lines=["x-a: 1", "X-A: 2"])
+    assert mixed.headers == (("X-A", "2"),)
 
 
 @pytest.mark.parametrize("url", ["ftp://h/x", "file:///etc/passwd", "http://", "nonsense"])

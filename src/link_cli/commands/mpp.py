@@ -7,10 +7,20 @@
 the approval and pays in one go.
 
 Deliberate differences from the official CLI (docs/compatibility.md):
-* a malformed challenge next to a good one does not reject the whole header (mpp.md §6);
-* the paid retry never follows a redirect, and a challenge whose seller, currency or
-  amount falls outside the approved spend request is refused before the token is sent;
-* the echoed ``request`` is the server's string, byte for byte (mpp.md §5.2 item 4).
+* a malformed challenge next to a good one does not reject the whole header, and the word
+  "Payment" inside a quoted value never starts a challenge (mpp.md §6);
+* the paid retry never follows a redirect, a cross-origin probe redirect drops the user's
+  ``Authorization``/``Cookie``, and a challenge whose seller, currency or amount falls
+  outside the approved spend request (or that is unpayable: bad amount or currency, empty
+  ``paymentMethodTypes``, reserved ``metadata.externalId``) is refused before the token is
+  sent;
+* the echoed ``request`` is the server's string, byte for byte (mpp.md §5.2 item 4); the
+  charge payload carries the request's ``externalId``; a ``header="Payment-Authorization"``
+  challenge gets the credential in that header;
+* ``--header`` names are matched case-insensitively (a later line replaces an earlier one,
+  and the credential replaces a user ``authorization`` header of any case);
+* a paid retry that fails in transit says the outcome is unknown instead of a bare
+  network error.
 """
 
 from __future__ import annotations
