@@ -49,7 +49,7 @@ def test_without_a_display_the_link_and_qr_code_are_shown_and_nothing_opens(
     assert opened == []
     assert "the phrase is: ivory-lime-rabbit" in text
     assert text.count("Sign in as demo@example.com with password pw-123") == 1  # once only
-    assert text.count("▀▀▀▀▀▀▀▀▀▀") >= 2  # a QR code under each link
+    assert text.count("▄▄▄▄▄▄▄") >= 2  # a QR code under each link (finder patterns)
 
 
 def test_only_web_links_are_opened(opened: list[str], monkeypatch: pytest.MonkeyPatch) -> None:

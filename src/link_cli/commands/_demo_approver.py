@@ -87,15 +87,10 @@ def _can_open_browser() -> bool:
 
 
 def _qr_text(url: str) -> str:
-    """The URL as a half-block QR code, as the official CLI shows; empty without qrcode."""
+    """The URL as the same half-block QR code the CLI shows; empty without qrcode."""
     try:
-        import io
+        from link_cli.cli.tty import qr_lines
 
-        import qrcode
+        return "\n".join(qr_lines(url))
     except ImportError:
         return ""
-    code = qrcode.QRCode(border=1)
-    code.add_data(url)
-    buffer = io.StringIO()
-    code.print_ascii(out=buffer, invert=True)
-    return buffer.getvalue().rstrip("\n")
