@@ -70,6 +70,27 @@ def test_every_problem_is_reported_at_once_without_the_number() -> None:
     assert "4242424242424241" not in caught.value.message
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", "Jenny\x1b[2JRosen"),  # C0: an escape sequence
+        ("line1", "1 Main\x9bSt"),  # C1: an 8-bit CSI
+        ("city", "Paris\u202egnp.exe"),  # bidi override: reads differently than it is
+        ("nickname", "work\u2066card"),  # bidi isolate
+        ("line2", "Apt 1\nEvil"),  # addresses are single lines
+    ],
+)
+def test_control_characters_in_address_fields_are_refused(field: str, value: str) -> None:
+    with pytest.raises(CardValidationError) as caught:
+        validate_card({**GOOD, field: value}, today=TODAY)
+    assert caught.value.field_errors == {field: "Remove control characters."}
+
+
+def test_letters_of_any_script_are_accepted() -> None:
+    card = validate_card({**GOOD, "name": "Zoë Ŝmith-Müller", "city": "東京"}, today=TODAY)
+    assert (card.billing.name, card.billing.city) == ("Zoë Ŝmith-Müller", "東京")
+
+
 @given(st.dictionaries(st.sampled_from([*sorted(GOOD), "line2", "nickname"]), st.text(max_size=40)))
 def test_any_input_either_validates_or_explains(fields: dict[str, str]) -> None:
     try:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from .errors import InvalidRequest
+from .text import CONTROL_SINGLE_LINE
 
 _DIGITS = re.compile(r"^[0-9]+$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -157,7 +158,7 @@ def validate_card(fields: Mapping[str, str | None], *, today: date) -> CardInput
         value = text(key)
         if len(value) > limit:
             errors[key] = f"Use at most {limit} characters."
-        elif any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        elif CONTROL_SINGLE_LINE.search(value):
             errors[key] = "Remove control characters."
 
     if errors:

@@ -35,6 +35,8 @@ from urllib.parse import urlsplit
 from .errors import InvalidRequest
 from .money import is_currency_code
 from .spend_request import CredentialType, SpendRequestChanges, SpendRequestDraft
+from .text import CONTROL as _CONTROL
+from .text import CONTROL_SINGLE_LINE as _CONTROL_SINGLE_LINE
 
 __all__ = [
     "MAX_LINE_ITEMS",
@@ -119,10 +121,6 @@ _APPROVAL_FIELDS = frozenset(
     {*_APPROVAL_REQUIRED, *_APPROVAL_TEXT, "device_type", "authentication_method"}
 )
 
-# C0/C1 controls (tab and newline allowed where text may be multi-line) and the Unicode
-# bidirectional overrides that could make a merchant name read differently than it is.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_CONTROL_SINGLE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _IDENTIFIER = re.compile(r"[A-Za-z0-9_\-.:]+")
 
 

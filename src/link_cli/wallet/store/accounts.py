@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..domain.cards import CardInput
 from ..domain.errors import Conflict, InvalidRequest
+from ..domain.text import CONTROL_SINGLE_LINE
 from .crypto import FieldCipher, sha256_hex
 from .models.accounts import PaymentMethod, ShippingAddress, User, WebSession
 from .models.base import new_id
@@ -51,7 +52,7 @@ def normalize_name(name: str | None) -> str | None:
         raise InvalidRequest(
             f"the name must have at most {MAX_NAME_LENGTH} characters", code="invalid_name"
         )
-    if not value.isprintable():
+    if CONTROL_SINGLE_LINE.search(value):
         raise InvalidRequest("the name must not contain control characters", code="invalid_name")
     return value
 
