@@ -276,3 +276,22 @@ def test_serve_takes_the_database_from_the_environment_in_wal_mode(tmp_path: Pat
         stored = connection.execute("SELECT password_hash FROM users").fetchone()[0]
     assert stored.startswith("$argon2id$")
     assert database.stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("postgresql+psycopg://wallet:s3cr3t-pw@127.0.0.1:1/db", "cannot use the database"),
+        ("postgresql+psycopg2://wallet:s3cr3t-pw@127.0.0.1:1/db", "driver is not installed"),
+        ("mysql://wallet:s3cr3t-pw@127.0.0.1/db", "unsupported database URL scheme 'mysql'"),
+        ("wallet.db", "unsupported database URL scheme"),
+    ],
+)
+def test_an_unusable_database_is_one_clear_line(tmp_path: Path, url: str, message: str) -> None:
+    offline = WalletProcess(data_dir=tmp_path, port=0, database_url=url, env=wallet_env())
+    for args in (("db", "upgrade"), ("serve", "--port", "1")):
+        result = offline.run_cli(*args)
+        assert result.returncode == 1
+        assert result.stderr.startswith("error: ") and message in result.stderr
+        assert "Traceback" not in result.stderr
+        assert "s3cr3t-pw" not in result.stderr

@@ -115,8 +115,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = exc.message if isinstance(exc, WalletError) else str(exc)
         print(f"error: {message}", file=sys.stderr)
         return 1
+    except Exception as exc:
+        problem = _database_problem(exc)
+        if problem is None:
+            raise
+        print(f"error: cannot use the database: {problem}", file=sys.stderr)
+        return 1
     print(json.dumps(result))
     return 0
+
+
+_DATABASE_DRIVERS = frozenset({"psycopg", "psycopg2", "pg8000", "asyncpg", "pysqlite2"})
+
+
+def _database_problem(exc: Exception) -> str | None:
+    """One line saying why the database is unusable (unreachable, refused login, missing
+    driver), or None for any other error. Bound values never appear: engines are created with
+    ``hide_parameters``, and only the driver's first message line is shown."""
+    if isinstance(exc, ModuleNotFoundError) and exc.name in _DATABASE_DRIVERS:
+        return f"its driver is not installed ({exc.name}); use postgresql+psycopg://"
+    if "sqlalchemy" not in sys.modules:
+        return None
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    if not isinstance(exc, OperationalError | InterfaceError):
+        return None
+    lines = str(exc.orig or exc).strip().splitlines()
+    return (lines[0] if lines else type(exc).__name__)[:300]
 
 
 def _upgrade(settings: WalletSettings) -> None:

@@ -108,6 +108,7 @@ def load_settings(
     directory = Path(data_dir).expanduser() if data_dir else default_data_dir(env)
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     url = database_url or env.get("LINK_WALLET_DATABASE_URL") or _sqlite_url(directory)
+    _check_database_url(url)
     secret = _secret_from_env(env) or load_or_create_secret_key(directory / SECRET_KEY_FILE)
     public_url = env.get("LINK_WALLET_PUBLIC_URL") or None
     if public_url and not public_url.startswith(("http://", "https://")):
@@ -123,6 +124,21 @@ def load_settings(
         fast_password_hash=env.get("LINK_WALLET_PASSWORD_HASH", "").strip().lower() == "fast",
         limits=LimitSettings.from_env(env),
     )
+
+
+SUPPORTED_DATABASES = ("sqlite", "postgresql")
+
+
+def _check_database_url(url: str) -> None:
+    """Refuse URLs of databases the wallet does not run on, before anything connects."""
+    scheme, separator, _ = url.partition("://")
+    backend = scheme.split("+", 1)[0].lower()
+    if not separator or backend not in SUPPORTED_DATABASES:
+        shown = scheme[:20] if separator else "(no scheme)"
+        raise SettingsError(
+            f"unsupported database URL scheme {shown!r}: use sqlite:///path/to/wallet.db "
+            "or postgresql+psycopg://user:password@host/database"
+        )
 
 
 def _sqlite_url(directory: Path) -> str:
