@@ -295,3 +295,10 @@ def test_an_unusable_database_is_one_clear_line(tmp_path: Path, url: str, messag
         assert result.stderr.startswith("error: ") and message in result.stderr
         assert "Traceback" not in result.stderr
         assert "s3cr3t-pw" not in result.stderr
+
+
+@pytest.mark.parametrize("port", ["99999", "0", "http"])
+def test_serve_refuses_a_port_that_cannot_be(offline: WalletProcess, port: str) -> None:
+    result = offline.run_cli("serve", "--port", port)
+    assert result.returncode == 2  # argparse's usage error
+    assert "--port" in result.stderr and "Traceback" not in result.stderr

@@ -25,6 +25,17 @@ class CommandError(Exception):
     """A command-line mistake reported as ``error: <message>`` with exit status 1."""
 
 
+def _port(value: str) -> int:
+    """A TCP port for ``--port`` (1–65535)."""
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {value[:20]!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be from 1 to 65535, got {port}")
+    return port
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argparse tree of ``link-wallet``."""
     parser = argparse.ArgumentParser(
@@ -36,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run the wallet's HTTP server")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8725, help="port to bind (default 8725)")
+    serve.add_argument("--port", type=_port, default=8725, help="port to bind (default 8725)")
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
