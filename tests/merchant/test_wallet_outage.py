@@ -8,15 +8,20 @@ settle, but its answer was lost; the retry's idempotent replay then serves the r
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import httpx2
+import pytest
+from starlette.applications import Starlette
 from starlette.requests import Request
+from starlette.routing import Route
 from tests.merchant.buyer import demo_shop
 from tests.merchant.shop_process import ShopProcess
 from tests.redemption.delegated import delegated_agent, register_merchant
 
+from link_cli.merchant.checkout import Checkout
 from link_cli.merchant.config import MerchantConfig
 from link_cli.merchant.paid_api import PaidApi
 from link_cli.merchant.settlement import Settled, WalletUnavailable
@@ -147,3 +152,64 @@ def test_a_shop_key_the_wallet_refuses_is_an_outage_not_the_payers_problem(make_
         refused = httpx2.get(url, headers={"Authorization": credential}, timeout=30)
     assert refused.status_code == 503
     assert "API key" in refused.text and wrong_key[-4:] not in refused.text
+
+
+# --- the card checkout -----------------------------------------------------------------------
+
+
+class FlakyCardWallet:
+    """Fails every card charge as given, remembering the idempotency keys it was sent."""
+
+    def __init__(self, failure: WalletUnavailable) -> None:
+        self.failure = failure
+        self.keys: list[str] = []
+
+    async def charge_card(self, *, idempotency_key: str, **_: Any) -> Settled:
+        self.keys.append(idempotency_key)
+        raise self.failure
+
+
+@pytest.mark.parametrize(
+    ("maybe_processed", "says"),
+    [
+        (True, "may have been charged; paying again will not charge it twice"),
+        (False, "not charged"),
+    ],
+)
+def test_a_checkout_interrupted_by_the_wallet_keeps_its_order_for_a_safe_retry(
+    maybe_processed: bool, says: str
+) -> None:
+    config = MerchantConfig(
+        wallet_url="http://127.0.0.1:9", secret_key="sk_test_x", network_id="profile_x"
+    )
+    wallet = FlakyCardWallet(
+        WalletUnavailable("the wallet could not be reached", maybe_processed=maybe_processed)
+    )
+    checkout = Checkout(config, wallet)  # type: ignore[arg-type]
+    app = Starlette(
+        routes=[
+            Route("/checkout", checkout.checkout_form, methods=["GET"]),
+            Route("/checkout", checkout.place_order, methods=["POST"]),
+        ]
+    )
+
+    async def shop() -> list[httpx2.Response]:
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(transport=transport, base_url="http://shop.test") as web:
+            page = await web.get("/checkout?item=coffee")
+            form = dict(
+                re.findall(r'name="(csrf_token|order_ref|item)" value="([^"]*)"', page.text)
+            )
+            card = {"number": "4000002760003184", "expiry": "12/30", "cvc": "123"}
+            address = {"name": "Ada Lovelace", "line1": "1 Main St", "country": "US"}
+            first = await web.post("/checkout", data=form | card | address)
+            retry_form = dict(
+                re.findall(r'name="(csrf_token|order_ref|item)" value="([^"]*)"', first.text)
+            )
+            second = await web.post("/checkout", data=retry_form | card | address)
+            return [first, second]
+
+    first, second = asyncio.run(shop())
+    assert first.status_code == second.status_code == 503
+    assert says in first.text and "4000002760003184" not in first.text
+    assert wallet.keys[0] == wallet.keys[1]  # the resubmitted form is the same order
