@@ -47,6 +47,13 @@ def hostile(merchant: StubMerchant, seen: Any) -> Answer:
     return Answer(200, [("X-Note", "a\x1b[2Jb")], b"\x1b]0;PWNED\x07Normal Store\r")
 
 
+def no_method_types(merchant: StubMerchant, seen: Any) -> Answer:
+    details = {"networkId": "profile_x", "paymentMethodTypes": []}
+    return merchant.challenge_answer(
+        request={"amount": "250", "currency": "usd", "methodDetails": details}
+    )
+
+
 def zero_price(merchant: StubMerchant, seen: Any) -> Answer:
     return merchant.challenge_answer(
         request={"amount": "0", "currency": "usd", "methodDetails": {"networkId": "profile_x"}}
@@ -66,6 +73,7 @@ def shop() -> Iterator[StubMerchant]:
         "/refuse": refuse_paid,
         "/hostile": hostile,
         "/zero": zero_price,
+        "/no-types": no_method_types,
     }
     with running(StubMerchant(routes)) as stub:
         yield stub
@@ -360,6 +368,15 @@ def test_full_flow_without_amount_asks_for_one(shop: StubMerchant, api: LinkApi)
     assert (
         out["message"] == "Could not determine amount from 402 challenge. Pass --amount explicitly."
     )
+
+
+def test_full_flow_refuses_an_unpayable_challenge_before_asking_for_approval(
+    shop: StubMerchant, api: LinkApi
+) -> None:
+    code, out = _pay(api, shop.url + "/no-types", "--context", CONTEXT)
+    assert code == 1 and out["code"] == "UNKNOWN"
+    assert "paymentMethodTypes: expected a non-empty array" in out["message"]
+    assert api.spend_requests == {} and len(shop.seen) == 1
 
 
 def test_full_flow_without_payment_methods(shop: StubMerchant, api: LinkApi) -> None:

@@ -322,6 +322,11 @@ def _create_spend_request(p: dict[str, Any], ctx: Context, probe: Any) -> dict[s
             "--context is required for the full MPP flow (min 100 chars). "
             "Describe the purchase and rationale."
         )
+    try:
+        # Never ask the person to approve what could not be paid (pay-only checks the same).
+        request.check_payable()
+    except MppParseError as exc:
+        raise _unknown(exc) from None
     payment_method = (
         p["paymentMethodId"] if _given(p["paymentMethodId"]) else _first_payment_method(ctx)
     )
