@@ -90,11 +90,12 @@ def test_unknown_scopes_are_shown_but_not_granted(wallet: WalletProcess) -> None
     # The official client passes scopes like balances:read through (§6.3); the wallet lists
     # them as not offered, grants the rest and says so in the token's scope (RFC 6749 §3.3).
     person = wallet.create_person()
-    started = start_device_login(wallet, scope="userinfo:read balances:read")
+    started = start_device_login(wallet, scope="userinfo:read balances:read <i>x</i>")
     person.sign_in()
     page = person.client.get(started["verification_uri_complete"])
     assert "does not offer" in page.text
     assert "<code>balances:read</code>" in page.text
+    assert "<code>&lt;i&gt;x&lt;/i&gt;</code>" in page.text  # shown as text, never as markup
     person.approve_device(started["verification_uri_complete"])
     tokens = poll_device_token(wallet, started["device_code"]).json()
     assert tokens["scope"] == "userinfo:read"
