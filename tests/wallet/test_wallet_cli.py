@@ -302,3 +302,16 @@ def test_serve_refuses_a_port_that_cannot_be(offline: WalletProcess, port: str) 
     result = offline.run_cli("serve", "--port", port)
     assert result.returncode == 2  # argparse's usage error
     assert "--port" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_serving_every_address_without_a_public_url_is_warned_about(tmp_path: Path) -> None:
+    from link_cli.wallet.cli import public_url_warning
+    from link_cli.wallet.settings import load_settings
+
+    key = {"LINK_WALLET_SECRET_KEY": "k" * 40}
+    wildcard = load_settings(data_dir=tmp_path, host="0.0.0.0", env=key)
+    assert "LINK_WALLET_PUBLIC_URL is not set" in (public_url_warning(wildcard) or "")
+    public = {**key, "LINK_WALLET_PUBLIC_URL": "https://wallet.example.com"}
+    configured = load_settings(data_dir=tmp_path, host="::", env=public)
+    assert public_url_warning(configured) is None
+    assert public_url_warning(load_settings(data_dir=tmp_path, env=key)) is None

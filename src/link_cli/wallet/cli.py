@@ -310,6 +310,19 @@ def _configure_logging() -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
+_WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})  # noqa: S104 (recognised, not bound)
+
+
+def public_url_warning(settings: WalletSettings) -> str | None:
+    """Why the links the wallet hands out would not open, or None when they will."""
+    if settings.host in _WILDCARD_HOSTS and not settings.public_url_override:
+        return (
+            "bound to every address but LINK_WALLET_PUBLIC_URL is not set: verification and "
+            f"approval links will point at {settings.public_url}, which browsers cannot open"
+        )
+    return None
+
+
 def _serve(settings: WalletSettings) -> int:
     import uvicorn
 
@@ -328,9 +341,11 @@ def _serve(settings: WalletSettings) -> int:
         server_header=False,
     )
     server = uvicorn.Server(config)
-    logging.getLogger("link_wallet").info(
-        "serving %s (database: %s)", settings.public_url, _redacted_url(settings.database_url)
-    )
+    log = logging.getLogger("link_wallet")
+    log.info("serving %s (database: %s)", settings.public_url, _redacted_url(settings.database_url))
+    warning = public_url_warning(settings)
+    if warning:
+        log.warning("%s", warning)
     # uvicorn handles SIGTERM/SIGINT itself (stop accepting, finish in-flight requests, run
     # the lifespan shutdown) and afterwards re-raises the signal against the handlers that
     # were installed before it started. A no-op handler there turns a completed graceful
