@@ -109,14 +109,11 @@ class WalletAdmin:
             "add",
             "--email",
             person.email,
-            "--number",
-            card["number"],
+            "--card-stdin",  # number and CVC stay out of the process list
             "--exp-month",
             "12",
             "--exp-year",
             str(expiry_year),
-            "--cvc",
-            card["cvc"],
             "--name",
             card["name"],
             "--line1",
@@ -133,6 +130,7 @@ class WalletAdmin:
             "Demo Visa",
             "--default",
             "--shipping",
+            stdin=json.dumps({"number": card["number"], "cvc": card["cvc"]}),
         )
         return _json_object(output, "card add")
 
