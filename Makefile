@@ -30,6 +30,7 @@ lint: venv
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/python -m link_cli.cli.reference --check
+	$(BIN)/mypy -p link_cli.sdk -p link_cli.mpp
 	$(BIN)/deptry src
 
 format: venv

@@ -90,11 +90,13 @@ def _challenge_of(obj: Any) -> McpChallenge:
 
 def _payment_data(message: Mapping[str, Any]) -> Any:
     """The payment-required data of an error object, a response or a tool result, or None."""
-    error = message.get("error") if isinstance(message.get("error"), dict) else message
+    error_field = message.get("error")
+    error: Mapping[str, Any] = error_field if isinstance(error_field, dict) else message
     code = error.get("code")
     if code in (PAYMENT_REQUIRED, VERIFICATION_FAILED) and not isinstance(code, bool):
         return error.get("data")
-    result = message.get("result") if isinstance(message.get("result"), dict) else message
+    result_field = message.get("result")
+    result: Mapping[str, Any] = result_field if isinstance(result_field, dict) else message
     meta = result.get("_meta")
     if isinstance(meta, dict):
         return meta.get(PAYMENT_REQUIRED_META)

@@ -24,13 +24,16 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from link_cli.mpp import _wire
 from link_cli.mpp.challenge import Challenge, format_www_authenticate
 from link_cli.mpp.credential import Credential, parse_authorization
 from link_cli.mpp.errors import MppParseError
 from link_cli.mpp.problems import PROBLEM_CONTENT_TYPE, Problem, ProblemType
+
+if TYPE_CHECKING:
+    import sqlite3  # imported when a SQLite store first connects
 
 __all__ = [
     "MemoryReplayStore",
@@ -137,7 +140,7 @@ class SQLiteReplayStore:
                 "(key TEXT PRIMARY KEY, expires_at REAL NOT NULL)"
             )
 
-    def _connect(self) -> Any:
+    def _connect(self) -> sqlite3.Connection:
         import sqlite3
 
         db = sqlite3.connect(self._path, timeout=30, isolation_level=None)

@@ -110,9 +110,8 @@ class LinkApiError(LinkSdkError):
     @property
     def body_error(self) -> dict[str, Any]:
         """The body's ``error`` object (``{message, code, verification_url, …}``) or ``{}``."""
-        if isinstance(self.details, dict) and isinstance(self.details.get("error"), dict):
-            return self.details["error"]
-        return {}
+        error = self.details.get("error") if isinstance(self.details, dict) else None
+        return error if isinstance(error, dict) else {}
 
 
 class LinkAuthorizationDeclinedError(LinkApiError):

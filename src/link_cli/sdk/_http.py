@@ -216,12 +216,13 @@ def bearer_auth_flow(request: HttpRequest) -> Generator[FlowStep, Any, HttpRespo
     Yields :class:`TokenNeeded` (send back the token string) and :class:`HttpRequest`
     (send back the :class:`HttpResponse`); returns the final response.
     """
-    token = yield TokenNeeded(force_refresh=False)
-    response = yield request.with_header("Authorization", f"Bearer {token}")
+    token: str = yield TokenNeeded(force_refresh=False)
+    response: HttpResponse = yield request.with_header("Authorization", f"Bearer {token}")
     if response.status != 401:
         return response
     token = yield TokenNeeded(force_refresh=True)
-    return (yield request.with_header("Authorization", f"Bearer {token}"))
+    response = yield request.with_header("Authorization", f"Bearer {token}")
+    return response
 
 
 def run_flow(
@@ -236,7 +237,8 @@ def run_flow(
         try:
             step = flow.send(reply)
         except StopIteration as finished:
-            return finished.value
+            response: HttpResponse = finished.value
+            return response
 
 
 async def arun_flow(
@@ -253,7 +255,8 @@ async def arun_flow(
         try:
             step = flow.send(reply)
         except StopIteration as finished:
-            return finished.value
+            response: HttpResponse = finished.value
+            return response
 
 
 # --- the bound client --------------------------------------------------------------------

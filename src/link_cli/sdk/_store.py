@@ -36,9 +36,12 @@ from link_cli.sdk._errors import LinkConfigurationError, LinkSdkError
 
 TYPE_CHECKING = False  # `typing` costs ~5 ms at start-up; only type checkers need it
 if TYPE_CHECKING:
-    from typing import Any
-
-    from link_cli.sdk.types import PendingDeviceAuth, StoredAuth, TokenResponse
+    from link_cli.sdk.types import (
+        CredentialsDocument,
+        PendingDeviceAuth,
+        StoredAuth,
+        TokenResponse,
+    )
 
 # Longer than one refresh exchange (30 s HTTP timeout), which runs while the lock is held.
 LOCK_TIMEOUT_SECONDS = 45.0
@@ -109,10 +112,10 @@ class TokenStore:
 
     def get_auth(self) -> StoredAuth | None:
         """The stored tokens, or ``None`` when logged out."""
-        auth = self._read().get("auth")
+        auth = self._read()["auth"]
         return auth if isinstance(auth, dict) else None
 
-    def set_auth(self, tokens: TokenResponse | StoredAuth | None) -> StoredAuth | None:
+    def set_auth(self, tokens: TokenResponse | None) -> StoredAuth | None:
         """Replace the stored tokens (``None`` clears them); return what was stored.
 
         ``expires_at`` (epoch ms) is computed as ``now + expires_in * 1000`` unless the
@@ -120,10 +123,12 @@ class TokenStore:
         """
         stored: StoredAuth | None = None
         if tokens is not None:
-            stored = dict(tokens)
-            expires_in = stored.get("expires_in")
-            if "expires_at" not in stored and isinstance(expires_in, int | float):
-                stored["expires_at"] = _now_ms(self.clock) + int(expires_in * 1000)
+            # mypy cannot see that any `expires_at` in `tokens` is a StoredAuth's (an int).
+            with_expiry: StoredAuth = {**tokens}  # type: ignore[typeddict-item]
+            expires_in = with_expiry.get("expires_in")
+            if "expires_at" not in with_expiry and isinstance(expires_in, int | float):
+                with_expiry["expires_at"] = _now_ms(self.clock) + int(expires_in * 1000)
+            stored = with_expiry
         with self.lock():
             document = self._read()
             document["auth"] = stored
@@ -138,7 +143,7 @@ class TokenStore:
         """The pending device authorization; an expired one is cleared and ``None`` returned."""
         with self.lock():
             document = self._read()
-            pending = document.get("pendingDeviceAuth")
+            pending = document["pendingDeviceAuth"]
             if not isinstance(pending, dict):
                 return None
             expires_at = pending.get("expires_at")
@@ -152,7 +157,7 @@ class TokenStore:
         """Store (or with ``None`` clear) the pending device authorization."""
         with self.lock():
             document = self._read()
-            document["pendingDeviceAuth"] = dict(pending) if pending is not None else None
+            document["pendingDeviceAuth"] = {**pending} if pending is not None else None
             self._write(document)
 
     def clear_pending_device_auth(self) -> None:
@@ -191,7 +196,7 @@ class TokenStore:
 
     # --- file I/O hooks --------------------------------------------------------------
 
-    def _read(self) -> dict[str, Any]:
+    def _read(self) -> CredentialsDocument:
         assert self.path is not None
         # O_NONBLOCK: a FIFO planted at the path must not hang the CLI (it is refused below).
         flags = os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0)
@@ -228,17 +233,17 @@ class TokenStore:
             )
         return {"auth": parsed.get("auth"), "pendingDeviceAuth": parsed.get("pendingDeviceAuth")}
 
-    def _create_empty(self) -> dict[str, Any]:
+    def _create_empty(self) -> CredentialsDocument:
         # Under the lock, so a concurrent login's write is never replaced by this one.
         assert self.path is not None
         with self.lock():
             if not os.path.lexists(self.path):
-                document: dict[str, Any] = {"auth": None, "pendingDeviceAuth": None}
+                document: CredentialsDocument = {"auth": None, "pendingDeviceAuth": None}
                 self._write(document)
                 return document
         return self._read()
 
-    def _write(self, document: Mapping[str, Any]) -> None:
+    def _write(self, document: CredentialsDocument) -> None:
         assert self.path is not None
         text = json.dumps(
             {"auth": document.get("auth"), "pendingDeviceAuth": document.get("pendingDeviceAuth")},
@@ -288,16 +293,17 @@ class MemoryTokenStore(TokenStore):
 
     def __init__(self, *, clock: Clock = time.time) -> None:
         self._setup(None, clock, LOCK_TIMEOUT_SECONDS)
-        self._document: dict[str, Any] = {"auth": None, "pendingDeviceAuth": None}
+        self._document: CredentialsDocument = {"auth": None, "pendingDeviceAuth": None}
 
     def delete(self) -> None:
         """Forget everything."""
         self.clear()
 
-    def _read(self) -> dict[str, Any]:
-        return json.loads(json.dumps(self._document))  # a private copy, like a file read
+    def _read(self) -> CredentialsDocument:
+        copy: CredentialsDocument = json.loads(json.dumps(self._document))  # like a file read
+        return copy
 
-    def _write(self, document: Mapping[str, Any]) -> None:
+    def _write(self, document: CredentialsDocument) -> None:
         self._document = json.loads(json.dumps(dict(document)))
 
     def _acquire_file_lock(self) -> int | None:

@@ -123,7 +123,8 @@ class AuthResource:
                 f"Device auth initiation failed ({response.status}): "
                 "invalid response shape: missing device_code"
             )
-        return sanitize_deep(result)
+        authorization: DeviceAuthorization = sanitize_deep(result)
+        return authorization
 
     def poll_device_auth(self, device_code: str) -> TokenResponse | None:
         """Ask once whether the person approved; tokens, or ``None`` while still pending.
@@ -244,7 +245,8 @@ class AuthResource:
             tokens["scope"] = body["scope"]
         if "authorization_details" in body:
             tokens["authorization_details"] = body["authorization_details"]
-        return sanitize_deep(tokens)
+        sanitized: TokenResponse = sanitize_deep(tokens)
+        return sanitized
 
 
 def flatten_form_value(key: str, value: Any) -> Iterable[tuple[str, str]]:

@@ -63,6 +63,16 @@ class PendingDeviceAuth(TypedDict, total=False):
     replaces_existing_session: bool
 
 
+class CredentialsDocument(TypedDict):
+    """The credentials file (§6.5): both keys always present, ``null`` when empty.
+
+    Values come from disk unchecked; readers test them with ``isinstance`` before use.
+    """
+
+    auth: StoredAuth | None
+    pendingDeviceAuth: PendingDeviceAuth | None
+
+
 class ScopeEligibility(TypedDict, total=False):
     """Per-scope verdict carried by ``authorization_failed``."""
 

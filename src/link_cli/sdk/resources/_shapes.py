@@ -1,4 +1,9 @@
-"""Response-shape helpers shared by the resources (reference §7.2, §7.9)."""
+"""Response-shape helpers shared by the resources (reference §7.2, §7.9).
+
+Parsed JSON is ``Any``. Once its outer shape is checked here, a resource gives it the
+documented ``TypedDict`` of :mod:`link_cli.sdk.types` by assigning it to a variable of
+that type; only the outer shape is verified, the fields are the server's contract.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ from link_cli.sdk._errors import LinkSdkError
 TYPE_CHECKING = False  # `typing` costs ~5 ms at start-up; only type checkers need it
 if TYPE_CHECKING:
     from typing import Any
+
+    from link_cli.sdk.types import SpendRequest
 
 
 def invalid_shape(operation: str, reason: str, status: int = 200) -> LinkSdkError:
@@ -32,11 +39,11 @@ def expect_list(body: Any, key: str, operation: str) -> list[Any]:
     return value
 
 
-def normalize_spend_request(value: Any) -> Any:
+def normalize_spend_request(value: Any) -> SpendRequest:
     """Sanitise a spend request and turn a legacy string ``shared_payment_token`` into ``{id}``."""
-    if not isinstance(value, dict):
-        return sanitize_deep(value)
-    token = value.get("shared_payment_token")
-    if isinstance(token, str):
-        value = {**value, "shared_payment_token": {"id": token}}
-    return sanitize_deep(value)
+    if isinstance(value, dict):
+        token = value.get("shared_payment_token")
+        if isinstance(token, str):
+            value = {**value, "shared_payment_token": {"id": token}}
+    spend_request: SpendRequest = sanitize_deep(value)
+    return spend_request

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from link_cli._sanitize import sanitize_deep
 from link_cli.sdk._errors import ErrorFamily
@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def _page(body: Any, name: str, operation: str, *, allow_bare_array: bool = False) -> Page:
+def _page(
+    body: Any, name: str, operation: str, *, allow_bare_array: bool = False
+) -> dict[str, Any]:
     if allow_bare_array and isinstance(body, list):
         body = {"data": body}
     if not isinstance(body, dict):
@@ -60,7 +62,7 @@ def _is_amount(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-_TRANSACTION_FIELDS: dict[str, tuple[Any, str]] = {
+_TRANSACTION_FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "id": (_is_str, "a string"),
     "source_id": (_is_optional_str, "a string or null"),
     "amount": (_is_amount, "a finite number"),
@@ -84,7 +86,7 @@ def _transaction(item: dict[str, Any], index: int, operation: str) -> dict[str, 
 
 def _get_page(
     http: HttpClient, name: str, query: Query, *, allow_bare_array: bool = False
-) -> tuple[Page, str]:
+) -> tuple[dict[str, Any], str]:
     """``GET /<name>`` as a validated page (not yet sanitised) and its operation name."""
     operation = f"list {name}"
     body = http.call(
@@ -132,7 +134,8 @@ class Transactions:
         ]
         page, operation = _get_page(self._http, "transactions", query, allow_bare_array=True)
         page["data"] = [_transaction(item, i, operation) for i, item in enumerate(page["data"])]
-        return sanitize_deep(page)
+        transactions: Page = sanitize_deep(page)
+        return transactions
 
 
 class Sources:
@@ -150,7 +153,8 @@ class Sources:
     ) -> Page:
         """``GET /sources`` → a page of loosely typed sources."""
         query = _cursor_query(limit, starting_after, ending_before)
-        return sanitize_deep(_get_page(self._http, "sources", query)[0])
+        sources: Page = sanitize_deep(_get_page(self._http, "sources", query)[0])
+        return sources
 
 
 class Balances:
@@ -169,4 +173,5 @@ class Balances:
     ) -> Page:
         """``GET /balances`` → a page of loosely typed balances."""
         query = [*_sources_query(sources), *_cursor_query(limit, starting_after, ending_before)]
-        return sanitize_deep(_get_page(self._http, "balances", query)[0])
+        balances: Page = sanitize_deep(_get_page(self._http, "balances", query)[0])
+        return balances

@@ -24,4 +24,7 @@ class PaymentMethods:
         body = self._http.call(
             "GET", "/payment-details", family=ErrorFamily.ACCOUNT, operation=operation
         )
-        return sanitize_deep(expect_list(body, "payment_details", operation))
+        methods: list[PaymentMethod] = sanitize_deep(
+            expect_list(body, "payment_details", operation)
+        )
+        return methods

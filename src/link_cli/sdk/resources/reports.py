@@ -32,4 +32,5 @@ class Reports:
             operation=operation,
             json_body=dict(body),
         )
-        return sanitize_deep(expect_object(response, operation))
+        report: ReportRecord = sanitize_deep(expect_object(response, operation))
+        return report

@@ -24,4 +24,7 @@ class ShippingAddresses:
         body = self._http.call(
             "GET", "/shipping_addresses", family=ErrorFamily.ACCOUNT, operation=operation
         )
-        return sanitize_deep(expect_list(body, "shipping_addresses", operation))
+        addresses: list[ShippingAddressRecord] = sanitize_deep(
+            expect_list(body, "shipping_addresses", operation)
+        )
+        return addresses

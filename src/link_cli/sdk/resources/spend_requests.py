@@ -53,7 +53,7 @@ class SpendRequests:
         path = f"/spend_requests/{path_segment(spend_request_id)}"
         return self._one("POST", path, "update spend request", dict(body))
 
-    def request_approval(self, spend_request_id: str) -> dict[str, Any]:
+    def request_approval(self, spend_request_id: str) -> SpendRequest:
         """``POST /spend_requests/{id}/request_approval`` (no body) → ``{id, approval_link, …}``."""
         path = f"/spend_requests/{path_segment(spend_request_id)}/request_approval"
         return self._one("POST", path, "request approval", None)

@@ -22,4 +22,5 @@ class UserInfoResource:
         """``GET /userinfo`` → ``{email, name, first_name, last_name, phone}`` (sanitised)."""
         operation = "retrieve user info"
         body = self._http.call("GET", "/userinfo", family=ErrorFamily.ACCOUNT, operation=operation)
-        return sanitize_deep(expect_object(body, operation))
+        user_info: UserInfo = sanitize_deep(expect_object(body, operation))
+        return user_info
