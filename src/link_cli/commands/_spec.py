@@ -20,10 +20,16 @@ from link_cli.errors import ValidationError
 TYPE_CHECKING = False  # `typing` costs ~5 ms at start-up; only type checkers need it
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from typing import Any, Literal
+    from typing import Any, Literal, TypeVar, dataclass_transform
 
     OptionType = Literal["string", "number", "integer", "boolean", "enum"]
     AuthPolicy = Literal["none", "middleware", "guard"]
+    _Record = TypeVar("_Record")
+else:
+
+    def dataclass_transform(**_: object) -> Any:
+        """Only type checkers read the marker; at run time it leaves the function as it is."""
+        return lambda function: function
 
 
 class _Undefined:
@@ -67,11 +73,13 @@ def camel(flag: str) -> str:
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
-def frozen_record(cls: type) -> type:
+@dataclass_transform(frozen_default=True)
+def frozen_record(cls: type[_Record]) -> type[_Record]:
     """Make ``cls`` an immutable record of its annotated fields, like a frozen dataclass.
 
     Fields are the class annotations in order; a class attribute of the same name is the
-    default. The generated ``__init__`` takes them positionally or by keyword.
+    default. The generated ``__init__`` takes them positionally or by keyword. Type
+    checkers treat it as a frozen dataclass (``dataclass_transform``).
     """
     names = tuple(cls.__dict__.get("__annotations__", {}))  # noqa: RUF063 - no `inspect` here
     defaults = {n: cls.__dict__[n] for n in names if n in cls.__dict__}
@@ -97,17 +105,26 @@ def frozen_record(cls: type) -> type:
     def __setattr__(self: Any, name: str, value: Any) -> None:
         raise AttributeError(f"cannot assign to field {name!r} of a frozen {cls.__name__}")
 
-    cls.__init__ = __init__  # type: ignore[misc]
-    cls.__setattr__ = __setattr__  # type: ignore[method-assign,assignment]
-    cls.__delattr__ = __setattr__  # type: ignore[method-assign,assignment]
-    cls.__eq__ = lambda self, other: (  # type: ignore[method-assign,assignment]
-        _values(self) == _values(other) if type(other) is type(self) else NotImplemented
-    )
-    cls.__hash__ = lambda self: hash(_values(self))  # type: ignore[method-assign,assignment]
-    cls.__repr__ = lambda self: (  # type: ignore[method-assign,assignment]
-        f"{cls.__name__}(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in names) + ")"
-    )
-    cls.__match_args__ = names  # type: ignore[attr-defined]
+    def __eq__(self: Any, other: object) -> bool:
+        return _values(self) == _values(other) if type(other) is type(self) else NotImplemented
+
+    def __hash__(self: Any) -> int:
+        return hash(_values(self))
+
+    def __repr__(self: Any) -> str:
+        return f"{cls.__name__}(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in names) + ")"
+
+    generated = {
+        "__init__": __init__,
+        "__setattr__": __setattr__,
+        "__delattr__": __setattr__,
+        "__eq__": __eq__,
+        "__hash__": __hash__,
+        "__repr__": __repr__,
+        "__match_args__": names,
+    }
+    for attribute, value in generated.items():
+        setattr(cls, attribute, value)
     return cls
 
 
