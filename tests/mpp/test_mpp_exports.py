@@ -8,6 +8,34 @@ import types
 
 import link_cli.mpp as mpp
 
+EXPECTED = {
+    "Challenge",
+    "Credential",
+    "MppParseError",
+    "Problem",
+    "ProblemType",
+    "Receipt",
+    "StripeRequest",
+    "build_credential",
+    "format_authorization",
+    "format_challenge",
+    "format_payment_receipt",
+    "format_www_authenticate",
+    "network_id",
+    "parse_authorization",
+    "parse_challenge",
+    "parse_payment_receipt",
+    "parse_problem",
+    "parse_stripe_request",
+    "parse_www_authenticate",
+    "select_stripe_challenge",
+}
+
+
+def test_all_is_exactly_the_documented_surface() -> None:
+    assert set(mpp.__all__) == EXPECTED
+    assert len(mpp.__all__) == len(EXPECTED)
+
 
 def test_all_is_exact_and_every_name_is_documented() -> None:
     public = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import types
 
 import link_cli.sdk as sdk
 
@@ -36,6 +37,15 @@ EXPECTED = {
 def test_all_is_exactly_the_documented_surface() -> None:
     assert set(sdk.__all__) == EXPECTED
     assert len(sdk.__all__) == len(EXPECTED)
+
+
+def test_every_public_name_of_the_package_is_in_all() -> None:
+    public = {
+        name
+        for name, value in vars(sdk).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+    }
+    assert public - {"annotations"} == set(sdk.__all__)
 
 
 def test_every_public_name_is_importable_and_reports_the_public_module() -> None:
