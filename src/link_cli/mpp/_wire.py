@@ -23,7 +23,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from link_cli.mpp.errors import MppParseError
 
@@ -306,7 +306,7 @@ def b64url_decode(text: str) -> bytes:
         raise MppParseError("Invalid base64url.") from exc
 
 
-def _reject_constant(name: str) -> Any:
+def _reject_constant(name: str) -> NoReturn:
     raise MppParseError(f"Invalid JSON number: {name}")
 
 

@@ -249,7 +249,7 @@ class AuthResource:
         return sanitized
 
 
-def flatten_form_value(key: str, value: Any) -> Iterable[tuple[str, str]]:
+def flatten_form_value(key: str, value: object) -> Iterable[tuple[str, str]]:
     """PHP/Rails-style form pairs for ``value`` under ``key`` (§6.2).
 
     Objects recurse as ``key[name]``, arrays as ``key[]``, primitives become their
@@ -265,7 +265,7 @@ def flatten_form_value(key: str, value: Any) -> Iterable[tuple[str, str]]:
         yield key, _js_string(value)
 
 
-def _js_string(value: Any) -> str:
+def _js_string(value: object) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):

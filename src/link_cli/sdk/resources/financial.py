@@ -50,19 +50,19 @@ def _page(
     return page
 
 
-def _is_str(value: Any) -> bool:
+def _is_str(value: object) -> bool:
     return isinstance(value, str)
 
 
-def _is_optional_str(value: Any) -> bool:
+def _is_optional_str(value: object) -> bool:
     return value is None or isinstance(value, str)
 
 
-def _is_amount(value: Any) -> bool:
+def _is_amount(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-_TRANSACTION_FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
+_TRANSACTION_FIELDS: dict[str, tuple[Callable[[object], bool], str]] = {
     "id": (_is_str, "a string"),
     "source_id": (_is_optional_str, "a string or null"),
     "amount": (_is_amount, "a finite number"),
