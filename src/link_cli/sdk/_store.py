@@ -112,7 +112,7 @@ class TokenStore:
 
     def get_auth(self) -> StoredAuth | None:
         """The stored tokens, or ``None`` when logged out."""
-        auth = self._read()["auth"]
+        auth = self._read().get("auth")
         return auth if isinstance(auth, dict) else None
 
     def set_auth(self, tokens: TokenResponse | None) -> StoredAuth | None:
@@ -143,7 +143,7 @@ class TokenStore:
         """The pending device authorization; an expired one is cleared and ``None`` returned."""
         with self.lock():
             document = self._read()
-            pending = document["pendingDeviceAuth"]
+            pending = document.get("pendingDeviceAuth")
             if not isinstance(pending, dict):
                 return None
             expires_at = pending.get("expires_at")
