@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from link_cli.commands._demo_forms import HttpPage, parse_forms
+from link_cli.demo.pages import HttpPage, parse_forms
 
 PAGE = """
 <form method="post" action="/signin?next=/wallet">

@@ -15,7 +15,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 from link_cli._sanitize import sanitize_text
-from link_cli.commands._demo_forms import FormBrowser, HttpPage
+from link_cli.demo.pages import FormBrowser, HttpPage
 
 __all__ = ["CheckoutPage", "DemoShop", "PaidApi", "ShopError"]
 
