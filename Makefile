@@ -29,6 +29,7 @@ test: venv sysdeps
 lint: venv
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports
 	$(BIN)/python -m link_cli.cli.reference --check
 	$(BIN)/mypy -p link_cli.sdk -p link_cli.mpp
 	$(BIN)/deptry src
@@ -41,4 +42,4 @@ bench: venv
 	$(BIN)/python bench/cli_startup.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts
+	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache .hypothesis test-artifacts

@@ -8,7 +8,7 @@ import pytest
 
 from link_cli import commands as registry
 from link_cli.cli.parser import parse
-from link_cli.cli.schema import command_schema
+from link_cli.commands._manifest import command_schema
 from link_cli.commands._spec import input_schema
 
 DOCS = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text(encoding="utf-8")

@@ -6,9 +6,9 @@ import io
 
 import pytest
 
-from link_cli.commands import _demo_approver
-from link_cli.commands._demo_approver import PersonAtTerminal
-from link_cli.commands._demo_progress import StepReporter
+from link_cli.demo import approver
+from link_cli.demo.approver import PersonAtTerminal
+from link_cli.demo.progress import StepReporter
 
 URL = "http://127.0.0.1:8725/approve/lsrq_1"
 
@@ -16,8 +16,8 @@ URL = "http://127.0.0.1:8725/approve/lsrq_1"
 @pytest.fixture
 def opened(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     urls: list[str] = []
-    monkeypatch.setattr(_demo_approver.webbrowser, "open", urls.append)
-    monkeypatch.setattr(_demo_approver.sys, "platform", "linux")
+    monkeypatch.setattr(approver.webbrowser, "open", urls.append)
+    monkeypatch.setattr(approver.sys, "platform", "linux")
     for name in ("DISPLAY", "WAYLAND_DISPLAY"):
         monkeypatch.delenv(name, raising=False)
     return urls
@@ -65,7 +65,7 @@ def test_escape_sequences_in_a_link_never_reach_the_terminal(opened: list[str]) 
 
 
 def test_children_bypass_any_proxy_for_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
-    from link_cli.commands._demo_agent import child_environment
+    from link_cli.demo.agent import child_environment
 
     monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
     monkeypatch.setenv("NO_PROXY", "corp.example, localhost")

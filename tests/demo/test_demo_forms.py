@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from link_cli.commands._demo_forms import HttpPage, parse_forms
+from link_cli.demo.pages import HttpPage, elements_by_id, parse_forms
 
 PAGE = """
 <form method="post" action="/signin?next=/wallet">
@@ -12,6 +12,8 @@ PAGE = """
   <input name="email" type="email">
   <input name="password" type="password" value="">
   <input type="checkbox" name="remember" value="yes">
+  <input type="reset" name="clear" value="Clear">
+  <input type="button" name="show" value="Show password">
   <button type="submit">Sign in</button>
 </form>
 <form method="POST" action="/approve/lsrq_1">
@@ -36,6 +38,8 @@ def test_hidden_fields_carry_their_decoded_values() -> None:
 def test_unchecked_boxes_and_unpressed_buttons_are_not_sent() -> None:
     signin, approval = parse_forms(PAGE)
     assert "remember" not in signin.fields
+    assert "clear" not in signin.fields
+    assert "show" not in signin.fields
     assert "action" not in approval.fields
     assert approval.buttons == [("action", "approve"), ("action", "deny")]
 
@@ -56,3 +60,11 @@ def test_form_with_reports_a_missing_form() -> None:
     page = HttpPage(url="http://127.0.0.1/x", status=200, headers={}, text=PAGE)
     with pytest.raises(LookupError, match="number, cvc"):
         page.form_with("number", "cvc")
+
+
+def test_elements_by_id_read_nested_text_and_attributes() -> None:
+    found = elements_by_id(
+        '<p id="order">Order <b id="order-id">ord_1</b><br> paid</p><span id="total" data-amount="250"></span>'
+    )
+    assert found.text == {"order": "Order ord_1 paid", "order-id": "ord_1", "total": ""}
+    assert found.attributes["total"]["data-amount"] == "250"

@@ -43,7 +43,7 @@ def test_the_handler_refuses_inside_an_mcp_server_even_with_auto_approve() -> No
     code = (
         "import link_cli.mcp.server\n"
         "from link_cli.commands._context import Context\n"
-        "from link_cli.commands._demo_command import run\n"
+        "from link_cli.demo.handler import run\n"
         "from link_cli.errors import RequiresTty\n"
         "try:\n"
         "    run({'autoApprove': True}, Context(agent=True, format='json', format_explicit=True))\n"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from link_cli.commands._demo_processes import (
+from link_cli.demo.processes import (
     ProcessStartError,
     ServerSupervisor,
     free_loopback_port,

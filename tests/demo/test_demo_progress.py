@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from link_cli.commands._demo_progress import StepReporter
+from link_cli.demo.progress import StepReporter
 
 
 def test_off_a_terminal_each_step_is_one_plain_line() -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from link_cli.commands._demo_person import WalletPerson
+from link_cli.demo.person import WalletPerson
 
 LINK_CLI = str(Path(sys.executable).with_name("link-cli"))
 DEADLINE_SECONDS = 180

@@ -1,69 +1,25 @@
 """A simulated person who uses the wallet's real pages over HTTP, as a browser would.
 
 ``get_form``/``submit_form`` fetch a page, read the form (including its ``csrf_token``) from the
-HTML and post it, so every test goes through the same CSRF and session checks as a person.
+HTML with the demo's form reader and post it, so every test goes through the same CSRF and
+session checks as a person.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx2
+
+from link_cli.demo.pages import Form, parse_forms
 
 if TYPE_CHECKING:
     from .wallet import WalletProcess
 
 CLIENT_ID = "lwlpk_U7Qy7ThG69STZk"
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
-
-
-@dataclass
-class HtmlForm:
-    """One ``<form>`` of a page: where it posts and its successful controls' values."""
-
-    action: str
-    method: str
-    fields: dict[str, str] = field(default_factory=dict)
-
-
-class _FormParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.forms: list[HtmlForm] = []
-        self._textarea: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "form":
-            self.forms.append(HtmlForm(a.get("action", ""), a.get("method", "get").lower()))
-        elif self.forms and tag == "input" and a.get("name"):
-            kind = a.get("type", "text").lower()
-            if kind in {"submit", "button", "image", "reset", "file"}:
-                return
-            if kind in {"checkbox", "radio"} and "checked" not in a:
-                return
-            self.forms[-1].fields[a["name"]] = a.get("value", "on" if kind == "checkbox" else "")
-        elif self.forms and tag == "textarea" and a.get("name"):
-            self._textarea = a["name"]
-            self.forms[-1].fields[self._textarea] = ""
-
-    def handle_data(self, data: str) -> None:
-        if self._textarea and self.forms:
-            self.forms[-1].fields[self._textarea] += data
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "textarea":
-            self._textarea = None
-
-
-def parse_forms(html: str) -> list[HtmlForm]:
-    """Every form of an HTML page, in document order."""
-    parser = _FormParser()
-    parser.feed(html)
-    return parser.forms
 
 
 class FormNotFound(AssertionError):
@@ -90,7 +46,7 @@ class Person:
 
     # -- generic page helpers ------------------------------------------------------------
 
-    def get_form(self, url: str, action: str | None = None) -> tuple[httpx2.Response, HtmlForm]:
+    def get_form(self, url: str, action: str | None = None) -> tuple[httpx2.Response, Form]:
         """GET ``url`` and return the response with its form posting to ``action``.
 
         Without ``action``, the first POST form that is not the sign-out form.

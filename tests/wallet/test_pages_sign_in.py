@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import httpx2
 import pytest
-from tests.support.person import Person, parse_forms
+from tests.support.person import Person
 from tests.support.wallet import WalletProcess
+
+from link_cli.demo.pages import parse_forms
 
 
 def _signin(person: Person, password: str, next_path: str = "") -> httpx2.Response:

@@ -209,17 +209,17 @@ def _meta_output(invocation: Any, out: TextIO, human: bool) -> int | None:
         _write(out, __version__)
         return 0
     if flags.llms or flags.llms_full:
-        from link_cli.cli import schema
+        from link_cli.commands import _manifest
 
         if flags.format:
             from link_cli.cli.render import render
 
-            manifest = schema.llms_manifest(invocation.path, full=flags.llms_full)
+            manifest = _manifest.llms_manifest(invocation.path, full=flags.llms_full)
             _write(out, render(manifest, flags.format))
         elif flags.llms_full:
-            _write(out, schema.llms_full(invocation.path))
+            _write(out, _manifest.llms_full(invocation.path))
         else:
-            _write(out, schema.llms_index(invocation.path))
+            _write(out, _manifest.llms_index(invocation.path))
         return 0
     if invocation.command is None or flags.help:
         from link_cli.cli import help as help_text
@@ -230,10 +230,10 @@ def _meta_output(invocation: Any, out: TextIO, human: bool) -> int | None:
             _write(out, help_text.command_help(invocation.command))
         return 0
     if flags.schema:
-        from link_cli.cli import schema
         from link_cli.cli.render import render
+        from link_cli.commands import _manifest
 
-        _write(out, render(schema.command_schema(invocation.command), flags.format or "toon"))
+        _write(out, render(_manifest.command_schema(invocation.command), flags.format or "toon"))
         return 0
     return None
 

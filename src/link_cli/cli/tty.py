@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any, TextIO
 
+from link_cli._qr import qr_lines
 from link_cli._sanitize import sanitize_text
 from link_cli.commands._spec import Command, kebab, strip_undefined
 from link_cli.errors import LinkError
@@ -90,27 +91,6 @@ class Spinner:
             self._thread.join(timeout=1)
             self.stream.write("\r\x1b[2K")
             self.stream.flush()
-
-
-def qr_lines(url: str) -> list[str]:
-    """A half-block QR code of ``url`` (error correction L, 1-module border)."""
-    import qrcode  # lazy: TTY only
-
-    code = qrcode.QRCode(border=1, error_correction=qrcode.constants.ERROR_CORRECT_L)
-    code.add_data(url)
-    code.make(fit=True)
-    matrix = code.get_matrix()
-    if len(matrix) % 2:
-        matrix.append([False] * len(matrix[0]))
-    lines = []
-    for top, bottom in zip(matrix[::2], matrix[1::2], strict=True):
-        row = ""
-        for upper, lower in zip(top, bottom, strict=True):
-            row += {(True, True): "█", (True, False): "▀", (False, True): "▄"}.get(
-                (upper, lower), " "
-            )
-        lines.append(row)
-    return lines
 
 
 def _box(lines: list[str]) -> list[str]:

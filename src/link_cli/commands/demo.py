@@ -6,6 +6,9 @@ sandbox person with a test card and a merchant account, logs ``link-cli`` in, an
 the card flow and the SPT flow with the real programs. With ``--auto-approve`` the demo
 also plays the person through the wallet's pages, so it runs without a terminal too
 (``make demo`` in CI); without it, a terminal is required (``REQUIRES_TTY``), as upstream.
+
+Only the declaration lives here; the demo itself is the ``link_cli.demo`` package, imported
+when the command runs.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ COMMANDS = (
         description=(
             "Run an interactive demo of both Link payment flows (virtual card + machine payment)"
         ),
-        handler="link_cli.commands._demo_command:run",
+        handler="link_cli.demo.handler:run",
         options=(
             Option(name="onlyCard", type="boolean", default=False, help="Run only the card flow"),
             Option(

@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
+from link_cli.commands._context import Context
 from link_cli.errors import Unknown
 from link_cli.mcp import skills
 
@@ -252,3 +253,12 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, log: TextIO | N
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         sock.close()
+
+
+def serve_command(params: dict[str, Any], ctx: Context) -> None:
+    """The ``serve`` command's handler; a port already in use is a command error."""
+    if ctx.auth_given and ctx.auth_path:
+        import os
+
+        os.environ["LINK_AUTH_FILE"] = ctx.auth_path  # tools use the same session (§9.5)
+    serve(params["host"], int(params["port"]))

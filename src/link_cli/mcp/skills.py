@@ -15,7 +15,7 @@ from importlib import resources
 from typing import Any
 
 from link_cli import commands
-from link_cli.cli.schema import llms_full
+from link_cli.commands._manifest import llms_full
 from link_cli.mcp import tools
 
 MAIN_SKILL = "link-cli"

@@ -25,7 +25,7 @@ REQUIRES_TTY_MESSAGE = "The demo command requires an interactive terminal."
 
 def run(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Run the demo; returns ``{flows: {...}, servers: ...}`` (see module docstring)."""
-    from link_cli.commands._demo_progress import StepReporter
+    from link_cli.demo.progress import StepReporter
 
     auto_approve = bool(params.get("autoApprove"))
     if _serving_mcp():
@@ -57,10 +57,10 @@ def run(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
 def _run_demo(
     reporter: Any, flows: list[str], *, auto_approve: bool, keep: bool, human: bool
 ) -> dict[str, Any]:
-    from link_cli.commands._demo_approver import AutoApprover, PersonAtTerminal
-    from link_cli.commands._demo_flows import FlowOutcome, FlowRunner
-    from link_cli.commands._demo_person import WalletPerson
-    from link_cli.commands._demo_session import DemoSession
+    from link_cli.demo.approver import AutoApprover, PersonAtTerminal
+    from link_cli.demo.flows import FlowOutcome, FlowRunner
+    from link_cli.demo.person import WalletPerson
+    from link_cli.demo.session import DemoSession
 
     outcomes: dict[str, FlowOutcome] = {}
     failures: list[str] = []

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from link_cli._sanitize import sanitize_text
-from link_cli.commands._demo_processes import program_argv
+from link_cli.demo.processes import program_argv
 
 __all__ = ["AgentCommandError", "LinkCliAgent", "child_environment"]
 

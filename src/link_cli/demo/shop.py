@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import urllib.parse
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from typing import Any
 
 from link_cli._sanitize import sanitize_text
-from link_cli.commands._demo_forms import FormBrowser, HttpPage
+from link_cli.demo.pages import FormBrowser, HttpPage
 
 __all__ = ["CheckoutPage", "DemoShop", "PaidApi", "ShopError"]
 
@@ -72,7 +71,7 @@ class DemoShop:
         page = browser.get(self.checkout_url)
         if page.status != 200:
             raise ShopError(f"the checkout page answered HTTP {page.status}")
-        found = _ElementFinder.scan(page.text)
+        found = page.elements()
         name = found.text.get("item-name", "").strip()
         raw_amount = found.attributes.get("total", {}).get("data-amount", "")
         if not name or not raw_amount.isdigit():
@@ -106,7 +105,7 @@ class DemoShop:
             "country": str(billing.get("country") or "US"),
         }
         result = browser.submit(page, form, values)
-        found = _ElementFinder.scan(result.text)
+        found = result.elements()
         if result.status != 200 or "order-id" not in found.text:
             reason = found.text.get("payment-error") or f"HTTP {result.status}"
             raise ShopError(f"the checkout refused the card: {sanitize_text(reason.strip())}")
@@ -134,45 +133,3 @@ def _checkout_form(page: HttpPage) -> Any:
         return page.form_with("number", "expiry", "cvc")
     except LookupError as error:
         raise ShopError("the checkout page has no card form") from error
-
-
-class _ElementFinder(HTMLParser):
-    """Text and attributes of the elements that carry an ``id``."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.text: dict[str, str] = {}
-        self.attributes: dict[str, dict[str, str]] = {}
-        self._open: list[tuple[str, str | None]] = []
-
-    @classmethod
-    def scan(cls, html: str) -> _ElementFinder:
-        finder = cls()
-        finder.feed(html)
-        finder.close()
-        return finder
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = {key: value or "" for key, value in attrs}
-        element_id = attributes.get("id")
-        if element_id:
-            self.attributes[element_id] = attributes
-            self.text.setdefault(element_id, "")
-        if tag not in _VOID_TAGS:
-            self._open.append((tag, element_id))
-
-    def handle_endtag(self, tag: str) -> None:
-        for index in range(len(self._open) - 1, -1, -1):
-            if self._open[index][0] == tag:
-                del self._open[index:]
-                return
-
-    def handle_data(self, data: str) -> None:
-        for _, element_id in self._open:
-            if element_id:
-                self.text[element_id] += data
-
-
-_VOID_TAGS = frozenset(
-    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
-)

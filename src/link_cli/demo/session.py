@@ -18,16 +18,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 
-from link_cli.commands._demo_agent import LinkCliAgent, child_environment
-from link_cli.commands._demo_processes import (
+from link_cli.demo.agent import LinkCliAgent, child_environment
+from link_cli.demo.processes import (
     ProcessStartError,
     ServerSupervisor,
     free_loopback_port,
     program_argv,
 )
-from link_cli.commands._demo_progress import StepReporter
-from link_cli.commands._demo_setup import DemoPersonAccount, WalletAdmin, new_demo_person
-from link_cli.commands._demo_shop import DemoShop
+from link_cli.demo.progress import StepReporter
+from link_cli.demo.shop import DemoShop
+from link_cli.demo.wallet_admin import DemoPersonAccount, WalletAdmin, new_demo_person
 
 __all__ = ["DemoSession"]
 

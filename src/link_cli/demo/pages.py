@@ -1,11 +1,12 @@
-"""Read HTML forms and submit them over plain HTTP, the way a browser would.
+"""Read HTML pages and submit their forms over plain HTTP, the way a browser would.
 
 The demo plays two people who only ever see web pages: the wallet's owner (sign in,
 approve a device, approve a purchase) and the agent typing a card into a shop's checkout.
 Both go through the real pages with real form posts, so this module needs just enough of a
-browser: a cookie jar, redirects, and a parser that finds a form's action, method and
-fields (hidden ones included, which is how the CSRF token travels). Stdlib only, so the
-demo adds nothing to the CLI's dependencies.
+browser: a cookie jar, redirects, a parser that finds a form's action, method and fields
+(hidden ones included, which is how the CSRF token travels), and one that reads the
+elements a page marks with an ``id``. Stdlib only, so the demo adds nothing to the CLI's
+dependencies. The tests' simulated person reads the wallet's forms with the same parser.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ import urllib.request
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-__all__ = ["Form", "FormBrowser", "HttpPage", "parse_forms"]
+__all__ = ["ElementsById", "Form", "FormBrowser", "HttpPage", "elements_by_id", "parse_forms"]
+
+# Input types a browser never sends as a field (an image button is sent only when clicked).
+_NOT_SENT = frozenset({"button", "reset", "file", "image"})
 
 # Pages are small; anything bigger is not the page we expect and is not worth holding.
 _MAX_PAGE_BYTES = 2 * 1024 * 1024
@@ -68,6 +72,8 @@ class _FormParser(HTMLParser):
             kind = attributes.get("type", "text").lower()
             if kind == "submit":
                 form.buttons.append((name, attributes.get("value", "")))
+            elif kind in _NOT_SENT:
+                return
             elif kind in ("checkbox", "radio"):
                 if "checked" in attributes:
                     form.fields[name] = attributes.get("value", "on")
@@ -106,6 +112,54 @@ def parse_forms(html: str) -> list[Form]:
 
 
 @dataclass(frozen=True)
+class ElementsById:
+    """The text and the attributes of each element of a page that carries an ``id``."""
+
+    text: dict[str, str]
+    attributes: dict[str, dict[str, str]]
+
+
+class _ElementFinder(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found = ElementsById(text={}, attributes={})
+        self._open: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = {key: value or "" for key, value in attrs}
+        element_id = attributes.get("id")
+        if element_id:
+            self.found.attributes[element_id] = attributes
+            self.found.text.setdefault(element_id, "")
+        if tag not in _VOID_TAGS:
+            self._open.append((tag, element_id))
+
+    def handle_endtag(self, tag: str) -> None:
+        for index in range(len(self._open) - 1, -1, -1):
+            if self._open[index][0] == tag:
+                del self._open[index:]
+                return
+
+    def handle_data(self, data: str) -> None:
+        for _, element_id in self._open:
+            if element_id:
+                self.found.text[element_id] += data
+
+
+_VOID_TAGS = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+)
+
+
+def elements_by_id(html: str) -> ElementsById:
+    """Each element of ``html`` that has an ``id``: its text (nested text too), its attributes."""
+    finder = _ElementFinder()
+    finder.feed(html)
+    finder.close()
+    return finder.found
+
+
+@dataclass(frozen=True)
 class HttpPage:
     """A response as the demo needs it: final URL after redirects, status, headers, text."""
 
@@ -117,6 +171,10 @@ class HttpPage:
     def forms(self) -> list[Form]:
         """The page's forms (see :func:`parse_forms`)."""
         return parse_forms(self.text)
+
+    def elements(self) -> ElementsById:
+        """The page's elements that carry an ``id`` (see :func:`elements_by_id`)."""
+        return elements_by_id(self.text)
 
     def form_with(self, *field_names: str) -> Form:
         """The first form that has all of ``field_names``; ``LookupError`` when none does."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import urllib.parse
 from dataclasses import dataclass
 
-from link_cli.commands._demo_forms import Form, FormBrowser, HttpPage
+from link_cli.demo.pages import Form, FormBrowser, HttpPage
 
 __all__ = ["PersonError", "WalletPerson"]
 

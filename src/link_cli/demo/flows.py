@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from link_cli._sanitize import sanitize_text
-from link_cli.commands._demo_agent import LinkCliAgent
-from link_cli.commands._demo_approver import Approver
-from link_cli.commands._demo_forms import FormBrowser
-from link_cli.commands._demo_progress import StepReporter
-from link_cli.commands._demo_shop import DemoShop
+from link_cli.demo.agent import LinkCliAgent
+from link_cli.demo.approver import Approver
+from link_cli.demo.pages import FormBrowser
+from link_cli.demo.progress import StepReporter
+from link_cli.demo.shop import DemoShop
 
 __all__ = ["DemoFlowError", "FlowOutcome", "FlowRunner"]
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from link_cli.commands._demo_agent import child_environment
-from link_cli.commands._demo_processes import program_argv
+from link_cli.demo.agent import child_environment
+from link_cli.demo.processes import program_argv
 
 __all__ = [
     "DemoMerchantAccount",

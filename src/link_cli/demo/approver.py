@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from link_cli._sanitize import sanitize_text
-from link_cli.commands._demo_person import WalletPerson
-from link_cli.commands._demo_progress import StepReporter
+from link_cli.demo.person import WalletPerson
+from link_cli.demo.progress import StepReporter
 
 __all__ = ["Approver", "AutoApprover", "PersonAtTerminal"]
 
@@ -89,7 +89,7 @@ def _can_open_browser() -> bool:
 def _qr_text(url: str) -> str:
     """The URL as the same half-block QR code the CLI shows; empty without qrcode."""
     try:
-        from link_cli.cli.tty import qr_lines
+        from link_cli._qr import qr_lines
 
         return "\n".join(qr_lines(url))
     except ImportError:
