@@ -34,7 +34,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from .money import format_amount, is_currency_code
+from link_cli.money import format_amount, is_currency_code
 
 __all__ = [
     "MAX_FAILED_CARD_ATTEMPTS",

@@ -24,11 +24,12 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from link_cli.money import format_amount
+
 from ..access_log import SECURITY_HEADERS
 from ..api.deps import DbSession, Form, Now
 from ..api.spend_requests import issuing_for
 from ..domain.errors import WalletError
-from ..domain.money import format_amount
 from ..domain.spend_request import CredentialType, SpendRequest, Status, deadline
 from ..store import accounts, issued_credentials, spend_actions
 from ..store import spend_requests as repository
