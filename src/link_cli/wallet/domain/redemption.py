@@ -36,6 +36,8 @@ from typing import Any
 
 from link_cli.money import format_amount, is_currency_code
 
+from .cards import luhn_valid
+
 __all__ = [
     "MAX_FAILED_CARD_ATTEMPTS",
     "CardAttempt",
@@ -53,7 +55,6 @@ __all__ = [
     "invalid_request",
     "judge_card",
     "judge_spt",
-    "luhn_ok",
     "parse_payment_intent_create",
     "payment_intent_object",
     "payment_status_details",
@@ -409,7 +410,7 @@ def _card(raw: Any) -> CardAttempt | None:
             param="payment_method_data[card]",
         )
     number = re.sub(r"[ \-]", "", str(card.get("number", "")))
-    if not number.isdigit() or not 12 <= len(number) <= 19 or not luhn_ok(number):
+    if not number.isdigit() or not 12 <= len(number) <= 19 or not luhn_valid(number):
         raise card_error("Your card number is incorrect.", code="incorrect_number", param="number")
     exp_month = _card_int(card.get("exp_month"), "exp_month", "invalid_expiry_month")
     exp_year = _card_int(card.get("exp_year"), "exp_year", "invalid_expiry_year")
@@ -433,17 +434,6 @@ def _card_int(raw: Any, param: str, code: str) -> int:
         noun = "month" if param == "exp_month" else "year"
         raise card_error(f"Your card's expiration {noun} is invalid.", code=code, param=param)
     return int(text)
-
-
-def luhn_ok(number: str) -> bool:
-    """True when ``number`` (digits only) passes the Luhn checksum."""
-    total = 0
-    for index, char in enumerate(reversed(number)):
-        digit = ord(char) - 48
-        if index % 2 == 1:
-            digit = digit * 2 - 9 if digit > 4 else digit * 2
-        total += digit
-    return total % 10 == 0
 
 
 # --------------------------------------------------------------------------- verdicts
