@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from ..domain import limits as limit_rules
 from ..domain import spend_request as rules
 from ..domain.errors import Conflict, InvalidRequest, NotFound
+from ..domain.limits import LimitSettings
 from ..domain.spend_request import (
     CredentialType,
     InvalidTransition,
@@ -29,7 +30,6 @@ from ..domain.spend_request import (
     SpendRequestDraft,
 )
 from ..issuing.base import FundingCard, Issuer
-from ..settings import LimitSettings
 from . import accounts, issued_credentials
 from . import spend_requests as repository
 from .crypto import FieldCipher
