@@ -12,11 +12,11 @@ from urllib.parse import quote
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from ..deps import DbSession, Form, Now, Settings
 from ..domain import oauth as rules
 from ..domain.errors import OAuthError
 from ..domain.text import clean_label
 from ..store import oauth as store
-from .deps import DbSession, Form, Now, Settings
 
 router = APIRouter(tags=["oauth"])
 

@@ -6,7 +6,7 @@ starts with ``BEGIN IMMEDIATE``: writers are serialized up front, so a read-then
 no transaction fails half-way with SQLITE_BUSY on lock upgrade. PostgreSQL uses psycopg 3;
 there, code that checks then acts on a person's data locks the person first
 (``spend_requests.lock_person``).
-Callers use :func:`session_scope` (scripts, CLI) or the FastAPI dependency in ``api/deps.py``.
+Callers use :func:`session_scope` (scripts, CLI) or the FastAPI dependency in ``wallet/deps.py``.
 """
 
 from __future__ import annotations
