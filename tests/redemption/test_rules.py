@@ -11,20 +11,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from link_cli.wallet.domain.cards import luhn_valid as luhn_ok
+from link_cli.wallet.domain.payment_intent_params import CardAttempt, parse_payment_intent_create
 from link_cli.wallet.domain.redemption import (
     MAX_FAILED_CARD_ATTEMPTS,
-    CardAttempt,
     CardSnapshot,
     Effect,
     SptSnapshot,
-    StripeError,
-    canonical_params,
-    decode_form,
     judge_card,
     judge_spt,
-    parse_payment_intent_create,
-    payment_status_details,
 )
+from link_cli.wallet.domain.stripe_errors import StripeError
+from link_cli.wallet.domain.stripe_form import canonical_params, decode_form
+from link_cli.wallet.domain.stripe_objects import payment_status_details
 
 NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 CARD_NUMBER = "4000002760003184"  # passes Luhn

@@ -50,8 +50,8 @@ def run_merchant_command(args: argparse.Namespace, settings: WalletSettings) -> 
 def _create(settings: WalletSettings, args: argparse.Namespace) -> dict[str, Any]:
     from .clock import Clock
     from .store.engine import Database
+    from .store.merchants import create_merchant
     from .store.migrations import upgrade
-    from .store.redemption import create_merchant
 
     name = args.name.strip()
     network_id = args.network_id.strip()
