@@ -11,6 +11,9 @@ with ``\\r``. The rules mirror the official CLI (``strip-ansi`` 7.2.0 over ``ans
 3. ANSI sequences are removed: OSC (``ESC ]`` up to the first BEL, ``ESC \\`` or ``\\x9c``)
    and CSI-like sequences introduced by ``ESC`` or ``\\x9b``.
 4. Every remaining C0 control except ``\\t`` and ``\\n``, and DEL, is deleted.
+
+This is the client's output rule, kept identical to upstream's; the wallet's rule for text it
+accepts (C1 controls and bidi marks too) is ``link_cli.wallet.domain.text``.
 """
 
 from __future__ import annotations

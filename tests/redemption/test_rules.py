@@ -10,21 +10,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from link_cli.wallet.domain.cards import luhn_valid as luhn_ok
+from link_cli.wallet.domain.payment_intent_params import CardAttempt, parse_payment_intent_create
 from link_cli.wallet.domain.redemption import (
     MAX_FAILED_CARD_ATTEMPTS,
-    CardAttempt,
     CardSnapshot,
     Effect,
     SptSnapshot,
-    StripeError,
-    canonical_params,
-    decode_form,
     judge_card,
     judge_spt,
-    luhn_ok,
-    parse_payment_intent_create,
-    payment_status_details,
 )
+from link_cli.wallet.domain.stripe_errors import StripeError
+from link_cli.wallet.domain.stripe_form import canonical_params, decode_form
+from link_cli.wallet.domain.stripe_objects import payment_status_details
 
 NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 CARD_NUMBER = "4000002760003184"  # passes Luhn
@@ -197,6 +195,19 @@ def test_a_number_failing_luhn_is_incorrect_number_and_not_echoed() -> None:
     assert caught.value.status == 402
     assert body["error"]["code"] == "incorrect_number"
     assert "4242424242424241" not in str(body)
+
+
+def test_a_number_in_non_ascii_digits_is_incorrect_number() -> None:
+    # One Luhn rule for the wallet: ASCII digits only, as the card form and issuer use.
+    arabic_indic = "".join(chr(0x0660 + int(d)) for d in CARD_NUMBER)
+    with pytest.raises(StripeError) as caught:
+        parse(
+            "amount=1&currency=usd&confirm=true&payment_method_data[type]=card"
+            f"&payment_method_data[card][number]={arabic_indic}"
+            "&payment_method_data[card][exp_month]=1&payment_method_data[card][exp_year]=2031"
+            "&payment_method_data[card][cvc]=123"
+        )
+    assert caught.value.to_body()["error"]["code"] == "incorrect_number"
 
 
 @pytest.mark.parametrize(

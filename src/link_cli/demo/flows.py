@@ -26,6 +26,7 @@ from link_cli.demo.approver import Approver
 from link_cli.demo.pages import FormBrowser
 from link_cli.demo.progress import StepReporter
 from link_cli.demo.shop import DemoShop
+from link_cli.money import format_amount
 
 __all__ = ["DemoFlowError", "FlowOutcome", "FlowRunner"]
 
@@ -108,7 +109,7 @@ class FlowRunner:
         self.reporter.heading("Card flow: a one-time card typed into a checkout")
         with self.reporter.step("Agent reads the shop's checkout page") as step:
             cart = self.shop.read_checkout(FormBrowser())
-            outcome.amount = money_text(cart.amount, cart.currency)
+            outcome.amount = format_amount(cart.amount, cart.currency)
             step.detail = f"{cart.item_name}, {outcome.amount}"
         # Commas and colons separate fields in --line-item (reference §11.2).
         item_name = cart.item_name.replace(",", " ").replace(":", " ")
@@ -184,7 +185,7 @@ class FlowRunner:
             request = decoded.get("request_json") or {}
             amount = int(str(request.get("amount", "0")))
             currency = str(request.get("currency", "usd"))
-            outcome.amount = money_text(amount, currency)
+            outcome.amount = format_amount(amount, currency)
             step.detail = f"{outcome.amount}, network id {network_id}"
         with self.reporter.step("Agent creates an SPT spend request") as step:
             created = self.agent.run(
@@ -261,17 +262,6 @@ class FlowRunner:
             if outcome.status != "succeeded":
                 raise DemoFlowError(f"the spend request ended {outcome.status}")
             step.detail = f"{outcome.spend_request_id} succeeded"
-
-
-def money_text(amount: int, currency: str) -> str:
-    """Minor units as a person reads them: ``money_text(12900, "usd")`` → ``"$129.00"``.
-
-    The CLI may not import the wallet's formatter (layers only import downward), and the
-    demo only needs the currencies its shop charges in.
-    """
-    symbol = {"usd": "$", "eur": "€", "gbp": "£"}.get(currency.lower())
-    number = f"{amount // 100:,}.{amount % 100:02d}"
-    return f"{symbol}{number}" if symbol else f"{number} {currency.upper()}"
 
 
 def _read_card(path: Path) -> dict[str, Any]:

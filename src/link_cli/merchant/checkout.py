@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
-from link_cli.wallet.domain.money import format_amount
+from link_cli.money import format_amount
 
 from .catalog import PRODUCTS, Product, find_product
 from .config import MerchantConfig

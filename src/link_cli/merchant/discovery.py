@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from link_cli.wallet.domain.money import format_amount
+from link_cli.money import format_amount
 
 from .catalog import FORECAST_PRICE, PRODUCTS
 from .config import MerchantConfig

@@ -1,14 +1,7 @@
-"""``create_app(settings)``: the wallet's FastAPI application, fully wired.
-
-Routers of other parts are included when their module exists, so each part can land on its
-own: spend requests (``api/spend_requests.py``, ``web/approvals.py``) and redemption. Each such
-module only has to expose ``router``; add new ones to ``OPTIONAL_ROUTERS`` below.
-"""
+"""``create_app(settings)``: the wallet's FastAPI application, fully wired."""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -18,25 +11,18 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from .access_log import AccessLogMiddleware
-from .api import account, health, oauth
+from .api import account, health, oauth, redemption, spend_requests
 from .api.errors import install_error_handlers
 from .clock import Clock
 from .settings import WalletSettings
 from .store.crypto import FieldCipher, derive_key
 from .store.engine import Database
-from .web import cards, device, home, sign_in
+from .web import approvals, cards, device, home, sign_in
 from .web.session import SignInRequired
 from .web.templating import STATIC_DIR, make_templates
 
 SESSION_COOKIE = "link_wallet_session"
 SESSION_MAX_AGE_SECONDS = 7 * 24 * 3600
-
-# --- routers owned by other parts; included when present (each module exposes `router`) ---
-OPTIONAL_ROUTERS = (
-    "link_cli.wallet.api.spend_requests",
-    "link_cli.wallet.web.approvals",
-    "link_cli.wallet.api.redemption",
-)
 
 
 def create_app(settings: WalletSettings, *, clock: Clock | None = None) -> FastAPI:
@@ -70,9 +56,8 @@ def create_app(settings: WalletSettings, *, clock: Clock | None = None) -> FastA
         app.include_router(router_module.router)
     if settings.test_clock:
         app.include_router(health.test_router)
-    for module_name in OPTIONAL_ROUTERS:
-        if importlib.util.find_spec(module_name) is not None:
-            app.include_router(importlib.import_module(module_name).router)
+    for router_module in (spend_requests, approvals, redemption):
+        app.include_router(router_module.router)
 
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.add_middleware(

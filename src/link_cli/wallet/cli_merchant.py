@@ -13,14 +13,13 @@ import sys
 from typing import Any
 
 from .domain.errors import InvalidRequest
+from .domain.text import CONTROL_SINGLE_LINE
 from .settings import WalletSettings
 
 __all__ = ["MERCHANT_COMMANDS", "add_merchant_commands", "run_merchant_command"]
 
 MERCHANT_COMMANDS = ("merchant", "demo-merchant")
 _NETWORK_ID = re.compile(r"[A-Za-z0-9_\-]{3,200}")
-# Control characters and bidi overrides: a name must read as what it is wherever it shows.
-_UNSAFE_NAME = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def add_merchant_commands(commands: Any) -> None:
@@ -51,14 +50,14 @@ def run_merchant_command(args: argparse.Namespace, settings: WalletSettings) -> 
 def _create(settings: WalletSettings, args: argparse.Namespace) -> dict[str, Any]:
     from .clock import Clock
     from .store.engine import Database
+    from .store.merchants import create_merchant
     from .store.migrations import upgrade
-    from .store.redemption import create_merchant
 
     name = args.name.strip()
     network_id = args.network_id.strip()
     if not name or len(name) > 200:
         raise InvalidRequest("--name must be 1 to 200 characters")
-    if _UNSAFE_NAME.search(name):
+    if CONTROL_SINGLE_LINE.search(name):
         raise InvalidRequest("--name must not contain control characters or bidi overrides")
     if not _NETWORK_ID.fullmatch(network_id):
         raise InvalidRequest("--network-id must be 3 to 200 letters, digits, '_' or '-'")

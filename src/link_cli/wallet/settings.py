@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from .domain.limits import LimitSettings
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8725
 SECRET_KEY_FILE = "secret.key"
@@ -25,40 +27,22 @@ class SettingsError(Exception):
     """The configuration cannot be used (bad value, unsafe key file)."""
 
 
-@dataclass(frozen=True)
-class LimitSettings:
-    """Operator-tunable limits (reference §11.1); ``LINK_WALLET_LIMIT_<NAME>`` overrides each.
-
-    Amounts are minor currency units; durations are seconds.
-    """
-
-    approval_window_seconds: int = 600
-    credential_validity_seconds: int = 43200
-    max_amount: int = 50000
-    daily_spend: int = 50000
-    monthly_spend: int = 2000000
-    max_active: int = 30
-    max_approved: int = 10
-    hourly_creations: int = 50
-    creations_60d: int = 200
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> LimitSettings:
-        """Read every limit from ``LINK_WALLET_LIMIT_<UPPER NAME>``; non-integers are refused."""
-        values: dict[str, int] = {}
-        for f in fields(cls):
-            name = f"LINK_WALLET_LIMIT_{f.name.upper()}"
-            raw = env.get(name)
-            if raw is None or raw.strip() == "":
-                continue
-            try:
-                value = int(raw.strip())
-            except ValueError:
-                raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
-            if value < 0:
-                raise SettingsError(f"{name} must not be negative")
-            values[f.name] = value
-        return cls(**values)
+def _limits_from_env(env: Mapping[str, str]) -> LimitSettings:
+    """Read every limit from ``LINK_WALLET_LIMIT_<UPPER NAME>``; non-integers are refused."""
+    values: dict[str, int] = {}
+    for f in fields(LimitSettings):
+        name = f"LINK_WALLET_LIMIT_{f.name.upper()}"
+        raw = env.get(name)
+        if raw is None or raw.strip() == "":
+            continue
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+        if value < 0:
+            raise SettingsError(f"{name} must not be negative")
+        values[f.name] = value
+    return LimitSettings(**values)
 
 
 @dataclass(frozen=True)
@@ -122,7 +106,7 @@ def load_settings(
         public_url_override=public_url,
         test_clock=env.get("LINK_WALLET_TEST_CLOCK", "").strip().lower() in _TRUE,
         fast_password_hash=env.get("LINK_WALLET_PASSWORD_HASH", "").strip().lower() == "fast",
-        limits=LimitSettings.from_env(env),
+        limits=_limits_from_env(env),
     )
 
 

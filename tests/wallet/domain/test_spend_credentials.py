@@ -9,12 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from link_cli.wallet.domain.cards import luhn_check_digit, luhn_valid
 from link_cli.wallet.domain.credentials import (
     SANDBOX_CARD_PREFIX,
     card_expiry,
     is_sandbox_card_number,
-    luhn_check_digit,
-    luhn_valid,
     new_cvc,
     new_sandbox_card_number,
     new_spt_id,

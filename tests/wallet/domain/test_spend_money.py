@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from link_cli.wallet.domain.money import format_amount, is_currency_code, normalize_currency
+from link_cli.money import format_amount, is_currency_code, normalize_currency
 
 
 @pytest.mark.parametrize(
@@ -39,3 +39,20 @@ def test_currency_codes() -> None:
     assert normalize_currency("USD") == "usd"
     with pytest.raises(ValueError):
         normalize_currency("dollars")
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "text"),
+    [
+        # Stripe counts ISK in two decimals on the wire, however it is spent.
+        (1234, "isk", "12.34 ISK"),
+        (500, "bif", "500 BIF"),
+        (500, "xpf", "500 XPF"),
+    ],
+)
+def test_one_zero_decimal_list_for_every_page(amount: int, currency: str, text: str) -> None:
+    from link_cli.wallet.web.templating import format_money
+
+    assert format_amount(amount, currency) == text
+    assert format_money(amount, currency) == text
+    assert format_money(None) == "—"

@@ -6,11 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
+from ..deps import DbSession, Now, require_scope
 from ..domain.oauth import SCOPE_PAYMENT_METHODS, SCOPE_USERINFO
 from ..store import accounts
 from ..store.models.accounts import PaymentMethod, ShippingAddress
 from ..store.oauth import AccessContext
-from .deps import DbSession, Now, require_scope
 
 router = APIRouter(tags=["account"])
 

@@ -1,7 +1,8 @@
 """The wallet's one exception edge (style.md §2): every error becomes the contract's body.
 
-* :class:`WalletError` → its status and ``{"error": {"code", "message", ...}}`` (or the RFC 6749
-  shape for :class:`OAuthError`); pages get a small HTML error page instead.
+* :class:`WalletError` → its status and its body: ``{"error": {"code", "message", ...}}``, the
+  RFC 6749 shape for :class:`OAuthError`, Stripe's shape for ``StripeError``; pages get a
+  small HTML error page instead.
 * request validation errors and malformed JSON → 400 ``invalid_request`` in the same shape.
 * anything unexpected → 500 ``api_error`` without internals.
 """
@@ -46,7 +47,7 @@ def error_response(request: Request, error: WalletError) -> Response:
     if request.url.path in OAUTH_PATHS:
         body = {"error": error.code, "error_description": error.message}
         return JSONResponse(body, status_code=error.status, headers=error.headers or None)
-    if wants_html(request) and error.status != 401:
+    if error.shown_as_page and wants_html(request) and error.status != 401:
         templates = request.app.state.templates
         return templates.TemplateResponse(
             request,

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from .deps import WalletClock
+from ..deps import WalletClock
 
 router = APIRouter(tags=["health"])
 test_router = APIRouter(tags=["testing"], include_in_schema=False)

@@ -6,32 +6,21 @@ shape ``{"error", "error_description"}`` with HTTP 400.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from ..deps import DbSession, Form, Now, Settings
 from ..domain import oauth as rules
 from ..domain.errors import OAuthError
+from ..domain.text import clean_label
 from ..store import oauth as store
-from .deps import DbSession, Form, Now, Settings
 
 router = APIRouter(tags=["oauth"])
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-# C0/C1 controls and bidi overrides: the label is shown to the person, who must not be fooled
-# by text that renders differently from what it is.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def clean_label(value: str | None, limit: int = 200) -> str | None:
-    """Agent-supplied display text without control characters, trimmed and bounded."""
-    if value is None:
-        return None
-    cleaned = _CONTROL.sub("", value).strip()
-    return cleaned[:limit] or None
 
 
 def _check_client(form_client_id: str | None) -> str:

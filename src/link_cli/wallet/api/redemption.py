@@ -6,7 +6,8 @@ the merchant's own objects. Requests and answers follow Stripe's API closely eno
 the official ``stripe`` SDK (``StripeClient(key, base_addresses={"api": <wallet>})``),
 pympp and mppx work unchanged: form-encoded bodies, the secret key as HTTP Basic user or
 Bearer token, ``Idempotency-Key`` with ``Idempotent-Replayed: true`` on replays, and
-``{"error": {type, code, decline_code, message, ...}}`` bodies.
+``{"error": {type, code, decline_code, message, ...}}`` bodies (``StripeError``, rendered by the
+one error edge like every ``WalletError``).
 
 Who may call: a merchant holding a ``sk_test_…`` key from ``link-wallet merchant create``.
 """
@@ -16,28 +17,24 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from ..domain.redemption import (
-    StripeError,
-    canonical_params,
-    decode_form,
-    invalid_request,
-    parse_payment_intent_create,
-)
+from ..domain.payment_intent_params import parse_payment_intent_create
+from ..domain.stripe_errors import invalid_request
+from ..domain.stripe_form import canonical_params, decode_form
+from ..services.redemption import confirm_payment_intent
+from ..store.idempotency import idempotency_mac
+from ..store.merchants import authenticate_merchant
 from ..store.models.merchants import Merchant
-from ..store.redemption import (
-    authenticate_merchant,
-    confirm_payment_intent,
-    get_granted_token,
-    get_payment_intent,
-    idempotency_mac,
-)
+from ..store.payment_intents import get_granted_token, get_payment_intent
 
 __all__ = ["router"]
 
@@ -51,13 +48,18 @@ def _answer(status: int, body: dict[str, Any], *, replayed: bool = False) -> JSO
     headers = {"Request-Id": "req_" + secrets.token_hex(8), "Cache-Control": "no-store"}
     if replayed:
         headers["Idempotent-Replayed"] = "true"
-    if status == 401:
-        headers["WWW-Authenticate"] = 'Basic realm="link-wallet"'
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def _error(error: StripeError) -> JSONResponse:
-    return _answer(error.status, error.to_body())
+@contextmanager
+def _session(request: Request) -> Iterator[Session]:
+    """A session that never keeps uncommitted work (the service commits what it settles)."""
+    session = request.app.state.db.sessions()
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
 
 
 def _secret_key(request: Request) -> str:
@@ -100,32 +102,26 @@ async def create_payment_intent(request: Request) -> JSONResponse:
     ``idempotency_error``, 401 for a bad key.
     """
     body = await request.body()
+    if len(body) > _MAX_BODY:
+        raise invalid_request("Request body too large.", status=413)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if body and content_type != "application/x-www-form-urlencoded":
+        raise invalid_request("Send parameters form-encoded (application/x-www-form-urlencoded).")
     try:
-        if len(body) > _MAX_BODY:
-            raise invalid_request("Request body too large.", status=413)
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if body and content_type != "application/x-www-form-urlencoded":
-            raise invalid_request(
-                "Send parameters form-encoded (application/x-www-form-urlencoded)."
-            )
-        try:
-            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=200)
-        except (UnicodeDecodeError, ValueError):
-            raise invalid_request("Could not parse the request body.") from None
-        key = request.headers.get("idempotency-key")
-        if key is not None and not 0 < len(key) <= _MAX_IDEMPOTENCY_KEY:
-            raise invalid_request(
-                f"Idempotency-Key must be 1 to {_MAX_IDEMPOTENCY_KEY} characters long."
-            )
-        return await run_in_threadpool(_confirm, request, pairs, key)
-    except StripeError as error:
-        return _error(error)
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=200)
+    except (UnicodeDecodeError, ValueError):
+        raise invalid_request("Could not parse the request body.") from None
+    key = request.headers.get("idempotency-key")
+    if key is not None and not 0 < len(key) <= _MAX_IDEMPOTENCY_KEY:
+        raise invalid_request(
+            f"Idempotency-Key must be 1 to {_MAX_IDEMPOTENCY_KEY} characters long."
+        )
+    return await run_in_threadpool(_confirm, request, pairs, key)
 
 
 def _confirm(request: Request, pairs: list[tuple[str, str]], key: str | None) -> JSONResponse:
     state = request.app.state
-    session = state.db.sessions()
-    try:
+    with _session(request) as session:
         merchant = _merchant(request, session)
         params = parse_payment_intent_create(decode_form(pairs))
         result = confirm_payment_intent(
@@ -139,14 +135,6 @@ def _confirm(request: Request, pairs: list[tuple[str, str]], key: str | None) ->
             now=state.clock.now(),
         )
         return _answer(result.status, result.body, replayed=result.replayed)
-    except StripeError as error:
-        session.rollback()
-        return _error(error)
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 @router.get("/payment_intents/{intent_id}")
@@ -172,13 +160,6 @@ def retrieve_granted_token(token_id: str, request: Request) -> JSONResponse:
 
 
 def _read(request: Request, fetch: Any) -> JSONResponse:
-    state = request.app.state
-    session = state.db.sessions()
-    try:
+    with _session(request) as session:
         merchant = _merchant(request, session)
-        return _answer(200, fetch(session, merchant, state.clock.now()))
-    except StripeError as error:
-        return _error(error)
-    finally:
-        session.rollback()
-        session.close()
+        return _answer(200, fetch(session, merchant, request.app.state.clock.now()))

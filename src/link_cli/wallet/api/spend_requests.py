@@ -2,7 +2,7 @@
 
 Every route needs a Bearer token with ``payment_methods.agentic``; creating a pre-approved
 request (``create_delegated``) also needs ``spend_requests:approve``. Routes parse, call
-``store.spend_actions`` and render; errors are raised as ``WalletError``s and rendered by
+``services.spend_requests`` and render; errors are raised as ``WalletError``s and rendered by
 ``api/errors.py``. Another person's id answers exactly like an unknown one (404).
 """
 
@@ -15,18 +15,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 
+from ..deps import DbSession, Now, Settings, issuing_for, require_scope
 from ..domain.errors import InvalidRequest
 from ..domain.limits import DuplicateSpendRequest
 from ..domain.oauth import SCOPE_APPROVE, SCOPE_PAYMENT_METHODS
 from ..domain.spend_request import SpendRequest, Status, deadline
 from ..domain.validation import parse_create_body, parse_update_body
-from ..issuing import default_issuer
-from ..store import issued_credentials, spend_actions
+from ..services import spend_requests as spend_service
+from ..store import issued_credentials
 from ..store import spend_requests as repository
 from ..store.crypto import FieldCipher
 from ..store.models.spend import IssuedCredential
 from ..store.oauth import AccessContext
-from .deps import DbSession, Now, Settings, require_scope
 
 router = APIRouter(tags=["spend requests"])
 
@@ -37,7 +37,6 @@ MAX_BODY_BYTES = 256 * 1024
 INCLUDABLE = ("card", "shared_payment_token")
 # Statuses in which an issued credential still exists and may be shown with `include=`.
 _REVEALABLE = frozenset({Status.APPROVED, Status.REQUIRES_ACTION, Status.SUCCEEDED, Status.FAILED})
-_DEFAULT_ISSUER = default_issuer()
 
 
 # -- rendering (reference §7.2) -------------------------------------------------------------
@@ -191,16 +190,6 @@ def parse_include(values: list[str] | None) -> frozenset[str]:
     return frozenset(names)
 
 
-def issuing_for(request: Request) -> spend_actions.Issuing:
-    """The issuer (``app.state.issuer``, else the built-in sandbox) and the card keys."""
-    state = request.app.state
-    return spend_actions.Issuing(
-        issuer=getattr(state, "issuer", None) or _DEFAULT_ISSUER,
-        cipher=state.cipher,
-        secret_key=state.settings.secret_key,
-    )
-
-
 def _with_duplicate(
     request: Request, db: Session, error: DuplicateSpendRequest
 ) -> DuplicateSpendRequest:
@@ -247,7 +236,7 @@ def create_spend_request(
     """
     draft = parse_create_body(body, max_amount=settings.limits.max_amount, now=now)
     try:
-        spend = spend_actions.create(
+        spend = spend_service.create(
             db, user_id=agent.user_id, draft=draft, now=now, limits=settings.limits
         )
     except DuplicateSpendRequest as error:
@@ -270,7 +259,7 @@ def create_delegated_spend_request(
     issued at once; retrieve it with ``include=``."""
     draft = parse_create_body(body, max_amount=settings.limits.max_amount, now=now)
     try:
-        spend, credential = spend_actions.create_delegated(
+        spend, credential = spend_service.create_delegated(
             db,
             user_id=agent.user_id,
             draft=draft,
@@ -297,7 +286,7 @@ def retrieve_spend_request(
     names = parse_include(include)
     spend = repository.get_for_user(db, agent.user_id, request_id, now=now)
     if spend is None:
-        raise spend_actions.not_found(request_id)
+        raise spend_service.not_found(request_id)
     return _render(request, db, spend, include=names)
 
 
@@ -314,7 +303,7 @@ def update_spend_request(
     """Change amount, currency, merchant_url, profile_id, payment_details, line items or
     totals (§7.4) while created or pending_approval; 409 afterwards."""
     changes = parse_update_body(body, max_amount=settings.limits.max_amount)
-    spend = spend_actions.update(
+    spend = spend_service.update(
         db, user_id=agent.user_id, request_id=request_id, changes=changes, now=now
     )
     return _render(request, db, spend)
@@ -331,7 +320,7 @@ def request_spend_request_approval(
 ) -> dict[str, Any]:
     """Ask the person to approve: ``{id, approval_link}`` plus every spend-request field
     (including ``approval_url``), as the official client expects (§7.1)."""
-    spend = spend_actions.request_approval(
+    spend = spend_service.request_approval(
         db, user_id=agent.user_id, request_id=request_id, now=now, limits=settings.limits
     )
     body = _render(request, db, spend)
@@ -344,8 +333,8 @@ def cancel_spend_request(
 ) -> dict[str, Any]:
     """Withdraw a created, pending or approved request (its credential stops working);
     409 once it is finished."""
-    spend = spend_actions.cancel(db, user_id=agent.user_id, request_id=request_id, now=now)
+    spend = spend_service.cancel(db, user_id=agent.user_id, request_id=request_id, now=now)
     return _render(request, db, spend)
 
 
-__all__ = ["approval_url", "iso", "issuing_for", "router", "spend_request_json"]
+__all__ = ["approval_url", "iso", "router", "spend_request_json"]

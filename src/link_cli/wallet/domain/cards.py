@@ -72,8 +72,8 @@ class CardInput:
 
 
 def luhn_valid(number: str) -> bool:
-    """True when ``number`` (digits only) passes the Luhn checksum."""
-    if not number or not _DIGITS.match(number):
+    """True when ``number`` (ASCII digits only) passes the Luhn checksum."""
+    if not _DIGITS.fullmatch(number):
         return False
     total = 0
     for index, char in enumerate(reversed(number)):
@@ -84,6 +84,13 @@ def luhn_valid(number: str) -> bool:
                 digit -= 9
         total += digit
     return total % 10 == 0
+
+
+def luhn_check_digit(payload: str) -> str:
+    """The digit that makes ``payload + digit`` pass the Luhn checksum."""
+    if not _DIGITS.fullmatch(payload):
+        raise ValueError("payload must be ASCII digits")
+    return next(digit for digit in "0123456789" if luhn_valid(payload + digit))
 
 
 def detect_brand(number: str) -> str | None:

@@ -15,14 +15,12 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime
 
-from .cards import luhn_valid
+from .cards import luhn_check_digit, luhn_valid
 
 __all__ = [
     "SANDBOX_CARD_PREFIX",
     "card_expiry",
     "is_sandbox_card_number",
-    "luhn_check_digit",
-    "luhn_valid",
     "new_cvc",
     "new_sandbox_card_number",
     "new_spt_id",
@@ -36,22 +34,6 @@ _RANDOM_DIGITS = _CARD_LENGTH - len(SANDBOX_CARD_PREFIX) - 1
 _ID_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 RandBelow = Callable[[int], int]
-
-
-def luhn_check_digit(payload: str) -> str:
-    """The digit that makes ``payload + digit`` pass the Luhn checksum."""
-    if not payload.isdigit() or not payload.isascii():
-        raise ValueError("payload must be ASCII digits")
-    total = 0
-    # Walking right to left, the first payload digit sits next to the check digit: doubled.
-    for index, char in enumerate(reversed(payload)):
-        digit = int(char)
-        if index % 2 == 0:
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
-    return str((10 - total % 10) % 10)
 
 
 def sandbox_card_number(serial: int) -> str:

@@ -10,7 +10,8 @@ single place that turns them into responses (style.md §2).
     ├── NotFound         404
     ├── Conflict         409
     ├── RateLimited      429
-    └── OAuthError       400, rendered in RFC 6749 shape ``{"error", "error_description"}``
+    ├── OAuthError       400, rendered in RFC 6749 shape ``{"error", "error_description"}``
+    └── StripeError      (stripe_errors.py) Stripe's shape ``{"error": {type, code, ...}}``
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ class WalletError(Exception):
 
     default_code: ClassVar[str] = "api_error"
     default_status: ClassVar[int] = 500
+    shown_as_page: ClassVar[bool] = True
+    """Whether a browser navigating to a page gets it as an HTML error page."""
 
     def __init__(
         self,

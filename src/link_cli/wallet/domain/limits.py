@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ..settings import LimitSettings
 from .errors import RateLimited
 from .spend_request import (
     CredentialType,
@@ -56,6 +56,25 @@ DAY = timedelta(days=1)
 MONTH = timedelta(days=30)
 CREATION_WINDOW = timedelta(days=60)
 """How far back the snapshot given to these functions must reach."""
+
+
+@dataclass(frozen=True)
+class LimitSettings:
+    """Operator-tunable limits (reference §11.1); ``LINK_WALLET_LIMIT_<NAME>`` overrides each.
+
+    Amounts are minor currency units; durations are seconds.
+    """
+
+    approval_window_seconds: int = 600
+    credential_validity_seconds: int = 43200
+    max_amount: int = 50000
+    daily_spend: int = 50000
+    monthly_spend: int = 2000000
+    max_active: int = 30
+    max_approved: int = 10
+    hourly_creations: int = 50
+    creations_60d: int = 200
+
 
 _SPENDING = frozenset({Status.APPROVED, Status.SUCCEEDED})
 

@@ -32,8 +32,9 @@ from datetime import datetime
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
+from link_cli.money import is_currency_code
+
 from .errors import InvalidRequest
-from .money import is_currency_code
 from .spend_request import CredentialType, SpendRequestChanges, SpendRequestDraft
 from .text import CONTROL as _CONTROL
 from .text import CONTROL_SINGLE_LINE as _CONTROL_SINGLE_LINE

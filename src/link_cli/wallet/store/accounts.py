@@ -81,16 +81,6 @@ def get_user(session: Session, user_id: str) -> User | None:
     return session.get(User, user_id)
 
 
-def lock_user(session: Session, user_id: str) -> User | None:
-    """Lock the person's row until the transaction ends (``SELECT … FOR UPDATE``).
-
-    Call it before any check-then-act on a person's data (limits, approvals) so concurrent
-    requests of the same person, in any process, run one after the other. SQLite needs no row
-    lock: its transactions already start with ``BEGIN IMMEDIATE`` (store/engine.py).
-    """
-    return session.scalar(select(User).where(User.id == user_id).with_for_update())
-
-
 def get_user_by_email(session: Session, email: str) -> User | None:
     """The person registered with ``email`` (case-insensitive), or None."""
     return session.scalar(select(User).where(User.email == email.strip().lower()))

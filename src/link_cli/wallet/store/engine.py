@@ -4,8 +4,9 @@ SQLite gets WAL, foreign keys and a busy timeout on every connection, and every 
 starts with ``BEGIN IMMEDIATE``: writers are serialized up front, so a read-then-write
 (check-then-act) inside one transaction cannot interleave with another process's write, and
 no transaction fails half-way with SQLITE_BUSY on lock upgrade. PostgreSQL uses psycopg 3;
-there, code that checks then acts locks a row first (``accounts.lock_user``).
-Callers use :func:`session_scope` (scripts, CLI) or the FastAPI dependency in ``api/deps.py``.
+there, code that checks then acts on a person's data locks the person first
+(``spend_requests.lock_person``).
+Callers use :func:`session_scope` (scripts, CLI) or the FastAPI dependency in ``wallet/deps.py``.
 """
 
 from __future__ import annotations

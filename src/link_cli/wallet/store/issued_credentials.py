@@ -14,23 +14,32 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ..domain.spend_request import SpendRequest
+from ..domain.redemption import CardSnapshot, SptSnapshot
+from ..domain.spend_request import SpendRequest, Status
 from ..issuing.base import IssuedCard, IssuedSpt
 from .crypto import FieldCipher, derive_key
 from .models.spend import IssuedCredential
+from .spend_requests import get_for_user
 
 __all__ = [
     "RevealedCard",
     "card_fingerprint",
+    "card_snapshot",
+    "consume",
+    "count_failed_attempt",
+    "find_card",
+    "find_spt",
     "fingerprint_taken",
     "get_for_request",
     "get_for_requests",
     "insert_card",
     "insert_spt",
     "reveal_card",
+    "spend_request_of",
+    "spt_snapshot",
 ]
 
 KIND_CARD = "card"
@@ -151,4 +160,84 @@ def reveal_card(row: IssuedCredential, cipher: FieldCipher) -> RevealedCard:
     return RevealedCard(
         number=cipher.decrypt(row.id, "card_number", row.card_number_encrypted),
         cvc=cipher.decrypt(row.id, "card_cvc", row.card_cvc_encrypted),
+    )
+
+
+# What a merchant presents is looked up across people: the credential itself is the proof.
+
+
+def find_spt(session: Session, token: str) -> IssuedCredential | None:
+    """The SPT with id ``token``, or None (also for a card's id)."""
+    row = session.get(IssuedCredential, token) if token.startswith("spt_") else None
+    return row if row is not None and row.kind == KIND_SPT else None
+
+
+def find_card(session: Session, secret_key: bytes, number: str) -> IssuedCredential | None:
+    """The virtual card with this number, found by its fingerprint, or None."""
+    fingerprint = card_fingerprint(secret_key, number)
+    return session.scalar(
+        select(IssuedCredential).where(
+            IssuedCredential.card_fingerprint == fingerprint,
+            IssuedCredential.kind == KIND_CARD,
+        )
+    )
+
+
+def spend_request_of(
+    session: Session, row: IssuedCredential | None, now: datetime
+) -> SpendRequest | None:
+    """The credential's spend request as it stands now (lazy expiry applied)."""
+    if row is None:
+        return None
+    return get_for_user(session, row.user_id, row.spend_request_id, now=now)
+
+
+def spt_snapshot(row: IssuedCredential, request: SpendRequest) -> SptSnapshot:
+    """The SPT as the redemption rules see it."""
+    return SptSnapshot(
+        id=row.id,
+        network_id=row.network_id,
+        max_amount=row.max_amount,
+        currency=row.currency,
+        expires_at=row.valid_until,
+        consumed=row.consumed_at is not None,
+        usable=request.status is Status.APPROVED,
+    )
+
+
+def card_snapshot(
+    row: IssuedCredential, request: SpendRequest, cipher: FieldCipher
+) -> CardSnapshot:
+    """The virtual card as the redemption rules see it (decrypted in memory only)."""
+    return CardSnapshot(
+        id=row.id,
+        number=cipher.decrypt(row.id, "card_number", row.card_number_encrypted or ""),
+        exp_month=row.card_exp_month or 0,
+        exp_year=row.card_exp_year or 0,
+        cvc=cipher.decrypt(row.id, "card_cvc", row.card_cvc_encrypted or ""),
+        max_amount=row.max_amount,
+        currency=row.currency,
+        valid_until=row.valid_until,
+        consumed=row.consumed_at is not None,
+        usable=request.status is Status.APPROVED,
+        failed_attempts=row.failed_attempts,
+    )
+
+
+def consume(session: Session, credential_id: str, now: datetime) -> bool:
+    """The one-time switch: True for exactly one caller, ever."""
+    changed = session.execute(
+        update(IssuedCredential)
+        .where(IssuedCredential.id == credential_id, IssuedCredential.consumed_at.is_(None))
+        .values(consumed_at=now)
+    )
+    return changed.rowcount == 1
+
+
+def count_failed_attempt(session: Session, credential_id: str) -> None:
+    """One more wrong expiry or CVC against an unspent card."""
+    session.execute(
+        update(IssuedCredential)
+        .where(IssuedCredential.id == credential_id, IssuedCredential.consumed_at.is_(None))
+        .values(failed_attempts=IssuedCredential.failed_attempts + 1)
     )

@@ -24,13 +24,14 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from link_cli.money import format_amount
+
 from ..access_log import SECURITY_HEADERS
-from ..api.deps import DbSession, Form, Now
-from ..api.spend_requests import issuing_for
+from ..deps import DbSession, Form, Now, issuing_for
 from ..domain.errors import WalletError
-from ..domain.money import format_amount
 from ..domain.spend_request import CredentialType, SpendRequest, Status, deadline
-from ..store import accounts, issued_credentials, spend_actions
+from ..services import spend_requests as spend_service
+from ..store import accounts, issued_credentials
 from ..store import spend_requests as repository
 from ..store.models.accounts import User
 from .csrf import verify_csrf
@@ -146,7 +147,7 @@ def approval_page(db: Session, person: User, request: SpendRequest) -> ApprovalP
         credential_text=CREDENTIAL_TEXT[request.credential_type],
         test=request.test,
         expires_at=int(due.timestamp()) if due is not None else None,
-        revision=spend_actions.revision(request),
+        revision=spend_service.revision(request),
         issued_card_last4=credential.card_last4 if credential is not None else None,
     )
 
@@ -154,7 +155,7 @@ def approval_page(db: Session, person: User, request: SpendRequest) -> ApprovalP
 def _load(db: Session, person: User, request_id: str, now: datetime) -> SpendRequest:
     request = repository.get_for_user(db, person.id, request_id, now=now)
     if request is None:
-        raise spend_actions.not_found(request_id)
+        raise spend_service.not_found(request_id)
     return request
 
 
@@ -224,7 +225,7 @@ def decide(
     seen = form.get("revision")
     try:
         if action == "approve":
-            spend_actions.approve(
+            spend_service.approve(
                 db,
                 user_id=person.id,
                 request_id=request_id,
@@ -234,7 +235,7 @@ def decide(
                 seen_revision=seen if isinstance(seen, str) and seen else None,
             )
         else:
-            spend_actions.deny(db, user_id=person.id, request_id=request_id, now=now)
+            spend_service.deny(db, user_id=person.id, request_id=request_id, now=now)
     except WalletError as error:
         if error.status == 404:
             raise

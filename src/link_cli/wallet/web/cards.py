@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from ..api.deps import Cipher, DbSession, Form, Now
+from ..deps import Cipher, DbSession, Form, Now
 from ..domain.cards import CardValidationError, validate_card
 from ..store import accounts
 from .csrf import verify_csrf

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from ..api.deps import DbSession, Form, Now
+from ..deps import DbSession, Form, Now
 from ..domain import oauth as rules
 from ..store import oauth as store
 from ..store import throttle

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from ..api.deps import DbSession, Now
+from ..deps import DbSession, Now
 from ..store import accounts
 from .session import PersonSession
 from .templating import render

@@ -14,7 +14,7 @@ from urllib.parse import quote
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from ..api.deps import DbSession, Now
+from ..deps import DbSession, Now
 from ..store import accounts
 from ..store.models.accounts import User
 from .csrf import rotate_csrf_seed

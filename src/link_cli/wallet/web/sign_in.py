@@ -11,7 +11,7 @@ from datetime import timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from ..api.deps import DbSession, Form, Now
+from ..deps import DbSession, Form, Now
 from ..passwords import verify_password
 from ..store import accounts, throttle
 from . import session as web_session

@@ -13,13 +13,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
+from link_cli.money import format_amount
+
 from .csrf import csrf_token
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
-_ZERO_DECIMAL = {"jpy", "krw", "vnd", "clp", "isk", "ugx", "xof", "xaf"}
-_SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥", "cad": "CA$", "aud": "A$"}
 _BRANDS = {
     "visa": "Visa",
     "mastercard": "Mastercard",
@@ -29,15 +29,10 @@ _BRANDS = {
 
 
 def format_money(amount: int | None, currency: str | None = "usd") -> str:
-    """``1234, "usd"`` → ``$12.34``; unknown currencies as ``12.34 XYZ``."""
+    """The ``money`` filter: :func:`~link_cli.money.format_amount`, with ``—`` for no amount."""
     if amount is None:
         return "—"
-    code = (currency or "usd").lower()
-    sign = "-" if amount < 0 else ""
-    value = abs(int(amount))
-    number = f"{value:,}" if code in _ZERO_DECIMAL else f"{value // 100:,}.{value % 100:02d}"
-    symbol = _SYMBOLS.get(code)
-    return f"{sign}{symbol}{number}" if symbol else f"{sign}{number} {code.upper()}"
+    return format_amount(int(amount), currency or "usd")
 
 
 def brand_name(brand: str | None) -> str:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from ..domain import limits as limit_rules
 from ..domain import spend_request as rules
 from ..domain.errors import Conflict, InvalidRequest, NotFound
+from ..domain.limits import LimitSettings
 from ..domain.spend_request import (
     CredentialType,
     InvalidTransition,
@@ -29,13 +30,12 @@ from ..domain.spend_request import (
     SpendRequestDraft,
 )
 from ..issuing.base import FundingCard, Issuer
-from ..settings import LimitSettings
-from . import accounts, issued_credentials
-from . import spend_requests as repository
-from .crypto import FieldCipher
-from .models.accounts import PaymentMethod
-from .models.base import new_id
-from .models.spend import IssuedCredential
+from ..store import accounts, issued_credentials
+from ..store import spend_requests as repository
+from ..store.crypto import FieldCipher
+from ..store.models.accounts import PaymentMethod
+from ..store.models.base import new_id
+from ..store.models.spend import IssuedCredential
 
 __all__ = [
     "Issuing",

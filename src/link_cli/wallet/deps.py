@@ -1,4 +1,5 @@
-"""FastAPI dependencies shared by every router: database session, clock, settings, auth.
+"""FastAPI dependencies shared by API routes and pages: database session, clock, settings,
+auth, and the issuer.
 
 ``DbSession`` commits when the route returns and rolls back when it raises, before the
 response is sent (``scope="function"``). ``AgentToken`` authenticates a Bearer access token
@@ -15,12 +16,14 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from ..clock import Clock
-from ..domain.errors import Forbidden, InvalidRequest, Unauthorized
-from ..settings import WalletSettings
-from ..store.crypto import FieldCipher
-from ..store.engine import Database
-from ..store.oauth import AccessContext, authenticate_access_token
+from .clock import Clock
+from .domain.errors import Forbidden, InvalidRequest, Unauthorized
+from .issuing import default_issuer
+from .services.spend_requests import Issuing
+from .settings import WalletSettings
+from .store.crypto import FieldCipher
+from .store.engine import Database
+from .store.oauth import AccessContext, authenticate_access_token
 
 MAX_FORM_FIELDS = 300
 MAX_FORM_BYTES = 64 * 1024
@@ -114,3 +117,16 @@ def require_scope(scope: str) -> Callable[[AccessContext], AccessContext]:
 
     check.__name__ = f"require_scope_{scope.replace(':', '_').replace('.', '_')}"
     return check
+
+
+_DEFAULT_ISSUER = default_issuer()
+
+
+def issuing_for(request: Request) -> Issuing:
+    """The issuer (``app.state.issuer``, else the built-in sandbox) and the card keys."""
+    state = request.app.state
+    return Issuing(
+        issuer=getattr(state, "issuer", None) or _DEFAULT_ISSUER,
+        cipher=state.cipher,
+        secret_key=state.settings.secret_key,
+    )

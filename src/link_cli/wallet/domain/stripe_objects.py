@@ -1,0 +1,115 @@
+"""Stripe-shaped objects the wallet answers with: PaymentIntents, granted tokens, and the
+spend request's ``payment_status_details``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from .redemption import SptSnapshot
+from .stripe_errors import StripeError
+
+__all__ = ["granted_token_object", "payment_intent_object", "payment_status_details"]
+
+
+def payment_intent_object(
+    *,
+    id: str,
+    amount: int,
+    currency: str,
+    status: str,
+    created: datetime,
+    payment_method: str | None,
+    payment_method_types: Iterable[str],
+    metadata: Mapping[str, str],
+    spt: str | None = None,
+    automatic_payment_methods: Mapping[str, Any] | None = None,
+    description: str | None = None,
+    last_payment_error: Mapping[str, Any] | None = None,
+    latest_charge: str | None = None,
+) -> dict[str, Any]:
+    """A PaymentIntent in Stripe's shape (the fields the SDKs and agents read)."""
+    succeeded = status == "succeeded"
+    return {
+        "id": id,
+        "object": "payment_intent",
+        "amount": amount,
+        "amount_capturable": 0,
+        "amount_received": amount if succeeded else 0,
+        "automatic_payment_methods": dict(automatic_payment_methods)
+        if automatic_payment_methods
+        else None,
+        "canceled_at": None,
+        "cancellation_reason": None,
+        "capture_method": "automatic",
+        "client_secret": None,
+        "confirmation_method": "automatic",
+        "created": int(created.timestamp()),
+        "currency": currency,
+        "customer": None,
+        "description": description,
+        "last_payment_error": dict(last_payment_error) if last_payment_error else None,
+        "latest_charge": latest_charge,
+        "livemode": False,
+        "metadata": dict(metadata),
+        "next_action": None,
+        "payment_method": payment_method,
+        "payment_method_types": list(payment_method_types),
+        "shared_payment_granted_token": spt,
+        "status": status,
+    }
+
+
+def granted_token_object(
+    spt: SptSnapshot,
+    *,
+    created: datetime,
+    amount_captured: int,
+    now: datetime,
+    consumed_at: datetime | None = None,
+) -> dict[str, Any]:
+    """A SharedPaymentGrantedToken as the seller sees it (Stripe's view-only object).
+
+    ``deactivated_reason`` is ``consumed`` once redeemed, ``expired`` past its expiry and
+    ``revoked`` when its spend request ended otherwise (canceled, failed).
+    """
+    deactivated_reason = None
+    deactivated_at = None
+    if spt.consumed:
+        deactivated_reason, deactivated_at = "consumed", consumed_at
+    elif now >= spt.expires_at:
+        deactivated_reason, deactivated_at = "expired", spt.expires_at
+    elif not spt.usable:
+        deactivated_reason = "revoked"
+    return {
+        "id": spt.id,
+        "object": "shared_payment.granted_token",
+        "created": int(created.timestamp()),
+        "deactivated_at": int(deactivated_at.timestamp()) if deactivated_at else None,
+        "deactivated_reason": deactivated_reason,
+        "livemode": False,
+        "usage_details": {"amount_captured": {"value": amount_captured, "currency": spt.currency}},
+        "usage_limits": {
+            "currency": spt.currency,
+            "expires_at": int(spt.expires_at.timestamp()),
+            "max_amount": spt.max_amount,
+        },
+    }
+
+
+def payment_status_details(
+    *, amount: int, currency: str, created: datetime, error: StripeError | None = None
+) -> dict[str, Any]:
+    """``payment_status_details`` for the spend request (reference §4.5)."""
+    details: dict[str, Any] = {
+        "outcome": "success" if error is None else "failure",
+        "amount": amount,
+        "currency": currency,
+        "created": int(created.timestamp()),
+    }
+    if error is not None:
+        details["code"] = error.code or None
+        if error.decline_code is not None:
+            details["decline_code"] = error.decline_code
+    return details

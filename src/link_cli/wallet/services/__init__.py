@@ -1,0 +1,4 @@
+"""Use cases of the wallet, one transaction each: domain rules + store + issuer.
+
+Routes and pages call services; services never import routes or pages.
+"""

@@ -1,0 +1,197 @@
+"""Settle a credential a merchant presents: ``POST /v1/payment_intents`` below HTTP.
+
+:func:`confirm_payment_intent` runs in ONE transaction and starts by writing (the idempotency
+claim, or the merchant's row), so on SQLite the transaction holds the write lock from its
+first statement and on PostgreSQL a concurrent request with the same key waits on the unique
+index. The credential is taken with a conditional ``UPDATE … WHERE consumed_at IS NULL``: of
+N concurrent redemptions exactly one changes a row, whatever process they run in (style §9).
+The rules live in :mod:`link_cli.wallet.domain.redemption`.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from ..domain import spend_request as rules
+from ..domain.payment_intent_params import CardAttempt, PaymentIntentCreate
+from ..domain.redemption import Effect, Refusal, already_used, judge_card, judge_spt
+from ..domain.spend_request import SpendRequest
+from ..domain.stripe_objects import payment_status_details
+from ..store import idempotency
+from ..store import issued_credentials as credentials
+from ..store.crypto import FieldCipher
+from ..store.models.base import new_id
+from ..store.models.merchants import Merchant
+from ..store.models.spend import IssuedCredential
+from ..store.payment_intents import record_payment_intent
+from ..store.spend_requests import save_transition
+
+__all__ = ["ConfirmResult", "confirm_payment_intent"]
+
+
+@dataclass(frozen=True)
+class ConfirmResult:
+    """The HTTP answer of a confirmation: status, JSON body, and whether it was replayed."""
+
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+def confirm_payment_intent(
+    session: Session,
+    *,
+    merchant: Merchant,
+    params: PaymentIntentCreate,
+    idempotency_key: str | None,
+    request_mac: str,
+    cipher: FieldCipher,
+    secret_key: bytes,
+    now: datetime,
+) -> ConfirmResult:
+    """Create and confirm a PaymentIntent, settling its credential; commits.
+
+    A refusal is also an answer (stored under the idempotency key, like Stripe does) and
+    is returned, not raised. Only request-level problems raise :class:`StripeError`.
+    """
+    if idempotency_key is not None:
+        stored = idempotency.claim(
+            session, merchant_id=merchant.id, key=idempotency_key, mac=request_mac, now=now
+        )
+        if stored is not None:
+            return ConfirmResult(stored.status, stored.body, replayed=True)
+    else:
+        # Take the write lock first (SQLite) so later reads see a stable database.
+        session.execute(
+            update(Merchant).where(Merchant.id == merchant.id).values(name=Merchant.name)
+        )
+
+    try:
+        if params.spt is not None:
+            result = _settle_spt(session, merchant, params, now)
+        else:
+            assert params.card is not None
+            result = _settle_card(session, merchant, params, params.card, cipher, secret_key, now)
+    except _LostToConcurrentChange:
+        session.rollback()
+        refusal = already_used(spt=params.spt is not None)
+        return ConfirmResult(refusal.error.status, refusal.error.to_body())
+
+    if idempotency_key is not None:
+        idempotency.store_answer(
+            session,
+            merchant_id=merchant.id,
+            key=idempotency_key,
+            status=result.status,
+            body=result.body,
+        )
+    session.commit()
+    return result
+
+
+def _settle_spt(
+    session: Session, merchant: Merchant, params: PaymentIntentCreate, now: datetime
+) -> ConfirmResult:
+    token = params.spt or ""
+    row = credentials.find_spt(session, token)
+    request = credentials.spend_request_of(session, row, now)
+    snapshot = credentials.spt_snapshot(row, request) if row and request else None
+    refusal = judge_spt(
+        snapshot,
+        token=token,
+        network_id=merchant.network_id,
+        amount=params.amount,
+        currency=params.currency,
+        now=now,
+    )
+    return _apply(session, merchant, params, row, request, refusal, now)
+
+
+def _settle_card(
+    session: Session,
+    merchant: Merchant,
+    params: PaymentIntentCreate,
+    attempt: CardAttempt,
+    cipher: FieldCipher,
+    secret_key: bytes,
+    now: datetime,
+) -> ConfirmResult:
+    row = credentials.find_card(session, secret_key, attempt.number)
+    request = credentials.spend_request_of(session, row, now)
+    snapshot = credentials.card_snapshot(row, request, cipher) if row and request else None
+    if snapshot is not None and not hmac.compare_digest(snapshot.number, attempt.number):
+        snapshot = None  # a fingerprint collision would be astonishing; refuse anyway
+    refusal = judge_card(snapshot, attempt, amount=params.amount, currency=params.currency, now=now)
+    return _apply(session, merchant, params, row, request, refusal, now)
+
+
+class _LostToConcurrentChange(Exception):
+    """The spend request moved (canceled, expired) while this payment was being settled."""
+
+
+def _apply(
+    session: Session,
+    merchant: Merchant,
+    params: PaymentIntentCreate,
+    row: IssuedCredential | None,
+    request: SpendRequest | None,
+    refusal: Refusal | None,
+    now: datetime,
+) -> ConfirmResult:
+    """Carry out a verdict: consume, move the spend request, record the PaymentIntent."""
+    if refusal is None or refusal.effect is Effect.BURN:
+        assert row is not None and request is not None
+        if not credentials.consume(session, row.id, now):
+            # Lost a race with another redemption: the credential is spent.
+            refusal = already_used(spt=params.spt is not None)
+    elif refusal.effect is Effect.ATTEMPT:
+        assert row is not None
+        credentials.count_failed_attempt(session, row.id)
+
+    intent_id = new_id("pi", 24)
+    if refusal is None:
+        assert row is not None and request is not None
+        details = payment_status_details(
+            amount=params.amount, currency=params.currency, created=now
+        )
+        moved = replace(
+            rules.succeed(request, now=now, payment_status_details=details),
+            link_transaction_id=new_id("lnktxn", 24),
+        )
+        if not save_transition(session, request, moved):
+            raise _LostToConcurrentChange
+        pi = record_payment_intent(
+            session, intent_id, merchant, params, row, request, "succeeded", now
+        )
+        return ConfirmResult(200, pi)
+
+    error = refusal.error
+    if refusal.effect is Effect.BURN and request is not None:
+        details = payment_status_details(
+            amount=params.amount, currency=params.currency, created=now, error=error
+        )
+        # If the request moved meanwhile, its new state stands; the refusal is unchanged.
+        save_transition(
+            session, request, rules.fail(request, now=now, payment_status_details=details)
+        )
+    if error.type == "card_error":
+        # Stripe creates the PaymentIntent and attaches it to a card error.
+        error.payment_intent = record_payment_intent(
+            session,
+            intent_id,
+            merchant,
+            params,
+            row,
+            request,
+            "requires_payment_method",
+            now,
+            error=error,
+            effect=refusal.effect,
+        )
+    return ConfirmResult(error.status, error.to_body())

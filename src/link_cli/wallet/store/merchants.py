@@ -1,0 +1,57 @@
+"""Repository of merchants that settle at this wallet: registration and key lookup.
+
+A merchant's secret key is shown once; only its SHA-256 is stored.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .crypto import sha256_hex
+from .models.base import new_id
+from .models.merchants import Merchant
+
+__all__ = ["authenticate_merchant", "create_merchant"]
+
+
+def create_merchant(
+    session: Session, *, name: str, network_id: str, now: datetime
+) -> tuple[Merchant, str]:
+    """Register a merchant; returns it and its secret key (shown once, stored hashed).
+
+    Raises :class:`ValueError` when the network id is already registered.
+    """
+    secret_key = "sk_test_" + secrets.token_urlsafe(24)
+    merchant = Merchant(
+        id=new_id("acct", 16),
+        name=name,
+        network_id=network_id,
+        secret_key_hash=sha256_hex(secret_key),
+        secret_key_last4=secret_key[-4:],
+        created_at=now,
+    )
+    session.add(merchant)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise ValueError(f"a merchant with network id {network_id!r} already exists") from None
+    return merchant, secret_key
+
+
+def authenticate_merchant(session: Session, secret_key: str) -> Merchant | None:
+    """The merchant owning ``secret_key``, looked up by its SHA-256 and compared in constant
+    time; None for anything else."""
+    if not secret_key.startswith("sk_") or len(secret_key) > 200:
+        return None
+    digest = sha256_hex(secret_key)
+    merchant = session.scalar(select(Merchant).where(Merchant.secret_key_hash == digest))
+    if merchant is None or not hmac.compare_digest(merchant.secret_key_hash, digest):
+        return None
+    return merchant
