@@ -1,4 +1,4 @@
-"""`link-cli serve`: expose link-cli as an MCP endpoint over HTTP (reference §3.19, §9.5).
+"""`link-cli serve`: expose link-cli as an MCP endpoint over HTTP (contract §3.19, contract §9.5).
 
 Only the declaration lives here; the server is ``link_cli.mcp.http``, imported when the
 command runs so that nothing else pays for the MCP SDK.
@@ -44,5 +44,5 @@ def run(params: dict[str, Any], ctx: Any) -> None:
     if ctx.auth_given and ctx.auth_path:
         import os
 
-        os.environ["LINK_AUTH_FILE"] = ctx.auth_path  # tools use the same session (§9.5)
+        os.environ["LINK_AUTH_FILE"] = ctx.auth_path  # tools use the same session (contract §9.5)
     serve(params["host"], int(params["port"]))

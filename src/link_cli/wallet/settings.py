@@ -27,7 +27,7 @@ class SettingsError(Exception):
 
 @dataclass(frozen=True)
 class LimitSettings:
-    """Operator-tunable limits (reference §11.1); ``LINK_WALLET_LIMIT_<NAME>`` overrides each.
+    """Operator-tunable limits (contract §11.1); ``LINK_WALLET_LIMIT_<NAME>`` overrides each.
 
     Amounts are minor currency units; durations are seconds.
     """

@@ -1,4 +1,4 @@
-"""The wallet's one exception edge (style.md §2): every error becomes the contract's body.
+"""The wallet's one exception edge: every error becomes the contract's body.
 
 * :class:`WalletError` → its status and ``{"error": {"code", "message", ...}}`` (or the RFC 6749
   shape for :class:`OAuthError`); pages get a small HTML error page instead.

@@ -18,7 +18,7 @@ Refusals fall in three kinds (:class:`Effect`), decided here so every route agre
 * ``BURN``: the presenter holds the genuine credential but the charge breaks the approval
   (amount above it, another currency). The credential is consumed and the spend request
   ends ``failed`` with ``payment_status_details.outcome = "failure"``: a one-time
-  credential answers one purchase, and a new purchase needs a new approval (reference §8.5).
+  credential answers one purchase, and a new purchase needs a new approval (contract §8.5).
 
 Expiry is not a burn: an expired credential's spend request is already (lazily) ``expired``.
 """
@@ -723,7 +723,7 @@ def granted_token_object(
 def payment_status_details(
     *, amount: int, currency: str, created: datetime, error: StripeError | None = None
 ) -> dict[str, Any]:
-    """``payment_status_details`` for the spend request (reference §4.5)."""
+    """``payment_status_details`` for the spend request (contract §4.5)."""
     details: dict[str, Any] = {
         "outcome": "success" if error is None else "failure",
         "amount": amount,
