@@ -30,6 +30,7 @@ lint: venv
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/python -m link_cli.cli.reference --check
+	$(BIN)/python scripts/check_docs.py
 
 format: venv
 	$(BIN)/ruff check --fix src tests bench

@@ -33,6 +33,7 @@ OUTSIDE_DOCUMENTS = re.compile(
 )
 NUMBER = r"\d+(?:\.\d+)*"
 NAMED = re.compile(r"(?:\b(?P<doc>contract|mpp)|\bRFC ?\d+)\s+$", re.IGNORECASE)
+LIST_SEPARATORS = {"–", "-", ", ", " and ", ", and "}
 RANGE_END = re.compile(rf"[–-]{SECTION_SIGN}?(?P<end>{NUMBER})")
 HEADING = re.compile(rf"^#{{1,6}}\s+(?P<number>{NUMBER})\.?\s")
 TABLE_HEADER = re.compile(rf"^\|\s*(?P<doc>contract|mpp) {SECTION_SIGN}\s*\|", re.IGNORECASE)
@@ -86,8 +87,11 @@ def check_citations(path: Path, text: str, sections: dict[str, set[str]]) -> lis
             continue
         table_doc = None
         last_doc: str | None = None  # the document the previous citation on the line named
+        last_end = 0  # where the previous citation's number (or range) ends
         for match in re.finditer(SECTION_SIGN, line):
             before = line[: match.start()]
+            if line[match.start() - 1 : match.end() + 1] == f"`{SECTION_SIGN}`":
+                continue  # the sign itself, as in docs/reference/README.md
             section = re.match(NUMBER, line[match.end() :])
             if section is None:
                 problems.append(f"{where}:{number}: {SECTION_SIGN} without a section number")
@@ -95,8 +99,8 @@ def check_citations(path: Path, text: str, sections: dict[str, set[str]]) -> lis
             named = NAMED.search(before)
             if named:
                 doc = named["doc"].lower() if named["doc"] else None  # None: an RFC
-            elif before.endswith(("–", "-")) and last_doc is not None:
-                doc = last_doc  # the far end of a range, e.g. "contract §3.1–§3.4"
+            elif last_doc is not None and line[last_end : match.start()] in LIST_SEPARATORS:
+                doc = last_doc  # "contract §3.1–§3.4", "contract §6.1, §6.2 and §6.7"
             else:
                 problems.append(
                     f"{where}:{number}: bare {SECTION_SIGN}{section[0]}: name the document "
@@ -104,10 +108,13 @@ def check_citations(path: Path, text: str, sections: dict[str, set[str]]) -> lis
                 )
                 continue
             last_doc = doc if doc else last_doc
+            last_end = match.end() + section.end()
+            tail = RANGE_END.match(line[last_end:])
+            if tail and SECTION_SIGN not in tail[0]:
+                last_end += tail.end()
             if doc is None:
                 continue
             cited = [section[0]]
-            tail = RANGE_END.match(line[match.end() + section.end() :])
             if tail:
                 cited.append(tail["end"])
             problems.extend(
