@@ -70,7 +70,7 @@ def test_citation_rules():
         f"(contract {SECTION}5.4)",
         f"(contract {SECTION}3.1–{SECTION}3.4, shapes in contract {SECTION}7.5–7.7)",
         f"(contract {SECTION}3.1, {SECTION}5.4 and {SECTION}7.5)",
-        f"(mpp {SECTION}1.3; RFC 8628 {SECTION}3.5)",
+        f"(mpp {SECTION}1.3; RFC 8628 {SECTION}3.5, {SECTION}9.9)",
         f"the sign `{SECTION}` itself",
     ]
     for line in good:
@@ -78,6 +78,7 @@ def test_citation_rules():
     assert "bare" in problems(f"(see {SECTION}5.4)")[0]
     assert "no heading '9.9" in problems(f"contract {SECTION}9.9")[0]
     assert "no heading '7.8" in problems(f"contract {SECTION}7.5–7.8")[0]
+    assert f"mpp {SECTION}5.4 has no heading" in problems(f"(mpp {SECTION}1.3, {SECTION}5.4)")[0]
     assert "outside the repository" in problems("see style" + ".md")[0]
 
 

@@ -1,4 +1,4 @@
-"""argv rules of contract §1.1 and contract §1.5."""
+"""argv rules of contract §1.1 and §1.5."""
 
 from __future__ import annotations
 

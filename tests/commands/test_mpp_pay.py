@@ -1,4 +1,4 @@
-"""`link-cli mpp pay <url>` (contract §3.15, contract §8.2–8.4), run as the real CLI against a
+"""`link-cli mpp pay <url>` (contract §3.15, §8.2–8.4), run as the real CLI against a
 loopback merchant built on our server half."""
 
 from __future__ import annotations

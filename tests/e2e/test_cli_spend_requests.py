@@ -409,7 +409,7 @@ HINT_FIELDS = ["instruction", "_next"]
 
 
 def test_golden_output_shapes(session):
-    """JSON shapes of contract §2.2–§2.4 and contract §7.2: arrays for streaming commands, bare values
+    """JSON shapes of contract §2.2–§2.4 and §7.2: arrays for streaming commands, bare values
     otherwise, hints last, and nothing outside the reference's SpendRequest fields."""
     agent, _ = session
     created = create_card(agent)

@@ -1,5 +1,5 @@
 """The request path against a loopback stub: headers, 401 → refresh → retry once, errors,
-base URLs, the API-only proxy and redacted verbose logs (contract §6.6, contract §6.7, contract §7, contract §10.4)."""
+base URLs, the API-only proxy and redacted verbose logs (contract §6.6, §6.7, §7, §10.4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``mpp decode`` and ``mpp pay <url>`` (contract §3.14–§3.15, contract §8).
+"""``mpp decode`` and ``mpp pay <url>`` (contract §3.14–§3.15, §8).
 
 ``decode`` reads a ``WWW-Authenticate`` value offline. ``pay`` probes a URL and answers its
 402 with a shared payment token: with ``--spend-request-id`` it pays at once (pay-only,
@@ -125,7 +125,7 @@ def _unknown(exc: Exception) -> Unknown:
 
 
 # ---------------------------------------------------------------------------
-# mpp decode (contract §3.14, contract §8.1)
+# mpp decode (contract §3.14, §8.1)
 # ---------------------------------------------------------------------------
 
 
@@ -159,7 +159,7 @@ def decode(p: dict[str, Any], ctx: Context) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------
-# mpp pay (contract §3.15, contract §8.2–§8.4)
+# mpp pay (contract §3.15, §8.2–§8.4)
 # ---------------------------------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""`link-cli serve`: expose link-cli as an MCP endpoint over HTTP (contract §3.19, contract §9.5).
+"""`link-cli serve`: expose link-cli as an MCP endpoint over HTTP (contract §3.19, §9.5).
 
 Only the declaration lives here; the server is ``link_cli.mcp.http``, imported when the
 command runs so that nothing else pays for the MCP SDK.

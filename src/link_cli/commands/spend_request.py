@@ -330,7 +330,7 @@ def _is_auto_resume(spend_request: dict[str, Any]) -> bool:
 
 
 def with_requires_action(spend_request: dict[str, Any]) -> dict[str, Any]:
-    """Add ``instruction`` and ``_next`` for a ``requires_action`` request (contract §2.4, contract §4.4)."""
+    """Add ``instruction`` and ``_next`` for a ``requires_action`` request (contract §2.4, §4.4)."""
     action = _next_action(spend_request)
     kind, message = action.get("type", "unknown"), action.get("display_message", "")
     url = action.get("action_url")
@@ -496,7 +496,7 @@ def create(p: dict[str, Any], ctx: Context) -> Iterator[dict[str, Any]]:
 
 
 def retrieve(p: dict[str, Any], ctx: Context) -> Iterator[dict[str, Any]]:
-    """Fetch (and with --interval, poll) a spend request (contract §3.7, contract §4.1)."""
+    """Fetch (and with --interval, poll) a spend request (contract §3.7, §4.1)."""
     ctx.require_auth()
     spend_request_id = p["id"]
     include = tuple(p["include"])

@@ -1,4 +1,4 @@
-"""The merchant half: issue HMAC-bound challenges and verify credentials (mpp §1.3, contract §1.7).
+"""The merchant half: issue HMAC-bound challenges and verify credentials (mpp §1.3, §1.7).
 
 Challenge ids are stateless MACs over every bound parameter::
 

@@ -1,4 +1,4 @@
-"""Constants and configuration lookups shared by the SDK (contract §1.6, contract §6.1, contract §6.7).
+"""Constants and configuration lookups shared by the SDK (contract §1.6, §6.1, §6.7).
 
 Base URLs resolve as: explicit option → ``LINK_API_BASE_URL`` / ``LINK_AUTH_BASE_URL`` →
 the local wallet, ``http://127.0.0.1:8725`` (``link-wallet serve``). The official service

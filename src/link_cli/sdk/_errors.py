@@ -1,4 +1,4 @@
-"""SDK errors and the per-endpoint-family error-message table (contract §5.3, contract §5.4).
+"""SDK errors and the per-endpoint-family error-message table (contract §5.3, §5.4).
 
 Hierarchy::
 

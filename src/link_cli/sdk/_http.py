@@ -1,4 +1,4 @@
-"""The one request path of the SDK (contract §6.6, contract §6.7, contract §7, contract §10.4).
+"""The one request path of the SDK (contract §6.6, §6.7, §7, §10.4).
 
 Layers, bottom up:
 

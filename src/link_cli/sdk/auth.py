@@ -1,4 +1,4 @@
-"""OAuth 2.0 device authorization against the auth server (contract §6.1, contract §6.2).
+"""OAuth 2.0 device authorization against the auth server (contract §6.1, §6.2).
 
 :class:`AuthResource` speaks ``POST /device/code``, ``/device/token`` and
 ``/device/revoke`` with form-encoded bodies (spaces as ``+``) and the official public

@@ -1,4 +1,4 @@
-"""Typed shapes of the Link API's JSON (contract §6, contract §7.2–7.9).
+"""Typed shapes of the Link API's JSON (contract §6, §7.2–7.9).
 
 These are ``TypedDict`` declarations: at run time every value is a plain ``dict``, so they
 cost nothing beyond this module's import. Amounts are integers in the currency's minor unit

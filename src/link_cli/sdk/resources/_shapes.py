@@ -1,4 +1,4 @@
-"""Response-shape helpers shared by the resources (contract §7.2, contract §7.9)."""
+"""Response-shape helpers shared by the resources (contract §7.2, §7.9)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Financial-insights pages: transactions, sources, balances (contract §3.17, contract §7.9).
+"""Financial-insights pages: transactions, sources, balances (contract §3.17, §7.9).
 
 Query parameters keep the official order and spelling (``date_start``, ``sources[]`` as
 ``sources%5B%5D``). Pages must be objects whose ``data`` is an array of objects and whose

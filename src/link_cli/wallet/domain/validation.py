@@ -364,7 +364,7 @@ def _metadata(value: object) -> dict[str, str]:
 
 
 def parse_approval_details(value: object, *, now: datetime | None = None) -> dict[str, Any]:
-    """Validate ``approval_details`` (contract §7.3, contract §11.3) and return a clean copy.
+    """Validate ``approval_details`` (contract §7.3, §11.3) and return a clean copy.
 
     Required: ``approved_at`` (unix seconds, not in the future when ``now`` is given),
     ``approval_method`` (click | programmatic | voice), ``app_name``, ``external_user_id``.
