@@ -262,28 +262,35 @@ def code_in(text: str) -> Iterator[tuple[int, str]]:
                 yield number, span
 
 
+def unknown_commands(text: str, known: set[tuple[str, ...]]) -> list[tuple[int, str]]:
+    """(line number, command line) for each ``link-cli …`` in the code of ``text`` that
+    names no registered command."""
+    found: list[tuple[int, str]] = []
+    for number, code in code_in(text):
+        for match in re.finditer(r"(?<![\w/-])link-cli((?: [a-z][a-z-]*)+)", code):
+            words = tuple(match[1].split())
+            at_start = not code[: match.start()].strip(" $#")
+            if not at_start and not any(p[0] == words[0] for p in known):
+                continue  # prose such as "exposing link-cli as an MCP endpoint"
+            command: tuple[str, ...] = ()
+            for word in words:
+                if any(p[: len(command) + 1] == (*command, word) for p in known):
+                    command = (*command, word)
+                else:
+                    break
+            group = any(len(p) > len(command) and p[: len(command)] == command for p in known)
+            if command not in known or (group and len(command) < len(words)):
+                found.append((number, f"link-cli {' '.join(words)}"))
+    return found
+
+
 def check_command_names() -> list[str]:
     known = registered_commands()
-    problems: list[str] = []
-    for path in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
-        for number, code in code_in(path.read_text(encoding="utf-8")):
-            for match in re.finditer(r"(?<![\w/-])link-cli((?: [a-z][a-z-]*)+)", code):
-                words = tuple(match[1].split())
-                at_start = not code[: match.start()].strip(" $#")
-                if not at_start and not any(p[0] == words[0] for p in known):
-                    continue  # prose such as "exposing link-cli as an MCP endpoint"
-                command: tuple[str, ...] = ()
-                for word in words:
-                    if any(p[: len(command) + 1] == (*command, word) for p in known):
-                        command = (*command, word)
-                    else:
-                        break
-                if command not in known:
-                    problems.append(
-                        f"{path.relative_to(ROOT)}:{number}: `link-cli {' '.join(words)}` "
-                        "is not a registered command"
-                    )
-    return problems
+    return [
+        f"{path.relative_to(ROOT)}:{number}: `{line}` is not a registered command"
+        for path in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+        for number, line in unknown_commands(path.read_text(encoding="utf-8"), known)
+    ]
 
 
 def main() -> int:

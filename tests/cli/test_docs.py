@@ -88,3 +88,18 @@ def test_layout_tree_names_what_is_missing():
     problems = checker.check_layout_tree(text)
     assert "layout names src/link_cli/nowhere/, which does not exist" in "\n".join(problems)
     assert any("lacks the package src/link_cli/mpp/" in problem for problem in problems)
+
+
+def test_commands_named_in_the_docs_must_exist():
+    checker = _check_docs()
+    known = {("auth",), ("auth", "login"), ("serve",)}
+    text = (
+        "Run `link-cli auth login --interval 5`, `link-cli serve [--port 1]` or `link-cli auth`.\n"
+        "Not `link-cli onboard`, not `link-cli auth frobnicate`; prose `exposing link-cli as a`.\n"
+        "```\n$ link-cli report --domain x\n```\n"
+    )
+    assert checker.unknown_commands(text, known) == [
+        (2, "link-cli onboard"),
+        (2, "link-cli auth frobnicate"),
+        (4, "link-cli report"),
+    ]
