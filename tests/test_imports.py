@@ -91,7 +91,7 @@ class _SpendRequestHandler(http.server.BaseHTTPRequestHandler):
     ("argv", "sends_a_request"),
     [
         (["spend-request", "retrieve", "lsrq_1", "--format", "json"], True),
-        (["auth", "status", "--format", "json"], False),  # purely local (§3.3)
+        (["auth", "status", "--format", "json"], False),  # purely local (contract §3.3)
     ],
 )
 def test_an_api_call_leaves_typing_and_urllib_request_unloaded(argv, sends_a_request):

@@ -1,4 +1,4 @@
-"""sanitize_text / sanitize_deep against the vectors of reference §10.1 and §13."""
+"""sanitize_text / sanitize_deep against the vectors of contract §10.1 and §13."""
 
 from __future__ import annotations
 

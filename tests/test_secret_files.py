@@ -1,4 +1,4 @@
-"""Secret-file writers: --output-file semantics (reference §10.2) and the token-store write."""
+"""Secret-file writers: --output-file semantics (contract §10.2) and the token-store write."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Strip terminal escape and control sequences from untrusted text (reference §10.1).
+"""Strip terminal escape and control sequences from untrusted text (contract §10.1).
 
 Server, merchant and challenge text reaches terminals and agents; an attacker who controls
 it could clear the screen, retitle the window, hide a hyperlink target or overwrite a line

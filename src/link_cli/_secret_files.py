@@ -3,9 +3,9 @@
 Two writers, for two jobs:
 
 * :func:`write_secret_file` — the ``--output-file`` of ``spend-request create/retrieve``
-  (reference §10.2): a new file, refusing symlinks even with ``force`` and refusing an
+  (contract §10.2): a new file, refusing symlinks even with ``force`` and refusing an
   existing entry unless ``force``.
-* :func:`atomic_write_private` — the token store (§6.5): replace the whole file atomically
+* :func:`atomic_write_private` — the token store (contract §6.5): replace the whole file atomically
   (temporary file in the same directory, fsync, rename), so a crash never leaves a torn
   credentials file and the result is always 0600.
 

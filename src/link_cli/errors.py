@@ -1,8 +1,8 @@
-"""The errors a link-cli command can end with (reference §5.3).
+"""The errors a link-cli command can end with (contract §5.3).
 
 Every failure a user or agent sees is one of these. Handlers raise them; only
 ``link_cli.cli.main`` (and later the MCP adapter) catches them and renders the
-``{code, message, retryable?, fieldErrors?, cta?}`` object of §5.1.
+``{code, message, retryable?, fieldErrors?, cta?}`` object of contract §5.1.
 
     LinkError                      code chosen by the subclass
     ├── NotAuthenticated           NOT_AUTHENTICATED (+ "auth login" suggestion)
@@ -58,7 +58,7 @@ def _derive_code(class_name: str) -> str:
 
 
 def make_cta(*commands: tuple[str, str | None], description: str | None = None) -> dict[str, Any]:
-    """Build a call-to-action object (§5.1); commands get the ``link-cli `` prefix."""
+    """Build a call-to-action object (contract §5.1); commands get the ``link-cli `` prefix."""
     entries = []
     for command, help_text in commands:
         entry: dict[str, Any] = {"command": f"link-cli {command}"}
@@ -99,7 +99,7 @@ class LinkError(Exception):
         self.cta = cta
 
     def to_dict(self, *, include_cta: bool = True) -> dict[str, Any]:
-        """The agent-facing error object, keys in the order of §5.1."""
+        """The agent-facing error object, keys in the order of contract §5.1."""
         body: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.retryable is not None:
             body["retryable"] = self.retryable
@@ -164,7 +164,7 @@ class RequiresTty(LinkError):
 
 
 class ValidationError(LinkError):
-    """Arguments violate the command's schema; carries ``fieldErrors`` (§5.2)."""
+    """Arguments violate the command's schema; carries ``fieldErrors`` (contract §5.2)."""
 
 
 class CommandNotFound(LinkError):

@@ -1,7 +1,7 @@
 """Amounts in minor units: currency normalisation and human formatting.
 
 Amounts travel as integers in the currency's smallest unit (cents for USD), as in the
-Link API (reference §7). This module turns them into text a person can read (the wallet's
+Link API (contract §7). This module turns them into text a person can read (the wallet's
 pages, the demo merchant, ``link-cli demo``); it never does arithmetic on floats. It imports
 nothing from the package, so every layer may use it.
 """

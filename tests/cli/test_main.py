@@ -161,7 +161,7 @@ def test_not_authenticated_before_any_request(env):
 
 
 def test_guarded_commands_say_not_authenticated_too(env):
-    """§14.3: the official guard is a no-op (UNKNOWN); ours returns what it promises."""
+    """contract §14.3: the official guard is a no-op (UNKNOWN); ours returns what it promises."""
     code, out = cli("spend-request", "retrieve", "lsrq_1", "--format", "jsonl")
     line = json.loads(out)
     assert code == 1 and line["type"] == "error" and line["error"]["code"] == "NOT_AUTHENTICATED"
@@ -253,12 +253,12 @@ def test_parse_errors_follow_format_and_full_output(env):
     envelope = json.loads(out)
     assert code == 1 and list(envelope) == ["ok", "error", "meta"]
     assert envelope["ok"] is False and envelope["error"]["code"] == "COMMAND_NOT_FOUND"
-    assert "cta" not in envelope["error"]  # the envelope carries it in meta (§1.4)
+    assert "cta" not in envelope["error"]  # the envelope carries it in meta (contract §1.4)
     assert envelope["meta"]["command"] == "frobnicate"
     assert envelope["meta"]["cta"]["commands"] == [
         {"command": "link-cli --help", "description": "see all available commands"}
     ]
-    # An invalid --format value itself can only be rendered as toon (§1.4).
+    # An invalid --format value itself can only be rendered as toon (contract §1.4).
     code, out = cli("spend-request", "list", "--format", "xml")
     assert code == 1 and out.startswith("code: UNKNOWN\nmessage: ")
 
@@ -288,7 +288,7 @@ def test_human_validation_errors_name_the_flags(env):
 
 
 def test_streaming_errors_keep_their_suggestion(env):
-    """§14.6 fix: the official CLI drops CTAs on streaming-command errors."""
+    """contract §14.6 fix: the official CLI drops CTAs on streaming-command errors."""
     args = (
         "spend-request",
         "create",

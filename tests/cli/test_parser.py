@@ -1,4 +1,4 @@
-"""argv rules of reference §1.1 and §1.5."""
+"""argv rules of contract §1.1 and §1.5."""
 
 from __future__ import annotations
 
@@ -84,7 +84,7 @@ def test_unknown_command_suggests_a_correction():
         "'retreive' is not a command for 'link-cli spend-request'. Did you mean 'retrieve'?"
     )
     assert info.value.token == "retreive"
-    # incur's CTA: the whole line with the typo corrected, then the help command (§1.5).
+    # incur's CTA: the whole line with the typo corrected, then the help command (contract §1.5).
     assert info.value.cta == {
         "description": "Suggested commands:",
         "commands": [

@@ -1,4 +1,4 @@
-"""Output formats (reference §2.1), pinned to the official golden samples."""
+"""Output formats (contract §2.1), pinned to the official golden samples."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 The merchant is our loopback stub built on the real server half (tests/mpp). The Link API
 side is a small in-memory stand-in on loopback: the real wallet's spend-request flow is
-covered end to end by the e2e suite; here it only has to hand out the shapes of §7.
+covered end to end by the e2e suite; here it only has to hand out the shapes of contract §7.
 """
 
 from __future__ import annotations

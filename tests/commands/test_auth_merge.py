@@ -1,4 +1,4 @@
-"""Access merging for ``auth upgrade`` (reference §6.4) and token previews."""
+"""Access merging for ``auth upgrade`` (contract §6.4) and token previews."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The key:value syntax of --line-item / --total / --metadata (reference §11.2)."""
+"""The key:value syntax of --line-item / --total / --metadata (contract §11.2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`link-cli mpp decode --challenge` (reference §3.14, §8.1), run as the real CLI."""
+"""`link-cli mpp decode --challenge` (contract §3.14, §8.1), run as the real CLI."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`link-cli mpp pay <url>` (reference §3.15, §8.2–8.4), run as the real CLI against a
+"""`link-cli mpp pay <url>` (contract §3.15, §8.2–8.4), run as the real CLI against a
 loopback merchant built on our server half."""
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def _credential(seen: Any) -> dict[str, Any]:
     return json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
 
 
-# --- pay-only (§8.3) ---------------------------------------------------------------------
+# --- pay-only (contract §8.3) ---------------------------------------------------------------------
 
 
 def test_pay_only_answers_the_402_once_and_returns_the_pay_result(
@@ -258,7 +258,7 @@ def test_unreachable_merchant_is_an_error(api: LinkApi) -> None:
     assert code == 1 and out["message"].startswith("Request failed: GET")
 
 
-# --- full flow (§8.4) --------------------------------------------------------------------
+# --- full flow (contract §8.4) --------------------------------------------------------------------
 
 
 def test_full_flow_creates_the_spend_request_and_hands_back_the_hints(
@@ -471,7 +471,7 @@ def test_human_full_flow_gives_up_when_the_token_never_comes(
     assert all(r.header("authorization") == f"Bearer {TOKEN}" for r in api.requests)
 
 
-# --- human output (§8.4) -----------------------------------------------------------------
+# --- human output (contract §8.4) -----------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The generic poller of reference §4.1, driven by a fake clock (no real time)."""
+"""The generic poller of contract §4.1, driven by a fake clock (no real time)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Registry declarations, validation (VALIDATION_ERROR of §5.2) and JSON Schema."""
+"""Registry declarations, validation (VALIDATION_ERROR of contract §5.2) and JSON Schema."""
 
 from __future__ import annotations
 

@@ -132,7 +132,7 @@ def test_transport_error_names_the_wallet_url(make_wallet, tmp_path):
 
 
 def test_unreachable_wallet_does_not_log_the_agent_out(make_wallet, tmp_path):
-    """§14.13 fix: a network error in the "already logged in" probe keeps the session."""
+    """contract §14.13 fix: a network error in the "already logged in" probe keeps the session."""
     own = make_wallet()
     person = own.create_person()
     agent = Agent(own.url, tmp_path / "auth.json")
@@ -146,7 +146,7 @@ def test_unreachable_wallet_does_not_log_the_agent_out(make_wallet, tmp_path):
 
 
 def test_human_login_shows_a_qr_code_and_persists_the_pending_login(agent, person, monkeypatch):
-    """§14.21 fix: interactive login stores the pending authorization like agent login."""
+    """contract §14.21 fix: interactive login stores the pending authorization like agent login."""
     import io
     import threading
 

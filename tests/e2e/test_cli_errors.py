@@ -1,4 +1,4 @@
-"""Errors that need no wallet, raised by the real ``link-cli`` process (§1.4, §1.5, §5.3).
+"""Errors that need no wallet, raised by the real ``link-cli`` process (contract §1.4, §1.5, §5.3).
 
 Every line is one JSON error object on stdout under ``--format json`` and exit code 1;
 the wallet-backed codes (NOT_AUTHENTICATED, NOT_FOUND, POLLING_TIMEOUT, ...) are in the

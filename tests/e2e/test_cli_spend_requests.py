@@ -94,7 +94,7 @@ def test_card_request_approved_while_the_agent_polls(session, tmp_path):
     card = chunks[0]["card"]
     assert code == 0 and len(card["number"]) == 16 and card["cvc"] and card["valid_until"]
 
-    # --verbose: the card reaches stdout (the contract) but never the stderr log (§10.4).
+    # --verbose: the card reaches stdout (the contract) but never the stderr log (contract §10.4).
     result = agent.run(
         "--verbose", "spend-request", "retrieve", created["id"], "--include", "card", "--json"
     )
@@ -202,7 +202,7 @@ def test_cancel_then_cancel_again_surfaces_the_api_error(session):
 def test_pending_request_expires_with_the_wallet_clock(session, wallet):
     agent, _ = session
     created = create_card(agent)
-    wallet.advance_clock(11 * 60)  # past the 10-minute approval window (§11.1)
+    wallet.advance_clock(11 * 60)  # past the 10-minute approval window (contract §11.1)
     code, chunks = agent.json("spend-request", "retrieve", created["id"])
     assert code == 0 and chunks[0]["status"] == "expired"
 
@@ -319,7 +319,7 @@ def test_create_in_every_format(session, fmt):
     )
     assert result.returncode == 0, result.stdout
     out = result.stdout
-    if fmt == "default":  # incremental toon: each chunk its own document (§2.3)
+    if fmt == "default":  # incremental toon: each chunk its own document (contract §2.3)
         assert out.startswith("id: lsrq_") and "_next:\n  command: spend-request retrieve" in out
     elif fmt == "toon":  # an explicit format buffers the chunks into an array
         assert out.startswith("[1]:\n  - id: lsrq_")
@@ -396,8 +396,8 @@ def test_human_create_waits_for_approval_and_masks_the_card(session, monkeypatch
     assert f"cvc: {chunks[0]['card']['cvc']}" not in text and "cvc: •••" in text
 
 
-# Every field a SpendRequest may carry (reference §7.2, plus `test` echoed from the create
-# body, §7.3); the CLI adds only the two hint fields.
+# Every field a SpendRequest may carry (contract §7.2, plus `test` echoed from the create
+# body, contract §7.3); the CLI adds only the two hint fields.
 SPEND_REQUEST_FIELDS = {
     "id", "status", "merchant_name", "merchant_url", "context", "amount", "currency",
     "line_items", "totals", "payment_details", "payment_method", "credential_type",
@@ -409,7 +409,7 @@ HINT_FIELDS = ["instruction", "_next"]
 
 
 def test_golden_output_shapes(session):
-    """JSON shapes of §2.2–§2.4 and §7.2: arrays for streaming commands, bare values
+    """JSON shapes of contract §2.2–§2.4 and §7.2: arrays for streaming commands, bare values
     otherwise, hints last, and nothing outside the reference's SpendRequest fields."""
     agent, _ = session
     created = create_card(agent)

@@ -80,7 +80,7 @@ def test_human_mode_waits_for_approval_then_pays(setup) -> None:
     try:
         link = terminal.read_until(r"https?://\S+/approve/lsrq_[A-Za-z0-9]+")
         approve_spend_request(person, link.group(0))
-        # Reference §8.4: "HTTP 200" in green, then the body.
+        # Contract §8.4: "HTTP 200" in green, then the body.
         terminal.read_until(r"HTTP 200\r?\n\{[^\n]*\"paid\":\s*true")
         assert "\x1b[32mHTTP 200\x1b[0m" in terminal.screen
     finally:

@@ -1,5 +1,5 @@
 """A merchant built only with pympp 0.16.0 (no extras) whose Stripe client is pointed at the
-wallet: ``StripeClient(key, base_addresses={"api": <wallet>})`` (mpp.md §4.3–4.4).
+wallet: ``StripeClient(key, base_addresses={"api": <wallet>})`` (mpp §4.3–4.4).
 
 Run: ``python pympp_merchant.py --port P --wallet-url U --secret-key sk --network-id profile_…``.
 ``GET /paid`` costs $2.50; ``/healthz`` answers once it is up.

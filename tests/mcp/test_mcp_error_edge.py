@@ -1,6 +1,6 @@
 """The tool-error edge, exhaustively: every error class a command can end with becomes a
 tool result with ``isError: true`` carrying the CLI's ``{code, message, …}`` — never a
-protocol error and never an empty success (reference §9.3, the §14.5 defect fixed).
+protocol error and never an empty success (contract §9.3, the contract §14.5 defect fixed).
 
 The wallet-backed tests (``test_mcp_flow.py``) reach most codes for real; this one makes
 sure none is missed, including those a live wallet rarely produces (``api_error``,
@@ -91,7 +91,7 @@ async def test_an_error_raised_by_a_command_is_a_tool_error_with_its_code(
 async def test_an_error_after_streamed_chunks_is_still_a_tool_error(
     monkeypatch: pytest.MonkeyPatch, cls: type[errors.LinkError]
 ) -> None:
-    # The official server returns the chunks so far as a success here (§9.3 quirk).
+    # The official server returns the chunks so far as a success here (contract §9.3 quirk).
     error = make_error(cls)
 
     def stream() -> Iterator[dict[str, Any]]:

@@ -302,7 +302,7 @@ async def test_stdio_server_uses_the_auth_flag_session(world: World, tmp_path: P
 
 @pytest.fixture
 def world_serve(world: World, tmp_path: Path) -> Iterator[ServeProcess]:
-    # The session comes from --auth, which wins over LINK_AUTH_FILE (§1.1).
+    # The session comes from --auth, which wins over LINK_AUTH_FILE (contract §1.1).
     env = world.env(tmp_path / "not-this-one.json")
     server = start_serve(env, "--auth", str(world.agent.auth_file))
     try:

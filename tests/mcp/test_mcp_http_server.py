@@ -1,5 +1,5 @@
 """`link-cli serve` as a real process: origin check, CORS, route allow-list, skills,
-bind warning and the listening line (reference §9.5)."""
+bind warning and the listening line (contract §9.5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Ordinary commands never pay for the MCP SDK (deps.md §2: ~650 ms of imports)."""
+"""Ordinary commands never pay for the MCP SDK (~650 ms of imports)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The guard rules of `serve` in-process, for what a real MCP server never does (crash)
-and for the origin rule's edge cases (reference §9.5)."""
+and for the origin rule's edge cases (contract §9.5)."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from mcp import Client, StdioServerParameters
 
 pytestmark = pytest.mark.anyio
 
-# §9.1 names, as the skill spells them.
+# contract §9.1 names, as the skill spells them.
 EXPECTED_TOOLS = {
     "auth_login",
     "auth_logout",
@@ -149,7 +149,7 @@ async def test_not_authenticated_carries_the_cli_code(cli_env: dict[str, str]) -
 async def test_invalid_input_from_a_streaming_command_is_not_an_empty_success(
     cli_env: dict[str, str],
 ) -> None:
-    # The official server drops errors a streaming command returns (§14.5); ours does not.
+    # The official server drops errors a streaming command returns (contract §14.5); ours does not.
     async with stdio(cli_env) as client:
         result = await client.call_tool(
             "spend-request_create",

@@ -1,5 +1,5 @@
-"""The pay client against a real loopback merchant (our server half): mpp.md §6 network items
-and link-cli-behavior §8.2–8.3."""
+"""The pay client against a real loopback merchant (our server half): mpp §6 network items
+and contract §8.2–8.3."""
 
 from __future__ import annotations
 
@@ -182,7 +182,7 @@ def test_probe_redirect_is_followed_and_the_credential_goes_where_the_402_came_f
 
 
 def test_paid_retry_never_follows_a_redirect_to_another_origin() -> None:
-    """The credential is sent only to the URL that issued the challenge (mpp.md §6)."""
+    """The credential is sent only to the URL that issued the challenge (mpp §6)."""
     with running(StubMerchant({"/grab": fixed(200, body=b"stolen")})) as thief:
 
         def redirect_paid_retry(merchant: StubMerchant, seen: object) -> Answer:
@@ -211,7 +211,7 @@ def test_cross_origin_probe_redirect_drops_the_users_credentials() -> None:
 
 
 def test_request_options_follow_the_reference() -> None:
-    """§8.2: method default GET / POST with data, JSON content type, header line rules."""
+    """contract §8.2: method default GET / POST with data, JSON content type, header line rules."""
     assert MerchantRequest.from_options("http://h/").method == "GET"
     with_data = MerchantRequest.from_options(
         "http://h/",

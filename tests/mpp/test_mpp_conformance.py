@@ -1,4 +1,4 @@
-"""mpp.md §6 client conformance checklist: one test per item. Network items are in
+"""mpp §6 client conformance checklist: one test per item. Network items are in
 test_mpp_client.py, the HMAC vectors in test_mpp_server.py, and the interop runs (pympp
 merchant, pympp and mppx clients, replays) in tests/interop and tests/e2e/test_mpp_pay.py.
 
@@ -430,7 +430,7 @@ def test_receipt_format_twin() -> None:
     assert parse_payment_receipt(format_payment_receipt(receipt)) == receipt
 
 
-# --- MCP (mpp.md §3.1) -------------------------------------------------------------------
+# --- MCP (mpp §3.1) -------------------------------------------------------------------
 
 
 def _mcp_challenge(**changes: object) -> dict[str, object]:

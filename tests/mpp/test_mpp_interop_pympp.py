@@ -1,6 +1,6 @@
 """Interop with pympp 0.16.0 as a peer: what one side formats, the other parses and verifies.
 
-pympp is a test-only peer (deps.md); our codec never imports it.
+pympp is a test-only peer; our codec never imports it.
 """
 
 from __future__ import annotations

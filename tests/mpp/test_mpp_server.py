@@ -1,4 +1,4 @@
-"""The merchant half: HMAC-bound ids (mpp.md §1.3 vectors), issuing, verifying, replay."""
+"""The merchant half: HMAC-bound ids (mpp §1.3 vectors), issuing, verifying, replay."""
 
 from __future__ import annotations
 
@@ -206,7 +206,7 @@ def test_expired_challenge_is_refused_and_not_burnt(server: PaymentServer, clock
 
 
 def test_re_encoded_request_in_echo_is_accepted(server: PaymentServer) -> None:
-    """Servers re-canonicalise the echoed request before the HMAC (mpp.md §1.4)."""
+    """Servers re-canonicalise the echoed request before the HMAC (mpp §1.4)."""
     authorization = _issue(server)
     padded = base64.b64encode(json.dumps(_request(), indent=2).encode()).decode()
     assert _verify(server, _tamper(authorization, {"request": padded})).payload["spt"] == "spt_1"
@@ -245,7 +245,7 @@ def test_bad_payload_is_refused_without_burning_the_challenge(server: PaymentSer
 
 
 def test_challenge_without_expires_is_refused(server: PaymentServer) -> None:
-    """Fail closed like both SDK servers: a credential must echo an expiry (mpp.md §1.7)."""
+    """Fail closed like both SDK servers: a credential must echo an expiry (mpp §1.7)."""
     request_b64 = _wire.encode_b64_json(_request())
     challenge_id = compute_challenge_id(
         SECRET, realm="shop.example", method="stripe", intent="charge", request_b64=request_b64

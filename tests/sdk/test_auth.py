@@ -1,4 +1,4 @@
-"""AuthResource: the device grant, refresh and revoke wire format and errors (reference §6.1–6.2)."""
+"""AuthResource: the device grant, refresh and revoke wire format and errors (contract §6.1–6.2)."""
 
 from __future__ import annotations
 

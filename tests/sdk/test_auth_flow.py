@@ -1,4 +1,4 @@
-"""The sans-I/O 401 rule (reference §6.6), driven synchronously and asynchronously."""
+"""The sans-I/O 401 rule (contract §6.6), driven synchronously and asynchronously."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Error-message extraction per endpoint family (reference §5.4) and duplicate extraction."""
+"""Error-message extraction per endpoint family (contract §5.4) and duplicate extraction."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The request path against a loopback stub: headers, 401 → refresh → retry once, errors,
-base URLs, the API-only proxy and redacted verbose logs (reference §6.6, §6.7, §7, §10.4)."""
+base URLs, the API-only proxy and redacted verbose logs (contract §6.6, §6.7, §7, §10.4)."""
 
 from __future__ import annotations
 
@@ -235,7 +235,7 @@ def test_base_url_precedence_and_paths_appended_verbatim(stub: StartStub) -> Non
     env = {"LINK_API_BASE_URL": "http://127.0.0.1:1"}
     # The explicit option beats the environment…
     LinkClient(api_base_url=server.url, access_token="t", env=env).spend_requests.list()
-    # …and a trailing slash gives a double slash, as upstream (§6.7).
+    # …and a trailing slash gives a double slash, as upstream (contract §6.7).
     LinkClient(access_token="t", env={"LINK_API_BASE_URL": server.url + "/"}).spend_requests.list(
         include_history=True
     )

@@ -1,4 +1,4 @@
-"""Redaction rules of the verbose log (stricter than reference §10.4)."""
+"""Redaction rules of the verbose log (stricter than contract §10.4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Resources: exact paths, queries and bodies of reference §7.1, and result normalisation."""
+"""Resources: exact paths, queries and bodies of contract §7.1, and result normalisation."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""TokenStore: location, format, permissions, pending expiry and refusal of symlinks (§6.5)."""
+"""TokenStore: location, format, permissions, pending expiry and refusal of symlinks (contract §6.5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Token providers (reference §6.6): stored mode, env mode, and the refresh decision."""
+"""Token providers (contract §6.6): stored mode, env mode, and the refresh decision."""
 
 from __future__ import annotations
 

@@ -58,7 +58,7 @@ CONTEXT = (
 
 
 def card_body(**overrides: Any) -> dict[str, Any]:
-    """A valid card create body (§7.3) with a unique merchant, so it is never a duplicate."""
+    """A valid card create body (contract §7.3) with a unique merchant, so it is never a duplicate."""
     body: dict[str, Any] = {
         "credential_type": "card",
         "amount": 5000,

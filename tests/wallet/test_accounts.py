@@ -1,4 +1,4 @@
-"""Link API account endpoints (reference §7.1 rows 8–10, shapes §7.5–7.7) and concurrency."""
+"""Link API account endpoints (contract §7.1 rows 8–10, shapes in contract §7.5–7.7) and concurrency."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""OAuth device login (RFC 8628, reference §6.1) against a real wallet process."""
+"""OAuth device login (RFC 8628, contract §6.1) against a real wallet process."""
 
 from __future__ import annotations
 
@@ -87,7 +87,7 @@ def test_the_verification_page_asks_to_sign_in_first(wallet: WalletProcess) -> N
 
 
 def test_unknown_scopes_are_shown_but_not_granted(wallet: WalletProcess) -> None:
-    # The official client passes scopes like balances:read through (§6.3); the wallet lists
+    # The official client passes scopes like balances:read through (contract §6.3); the wallet lists
     # them as not offered, grants the rest and says so in the token's scope (RFC 6749 §3.3).
     person = wallet.create_person()
     started = start_device_login(wallet, scope="userinfo:read balances:read <i>x</i>")

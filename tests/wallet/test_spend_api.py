@@ -1,4 +1,4 @@
-"""Spend-request endpoints (reference §7.1 rows 1–7) against a real wallet, SQLite and
+"""Spend-request endpoints (contract §7.1 rows 1–7) against a real wallet, SQLite and
 PostgreSQL: shapes, transitions, include rules, scopes and per-person isolation."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Races the database must settle (style.md §9): many approvals of one request issue one
+"""Races the database must settle: many approvals of one request issue one
 credential; many identical creates make one request. SQLite and PostgreSQL."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Each published limit (reference §11.1), configured small through ``LINK_WALLET_LIMIT_*``
+"""Each published limit (contract §11.1), configured small through ``LINK_WALLET_LIMIT_*``
 on dedicated wallets, plus the duplicate-request 429 the official client understands."""
 
 from __future__ import annotations

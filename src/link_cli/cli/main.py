@@ -1,7 +1,7 @@
 """The ``link-cli`` console script: argv → handler → rendered output → exit code.
 
 This is the only place that catches :class:`~link_cli.errors.LinkError` and turns it
-into printed output (§5.1) and exit code 1 (§1.7). Everything printed goes to stdout;
+into printed output (contract §5.1) and exit code 1 (contract §1.7). Everything printed goes to stdout;
 stderr carries only verbose logs, warnings and the spinner. Imports are kept to the
 stdlib and the registry so ``--version`` and ``--help`` stay fast.
 """
@@ -29,7 +29,7 @@ def _write(out: TextIO, text: str) -> None:
 
 
 def _error_line(error: LinkError) -> str:
-    """The plain error line of a streaming command (§5.1), then any suggestion (§14.6 fix)."""
+    """The plain error line of a streaming command (contract §5.1), then any suggestion (contract §14.6 fix)."""
     if error.code in ("UNKNOWN", "COMMAND_NOT_FOUND"):
         line = f"Error: {error.message}"
     else:
@@ -146,14 +146,14 @@ class _Runner:
             tty.present_error(error, self.command, self.out)
             return
         streaming = self.command.streaming
-        body = error.to_dict()  # §14.6 fix: the official CLI drops CTAs when streaming
+        body = error.to_dict()  # contract §14.6 fix: the official CLI drops CTAs when streaming
         if streaming and self.fmt == "jsonl":
             from link_cli.cli.render.json import compact
 
             _write(self.out, compact({"type": "error", "ok": False, "error": body}))
         elif streaming and self.incremental():
             _write(self.out, _error_line(error))
-        elif self.flags.full_output:  # the envelope carries the suggestion in meta (§1.4)
+        elif self.flags.full_output:  # the envelope carries the suggestion in meta (contract §1.4)
             body = error.to_dict(include_cta=False)
             envelope = {"ok": False, "error": body, "meta": self.meta(error.cta)}
             _write(self.out, self.render(envelope))
@@ -167,7 +167,7 @@ def _print_error_early(
     """Errors before a command runs (bad flags, unknown command), in the chosen format.
 
     As incur does: ``--format`` applies once it has been read (an invalid ``--format`` value
-    itself is rendered as toon, §1.4), and ``--full-output`` gives the envelope.
+    itself is rendered as toon, contract §1.4), and ``--full-output`` gives the envelope.
     """
     if human:
         from link_cli.cli import tty
@@ -192,7 +192,7 @@ def _print_error_early(
 
 def _run_mcp(pre: Any) -> int:
     if pre.auth_given and pre.auth_path:
-        os.environ["LINK_AUTH_FILE"] = pre.auth_path  # --auth still applies (§9.4)
+        os.environ["LINK_AUTH_FILE"] = pre.auth_path  # --auth still applies (contract §9.4)
     try:
         from link_cli.mcp.stdio import main as mcp_main
     except ImportError as exc:

@@ -1,4 +1,4 @@
-"""argv → (command, raw option values, global flags), with the rules of reference §1.1–§1.5.
+"""argv → (command, raw option values, global flags), with the rules of contract §1.1–§1.5.
 
 A small hand-written tokenizer driven by the registry rather than argparse: the official
 CLI's rules (kebab *and* camel flags, ``--no-x`` for every option, booleans that never
@@ -24,7 +24,7 @@ PROGRAM = "link-cli"
 
 
 class GlobalFlags:
-    """Framework flags of §1.4 that are recognised anywhere on the line."""
+    """Framework flags of contract §1.4 that are recognised anywhere on the line."""
 
     def __init__(self) -> None:
         self.format: str | None = None
@@ -53,7 +53,7 @@ class Invocation:
 
 
 class Preprocessed:
-    """Result of the CLI's own pre-processing (§1.1)."""
+    """Result of the CLI's own pre-processing (contract §1.1)."""
 
     def __init__(self, argv: list[str]) -> None:
         self.argv = argv
@@ -63,7 +63,7 @@ class Preprocessed:
 
 
 def preprocess(argv: list[str]) -> Preprocessed:
-    """Remove the first ``--verbose`` and the first ``--auth <path>`` (§1.1 steps 1–2)."""
+    """Remove the first ``--verbose`` and the first ``--auth <path>`` (contract §1.1 steps 1–2)."""
     argv = list(argv)
     result = Preprocessed(argv)
     if "--verbose" in argv:
@@ -72,7 +72,7 @@ def preprocess(argv: list[str]) -> Preprocessed:
     if "--auth" in argv:
         index = argv.index("--auth")
         result.auth_given = True
-        # `--auth` last: undefined path → the default location, not LINK_AUTH_FILE (§1.1).
+        # `--auth` last: undefined path → the default location, not LINK_AUTH_FILE (contract §1.1).
         result.auth_path = argv[index + 1] if index + 1 < len(argv) else None
         del argv[index : index + 2]
     result.argv = argv
@@ -132,7 +132,7 @@ def _suggest(token: str, names: list[str]) -> str | None:
 def _not_found(
     token: str, parent: tuple[str, ...], names: list[str], argv: list[str]
 ) -> CommandNotFound:
-    """§1.5: the message, then the whole line with the typo corrected and the help command."""
+    """contract §1.5: the message, then the whole line with the typo corrected and the help command."""
     parent_name = " ".join((PROGRAM, *parent))
     suggestion = _suggest(token, names)
     message = f"'{token}' is not a command for '{parent_name}'."
@@ -242,7 +242,7 @@ def parse_options(command: Command, tokens: list[str]) -> dict[str, Any]:
             positionals.append(token)
         i += 1
     for argument, value in zip(command.args, positionals, strict=False):
-        raw[argument.name] = value  # extra positionals are ignored (§1.5)
+        raw[argument.name] = value  # extra positionals are ignored (contract §1.5)
     return raw
 
 
@@ -253,7 +253,7 @@ def parse(argv: list[str]) -> Invocation:
 
 
 def parse_globals(argv: list[str]) -> tuple[GlobalFlags, list[str]]:
-    """The framework flags of §1.4 and the remaining tokens; raises on a bad ``--format``."""
+    """The framework flags of contract §1.4 and the remaining tokens; raises on a bad ``--format``."""
     return _extract_globals(argv)
 
 

@@ -1,6 +1,6 @@
 """Human (terminal) output: readable summaries, a spinner, QR codes, masked card numbers.
 
-Imported only when stdout is a TTY and no format was asked for (§1.3). Data stays on
+Imported only when stdout is a TTY and no format was asked for (contract §1.3). Data stays on
 stdout; the spinner draws on stderr. Every string that reaches the terminal passes
 through ``sanitize_text``; card numbers are shown as ``•••• 4242`` and CVCs never.
 """
@@ -172,7 +172,7 @@ def _wait_text(command: Command) -> str:
 
 
 def _payment_method_line(method: dict[str, Any]) -> str:
-    """``<id>  visa ****4242 (Work) (default)`` as the official list view (§3.11)."""
+    """``<id>  visa ****4242 (Work) (default)`` as the official list view (contract §3.11)."""
     card = method.get("card_details") or {}
     bank = method.get("bank_account_details") or {}
     label = card.get("brand") or bank.get("bank_name") or "Bank account"
@@ -212,7 +212,7 @@ _LIST_LINES = {
 
 
 def _pay_result_lines(chunk: Any) -> list[str] | None:
-    """``HTTP <status>`` (green < 300, yellow < 400, red otherwise) and the body (§8.4)."""
+    """``HTTP <status>`` (green < 300, yellow < 400, red otherwise) and the body (contract §8.4)."""
     if not isinstance(chunk, dict) or set(chunk) != {"status", "headers", "body"}:
         return None
     status = chunk["status"]
@@ -261,7 +261,7 @@ def present(command: Command, result: Any, out: TextIO) -> int:
 
 
 def _offer_browser(url: str) -> None:
-    """Open ``url`` (http/https only) when the user presses Enter (§10.5)."""
+    """Open ``url`` (http/https only) when the user presses Enter (contract §10.5)."""
     if not url.startswith(("http://", "https://")) or not sys.stdin.isatty():
         return
     try:
@@ -290,7 +290,7 @@ def _first_url(value: dict[str, Any]) -> str | None:
 
 
 def _offer_browser_while_waiting(url: str, out: TextIO) -> None:
-    """While polling goes on, Enter opens ``url`` (http/https only, §10.5)."""
+    """While polling goes on, Enter opens ``url`` (http/https only, contract §10.5)."""
     if not sys.stdin.isatty():
         return
     out.write("Press Enter to open it in your browser.\n")
@@ -309,7 +309,7 @@ def _offer_browser_while_waiting(url: str, out: TextIO) -> None:
 
 
 def present_error(error: LinkError, command: Command | None, out: TextIO) -> None:
-    """``Error (<CODE>): <message>`` plus suggested commands (§5.1, human mode)."""
+    """``Error (<CODE>): <message>`` plus suggested commands (contract §5.1, human mode)."""
     lines: list[str] = []
     if error.code == "VALIDATION_ERROR" and error.field_errors and command is not None:
         for field_error in error.field_errors:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 class Context:
     """Per-invocation state shared by the CLI and the MCP adapter.
 
-    ``agent`` is false only for a human at a terminal with no explicit format (§1.3);
+    ``agent`` is false only for a human at a terminal with no explicit format (contract §1.3);
     MCP and HTTP always run with ``agent=True, format="json", format_explicit=True``.
     ``sleep`` and ``clock`` drive polling, so tests can run it without real time.
     """
@@ -61,7 +61,7 @@ class Context:
             from link_cli.sdk import TokenStore
 
             if self.auth_given:
-                # `--auth` wins over LINK_AUTH_FILE, even when its path is missing (§1.1).
+                # `--auth` wins over LINK_AUTH_FILE, even when its path is missing (contract §1.1).
                 env = {k: v for k, v in self.env.items() if k != "LINK_AUTH_FILE"}
                 self._tokens = TokenStore(self.auth_path, env=env)
             else:
@@ -92,7 +92,7 @@ class Context:
         return self.env.get("LINK_ACCESS_TOKEN") or None
 
     def is_authenticated(self) -> bool:
-        """The purely local check of §6.6: an env token, or stored tokens."""
+        """The purely local check of contract §6.6: an env token, or stored tokens."""
         if self.env_access_token():
             return True
         return self.tokens.get_auth() is not None

@@ -1,7 +1,7 @@
-"""The ``key:value[,key:value…]`` syntax of --line-item, --total and --metadata (§11.2).
+"""The ``key:value[,key:value…]`` syntax of --line-item, --total and --metadata (contract §11.2).
 
 Errors are plain ``ValueError`` s carrying the official messages; the command turns them
-into ``UNKNOWN`` (as the official CLI does, §3.5 step 6).
+into ``UNKNOWN`` (as the official CLI does, contract §3.5 step 6).
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def parse_total(text: str) -> dict[str, Any]:
             total[key] = pairs[key]
         else:
             problems.append(f"Total {key}: Invalid input: expected string, received undefined")
-    # zod coerces a missing amount with Number(undefined) → NaN (§11.2).
+    # zod coerces a missing amount with Number(undefined) → NaN (contract §11.2).
     value, issue = _number_issue(pairs.get("amount", "NaN"))
     if issue:
         problems.append(f"Total amount: {issue}")

@@ -1,8 +1,8 @@
-"""The agent-mode poller (reference §4.1), pure: time and sleep are injected.
+"""The agent-mode poller (contract §4.1), pure: time and sleep are injected.
 
 ``poll_until`` yields :class:`PollEvent` s; the caller decides what an intermediate or a
 final event means (auth status prints the last status and exits 0, spend-request
-retrieve turns a limit into POLLING_TIMEOUT, §4.2).
+retrieve turns a limit into POLLING_TIMEOUT, contract §4.2).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def poll_until(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> Iterator[PollEvent]:
-    """Fetch until terminal, ``max_attempts`` fetches or the deadline, exactly as §4.1.
+    """Fetch until terminal, ``max_attempts`` fetches or the deadline, exactly as contract §4.1.
 
     * ``interval <= 0``: exactly one fetch, emitted as final.
     * The final value is always emitted; intermediate values only when their JSON

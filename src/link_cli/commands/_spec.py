@@ -3,7 +3,7 @@
 A command is declared once (a frozen :class:`Command` with its :class:`Argument` s and
 :class:`Option` s). The argv parser, ``--schema``, ``--llms-full`` and the MCP tools all
 read the same declaration, and :func:`validate` applies the same rules to raw CLI strings
-and to MCP JSON values, producing the ``VALIDATION_ERROR`` of reference §5.2.
+and to MCP JSON values, producing the ``VALIDATION_ERROR`` of contract §5.2.
 
 Deliberately light: this module is on the path of ``--help`` (budget ~40 ms in total), so
 the declarations use :func:`frozen_record` (a small frozen-dataclass equivalent) rather
@@ -33,7 +33,7 @@ else:
 
 
 class _Undefined:
-    """JS ``undefined``: a key that JSON output drops and toon prints as ``null`` (§2.1)."""
+    """JS ``undefined``: a key that JSON output drops and toon prints as ``null`` (contract §2.1)."""
 
     _instance: _Undefined | None = None
 
@@ -189,7 +189,7 @@ class Command:
     streaming: bool = False
     auth: AuthPolicy = "none"
     read_only: bool = False
-    agent_only: bool = True  # returned data is not printed in human mode (§1.3)
+    agent_only: bool = True  # returned data is not printed in human mode (contract §1.3)
     hidden: bool = False
     examples: tuple[str, ...] = ()
 
@@ -199,7 +199,7 @@ class Command:
 
     @property
     def tool_name(self) -> str:
-        """The MCP tool name (§9.1): path joined with ``_``."""
+        """The MCP tool name (contract §9.1): path joined with ``_``."""
         return "_".join(self.path)
 
     def option(self, name: str) -> Option | None:
@@ -219,7 +219,7 @@ class Group:
 
 
 # ---------------------------------------------------------------------------
-# JS Number() coercion (§1.5)
+# JS Number() coercion (contract §1.5)
 # ---------------------------------------------------------------------------
 
 _JS_DECIMAL = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
@@ -262,7 +262,7 @@ def _as_number(value: float) -> int | float:
 
 
 # ---------------------------------------------------------------------------
-# Validation (zod-shaped issues, §5.2)
+# Validation (zod-shaped issues, contract §5.2)
 # ---------------------------------------------------------------------------
 
 
@@ -409,7 +409,7 @@ def _check_number(issues: _Issues, path: list[Any], value: Any, option: Option) 
 
 def _check_scalar(issues: _Issues, path: list[Any], value: Any, option: Option) -> Any:
     if option.accepts_object and isinstance(value, dict):
-        return value  # MCP convenience: passed through unvalidated (§9.1)
+        return value  # MCP convenience: passed through unvalidated (contract §9.1)
     if option.type == "boolean":
         if not isinstance(value, bool):
             issues.type_error(path, "boolean", value)
@@ -537,7 +537,7 @@ def options_schema(command: Command) -> dict[str, Any]:
 
 
 def input_schema(command: Command) -> dict[str, Any]:
-    """The merged args + options schema an MCP tool exposes (§9.1)."""
+    """The merged args + options schema an MCP tool exposes (contract §9.1)."""
     args, options = args_schema(command), options_schema(command)
     return {
         "type": "object",

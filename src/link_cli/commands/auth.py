@@ -1,4 +1,4 @@
-"""``auth login / upgrade / status / logout`` (§3.1–§3.4): the device flow, agent-friendly.
+"""``auth login / upgrade / status / logout`` (contract §3.1–§3.4): the device flow, agent-friendly.
 
 ``login`` prints the verification URL and phrase as its first chunk (flushed at once by
 the CLI), stores the pending authorization, and with ``--interval`` keeps polling like
@@ -32,7 +32,7 @@ SOURCE_ACTIONS = (
     "read_link_transactions",
     "read_source_details",
 )
-# Human mode polls /device/token every 2 s with no deadline (§4.3).
+# Human mode polls /device/token every 2 s with no deadline (contract §4.3).
 HUMAN_POLL_INTERVAL = 2.0
 
 
@@ -106,12 +106,12 @@ COMMANDS = (
 
 
 def token_preview(token: str | None) -> str:
-    """First 20 characters and ``...``: tokens are never printed whole (§10.3)."""
+    """First 20 characters and ``...``: tokens are never printed whole (contract §10.3)."""
     return f"{(token or '')[:20]}..."
 
 
 def _requested_access(p: dict[str, Any]) -> tuple[str, str | None, list[Any]]:
-    """Validate login/upgrade input in the official order (§3.1); all INVALID_INPUT."""
+    """Validate login/upgrade input in the official order (contract §3.1); all INVALID_INPUT."""
     import json
 
     client_name = p["clientName"].strip(JS_WHITESPACE)
@@ -162,7 +162,7 @@ def _unauthenticated(ctx: Context) -> dict[str, Any]:
 
 
 def _revoke_quietly(ctx: Context, token: str | None) -> None:
-    """Best-effort revocation: failures never block login or logout (§6.1)."""
+    """Best-effort revocation: failures never block login or logout (contract §6.1)."""
     if not token:
         return
     import contextlib
@@ -172,7 +172,7 @@ def _revoke_quietly(ctx: Context, token: str | None) -> None:
 
 
 def _store_tokens(ctx: Context, tokens: dict[str, Any], previous: dict[str, Any] | None) -> None:
-    """Store new tokens, keeping scope/details the response did not echo (§14.12 fix)."""
+    """Store new tokens, keeping scope/details the response did not echo (contract §14.12 fix)."""
     merged = dict(tokens)
     for key in ("scope", "authorization_details"):
         if key not in merged and previous and previous.get(key) is not None:
@@ -191,7 +191,7 @@ def _poll_device(ctx: Context, pending: dict[str, Any]) -> dict[str, Any] | None
 
 
 def _status_once(ctx: Context) -> dict[str, Any]:
-    """One iteration of §3.3: maybe finish a pending login, then report."""
+    """One iteration of contract §3.3: maybe finish a pending login, then report."""
     tokens = ctx.tokens
     pending = tokens.get_pending_device_auth()
     if pending and pending.get("replaces_existing_session"):
@@ -214,9 +214,9 @@ def _status_once(ctx: Context) -> dict[str, Any]:
 def _poll_status(
     ctx: Context, p: dict[str, Any], *, wait_for_person: bool = False
 ) -> Iterator[dict[str, Any]]:
-    """Poll until authenticated; a limit ends with the last status and exit 0 (§4.2).
+    """Poll until authenticated; a limit ends with the last status and exit 0 (contract §4.2).
 
-    ``wait_for_person``: an interactive login polls every 2 s with no deadline (§4.3).
+    ``wait_for_person``: an interactive login polls every 2 s with no deadline (contract §4.3).
     """
     interval, timeout = p["interval"], p["timeout"]
     if wait_for_person and interval <= 0:
@@ -272,7 +272,7 @@ def _start_device_flow(
     replaces_existing_session: bool = False,
     warning: str | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Steps 3–6 of §3.1: request a code, store it as pending, print it, maybe poll."""
+    """Steps 3–6 of contract §3.1: request a code, store it as pending, print it, maybe poll."""
     device = ctx.auth.initiate_device_auth(
         client_name=client_name, scope=scope, authorization_details=details
     )
@@ -303,7 +303,7 @@ def _details_with_sources(p: dict[str, Any], details: list[Any]) -> list[Any]:
 
 
 def login(p: dict[str, Any], ctx: Context) -> Iterator[dict[str, Any]]:
-    """Log in with the device flow, or report that a working session exists (§3.1)."""
+    """Log in with the device flow, or report that a working session exists (contract §3.1)."""
     client_name, scope, details = _requested_access(p)
     tokens = ctx.tokens
     stored = tokens.get_auth()
@@ -314,7 +314,7 @@ def login(p: dict[str, Any], ctx: Context) -> Iterator[dict[str, Any]]:
         try:
             refreshed = ctx.auth.refresh(refresh_token)
         except LinkTransportError:
-            raise  # §14.13 fix: an unreachable server says nothing about the session
+            raise  # contract §14.13 fix: an unreachable server says nothing about the session
         except Exception:  # the session is unusable: start over
             refreshed = None
         if refreshed is not None:
@@ -327,7 +327,7 @@ def login(p: dict[str, Any], ctx: Context) -> Iterator[dict[str, Any]]:
 
 
 def status(p: dict[str, Any], ctx: Context) -> Iterator[dict[str, Any]]:
-    """Report (and with --interval, wait for) authentication (§3.3); purely local."""
+    """Report (and with --interval, wait for) authentication (contract §3.3); purely local."""
     env_token = ctx.env_access_token()
     if env_token:
         yield {
@@ -340,7 +340,7 @@ def status(p: dict[str, Any], ctx: Context) -> Iterator[dict[str, Any]]:
 
 
 def logout(p: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    """Revoke the refresh token (best effort) and delete the credentials file (§3.4)."""
+    """Revoke the refresh token (best effort) and delete the credentials file (contract §3.4)."""
     tokens = ctx.tokens
     stored = tokens.get_auth()
     _revoke_quietly(ctx, (stored or {}).get("refresh_token"))
@@ -349,7 +349,7 @@ def logout(p: dict[str, Any], ctx: Context) -> dict[str, Any]:
 
 
 def merge_scopes(requested: str | None, existing: str | None) -> str:
-    """Requested tokens first, then existing ones not already present (§6.4)."""
+    """Requested tokens first, then existing ones not already present (contract §6.4)."""
 
     def tokens(scope: str | None) -> list[str]:
         parts = [t for t in (scope or "").replace(",", " ").split() if t]
@@ -360,7 +360,7 @@ def merge_scopes(requested: str | None, existing: str | None) -> str:
 
 
 def merge_details(requested: list[Any], existing: list[Any]) -> list[Any]:
-    """Union action-based details by type; keep other details once each (§6.4)."""
+    """Union action-based details by type; keep other details once each (contract §6.4)."""
     import json
 
     merged: list[Any] = []
@@ -389,7 +389,7 @@ def merge_details(requested: list[Any], existing: list[Any]) -> list[Any]:
 
 
 def upgrade(p: dict[str, Any], ctx: Context) -> Iterator[dict[str, Any]]:
-    """Ask for a superset of the current access without dropping the session (§3.2)."""
+    """Ask for a superset of the current access without dropping the session (contract §3.2)."""
     client_name, scope, details = _requested_access(p)
     requested_details = _details_with_sources(p, details)
     tokens = ctx.tokens

@@ -1,6 +1,6 @@
 """``link-cli demo``: both payment flows on one machine, with nothing running beforehand.
 
-The official demo (reference §3.18) talks to Link's hosted service and needs a terminal.
+The official demo (contract §3.18) talks to Link's hosted service and needs a terminal.
 Ours starts its own ``link-wallet`` and demo shop on free loopback ports, creates a
 sandbox person with a test card and a merchant account, logs ``link-cli`` in, and walks
 the card flow and the SPT flow with the real programs. With ``--auto-approve`` the demo

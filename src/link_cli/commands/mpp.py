@@ -1,20 +1,20 @@
-"""``mpp decode`` and ``mpp pay <url>`` (reference §3.14–§3.15, §8).
+"""``mpp decode`` and ``mpp pay <url>`` (contract §3.14–§3.15, §8).
 
 ``decode`` reads a ``WWW-Authenticate`` value offline. ``pay`` probes a URL and answers its
 402 with a shared payment token: with ``--spend-request-id`` it pays at once (pay-only,
-§8.3); without, it creates the SPT spend request and, in agent mode, returns the
-``_next.poll_command`` / ``pay_command`` hints (§8.4) — a person at a terminal waits for
+contract §8.3); without, it creates the SPT spend request and, in agent mode, returns the
+``_next.poll_command`` / ``pay_command`` hints (contract §8.4) — a person at a terminal waits for
 the approval and pays in one go.
 
 Deliberate differences from the official CLI (docs/compatibility.md):
 * a malformed challenge next to a good one does not reject the whole header, and the word
-  "Payment" inside a quoted value never starts a challenge (mpp.md §6);
+  "Payment" inside a quoted value never starts a challenge (mpp §6);
 * the paid retry never follows a redirect, a cross-origin probe redirect drops the user's
   ``Authorization``/``Cookie``, and a challenge whose seller, currency or amount falls
   outside the approved spend request (or that is unpayable: bad amount or currency, empty
   ``paymentMethodTypes``, reserved ``metadata.externalId``) is refused before the token is
   sent;
-* the echoed ``request`` is the server's string, byte for byte (mpp.md §5.2 item 4); the
+* the echoed ``request`` is the server's string, byte for byte (mpp §5.2 item 4); the
   charge payload carries the request's ``externalId``; a ``header="Payment-Authorization"``
   challenge gets the credential in that header;
 * ``--header`` names are matched case-insensitively (a later line replaces an earlier one,
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 _HANDLERS = "link_cli.commands.mpp"
 SPT = "shared_payment_token"
-# Human mode (§8.4): after the approval wait (2 s / 5 minutes, shared with spend-request
+# Human mode (contract §8.4): after the approval wait (2 s / 5 minutes, shared with spend-request
 # create), up to 3 more fetches 1 s apart while the token is not there yet.
 TOKEN_RETRIES = 3
 TOKEN_RETRY_DELAY = 1.0
@@ -125,7 +125,7 @@ def _unknown(exc: Exception) -> Unknown:
 
 
 # ---------------------------------------------------------------------------
-# mpp decode (§3.14, §8.1)
+# mpp decode (contract §3.14, §8.1)
 # ---------------------------------------------------------------------------
 
 
@@ -159,7 +159,7 @@ def decode(p: dict[str, Any], ctx: Context) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------
-# mpp pay (§3.15, §8.2–§8.4)
+# mpp pay (contract §3.15, §8.2–§8.4)
 # ---------------------------------------------------------------------------
 
 
@@ -184,7 +184,7 @@ def _send(request: Any) -> Any:
 
 
 def _pay_result(response: Any) -> dict[str, Any]:
-    """The sanitised PayResult ``{status, headers, body}`` of §8.2."""
+    """The sanitised PayResult ``{status, headers, body}`` of contract §8.2."""
     return _sanitize(response.pay_result())
 
 
@@ -198,7 +198,7 @@ def _token_id(spend_request: dict[str, Any]) -> str | None:
 
 
 def _approved_spend_request(ctx: Context, spend_request_id: str) -> tuple[dict[str, Any], str]:
-    """§8.3 step 1: the spend request must be an approved SPT request holding a token."""
+    """contract §8.3 step 1: the spend request must be an approved SPT request holding a token."""
     spend_request = ctx.client.spend_requests.retrieve(spend_request_id, include=(SPT,))
     if spend_request is None:
         raise Unknown(f"Spend request {spend_request_id} not found")
@@ -231,7 +231,7 @@ def _terms(spend_request: dict[str, Any]) -> Any:
 
 
 def _pay_probe(probe: Any, spend_request: dict[str, Any], token: str) -> dict[str, Any]:
-    """§8.3 steps 2–4: pass a non-402 through, else pay the challenge once."""
+    """contract §8.3 steps 2–4: pass a non-402 through, else pay the challenge once."""
     from link_cli.mpp import MppParseError
     from link_cli.mpp.client import MppPayError, pay
 
@@ -250,7 +250,7 @@ def _pay_only(p: dict[str, Any], ctx: Context, spend_request_id: str) -> dict[st
 
 
 def _challenge_amount(request: Any) -> int | None:
-    """``Number(challenge.amount)`` when it is a positive whole number (§8.4 step 3)."""
+    """``Number(challenge.amount)`` when it is a positive whole number (contract §8.4 step 3)."""
     if not request.amount:
         return None
     value = js_number(request.amount)
@@ -260,7 +260,7 @@ def _challenge_amount(request: Any) -> int | None:
 
 
 def _quoted(text: str) -> str:
-    return f"'{text}'"  # single quotes, no escaping: the official hint's exact form (§2.4)
+    return f"'{text}'"  # single quotes, no escaping: the official hint's exact form (contract §2.4)
 
 
 def _pay_command(p: dict[str, Any], spend_request_id: str) -> str:
@@ -301,7 +301,7 @@ def _first_payment_method(ctx: Context) -> str:
 
 
 def _create_spend_request(p: dict[str, Any], ctx: Context, probe: Any) -> dict[str, Any]:
-    """§8.4 steps 2–6: decode the challenge and create the SPT spend request."""
+    """contract §8.4 steps 2–6: decode the challenge and create the SPT spend request."""
     from link_cli.mpp import MppParseError
     from link_cli.mpp.client import read_stripe_challenge
     from link_cli.mpp.methods import stripe
@@ -346,7 +346,7 @@ def _create_spend_request(p: dict[str, Any], ctx: Context, probe: Any) -> dict[s
 
 def _wait_for_token(ctx: Context, spend_request_id: str) -> tuple[dict[str, Any], str]:
     """Human mode: wait for the person's decision (the same wait as ``spend-request create``),
-    then up to :data:`TOKEN_RETRIES` more fetches while the token is not there yet (§8.4)."""
+    then up to :data:`TOKEN_RETRIES` more fetches while the token is not there yet (contract §8.4)."""
     from link_cli.commands.spend_request import _human_wait
 
     spend_request = _human_wait(ctx, spend_request_id, (SPT,))
@@ -371,13 +371,13 @@ def _full_flow(p: dict[str, Any], ctx: Context) -> Iterator[dict[str, Any]]:
     created = _create_spend_request(p, ctx, probe)
     yield _with_pay_hints(created, p)
     if ctx.agent:
-        return  # §14.10: the agent polls and pays with the hints
+        return  # contract §14.10: the agent polls and pays with the hints
     spend_request, token = _wait_for_token(ctx, str(created.get("id", "")))
     yield _pay_probe(_send(request), spend_request, token)
 
 
 def pay(p: dict[str, Any], ctx: Context) -> Iterator[dict[str, Any]]:
-    """Pay `url`: pay-only with --spend-request-id, else the full flow (§8.3–§8.4)."""
+    """Pay `url`: pay-only with --spend-request-id, else the full flow (contract §8.3–§8.4)."""
     spend_request_id = p["spendRequestId"]
     if _given(spend_request_id) and spend_request_id:
         yield _pay_only(p, ctx, spend_request_id)

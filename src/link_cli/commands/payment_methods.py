@@ -1,4 +1,4 @@
-"""``payment-methods list`` and ``payment-methods add`` (§3.11)."""
+"""``payment-methods list`` and ``payment-methods add`` (contract §3.11)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`link-cli serve`: expose link-cli as an MCP endpoint over HTTP (reference §3.19, §9.5).
+"""`link-cli serve`: expose link-cli as an MCP endpoint over HTTP (contract §3.19, §9.5).
 
 Only the declaration lives here; the handler is ``link_cli.mcp.http.serve_command``, beside
 the server it starts: the MCP adapter sits above the commands, and it is imported only when

@@ -1,4 +1,4 @@
-"""``shipping-address list`` (§3.12)."""
+"""``shipping-address list`` (contract §3.12)."""
 
 from __future__ import annotations
 

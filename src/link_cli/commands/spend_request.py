@@ -1,4 +1,4 @@
-"""``spend-request create / update / retrieve / request-approval / cancel / list`` (§3.5–§3.10)."""
+"""``spend-request create / update / retrieve / request-approval / cancel / list`` (contract §3.5–§3.10)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 _HANDLERS = "link_cli.commands.spend_request"
 TERMINAL_STATUSES = frozenset({"approved", "denied", "expired", "succeeded", "failed", "canceled"})
-# Human-mode approval wait (§4.3): every 2 s for up to 5 minutes.
+# Human-mode approval wait (contract §4.3): every 2 s for up to 5 minutes.
 HUMAN_POLL_INTERVAL = 2.0
 HUMAN_APPROVAL_TIMEOUT = 300.0
 
@@ -207,7 +207,7 @@ COMMANDS = (
 
 
 # ---------------------------------------------------------------------------
-# Input rules (§3.5) — all before any network call
+# Input rules (contract §3.5) — all before any network call
 # ---------------------------------------------------------------------------
 
 
@@ -216,7 +216,7 @@ def _given(value: Any) -> bool:
 
 
 def _check_create_rules(p: dict[str, Any]) -> None:
-    """The INVALID_INPUT checks of §3.5, in the official order."""
+    """The INVALID_INPUT checks of contract §3.5, in the official order."""
     lpt = _given(p["executionMethod"]) or _given(p["merchantAccountId"])
     spt = p["credentialType"] == "shared_payment_token"
     if lpt:
@@ -266,7 +266,7 @@ def _check_create_rules(p: dict[str, Any]) -> None:
 
 
 def _parse_items(values: list[Any], parse: Any) -> list[Any]:
-    """Strings are parsed (§11.2); MCP objects pass through unvalidated."""
+    """Strings are parsed (contract §11.2); MCP objects pass through unvalidated."""
     try:
         return [v if isinstance(v, dict) else parse(v) for v in values]
     except ValueError as exc:
@@ -330,7 +330,7 @@ def _is_auto_resume(spend_request: dict[str, Any]) -> bool:
 
 
 def with_requires_action(spend_request: dict[str, Any]) -> dict[str, Any]:
-    """Add ``instruction`` and ``_next`` for a ``requires_action`` request (§2.4, §4.4)."""
+    """Add ``instruction`` and ``_next`` for a ``requires_action`` request (contract §2.4, §4.4)."""
     action = _next_action(spend_request)
     kind, message = action.get("type", "unknown"), action.get("display_message", "")
     url = action.get("action_url")
@@ -350,7 +350,7 @@ def with_requires_action(spend_request: dict[str, Any]) -> dict[str, Any]:
         if url:
             instruction += f" URL: {url}"
         instruction += " Have the user complete this, then create a new spend request."
-        follow_up = UNDEFINED  # printed as `_next: null` in toon, dropped in JSON (§2.4)
+        follow_up = UNDEFINED  # printed as `_next: null` in toon, dropped in JSON (contract §2.4)
     return {**spend_request, "instruction": instruction, "_next": follow_up}
 
 
@@ -368,7 +368,7 @@ def _with_approval_hint(value: dict[str, Any], spend_request_id: str) -> dict[st
 
 
 def write_card_file(spend_request: dict[str, Any], path: Any, force: bool) -> dict[str, Any]:
-    """§10.2: move the card into a new 0600 file; the result names the file instead."""
+    """contract §10.2: move the card into a new 0600 file; the result names the file instead."""
     import json
 
     if not _given(path) or not isinstance(spend_request.get("card"), dict):
@@ -397,7 +397,7 @@ def write_card_file(spend_request: dict[str, Any], path: Any, force: bool) -> di
         raise OutputFileWriteError(exc.message) from exc
     card = spend_request["card"]
     result = {k: v for k, v in spend_request.items() if k != "card"}
-    # §14.9 fix: the documented redacted fields (brand, last4, expiry) stay on stdout.
+    # contract §14.9 fix: the documented redacted fields (brand, last4, expiry) stay on stdout.
     number = str(card.get("number") or "")
     result.setdefault("card_brand", card.get("brand"))
     result.setdefault("card_last4", number[-4:] if number else None)
@@ -408,7 +408,7 @@ def write_card_file(spend_request: dict[str, Any], path: Any, force: bool) -> di
 
 
 def _map_api_error(exc: Exception, *, duplicates: bool) -> Exception:
-    """Verification / support URL and duplicate errors of §3.5; others stay as they are."""
+    """Verification / support URL and duplicate errors of contract §3.5; others stay as they are."""
     from link_cli.sdk import LinkApiError, get_duplicate_spend_request
 
     if not isinstance(exc, LinkApiError):
@@ -445,7 +445,7 @@ def _is_terminal(value: dict[str, Any] | None) -> bool:
 
 
 def _human_wait(ctx: Context, spend_request_id: str, include: tuple[str, ...]) -> Any:
-    """Human mode: wait for the person's decision (§4.3), then fetch once more."""
+    """Human mode: wait for the person's decision (contract §4.3), then fetch once more."""
     client = ctx.client
 
     def waiting(value: dict[str, Any] | None) -> bool:
@@ -474,10 +474,10 @@ def _human_wait(ctx: Context, spend_request_id: str, include: tuple[str, ...]) -
 
 
 def create(p: dict[str, Any], ctx: Context) -> Iterator[dict[str, Any]]:
-    """Create a spend request; by default also request approval (§14.1)."""
+    """Create a spend request; by default also request approval (contract §14.1)."""
     _check_create_rules(p)
     body = _create_body(p)
-    ctx.require_auth()  # §14.3: the official guard is a no-op; ours does what it promises
+    ctx.require_auth()  # contract §14.3: the official guard is a no-op; ours does what it promises
     try:
         created = ctx.client.spend_requests.create(body, delegated=bool(p["approve"]))
     except Exception as exc:
@@ -496,14 +496,14 @@ def create(p: dict[str, Any], ctx: Context) -> Iterator[dict[str, Any]]:
 
 
 def retrieve(p: dict[str, Any], ctx: Context) -> Iterator[dict[str, Any]]:
-    """Fetch (and with --interval, poll) a spend request (§3.7, §4.1)."""
+    """Fetch (and with --interval, poll) a spend request (contract §3.7, §4.1)."""
     ctx.require_auth()
     spend_request_id = p["id"]
     include = tuple(p["include"])
     client = ctx.client
     interval, timeout = p["interval"], p["timeout"]
     if ctx.human and interval <= 0:
-        interval = HUMAN_POLL_INTERVAL  # §14.18: a person waits for a terminal status
+        interval = HUMAN_POLL_INTERVAL  # contract §14.18: a person waits for a terminal status
     from link_cli.commands._polling import poll_until
 
     for event in poll_until(
@@ -544,7 +544,7 @@ def _seconds(value: float) -> str:
 
 
 def request_approval(p: dict[str, Any], ctx: Context) -> Iterator[dict[str, Any]]:
-    """Ask the person to approve an existing spend request (§3.8)."""
+    """Ask the person to approve an existing spend request (contract §3.8)."""
     ctx.require_auth()
     try:
         response = ctx.client.spend_requests.request_approval(p["id"])
@@ -556,7 +556,7 @@ def request_approval(p: dict[str, Any], ctx: Context) -> Iterator[dict[str, Any]
 
 
 def update(p: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    """Send only the fields given (§3.6)."""
+    """Send only the fields given (contract §3.6)."""
     mapping = (
         ("paymentMethodId", "payment_details"),
         ("amount", "amount"),
@@ -576,10 +576,10 @@ def update(p: dict[str, Any], ctx: Context) -> dict[str, Any]:
 
 
 def cancel(p: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    """Cancel a created, pending or approved spend request (§3.9)."""
+    """Cancel a created, pending or approved spend request (contract §3.9)."""
     return ctx.client.spend_requests.cancel(p["id"])
 
 
 def list_(p: dict[str, Any], ctx: Context) -> list[dict[str, Any]]:
-    """Active spend requests, or all with --include-history (§3.10); a bare array."""
+    """Active spend requests, or all with --include-history (contract §3.10); a bare array."""
     return ctx.client.spend_requests.list(include_history=bool(p["includeHistory"]))

@@ -1,4 +1,4 @@
-"""``user-info retrieve`` (§3.13)."""
+"""``user-info retrieve`` (contract §3.13)."""
 
 from __future__ import annotations
 

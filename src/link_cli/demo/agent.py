@@ -3,7 +3,7 @@
 The demo does not call handlers in-process: it runs ``link-cli`` the way an agent does,
 with ``--format json`` and its own credential file, pointed at the demo wallet, so what the
 demo shows is the agent's real path (argv parsing, SDK, HTTP, output contract). Streaming
-commands print an array of chunks in JSON (reference §2.3); this module hands back the last
+commands print an array of chunks in JSON (contract §2.3); this module hands back the last
 chunk, which is the result.
 """
 
@@ -102,7 +102,7 @@ class LinkCliAgent:
         return output
 
 
-# Commands whose JSON output is the array of their chunks (reference §2.3).
+# Commands whose JSON output is the array of their chunks (contract §2.3).
 _STREAMING = {
     ("auth", "login"),
     ("auth", "upgrade"),

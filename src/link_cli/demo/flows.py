@@ -30,7 +30,7 @@ from link_cli.money import format_amount
 
 __all__ = ["DemoFlowError", "FlowOutcome", "FlowRunner"]
 
-# How long the agent waits for the person, as the official CLI's approval poller (§4.3).
+# How long the agent waits for the person, as the official CLI's approval poller (contract §4.3).
 _APPROVAL_TIMEOUT_SECONDS = 300
 # Settlement is synchronous at the wallet; a few short re-reads absorb any lag.
 _SETTLE_CHECKS = 20
@@ -111,7 +111,7 @@ class FlowRunner:
             cart = self.shop.read_checkout(FormBrowser())
             outcome.amount = format_amount(cart.amount, cart.currency)
             step.detail = f"{cart.item_name}, {outcome.amount}"
-        # Commas and colons separate fields in --line-item (reference §11.2).
+        # Commas and colons separate fields in --line-item (contract §11.2).
         item_name = cart.item_name.replace(",", " ").replace(":", " ")
         with self.reporter.step("Agent creates a card spend request") as step:
             created = self.agent.run(
@@ -265,7 +265,7 @@ class FlowRunner:
 
 
 def _read_card(path: Path) -> dict[str, Any]:
-    """The ``card`` object of a credential file written by ``--output-file`` (§10.2)."""
+    """The ``card`` object of a credential file written by ``--output-file`` (contract §10.2)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as error:

@@ -30,7 +30,7 @@ def run(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     auto_approve = bool(params.get("autoApprove"))
     if _serving_mcp():
         # Through MCP the demo would start servers inside the agent's tool call and print
-        # into the JSON-RPC stream; upstream refuses it there too (§9.3).
+        # into the JSON-RPC stream; upstream refuses it there too (contract §9.3).
         raise RequiresTty(REQUIRES_TTY_MESSAGE)
     if ctx.agent and not auto_approve:
         raise RequiresTty(REQUIRES_TTY_MESSAGE)

@@ -32,7 +32,7 @@ from link_cli.demo.wallet_admin import DemoPersonAccount, WalletAdmin, new_demo_
 __all__ = ["DemoSession"]
 
 SHOP_NAME = "Trailhead Supply Co."
-# The shop's seller identity at the wallet; SPTs are bound to it (reference §8.1).
+# The shop's seller identity at the wallet; SPTs are bound to it (contract §8.1).
 SHOP_NETWORK_ID = "profile_demo_trailhead"
 _START_ATTEMPTS = 3  # a free port can be taken between choosing it and binding it
 

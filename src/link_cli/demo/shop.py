@@ -86,7 +86,7 @@ class DemoShop:
     def pay_with_card(self, browser: FormBrowser, card: dict[str, Any]) -> str:
         """Fill in and post the checkout form with ``card``; returns the order line.
 
-        ``card`` is the object ``spend-request retrieve --include card`` wrote (§7.2):
+        ``card`` is the object ``spend-request retrieve --include card`` wrote (contract §7.2):
         number, cvc, expiry and the billing address the wallet issued it with.
         """
         page = browser.get(self.checkout_url)

@@ -1,4 +1,4 @@
-"""`link-cli serve`: the MCP server over streamable HTTP (reference §9.5).
+"""`link-cli serve`: the MCP server over streamable HTTP (contract §9.5).
 
 Whoever reaches the port acts with the CLI owner's Link session, so the outer ASGI app
 below decides, before the MCP SDK sees anything, who may talk and what may be asked:
@@ -39,7 +39,7 @@ DEFAULT_PORT = 54321
 MCP_PATH = "/mcp"
 SKILLS_PREFIX = "/.well-known/skills/"
 
-# Hosts whose bind needs no warning (§9.5, compared case-insensitively).
+# Hosts whose bind needs no warning (contract §9.5, compared case-insensitively).
 LOOPBACK_BIND_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 # Origin hostnames a browser page may call us from. A bracketed IPv6 origin
 # (``http://[::1]:3000``) is refused, as the official server refuses it.
@@ -142,7 +142,7 @@ class ServeApp:
         self, scope: Scope, receive: Receive, send: Send, cors: list[tuple[bytes, bytes]]
     ) -> None:
         if scope["method"].upper() != "POST":
-            # Stateless server: no GET event stream and no session to DELETE (§9.5).
+            # Stateless server: no GET event stream and no session to DELETE (contract §9.5).
             await _respond(send, 405, headers=[*cors, (b"allow", b"POST")])
             return
         started = False
@@ -206,7 +206,7 @@ def build_app(*, log: TextIO | None = None) -> ServeApp:
     from link_cli.mcp.server import build_server
 
     server = build_server()
-    # The Origin rules above are the only ones (one place, as §9.5 states them); the SDK's
+    # The Origin rules above are the only ones (one place, as contract §9.5 states them); the SDK's
     # own Host/Origin allow-list would refuse e.g. ``http://localhost`` without a port.
     mcp_app = server.streamable_http_app(
         streamable_http_path=MCP_PATH,
@@ -260,5 +260,5 @@ def serve_command(params: dict[str, Any], ctx: Context) -> None:
     if ctx.auth_given and ctx.auth_path:
         import os
 
-        os.environ["LINK_AUTH_FILE"] = ctx.auth_path  # tools use the same session (§9.5)
+        os.environ["LINK_AUTH_FILE"] = ctx.auth_path  # tools use the same session (contract §9.5)
     serve(params["host"], int(params["port"]))

@@ -1,11 +1,11 @@
-"""The MCP server: one tool per registry command, and the tool-error edge (reference §9).
+"""The MCP server: one tool per registry command, and the tool-error edge (contract §9).
 
-Unlike the official server (four meta-tools, §9.2) every command is listed directly by
-``tools/list``, named as §9.1 names it (``spend-request_create``) with the flat input
+Unlike the official server (four meta-tools, contract §9.2) every command is listed directly by
+``tools/list``, named as contract §9.1 names it (``spend-request_create``) with the flat input
 schema that ``--schema`` shows. A call runs the command's handler exactly as the CLI
 does, in agent mode with JSON output, using the CLI owner's stored session.
 
-Results (§9.3, with the §14.5 defect fixed):
+Results (contract §9.3, with the contract §14.5 defect fixed):
 
 * success: the JSON text of the result plus ``structuredContent`` (an array — every
   streaming command's chunk list — is wrapped as ``{"result": [...]}``, since MCP

@@ -1,4 +1,4 @@
-"""Skills served by `link-cli serve` under ``/.well-known/skills/`` (reference §9.5).
+"""Skills served by `link-cli serve` under ``/.well-known/skills/`` (contract §9.5).
 
 Two kinds of skill:
 

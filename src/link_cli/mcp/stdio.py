@@ -1,4 +1,4 @@
-"""`link-cli --mcp`: the MCP server on stdin/stdout (reference §9.4).
+"""`link-cli --mcp`: the MCP server on stdin/stdout (contract §9.4).
 
 Newline-delimited JSON-RPC on the process's own stdin and stdout. While it runs the SDK
 points fd 1 at stderr, so nothing a handler prints can corrupt the protocol stream.

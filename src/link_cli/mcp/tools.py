@@ -1,4 +1,4 @@
-"""The MCP tool catalogue, derived from the command registry (reference §9.1).
+"""The MCP tool catalogue, derived from the command registry (contract §9.1).
 
 Tool names, descriptions and input schemas are never typed here: each comes from the
 command's single declaration (name = path joined with ``_``, description = the command's
@@ -18,7 +18,7 @@ from link_cli.commands._spec import input_schema
 EXCLUDED_PATHS = frozenset({("serve",), ("demo",), ("onboard",)})
 
 # Login must hand the URL and phrase to the agent at once (the person has to see them
-# before anything can be polled), so over MCP these never poll inline (§9.3 last point).
+# before anything can be polled), so over MCP these never poll inline (contract §9.3 last point).
 NON_BLOCKING_PATHS = frozenset({("auth", "login"), ("auth", "upgrade")})
 
 _NON_BLOCKING_NOTE = (

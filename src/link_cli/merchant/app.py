@@ -1,4 +1,4 @@
-"""The demo merchant: a Starlette app with a 402 API and a card checkout (design.md).
+"""The demo merchant: a Starlette app with a 402 API and a card checkout.
 
 Both settle against the wallet's Stripe-compatible ``/v1/payment_intents`` with the shop's
 secret key. Start it with ``link-wallet demo-merchant`` or ``python -m link_cli.merchant``.

@@ -1,7 +1,7 @@
 """The shop's machine-payable endpoint: ``GET|POST /api/forecast`` behind HTTP 402.
 
 Unpaid requests get a ``stripe``/``charge`` challenge for the shop's network id (mpp.md
-§2.2). A credential is verified by the codec (binding, expiry, body digest, single use) and
+contract §2.2). A credential is verified by the codec (binding, expiry, body digest, single use) and
 then settled at the wallet with the token it carries; only a settled payment unlocks the
 forecast, with a ``Payment-Receipt``. Every refusal is problem+json with a fresh challenge.
 """
@@ -85,7 +85,7 @@ class PaidApi:
                 amount=FORECAST_PRICE,
                 currency=self._config.currency,
                 spt=payload.spt,
-                # The SDKs' convention (mpp.md §2.2): one key per challenge and token, so
+                # The SDKs' convention (mpp §2.2): one key per challenge and token, so
                 # a retry of the same credential settles at most once.
                 idempotency_key=f"mpp_{challenge.id}_{payload.spt}",
                 metadata={"mpp_challenge_id": challenge.id, "mpp_intent": CHARGE},

@@ -1,6 +1,6 @@
 """Wire primitives shared by the MPP headers: auth-params, base64url JSON, canonical JSON.
 
-The auth-param grammar is RFC 9110 §11 (mpp.md §1.2)::
+The auth-param grammar is RFC 9110 §11 (mpp §1.2)::
 
     WWW-Authenticate = #challenge
     challenge        = auth-scheme [ 1*SP ( token68 / #auth-param ) ]
@@ -27,7 +27,7 @@ from typing import Any, NoReturn
 
 from link_cli.mpp.errors import MppParseError
 
-# Size caps (mpp.md §1.2): a whole header value, and the base64url `request` parameter.
+# Size caps (mpp §1.2): a whole header value, and the base64url `request` parameter.
 MAX_HEADER_LENGTH = 64 * 1024
 MAX_REQUEST_LENGTH = 16 * 1024
 
@@ -49,7 +49,7 @@ def is_token(value: str) -> bool:
 
 
 def header_text(value: str | bytes) -> str:
-    """Return a header value as text: bytes are UTF-8 when valid, else Latin-1 (mpp.md §1.2)."""
+    """Return a header value as text: bytes are UTF-8 when valid, else Latin-1 (mpp §1.2)."""
     if isinstance(value, str):
         return value
     try:
@@ -195,7 +195,7 @@ def scan_auth_header(text: str) -> list[RawChallenge]:
 
     A new scheme starts at every token that is followed by whitespace, a comma or the end,
     rather than by ``=``; the word "Payment" inside a quoted value is therefore never a
-    boundary. Policies (mpp.md §6): duplicate parameter names and unterminated
+    boundary. Policies (mpp §6): duplicate parameter names and unterminated
     quoted-strings mark that scheme as failed (an unterminated quote runs to the end, so it
     can never swallow a parameter of a *later* challenge into a valid one); junk after a
     value (e.g. an unescaped quote inside a quoted value) is skipped up to the next comma.
@@ -293,7 +293,7 @@ def b64url_encode(data: bytes) -> str:
 
 
 def b64url_decode(text: str) -> bytes:
-    """Decode base64url or standard base64, padding optional (mpp.md §5.2 item 3)."""
+    """Decode base64url or standard base64, padding optional (mpp §5.2 item 3)."""
     if not _B64_RE.match(text):
         raise MppParseError("Invalid base64url.")
     body = text.rstrip("=")

@@ -1,8 +1,8 @@
-"""`WWW-Authenticate: Payment` challenges: parse and format (mpp.md §1.2).
+"""`WWW-Authenticate: Payment` challenges: parse and format (mpp §1.2).
 
 A header value may hold several challenges and other schemes (``Bearer …, Payment …``);
 :func:`parse_www_authenticate` returns every usable Payment challenge in server order and
-skips malformed ones, so one broken offer never hides a good one (mpp.md §6). This differs
+skips malformed ones, so one broken offer never hides a good one (mpp §6). This differs
 on purpose from mppx, which rejects the whole value when any challenge is malformed.
 """
 
@@ -29,7 +29,7 @@ __all__ = [
 SCHEME = "Payment"
 _METHOD_RE = re.compile(r"[a-z][a-z0-9:_-]*\Z")
 _INTENT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*\Z")
-# The RFC 3339 profile mppx accepts (mpp.md §1.7): an explicit offset is mandatory.
+# The RFC 3339 profile mppx accepts (mpp §1.7): an explicit offset is mandatory.
 _EXPIRES_RE = re.compile(
     r"(?P<base>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(?P<fraction>\d{1,9}))?"
     r"(?P<offset>Z|[+-]\d{2}:\d{2})\Z",
@@ -44,7 +44,7 @@ class Challenge:
     """One Payment challenge as it appeared on the wire.
 
     `request` and `opaque` stay base64url strings exactly as received: a credential must
-    echo them unchanged (mpp.md §1.4). Use :meth:`request_json` for the decoded request.
+    echo them unchanged (mpp §1.4). Use :meth:`request_json` for the decoded request.
     """
 
     id: str

@@ -1,7 +1,7 @@
 """The payer half: probe a URL, read its 402 challenge, pay it with an SPT, retry once.
 
-Merchant requests follow link-cli-behavior §8.2: no ``User-Agent``, no proxy, the body sent
-verbatim. Safety rules (mpp.md §6, design.md):
+Merchant requests follow contract §8.2: no ``User-Agent``, no proxy, the body sent
+verbatim. Safety rules (mpp §6):
 
 * the probe may follow redirects (it carries no credential); the paid retry goes to the
   exact URL that answered 402, with the identical method and body bytes, and never follows
@@ -61,7 +61,7 @@ class MerchantRequestFailed(MppPayError):
 class PaymentOutcomeUnknown(MerchantRequestFailed):
     """The paid retry failed in transit: the merchant may have settled the token or not.
 
-    Never pay again blindly (mpp.md §6 "Responses"): the token is single-use, and the
+    Never pay again blindly (mpp §6 "Responses"): the token is single-use, and the
     spend request's status tells whether it was redeemed.
     """
 
@@ -79,7 +79,7 @@ class ApprovedTerms:
     """What the person approved (from the spend request); a challenge must fit inside it.
 
     Checking before paying keeps the token away from a merchant it was not issued for
-    (mpp.md §1.7 "client duties"); the wallet would refuse such a payment anyway.
+    (mpp §1.7 "client duties"); the wallet would refuse such a payment anyway.
     """
 
     network_id: str | None = None
@@ -122,7 +122,7 @@ class MerchantRequest:
         data: str | None = None,
         header_lines: Iterable[str] = (),
     ) -> MerchantRequest:
-        """Build the request of §8.2 from `--method`, `--data` and `--header` lines.
+        """Build the request of contract §8.2 from `--method`, `--data` and `--header` lines.
 
         Method: `method`, else POST with data, else GET. ``Content-Type: application/json``
         when data is given; each ``Name: Value`` line is split at its first colon and
@@ -167,7 +167,7 @@ class MerchantResponse:
         return [value for key, value in self.headers if key.lower() == name.lower()]
 
     def pay_result(self) -> dict[str, object]:
-        """The PayResult of §8.2 (not yet sanitised): status, lower-cased headers, text body."""
+        """The PayResult of contract §8.2 (not yet sanitised): status, lower-cased headers, text body."""
         merged: dict[str, str] = {}
         for key, value in self.headers:
             text = _wire.wire_text(value)
@@ -257,7 +257,7 @@ def send(
 
 
 def read_stripe_challenge(response: MerchantResponse) -> Challenge:
-    """The Stripe charge/session challenge of a 402 answer (link-cli-behavior §8.1).
+    """The Stripe charge/session challenge of a 402 answer (contract §8.1).
 
     Raises :class:`MppParseError` with the reference's messages: ``Missing
     WWW-Authenticate header.``, ``No Payment schemes found.``, the selection message, or

@@ -1,9 +1,9 @@
-"""`Authorization: Payment <b64>` credentials: parse and format (mpp.md §1.4).
+"""`Authorization: Payment <b64>` credentials: parse and format (mpp §1.4).
 
 The credential is base64url-without-padding of ``{"challenge": {…}, "payload": {…},
 "source"?: "…"}``. The echoed challenge carries every wire parameter byte-for-byte,
 including `request` and `opaque` as the strings the server sent: they feed the server's
-HMAC (mpp.md §1.3), and servers that use the echoed `opaque` as-is need it verbatim.
+HMAC (mpp §1.3), and servers that use the echoed `opaque` as-is need it verbatim.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def credential_from_json(data: Mapping[str, Any]) -> Credential:
         raise MppParseError("Credential source must be a string.")
     params = dict(echoed)
     if isinstance(params.get("opaque"), dict):
-        # Old mppx clients echoed opaque as an object (mpp.md §5.2 item 5).
+        # Old mppx clients echoed opaque as an object (mpp §5.2 item 5).
         params["opaque"] = _wire.encode_b64_json(params["opaque"])
     known = {"id", "realm", "method", "intent", "request"} | {
         "description",

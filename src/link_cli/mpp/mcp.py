@@ -1,4 +1,4 @@
-"""MPP over JSON-RPC and MCP (mpp.md §3.1): challenges in errors, credentials in ``_meta``.
+"""MPP over JSON-RPC and MCP (mpp §3.1): challenges in errors, credentials in ``_meta``.
 
 A paid tool call fails with JSON-RPC error ``-32042`` ("Payment Required", or ``-32043``
 after a refused attempt) whose ``data.challenges`` lists challenge *objects*: like the HTTP

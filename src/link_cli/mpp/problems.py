@@ -1,4 +1,4 @@
-"""RFC 9457 problem details for payment errors (mpp.md §1.6).
+"""RFC 9457 problem details for payment errors (mpp §1.6).
 
 Bodies are ``application/problem+json`` with `type`, `title`, `status`, `detail` and, as both
 SDKs add, `challengeId`. Clients key on `type`, never on `detail` text.

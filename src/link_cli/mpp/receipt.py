@@ -1,4 +1,4 @@
-"""`Payment-Receipt` headers: parse and format (mpp.md §1.5).
+"""`Payment-Receipt` headers: parse and format (mpp §1.5).
 
 A receipt is base64url-no-pad JSON with `status` (always ``"success"``), `method`,
 `timestamp` (RFC 3339) and `reference` (Stripe: the PaymentIntent id), plus method extras

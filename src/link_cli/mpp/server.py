@@ -1,4 +1,4 @@
-"""The merchant half: issue HMAC-bound challenges and verify credentials (mpp.md §1.3, §1.7).
+"""The merchant half: issue HMAC-bound challenges and verify credentials (mpp §1.3, §1.7).
 
 Challenge ids are stateless MACs over every bound parameter::
 
@@ -64,7 +64,7 @@ def compute_challenge_id(
     opaque_b64: str | None = None,
     header: str | None = None,
 ) -> str:
-    """The HMAC-bound challenge id of mpp.md §1.3 (7 slots, 8 with a non-default header)."""
+    """The HMAC-bound challenge id of mpp §1.3 (7 slots, 8 with a non-default header)."""
     slots = [realm, method, intent, request_b64, expires or "", digest or ""]
     if header and header.lower() != "authorization":
         slots.append(header)
@@ -74,7 +74,7 @@ def compute_challenge_id(
 
 
 def body_digest(body: bytes) -> str:
-    """``sha-256=<standard base64>`` of a request body, the form both SDKs use (mpp.md §1.7)."""
+    """``sha-256=<standard base64>`` of a request body, the form both SDKs use (mpp §1.7)."""
     return "sha-256=" + base64.b64encode(hashlib.sha256(body).digest()).decode("ascii")
 
 
@@ -274,7 +274,7 @@ class PaymentServer:
     ) -> Credential:
         """Check a credential and mark its challenge used; raise :class:`PaymentProblem`.
 
-        Order (mpp.md §2.2): decode, binding (HMAC), expiry, what is being paid for
+        Order (mpp §2.2): decode, binding (HMAC), expiry, what is being paid for
         (method, intent, and `request` when given), body digest, payload, then the
         single-use mark, so a refused credential never burns its challenge.
         """
@@ -355,7 +355,7 @@ def payment_required_response(
 ) -> PaymentRequiredResponse:
     """The answer to an unpaid or refused request: fresh challenge(s) and a problem body.
 
-    Challenges ride only on 402 answers (mpp.md §1.1); `Cache-Control: no-store` always.
+    Challenges ride only on 402 answers (mpp §1.1); `Cache-Control: no-store` always.
     """
     problem = problem or Problem.of(ProblemType.PAYMENT_REQUIRED, "Payment is required.")
     headers: list[tuple[str, str]] = [

@@ -1,4 +1,4 @@
-"""``LinkClient``: one object holding configuration, tokens and the resources (reference §7.10)."""
+"""``LinkClient``: one object holding configuration, tokens and the resources (contract §7.10)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
-"""Constants and configuration lookups shared by the SDK (reference §1.6, §6.1, §6.7).
+"""Constants and configuration lookups shared by the SDK (contract §1.6, §6.1, §6.7).
 
 Base URLs resolve as: explicit option → ``LINK_API_BASE_URL`` / ``LINK_AUTH_BASE_URL`` →
 the local wallet, ``http://127.0.0.1:8725`` (``link-wallet serve``). The official service
 lives at ``https://api.link.com`` (API) and ``https://login.link.com`` (auth); point the two
-variables there to use it. Paths are appended to the base as they are (§6.7), so a trailing
+variables there to use it. Paths are appended to the base as they are (contract §6.7), so a trailing
 slash gives ``//path``, exactly like the official client.
 """
 
@@ -21,7 +21,7 @@ OFFICIAL_API_BASE_URL = "https://api.link.com"
 OFFICIAL_AUTH_BASE_URL = "https://login.link.com"
 
 CLIENT_ID = "lwlpk_U7Qy7ThG69STZk"
-"""The official CLI's public OAuth client id (§6.1); not a secret."""
+"""The official CLI's public OAuth client id (contract §6.1); not a secret."""
 
 DEFAULT_CLIENT_NAME = "Link CLI"
 DEFAULT_SCOPE = "userinfo:read payment_methods.agentic"
@@ -40,7 +40,7 @@ AUTH_FILE_ENV = "LINK_AUTH_FILE"
 def resolve_base_url(option: str | None, env: Mapping[str, str], variable: str) -> str:
     """Return the base URL from ``option``, else ``env[variable]``, else the local wallet.
 
-    An empty environment value is not replaced by the default (§6.7); it, like any value
+    An empty environment value is not replaced by the default (contract §6.7); it, like any value
     that is not an ``http(s)://`` URL, is refused with a :class:`LinkConfigurationError`
     naming its source instead of failing later with an obscure transport error.
     """
@@ -58,7 +58,7 @@ def resolve_base_url(option: str | None, env: Mapping[str, str], variable: str) 
 
 
 def env_flag(env: Mapping[str, str], variable: str) -> bool:
-    """True when ``variable`` is set to any non-empty string (``"0"`` included, §1.1)."""
+    """True when ``variable`` is set to any non-empty string (``"0"`` included, contract §1.1)."""
     return bool(env.get(variable))
 
 

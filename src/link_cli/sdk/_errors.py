@@ -1,4 +1,4 @@
-"""SDK errors and the per-endpoint-family error-message table (reference §5.3, §5.4).
+"""SDK errors and the per-endpoint-family error-message table (contract §5.3, §5.4).
 
 Hierarchy::
 
@@ -9,7 +9,7 @@ Hierarchy::
     └── LinkApiError                   code "api_error" or the OAuth ``error`` string
         └── LinkAuthorizationDeclinedError   code "authorization_declined"
 
-Every message that quotes server text is sanitised (§10.1): the server is not trusted to
+Every message that quotes server text is sanitised (contract §10.1): the server is not trusted to
 keep escape sequences out of what an agent or a terminal will read.
 """
 
@@ -115,7 +115,7 @@ class LinkApiError(LinkSdkError):
 
 
 class LinkAuthorizationDeclinedError(LinkApiError):
-    """The auth server refused the requested scopes (``authorization_failed``, §6.1).
+    """The auth server refused the requested scopes (``authorization_failed``, contract §6.1).
 
     ``scope_eligibility`` maps each scope to ``{eligible, ineligibility_reasons,
     description?}``.
@@ -142,7 +142,7 @@ class LinkAuthorizationDeclinedError(LinkApiError):
 
 
 class ErrorFamily:
-    """Endpoint families whose error bodies the official client reads differently (§5.4).
+    """Endpoint families whose error bodies the official client reads differently (contract §5.4).
 
     Plain string constants: an ``Enum`` would cost a millisecond of start-up for nothing.
     """
@@ -226,7 +226,7 @@ def parse_json_or_none(text: str) -> Any:
 
 
 def extract_error_message(family: str, raw_body: str, parsed: Any) -> str:
-    """Pick the human message out of an error response, per the §5.4 table (sanitised)."""
+    """Pick the human message out of an error response, per the contract §5.4 table (sanitised)."""
     rules, unknown_fallback = MESSAGE_RULES[family]
     if isinstance(parsed, dict):
         for rule in rules:

@@ -1,4 +1,4 @@
-"""The one request path of the SDK (reference §6.6, §6.7, §7, §10.4).
+"""The one request path of the SDK (contract §6.6, §6.7, §7, §10.4).
 
 Layers, bottom up:
 
@@ -211,7 +211,7 @@ FlowStep = TokenNeeded | HttpRequest
 
 
 def bearer_auth_flow(request: HttpRequest) -> Generator[FlowStep, Any, HttpResponse]:
-    """Send ``request`` with a bearer token; on 401 refresh once and retry once (§6.6).
+    """Send ``request`` with a bearer token; on 401 refresh once and retry once (contract §6.6).
 
     Yields :class:`TokenNeeded` (send back the token string) and :class:`HttpRequest`
     (send back the :class:`HttpResponse`); returns the final response.
@@ -318,7 +318,7 @@ class HttpClient:
         elif json_body is not None:
             headers["Content-Type"] = "application/json"
             body = json.dumps(json_body, ensure_ascii=False).encode("utf-8")
-        # Paths are appended as they are (§6.7): a trailing slash in the base gives "//".
+        # Paths are appended as they are (contract §6.7): a trailing slash in the base gives "//".
         return HttpRequest(method, self.base_url + path + encode_query(query), headers, body)
 
     def send(self, request: HttpRequest) -> HttpResponse:
@@ -341,7 +341,7 @@ class HttpClient:
         """Send and return the parsed JSON body of a 2xx answer.
 
         Non-2xx answers raise ``LinkApiError("Failed to <operation> (<status>): …")``
-        (message per ``family``, §5.4) — except 404 when ``none_on_404``, which gives
+        (message per ``family``, contract §5.4) — except 404 when ``none_on_404``, which gives
         ``None``. A 2xx body that is not JSON is returned as ``None``.
         """
         response = self.send(self.build(method, path, query=query, json_body=json_body))

@@ -1,4 +1,4 @@
-"""Redaction for ``--verbose`` logs (reference §10.4, deliberately stricter).
+"""Redaction for ``--verbose`` logs (contract §10.4, deliberately stricter).
 
 The official CLI prints response bodies verbatim, tokens and card numbers included. Ours
 redacts secrets in both directions: OAuth tokens and device codes, card numbers and CVCs,

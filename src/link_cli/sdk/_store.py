@@ -1,4 +1,4 @@
-"""Credential storage: the ``auth`` / ``pendingDeviceAuth`` document (reference §6.5).
+"""Credential storage: the ``auth`` / ``pendingDeviceAuth`` document (contract §6.5).
 
 The file is JSON, tab-indented (shown here with spaces), with exactly two top-level keys::
 

@@ -1,4 +1,4 @@
-"""Access-token providers (reference §6.6).
+"""Access-token providers (contract §6.6).
 
 A provider is any callable ``get_access_token(force_refresh: bool) -> str``. The request
 path calls it with ``False`` before each request and with ``True`` once after a 401.
@@ -166,5 +166,5 @@ def default_token_provider(
 
 
 def is_authenticated(store: TokenStore, env: Mapping[str, str]) -> bool:
-    """The purely local check (§6.6): ``LINK_ACCESS_TOKEN`` set, or stored ``auth`` present."""
+    """The purely local check (contract §6.6): ``LINK_ACCESS_TOKEN`` set, or stored ``auth`` present."""
     return bool(env.get(ACCESS_TOKEN_ENV)) or store.get_auth() is not None

@@ -1,4 +1,4 @@
-"""``--verbose``: log each request and response to stderr, secrets redacted (reference §10.4).
+"""``--verbose``: log each request and response to stderr, secrets redacted (contract §10.4).
 
 Imported only when verbose logging is on. Lines: ``> METHOD url``, ``  Headers: {…}``
 (``Authorization: Bearer <redacted>``), the body; then ``< status reason``, each response
@@ -17,7 +17,7 @@ from link_cli.sdk._http import HttpRequest, HttpResponse, Log, Transport
 
 
 class VerboseLogger:
-    """Logs requests and responses to stderr with every secret redacted (§10.4)."""
+    """Logs requests and responses to stderr with every secret redacted (contract §10.4)."""
 
     def __init__(self, write: Log | None = None) -> None:
         self._sink = write or _write_stderr

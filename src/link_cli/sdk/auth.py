@@ -1,9 +1,9 @@
-"""OAuth 2.0 device authorization against the auth server (reference §6.1, §6.2).
+"""OAuth 2.0 device authorization against the auth server (contract §6.1, §6.2).
 
 :class:`AuthResource` speaks ``POST /device/code``, ``/device/token`` and
 ``/device/revoke`` with form-encoded bodies (spaces as ``+``) and the official public
 client id. It never applies ``LINK_HTTP_PROXY`` (auth calls go direct, as upstream) and
-never sends a bearer token. Every returned value is sanitised (§10.1).
+never sends a bearer token. Every returned value is sanitised (contract §10.1).
 """
 
 from __future__ import annotations
@@ -250,7 +250,7 @@ class AuthResource:
 
 
 def flatten_form_value(key: str, value: object) -> Iterable[tuple[str, str]]:
-    """PHP/Rails-style form pairs for ``value`` under ``key`` (§6.2).
+    """PHP/Rails-style form pairs for ``value`` under ``key`` (contract §6.2).
 
     Objects recurse as ``key[name]``, arrays as ``key[]``, primitives become their
     JavaScript ``String()`` form; empty objects and arrays contribute nothing.

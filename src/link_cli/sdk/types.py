@@ -1,4 +1,4 @@
-"""Typed shapes of the Link API's JSON (reference §6, §7.2–7.9).
+"""Typed shapes of the Link API's JSON (contract §6, §7.2–7.9).
 
 These are ``TypedDict`` declarations: at run time every value is a plain ``dict``, so they
 cost nothing beyond this module's import. Amounts are integers in the currency's minor unit
@@ -64,7 +64,7 @@ class PendingDeviceAuth(TypedDict, total=False):
 
 
 class CredentialsDocument(TypedDict):
-    """The credentials file (§6.5): both keys always present, ``null`` when empty.
+    """The credentials file (contract §6.5): both keys always present, ``null`` when empty.
 
     Values come from disk unchecked; readers test them with ``isinstance`` before use.
     """
@@ -158,7 +158,7 @@ class PaymentStatusDetails(TypedDict, total=False):
 
 
 class SpendRequest(TypedDict, total=False):
-    """A spend request (§7.2)."""
+    """A spend request (contract §7.2)."""
 
     id: str
     status: SpendRequestStatus
@@ -203,7 +203,7 @@ class Capability(TypedDict):
 
 
 class PaymentMethod(TypedDict, total=False):
-    """A payment method of the person (§7.5); ``capabilities.agentic_payments`` matters."""
+    """A payment method of the person (contract §7.5); ``capabilities.agentic_payments`` matters."""
 
     id: str
     type: str

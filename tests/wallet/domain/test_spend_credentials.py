@@ -31,7 +31,7 @@ def test_known_valid_numbers_pass_luhn(number: str) -> None:
 
 
 def test_sandbox_numbers_share_the_prefix_of_links_documented_test_card() -> None:
-    # Reference §11.1 quotes 4000009990001984 (which does not pass Luhn itself).
+    # Contract §11.1 quotes 4000009990001984 (which does not pass Luhn itself).
     assert "4000009990001984".startswith(SANDBOX_CARD_PREFIX)
     assert sandbox_card_number(198) == "4000009990001987"
     assert is_sandbox_card_number("4000009990001987")

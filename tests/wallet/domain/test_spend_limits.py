@@ -1,4 +1,4 @@
-"""Limits over a snapshot of the person's requests (reference §11.1)."""
+"""Limits over a snapshot of the person's requests (contract §11.1)."""
 
 from __future__ import annotations
 

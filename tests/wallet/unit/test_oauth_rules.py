@@ -13,7 +13,7 @@ from link_cli.wallet.domain.errors import OAuthError
 
 
 def encode(details: list[Any]) -> list[tuple[str, str]]:
-    """The client's flattening (reference §6.2), written independently for the round trip."""
+    """The client's flattening (contract §6.2), written independently for the round trip."""
     pairs: list[tuple[str, str]] = []
 
     def walk(key: str, value: Any) -> None:
@@ -104,7 +104,7 @@ def test_parse_scope(raw: str | None, expected: list[str]) -> None:
 
 
 def test_unknown_well_formed_scopes_pass_through_but_are_never_granted() -> None:
-    # §6.3: the official client passes scopes such as balances:read through verbatim.
+    # contract §6.3: the official client passes scopes such as balances:read through verbatim.
     requested = oauth.parse_scope("userinfo:read balances:read,source_details:read")
     assert requested == ["userinfo:read", "balances:read", "source_details:read"]
     assert oauth.unknown_scopes(requested) == ["balances:read", "source_details:read"]

@@ -1,4 +1,4 @@
-"""Output formats of reference §2.1: one module per format, imported only when used."""
+"""Output formats of contract §2.1: one module per format, imported only when used."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
 
 def encode(value: Any) -> str:
-    """Arrays → one line per element; anything else → one line (§2.1)."""
+    """Arrays → one line per element; anything else → one line (contract §2.1)."""
     if isinstance(value, list):
         return "\n".join(compact(item) for item in value)
     return compact(value)

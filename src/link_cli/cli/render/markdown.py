@@ -1,4 +1,4 @@
-"""Markdown (§2.1): flat object → Key/Value table, array of objects → columnar table,
+"""Markdown (contract §2.1): flat object → Key/Value table, array of objects → columnar table,
 nested values → ``## path`` sections."""
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Why our own encoder: the ``toon-format`` package on PyPI implements a later TOON spec
 whose nested-tabular headers (``[2]{id,card_details{brand,last4}}:``) and keyed tables
-change the output agents already parse (reference §2.1 golden samples). This module
+change the output agents already parse (contract §2.1 golden samples). This module
 keeps the 2.3.0 shapes: tabular form only for uniform objects of primitives, everything
 else as ``- `` list items. It is also ~30 ms cheaper to import.
 """

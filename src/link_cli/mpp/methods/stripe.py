@@ -1,12 +1,12 @@
-"""The Stripe method: Shared Payment Tokens over `charge` and `session` (mpp.md §2.2–2.3).
+"""The Stripe method: Shared Payment Tokens over `charge` and `session` (mpp §2.2–2.3).
 
 Request (`method="stripe"`): ``{"amount": "<minor units>", "currency": "usd",
 "methodDetails": {"networkId": "profile_…", "paymentMethodTypes": ["card"], "metadata"?}}``
 plus optional `externalId`, `description`, `recipient`. `session` uses the same request and
-may carry `networkId` at the top level (link-cli-behavior §8.1).
+may carry `networkId` at the top level (contract §8.1).
 
 Payloads: charge ``{"spt": "spt_…", "externalId"?}`` (externalId copied from the request,
-mpp.md §2.2), session ``{"action": "open", "grantedToken": "spt_…"}``.
+mpp §2.2), session ``{"action": "open", "grantedToken": "spt_…"}``.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ class StripeRequest:
         object.__setattr__(self, "raw", MappingProxyType(dict(self.raw)))
 
     def check_payable(self) -> None:
-        """Refuse requests a careful payer must not pay (mpp.md §6 "Selection and policy")."""
+        """Refuse requests a careful payer must not pay (mpp §6 "Selection and policy")."""
         if not _AMOUNT_RE.match(self.amount) or int(self.amount) <= 0:
             raise _invalid("amount: expected a positive integer string")
         if not _CURRENCY_RE.match(self.currency):
@@ -105,7 +105,7 @@ def select_stripe_challenge(challenges: Iterable[Challenge]) -> Challenge:
 
 
 def parse_stripe_request(challenge: Challenge) -> StripeRequest:
-    """Validate a Stripe challenge's request with the reference's checks (§8.1 step 4)."""
+    """Validate a Stripe challenge's request with the reference's checks (contract §8.1 step 4)."""
     request = challenge.request_json()
     for name in ("amount", "currency"):
         if name not in request:
@@ -209,7 +209,7 @@ class ChargePayload:
 
 
 def parse_charge_payload(payload: Mapping[str, Any], challenge: Challenge) -> ChargePayload:
-    """Validate a charge payload against its challenge (externalId must match, mpp.md §2.2)."""
+    """Validate a charge payload against its challenge (externalId must match, mpp §2.2)."""
     spt = payload.get("spt")
     if not isinstance(spt, str) or not spt:
         raise MppParseError("Payload spt must be a non-empty string.")

@@ -1,4 +1,4 @@
-"""Response-shape helpers shared by the resources (reference §7.2, §7.9).
+"""Response-shape helpers shared by the resources (contract §7.2, §7.9).
 
 Parsed JSON is ``Any``. Once its outer shape is checked here, a resource gives it the
 documented ``TypedDict`` of :mod:`link_cli.sdk.types` by assigning it to a variable of

@@ -1,4 +1,4 @@
-"""Financial-insights pages: transactions, sources, balances (reference §3.17, §7.9).
+"""Financial-insights pages: transactions, sources, balances (contract §3.17, §7.9).
 
 Query parameters keep the official order and spelling (``date_start``, ``sources[]`` as
 ``sources%5B%5D``). Pages must be objects whose ``data`` is an array of objects and whose
@@ -42,7 +42,7 @@ def _page(
             raise invalid_shape(operation, f"Expected {name}[{index}] to be an object")
     if "has_more" in body and not isinstance(body["has_more"], bool):
         raise invalid_shape(operation, "Expected has_more to be a boolean")
-    # Extra server fields first, then data, then has_more (§3.17).
+    # Extra server fields first, then data, then has_more (contract §3.17).
     page = {key: value for key, value in body.items() if key not in ("data", "has_more")}
     page["data"] = data
     if "has_more" in body:

@@ -1,4 +1,4 @@
-"""Payment methods (reference §7.1 row 8; note the hyphen in ``/payment-details``)."""
+"""Payment methods (contract §7.1 row 8; note the hyphen in ``/payment-details``)."""
 
 from __future__ import annotations
 

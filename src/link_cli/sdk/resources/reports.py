@@ -1,4 +1,4 @@
-"""Agent observations, the ``report`` command (reference §3.16, §7.1 row 14)."""
+"""Agent observations, the ``report`` command (contract §3.16, §7.1 row 14)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Shipping addresses (reference §7.1 row 9)."""
+"""Shipping addresses (contract §7.1 row 9)."""
 
 from __future__ import annotations
 

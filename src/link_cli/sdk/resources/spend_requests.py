@@ -1,4 +1,4 @@
-"""Spend requests (reference §7.1 rows 1–7)."""
+"""Spend requests (contract §7.1 rows 1–7)."""
 
 from __future__ import annotations
 
@@ -42,14 +42,14 @@ class SpendRequests:
     def create(self, body: Mapping[str, Any], delegated: bool = False) -> SpendRequest:
         """``POST /spend_requests`` (or ``/spend_requests/create_delegated`` when ``delegated``).
 
-        ``body`` is a CreateSpendRequest (§7.3); an ``approve`` key is never sent.
+        ``body`` is a CreateSpendRequest (contract §7.3); an ``approve`` key is never sent.
         """
         payload = {key: value for key, value in body.items() if key != "approve"}
         path = "/spend_requests/create_delegated" if delegated else "/spend_requests"
         return self._one("POST", path, "create spend request", payload)
 
     def update(self, spend_request_id: str, body: Mapping[str, Any]) -> SpendRequest:
-        """``POST /spend_requests/{id}`` with an UpdateSpendRequest body (§7.4)."""
+        """``POST /spend_requests/{id}`` with an UpdateSpendRequest body (contract §7.4)."""
         path = f"/spend_requests/{path_segment(spend_request_id)}"
         return self._one("POST", path, "update spend request", dict(body))
 

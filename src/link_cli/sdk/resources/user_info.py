@@ -1,4 +1,4 @@
-"""User info (reference §7.1 row 10)."""
+"""User info (contract §7.1 row 10)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Link API account endpoints (reference §7.1 rows 8–10, shapes §7.5–7.7)."""
+"""Link API account endpoints (contract §7.1 rows 8–10, shapes in contract §7.5–7.7)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ UserInfoReader = Annotated[AccessContext, Depends(require_scope(SCOPE_USERINFO))
 def payment_method_json(
     method: PaymentMethod, *, today_year_month: tuple[int, int]
 ) -> dict[str, Any]:
-    """A card as the contract shows it: brand, last 4 and expiry only (§7.5)."""
+    """A card as the contract shows it: brand, last 4 and expiry only (contract §7.5)."""
     expired = (method.exp_year, method.exp_month) < today_year_month
     return {
         "id": method.id,
@@ -44,7 +44,7 @@ def payment_method_json(
 
 
 def shipping_address_json(address: ShippingAddress) -> dict[str, Any]:
-    """A shipping address in the shape of §7.6."""
+    """A shipping address in the shape of contract §7.6."""
     return {
         "id": address.id,
         "is_default": address.is_default,
@@ -80,7 +80,7 @@ def list_shipping_addresses(agent: UserInfoReader, db: DbSession) -> dict[str, A
 
 @router.get("/userinfo")
 def user_info(agent: UserInfoReader, db: DbSession) -> dict[str, Any]:
-    """Who the token acts for (scope ``userinfo:read``), §7.7."""
+    """Who the token acts for (scope ``userinfo:read``), contract §7.7."""
     user = accounts.get_user(db, agent.user_id)
     name = user.name if user else None
     first, _, last = (name or "").partition(" ")

@@ -1,4 +1,4 @@
-"""The wallet's one exception edge (style.md §2): every error becomes the contract's body.
+"""The wallet's one exception edge: every error becomes the contract's body.
 
 * :class:`WalletError` → its status and its body: ``{"error": {"code", "message", ...}}``, the
   RFC 6749 shape for :class:`OAuthError`, Stripe's shape for ``StripeError``; pages get a

@@ -1,4 +1,4 @@
-"""OAuth 2.0 device authorization grant endpoints (RFC 8628; reference §6.1–6.3).
+"""OAuth 2.0 device authorization grant endpoints (RFC 8628; contract §6.1–6.3).
 
 All three take ``application/x-www-form-urlencoded`` bodies and answer errors in the RFC 6749
 shape ``{"error", "error_description"}`` with HTTP 400.

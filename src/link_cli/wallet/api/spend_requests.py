@@ -1,4 +1,4 @@
-"""Link API spend-request endpoints (reference §7.1 rows 1–7, shapes §7.2–§7.4).
+"""Link API spend-request endpoints (contract §7.1 rows 1–7, shapes in contract §7.2–§7.4).
 
 Every route needs a Bearer token with ``payment_methods.agentic``; creating a pre-approved
 request (``create_delegated``) also needs ``spend_requests:approve``. Routes parse, call
@@ -39,7 +39,7 @@ INCLUDABLE = ("card", "shared_payment_token")
 _REVEALABLE = frozenset({Status.APPROVED, Status.REQUIRES_ACTION, Status.SUCCEEDED, Status.FAILED})
 
 
-# -- rendering (reference §7.2) -------------------------------------------------------------
+# -- rendering (contract §7.2) -------------------------------------------------------------
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -229,7 +229,7 @@ def create_spend_request(
     settings: Settings,
     body: JsonBody,
 ) -> dict[str, Any]:
-    """Create a request (§7.3); ``request_approval: true`` starts the approval at once.
+    """Create a request (contract §7.3); ``request_approval: true`` starts the approval at once.
 
     429 ``spend_request_rate_limited`` with ``duplicate_spend_request`` when an identical
     request is still active; other limits answer 429 with ``limit`` and ``retry_after``.
@@ -255,7 +255,7 @@ def create_delegated_spend_request(
     body: JsonBody,
 ) -> dict[str, Any]:
     """Create an already-approved request on the person's standing permission (scope
-    ``spend_requests:approve``; ``approval_details`` required, §11.3). The credential is
+    ``spend_requests:approve``; ``approval_details`` required, contract §11.3). The credential is
     issued at once; retrieve it with ``include=``."""
     draft = parse_create_body(body, max_amount=settings.limits.max_amount, now=now)
     try:
@@ -301,7 +301,7 @@ def update_spend_request(
     body: JsonBody,
 ) -> dict[str, Any]:
     """Change amount, currency, merchant_url, profile_id, payment_details, line items or
-    totals (§7.4) while created or pending_approval; 409 afterwards."""
+    totals (contract §7.4) while created or pending_approval; 409 afterwards."""
     changes = parse_update_body(body, max_amount=settings.limits.max_amount)
     spend = spend_service.update(
         db, user_id=agent.user_id, request_id=request_id, changes=changes, now=now
@@ -319,7 +319,7 @@ def request_spend_request_approval(
     settings: Settings,
 ) -> dict[str, Any]:
     """Ask the person to approve: ``{id, approval_link}`` plus every spend-request field
-    (including ``approval_url``), as the official client expects (§7.1)."""
+    (including ``approval_url``), as the official client expects (contract §7.1)."""
     spend = spend_service.request_approval(
         db, user_id=agent.user_id, request_id=request_id, now=now, limits=settings.limits
     )

@@ -42,7 +42,7 @@ class CardValidationError(InvalidRequest):
 
 @dataclass(frozen=True)
 class BillingAddress:
-    """A card's billing address (reference §7.2 BillingAddress)."""
+    """A card's billing address (contract §7.2 BillingAddress)."""
 
     name: str
     line1: str

@@ -2,7 +2,7 @@
 
 Sandbox virtual cards come from a range reserved for the sandbox: 16-digit Visa-shaped
 numbers starting ``4000 0099 9`` — the prefix of Link's documented test-mode card
-(``4000009990001984``, reference §11.1) — never a live issuer's BIN. Six random digits and a Luhn check digit
+(``4000009990001984``, contract §11.1) — never a live issuer's BIN. Six random digits and a Luhn check digit
 follow, so a million numbers exist; the store makes each one unique.
 
 Randomness comes from :mod:`secrets`; callers may pass ``randbelow`` to make it

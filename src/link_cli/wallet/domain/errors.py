@@ -1,7 +1,7 @@
 """The wallet's error hierarchy: one stable ``code`` and one HTTP status per class.
 
 Pure on purpose (no FastAPI import): domain rules raise these, and ``api/errors.py`` is the
-single place that turns them into responses (style.md §2).
+single place that turns them into responses.
 
     WalletError
     ├── InvalidRequest   400 (or 422 for well-formed but unacceptable values)
@@ -48,7 +48,7 @@ class WalletError(Exception):
         self.headers: dict[str, str] = dict(headers or {})
 
     def to_body(self) -> dict[str, Any]:
-        """The contract's error body: ``{"error": {"code", "message", ...extra}}`` (§7.1)."""
+        """The contract's error body: ``{"error": {"code", "message", ...extra}}`` (contract §7.1)."""
         return {"error": {**self.extra, "code": self.code, "message": self.message}}
 
 

@@ -1,4 +1,4 @@
-"""Spend and rate limits on spend requests (reference §11.1), decided over a snapshot.
+"""Spend and rate limits on spend requests (contract §11.1), decided over a snapshot.
 
 The repository hands over the person's recent requests (everything created in the last
 60 days, already lazily expired at ``now``); these functions decide, without I/O, whether
@@ -60,7 +60,7 @@ CREATION_WINDOW = timedelta(days=60)
 
 @dataclass(frozen=True)
 class LimitSettings:
-    """Operator-tunable limits (reference §11.1); ``LINK_WALLET_LIMIT_<NAME>`` overrides each.
+    """Operator-tunable limits (contract §11.1); ``LINK_WALLET_LIMIT_<NAME>`` overrides each.
 
     Amounts are minor currency units; durations are seconds.
     """

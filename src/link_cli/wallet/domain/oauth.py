@@ -1,6 +1,6 @@
 """Pure rules of the OAuth device grant: scopes, user-code phrases, form decoding.
 
-References: RFC 8628 (device grant), link-cli-behavior §6.1–6.3 (what the client sends).
+References: RFC 8628 (device grant), contract §6.1–6.3 (what the client sends).
 """
 
 from __future__ import annotations
@@ -79,10 +79,10 @@ MAX_SCOPE_TOKENS = 20
 
 
 def parse_scope(raw: str | None) -> list[str]:
-    """Split a scope string on whitespace or commas (§6.4); empty means the default scopes.
+    """Split a scope string on whitespace or commas (contract §6.4); empty means the default scopes.
 
     Unknown but well-formed scopes are kept (the official client passes scopes such as
-    ``balances:read`` or ``source_details:read`` through verbatim, §6.3); the person sees them
+    ``balances:read`` or ``source_details:read`` through verbatim, contract §6.3); the person sees them
     on the consent page as not offered and :func:`granted_scopes` drops them, as RFC 6749 §3.3
     allows. Malformed scope tokens, too many of them, or a request naming no scope this wallet
     offers raise ``invalid_scope``.
@@ -129,7 +129,7 @@ MAX_AUTHORIZATION_DETAIL_PAIRS = 200
 
 
 def parse_authorization_details(pairs: Iterable[tuple[str, str]]) -> list[Any]:
-    """Rebuild the JSON list sent as ``authorization_details[]…`` form fields (inverse of §6.2).
+    """Rebuild the JSON list sent as ``authorization_details[]…`` form fields (inverse of contract §6.2).
 
     The flattening is ambiguous in general; this decoder starts a new element whenever a pair
     cannot belong to the current one (a key that is already set), which recovers every shape

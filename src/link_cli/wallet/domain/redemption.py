@@ -17,7 +17,7 @@ Refusals fall in three kinds (:class:`Effect`), decided here so every route agre
 * ``BURN``: the presenter holds the genuine credential but the charge breaks the approval
   (amount above it, another currency). The credential is consumed and the spend request
   ends ``failed`` with ``payment_status_details.outcome = "failure"``: a one-time
-  credential answers one purchase, and a new purchase needs a new approval (reference §8.5).
+  credential answers one purchase, and a new purchase needs a new approval (contract §8.5).
 
 Expiry is not a burn: an expired credential's spend request is already (lazily) ``expired``.
 """

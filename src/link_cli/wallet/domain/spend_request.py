@@ -1,4 +1,4 @@
-"""The spend-request state machine (reference §4.5), as plain functions over plain data.
+"""The spend-request state machine (contract §4.5), as plain functions over plain data.
 
 A spend request is born ``created`` and moves only along the edges below; every verb takes
 the current request and ``now`` and returns the next request, or raises
@@ -65,7 +65,7 @@ __all__ = [
 
 
 class Status(StrEnum):
-    """Every status a spend request can have (reference §4.5)."""
+    """Every status a spend request can have (contract §4.5)."""
 
     CREATED = "created"
     PENDING_APPROVAL = "pending_approval"
@@ -88,7 +88,7 @@ class CredentialType(StrEnum):
 TERMINAL_STATUSES = frozenset(
     {Status.DENIED, Status.EXPIRED, Status.CANCELED, Status.SUCCEEDED, Status.FAILED}
 )
-# "Active" as `spend-request list` means it (reference §3.10).
+# "Active" as `spend-request list` means it (contract §3.10).
 ACTIVE_STATUSES = frozenset({Status.CREATED, Status.PENDING_APPROVAL, Status.APPROVED})
 
 _S = Status
@@ -295,7 +295,7 @@ def require_action(
     next_action: dict[str, Any],
     failure_code: str | None = None,
 ) -> SpendRequest:
-    """The person must act before the request can proceed (reference §4.4)."""
+    """The person must act before the request can proceed (contract §4.4)."""
     requires_action: dict[str, Any] = {"next_action": next_action}
     if failure_code is not None:
         requires_action["failure_code"] = failure_code
@@ -325,7 +325,7 @@ def resume(request: SpendRequest, *, now: datetime) -> SpendRequest:
 
 @dataclass(frozen=True, slots=True)
 class SpendRequestDraft:
-    """A validated create body (reference §7.3), before it has an id or an owner."""
+    """A validated create body (contract §7.3), before it has an id or an owner."""
 
     credential_type: CredentialType
     amount: int
@@ -345,7 +345,7 @@ class SpendRequestDraft:
 
 @dataclass(frozen=True, slots=True)
 class SpendRequestChanges:
-    """A validated update body (reference §7.4); ``None`` means "leave as is"."""
+    """A validated update body (contract §7.4); ``None`` means "leave as is"."""
 
     payment_method_id: str | None = None
     amount: int | None = None

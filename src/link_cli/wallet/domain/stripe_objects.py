@@ -101,7 +101,7 @@ def granted_token_object(
 def payment_status_details(
     *, amount: int, currency: str, created: datetime, error: StripeError | None = None
 ) -> dict[str, Any]:
-    """``payment_status_details`` for the spend request (reference §4.5)."""
+    """``payment_status_details`` for the spend request (contract §4.5)."""
     details: dict[str, Any] = {
         "outcome": "success" if error is None else "failure",
         "amount": amount,

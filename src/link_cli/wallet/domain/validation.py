@@ -1,4 +1,4 @@
-"""Validation of spend-request bodies (reference §7.3 create, §7.4 update, §11).
+"""Validation of spend-request bodies (contract §7.3 create, contract §7.4 update, contract §11).
 
 Input is the decoded JSON body, untrusted. Output is a :class:`SpendRequestDraft` or
 :class:`SpendRequestChanges` holding only checked, normalised values, or an
@@ -21,7 +21,7 @@ code                      status  when
 ========================  ======  =====================================================
 
 So 400 means "this is not a well-formed request", 422 means "well-formed, but not
-acceptable" — matching the official service's 422 for validation (§7.1).
+acceptable" — matching the official service's 422 for validation (contract §7.1).
 """
 
 from __future__ import annotations
@@ -365,7 +365,7 @@ def _metadata(value: object) -> dict[str, str]:
 
 
 def parse_approval_details(value: object, *, now: datetime | None = None) -> dict[str, Any]:
-    """Validate ``approval_details`` (reference §7.3, §11.3) and return a clean copy.
+    """Validate ``approval_details`` (contract §7.3, §11.3) and return a clean copy.
 
     Required: ``approved_at`` (unix seconds, not in the future when ``now`` is given),
     ``approval_method`` (click | programmatic | voice), ``app_name``, ``external_user_id``.
@@ -435,7 +435,7 @@ def _optional(body: Mapping[str, Any], key: str, read: Callable[[Any], Any]) -> 
 def parse_create_body(
     body: object, *, max_amount: int, now: datetime | None = None
 ) -> SpendRequestDraft:
-    """Validate a CreateSpendRequest body (reference §7.3).
+    """Validate a CreateSpendRequest body (contract §7.3).
 
     ``max_amount`` is the operator's per-request cap in minor units (default 50000).
     Raises :class:`InvalidRequest` for the first problem found.
@@ -522,7 +522,7 @@ def parse_create_body(
 
 
 def parse_update_body(body: object, *, max_amount: int) -> SpendRequestChanges:
-    """Validate an UpdateSpendRequest body (reference §7.4): any subset of its fields.
+    """Validate an UpdateSpendRequest body (contract §7.4): any subset of its fields.
 
     ``profile_id`` is the seller's network id of a shared_payment_token request. Whether a
     field fits the request's credential type is checked by ``spend_request.update``.

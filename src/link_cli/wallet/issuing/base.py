@@ -1,4 +1,4 @@
-"""The issuer interface: where one-time credentials come from (design.md, style.md §7).
+"""The issuer interface: where one-time credentials come from.
 
 An issuer turns an *approved* spend request into exactly one credential. The wallet ships
 :class:`~.sandbox.SandboxIssuer`; an adapter for a real issuer (Stripe Issuing, Stripe's
@@ -30,7 +30,7 @@ class FundingCard:
     brand: str
     last4: str
     billing_address: dict[str, Any]
-    """Reference §7.2 BillingAddress: ``{name, line1, line2?, city?, state?, postal_code?, country}``."""
+    """Contract §7.2 BillingAddress: ``{name, line1, line2?, city?, state?, postal_code?, country}``."""
 
 
 @dataclass(frozen=True, slots=True)

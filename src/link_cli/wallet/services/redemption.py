@@ -4,7 +4,7 @@
 claim, or the merchant's row), so on SQLite the transaction holds the write lock from its
 first statement and on PostgreSQL a concurrent request with the same key waits on the unique
 index. The credential is taken with a conditional ``UPDATE … WHERE consumed_at IS NULL``: of
-N concurrent redemptions exactly one changes a row, whatever process they run in (style §9).
+N concurrent redemptions exactly one changes a row, whatever process they run in.
 The rules live in :mod:`link_cli.wallet.domain.redemption`.
 """
 

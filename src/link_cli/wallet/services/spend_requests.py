@@ -157,7 +157,7 @@ def create_delegated(
     limits: LimitSettings,
     issuing: Issuing,
 ) -> tuple[SpendRequest, IssuedCredential]:
-    """Create and approve in one go, on the person's standing permission (§11.3)."""
+    """Create and approve in one go, on the person's standing permission (contract §11.3)."""
     if draft.approval_details is None:
         raise InvalidRequest(
             "approval_details is required to create a pre-approved spend request.",

@@ -1,7 +1,7 @@
 """Repository for people, their cards, shipping addresses and browser sessions.
 
 Every read of a person's data takes the acting ``user_id``: there is no way to fetch another
-person's card by guessing its id (style.md §8).
+person's card by guessing its id.
 """
 
 from __future__ import annotations
@@ -143,7 +143,7 @@ def get_payment_method(session: Session, user_id: str, method_id: str) -> Paymen
 
 
 def billing_address(method: PaymentMethod) -> dict[str, str | None]:
-    """The card's billing address in the contract's shape (reference §7.2)."""
+    """The card's billing address in the contract's shape (contract §7.2)."""
     return {
         "name": method.billing_name,
         "line1": method.billing_line1,

@@ -1,7 +1,7 @@
 """Repository of spend requests: every read is scoped to the acting person.
 
 Rows become :class:`~..domain.spend_request.SpendRequest` values on the way out; the rules
-live in ``domain/``. Two primitives make one-time things safe across processes (style.md §9):
+live in ``domain/``. Two primitives make one-time things safe across processes:
 
 * :func:`save_transition` writes a new state with ``UPDATE … WHERE id = :id AND status =
   :expected`` and reports whether exactly one row changed (compare-and-set), so two racing

@@ -3,7 +3,7 @@
 The session holds a random seed; the form carries the seed signed with a key derived from the
 wallet's secret (itsdangerous, timestamped). A POST passes only when the signature is valid,
 fresh, and matches this session's seed. Cross-site ``Origin``/``Sec-Fetch-Site`` headers are
-refused outright, and the session cookie is ``SameSite=Lax`` (deps.md §5).
+refused outright, and the session cookie is ``SameSite=Lax``.
 """
 
 from __future__ import annotations

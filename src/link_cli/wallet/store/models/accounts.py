@@ -62,7 +62,7 @@ class PaymentMethod(Base):
 
 
 class ShippingAddress(Base):
-    """A delivery address, in the field names of reference §7.6."""
+    """A delivery address, in the field names of contract §7.6."""
 
     __tablename__ = "shipping_addresses"
 

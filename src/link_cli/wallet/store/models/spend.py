@@ -20,7 +20,7 @@ from .base import Base, UTCDateTime
 
 
 class SpendRequestRow(Base):
-    """One spend request (reference §7.2). Amounts in minor units, times UTC."""
+    """One spend request (contract §7.2). Amounts in minor units, times UTC."""
 
     __tablename__ = "spend_requests"
     __table_args__ = (Index("ix_spend_requests_user_created", "user_id", "created_at"),)
