@@ -27,16 +27,16 @@ test: venv sysdeps
 	@scripts/run-tests.sh
 
 lint: venv
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/lint-imports
 	$(BIN)/python -m link_cli.cli.reference --check
 	$(BIN)/mypy -p link_cli.sdk -p link_cli.mpp
 	$(BIN)/deptry src
 
 format: venv
-	$(BIN)/ruff check --fix src tests bench
-	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench scripts
+	$(BIN)/ruff format src tests bench scripts
 
 bench: venv
 	$(BIN)/python bench/cli_startup.py
