@@ -9,7 +9,7 @@ import pytest
 
 from link_cli.commands import find_command
 from link_cli.commands._spec import validate
-from link_cli.commands.spend_request import _create_body
+from link_cli.commands._spend_request_input import create_body
 from link_cli.errors import ValidationError
 from link_cli.mcp.calls import normalize_arguments
 
@@ -38,7 +38,7 @@ def test_structured_values_are_sent_as_given() -> None:
         },
     )
     assert p["amount"] == 12900 and p["merchantName"] == "Trail Shop"
-    body = _create_body(p)
+    body = create_body(p)
     assert body["line_items"] == [ITEM]
     assert body["totals"] == [TOTAL]
     assert body["metadata"] == {"order_id": "ord_42"}

@@ -347,9 +347,9 @@ def _create_spend_request(p: dict[str, Any], ctx: Context, probe: Any) -> dict[s
 def _wait_for_token(ctx: Context, spend_request_id: str) -> tuple[dict[str, Any], str]:
     """Human mode: wait for the person's decision (the same wait as ``spend-request create``),
     then up to :data:`TOKEN_RETRIES` more fetches while the token is not there yet (contract §8.4)."""
-    from link_cli.commands.spend_request import _human_wait
+    from link_cli.commands.spend_request import wait_for_decision
 
-    spend_request = _human_wait(ctx, spend_request_id, (SPT,))
+    spend_request = wait_for_decision(ctx, spend_request_id, (SPT,))
     if spend_request.get("status") != "approved":
         raise Unknown(f"Spend request was not approved (status: {spend_request.get('status')})")
     for attempt in range(TOKEN_RETRIES + 1):

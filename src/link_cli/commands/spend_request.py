@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from link_cli.commands import _kv
-from link_cli.commands._spec import UNDEFINED, Argument, Command, Group, Option
-from link_cli.errors import (
-    ApiErrorWithUrl,
-    DuplicateSpendRequest,
-    InvalidInput,
-    NotFound,
-    OutputFileExists,
-    OutputFileWriteError,
-    PollingTimeout,
-    Unknown,
-    make_cta,
+from link_cli.commands._spec import Argument, Command, Group, Option
+from link_cli.commands._spend_request_input import (
+    check_create_rules,
+    create_body,
+    given,
+    parse_items,
 )
+from link_cli.commands._spend_request_results import (
+    is_auto_resume,
+    map_api_error,
+    with_approval_hint,
+    with_requires_action,
+    write_card_file,
+)
+from link_cli.errors import NotFound, PollingTimeout, Unknown
 
 TYPE_CHECKING = False  # `typing` costs ~5 ms at start-up; only type checkers need it
 if TYPE_CHECKING:
@@ -28,10 +31,6 @@ TERMINAL_STATUSES = frozenset({"approved", "denied", "expired", "succeeded", "fa
 # Human-mode approval wait (contract §4.3): every 2 s for up to 5 minutes.
 HUMAN_POLL_INTERVAL = 2.0
 HUMAN_APPROVAL_TIMEOUT = 300.0
-
-
-def _retrieve_hint(spend_request_id: str) -> str:
-    return f"spend-request retrieve {spend_request_id} --interval 2 --max-attempts 300"
 
 
 _ID = Argument("id", "Spend request ID (lsrq_…)")
@@ -206,245 +205,16 @@ COMMANDS = (
 )
 
 
-# ---------------------------------------------------------------------------
-# Input rules (contract §3.5) — all before any network call
-# ---------------------------------------------------------------------------
-
-
-def _given(value: Any) -> bool:
-    return value is not UNDEFINED and value is not None
-
-
-def _check_create_rules(p: dict[str, Any]) -> None:
-    """The INVALID_INPUT checks of contract §3.5, in the official order."""
-    lpt = _given(p["executionMethod"]) or _given(p["merchantAccountId"])
-    spt = p["credentialType"] == "shared_payment_token"
-    if lpt:
-        account = p["merchantAccountId"].strip() if _given(p["merchantAccountId"]) else ""
-        if p["executionMethod"] != "link_pay_token":
-            raise InvalidInput(
-                "execution-method link_pay_token is required when merchant-account-id is provided"
-            )
-        if not account:
-            raise InvalidInput(
-                "merchant-account-id is required when execution-method is link_pay_token"
-            )
-        if p["credentialType"] != "card":
-            raise InvalidInput(
-                "credential-type must be card when execution-method is link_pay_token"
-            )
-        if _given(p["networkId"]):
-            raise InvalidInput("network-id cannot be used when execution-method is link_pay_token")
-        if p["test"]:
-            raise InvalidInput("test cannot be used when execution-method is link_pay_token")
-        if p["approve"]:
-            raise InvalidInput(
-                "approve cannot be used when execution-method is link_pay_token; "
-                "use request-approval instead"
-            )
-        if p["merchantName"] or p["merchantUrl"]:
-            raise InvalidInput(
-                "merchant-name and merchant-url cannot be used when execution-method is "
-                "link_pay_token; Link resolves the merchant identity from merchant-account-id"
-            )
-    if spt and not p["networkId"]:
-        raise InvalidInput(
-            "network-id is required when credential-type is shared_payment_token",
-            cta=make_cta(
-                ('mpp decode --challenge "<WWW-Authenticate value>"', "Find the network id")
-            ),
-        )
-    if not spt and _given(p["networkId"]):
-        raise InvalidInput(
-            "network-id can only be used when credential-type is shared_payment_token"
-        )
-    if not spt and not lpt:
-        if not p["merchantName"]:
-            raise InvalidInput("merchant-name is required when credential-type is card")
-        if not p["merchantUrl"]:
-            raise InvalidInput("merchant-url is required when credential-type is card")
-
-
-def _parse_items(values: list[Any], parse: Any) -> list[Any]:
-    """Strings are parsed (contract §11.2); MCP objects pass through unvalidated."""
-    try:
-        return [v if isinstance(v, dict) else parse(v) for v in values]
-    except ValueError as exc:
-        raise Unknown(str(exc)) from exc
-
-
-def _parse_approval_detail(value: Any) -> Any:
-    import json
-
-    if not _given(value) or isinstance(value, dict):
-        return value
-    try:
-        return json.loads(value)
-    except ValueError as exc:
-        raise Unknown(f"Invalid approval-detail JSON: {exc}") from exc
-
-
-def _create_body(p: dict[str, Any]) -> dict[str, Any]:
-    line_items = _parse_items(p["lineItem"], _kv.parse_line_item)
-    totals = _parse_items(p["total"], _kv.parse_total)
-    approval_details = _parse_approval_detail(p["approvalDetail"])
-    try:
-        metadata = _kv.parse_metadata(p["metadata"])
-    except ValueError as exc:
-        raise Unknown(str(exc)) from exc
-    account = p["merchantAccountId"]
-    fields: list[tuple[str, Any]] = [
-        ("payment_details", p["paymentMethodId"]),
-        ("credential_type", p["credentialType"]),
-        ("network_id", p["networkId"]),
-        ("execution_method", p["executionMethod"]),
-        ("merchant_account_id", account.strip() if _given(account) else UNDEFINED),
-        ("amount", p["amount"]),
-        ("currency", p["currency"]),
-        ("merchant_name", p["merchantName"]),
-        ("merchant_url", p["merchantUrl"]),
-        ("context", p["context"]),
-        ("line_items", line_items or UNDEFINED),
-        ("totals", totals or UNDEFINED),
-        ("request_approval", True if p["requestApproval"] else UNDEFINED),
-        ("test", True if p["test"] else UNDEFINED),
-        ("approval_details", approval_details),
-        ("metadata", metadata if p["metadata"] else UNDEFINED),
-        ("expires_at", p["expiresAt"]),
-    ]
-    return {key: value for key, value in fields if _given(value)}
-
-
-# ---------------------------------------------------------------------------
-# Results: requires_action, output files, API errors
-# ---------------------------------------------------------------------------
-
-
-def _next_action(spend_request: dict[str, Any]) -> dict[str, Any]:
-    details = spend_request.get("status_details") or {}
-    return (details.get("requires_action") or {}).get("next_action") or {}
-
-
-def _is_auto_resume(spend_request: dict[str, Any]) -> bool:
-    return _next_action(spend_request).get("resolution") == "auto_resume"
-
-
-def with_requires_action(spend_request: dict[str, Any]) -> dict[str, Any]:
-    """Add ``instruction`` and ``_next`` for a ``requires_action`` request (contract §2.4, §4.4)."""
-    action = _next_action(spend_request)
-    kind, message = action.get("type", "unknown"), action.get("display_message", "")
-    url = action.get("action_url")
-    spend_request_id = spend_request.get("id", "")
-    if _is_auto_resume(spend_request):
-        instruction = (
-            f"The spend request requires action ({kind}): {message} Present the action_url "
-            f"{url} to the user. It resumes by itself once they finish: poll with "
-            f"`{_retrieve_hint(spend_request_id)}` and do not create a new spend request."
-        )
-        follow_up: Any = {
-            "command": _retrieve_hint(spend_request_id),
-            "until": "status changes from requires_action",
-        }
-    else:
-        instruction = f"The spend request requires action ({kind}): {message}"
-        if url:
-            instruction += f" URL: {url}"
-        instruction += " Have the user complete this, then create a new spend request."
-        follow_up = UNDEFINED  # printed as `_next: null` in toon, dropped in JSON (contract §2.4)
-    return {**spend_request, "instruction": instruction, "_next": follow_up}
-
-
-def _with_approval_hint(value: dict[str, Any], spend_request_id: str) -> dict[str, Any]:
-    instruction = (
-        "Present the approval_url to the user so they can approve the spend request in "
-        "their Link wallet, then immediately run the _next.command to wait for their "
-        "decision. Do not create another spend request for this purchase."
-    )
-    follow_up = {
-        "command": _retrieve_hint(spend_request_id),
-        "until": "status changes from pending_approval",
-    }
-    return {**value, "instruction": instruction, "_next": follow_up}
-
-
-def write_card_file(spend_request: dict[str, Any], path: Any, force: bool) -> dict[str, Any]:
-    """contract §10.2: move the card into a new 0600 file; the result names the file instead."""
-    import json
-
-    if not _given(path) or not isinstance(spend_request.get("card"), dict):
-        return spend_request
-    from link_cli._secret_files import (
-        SecretFileError,
-        SecretFileExistsError,
-        write_secret_file,
-    )
-
-    data = {
-        "spend_request_id": spend_request.get("id"),
-        "merchant_name": spend_request.get("merchant_name"),
-        "merchant_url": spend_request.get("merchant_url"),
-        "context": spend_request.get("context"),
-        "created_at": spend_request.get("created_at"),
-        "card": spend_request["card"],
-    }
-    try:
-        written = write_secret_file(
-            str(path), json.dumps(data, indent=2, ensure_ascii=False), force=force
-        )
-    except SecretFileExistsError as exc:
-        raise OutputFileExists(exc.message) from exc
-    except SecretFileError as exc:
-        raise OutputFileWriteError(exc.message) from exc
-    card = spend_request["card"]
-    result = {k: v for k, v in spend_request.items() if k != "card"}
-    # contract §14.9 fix: the documented redacted fields (brand, last4, expiry) stay on stdout.
-    number = str(card.get("number") or "")
-    result.setdefault("card_brand", card.get("brand"))
-    result.setdefault("card_last4", number[-4:] if number else None)
-    result["card_exp_month"] = card.get("exp_month")
-    result["card_exp_year"] = card.get("exp_year")
-    result["card_output_file"] = written
-    return result
-
-
-def _map_api_error(exc: Exception, *, duplicates: bool) -> Exception:
-    """Verification / support URL and duplicate errors of contract §3.5; others stay as they are."""
-    from link_cli.sdk import LinkApiError, get_duplicate_spend_request
-
-    if not isinstance(exc, LinkApiError):
-        return exc
-    body = exc.body_error
-    if body.get("verification_url"):
-        return ApiErrorWithUrl(f"{exc.message} Verification URL: {body['verification_url']}")
-    if body.get("support_url"):
-        return ApiErrorWithUrl(f"{exc.message} Support URL: {body['support_url']}")
-    duplicate = get_duplicate_spend_request(exc) if duplicates else None
-    if isinstance(duplicate, dict):
-        dup_id, dup_status = duplicate.get("id"), duplicate.get("status")
-        return DuplicateSpendRequest(
-            f"{exc.message} A matching spend request already exists: {dup_id} "
-            f"(status: {dup_status}). Retrieve it to resume instead of creating a new one.",
-            code=body.get("code") or "spend_request_rate_limited",
-            cta=make_cta((f"spend-request retrieve {dup_id}", "Retrieve the existing request")),
-        )
-    return exc
-
-
-# ---------------------------------------------------------------------------
-# Handlers
-# ---------------------------------------------------------------------------
-
-
 def _is_terminal(value: dict[str, Any] | None) -> bool:
     if value is None:
         return True
     status = value.get("status")
     if status == "requires_action":
-        return not _is_auto_resume(value)
+        return not is_auto_resume(value)
     return status in TERMINAL_STATUSES
 
 
-def _human_wait(ctx: Context, spend_request_id: str, include: tuple[str, ...]) -> Any:
+def wait_for_decision(ctx: Context, spend_request_id: str, include: tuple[str, ...]) -> Any:
     """Human mode: wait for the person's decision (contract §4.3), then fetch once more."""
     client = ctx.client
 
@@ -475,23 +245,23 @@ def _human_wait(ctx: Context, spend_request_id: str, include: tuple[str, ...]) -
 
 def create(p: dict[str, Any], ctx: Context) -> Iterator[dict[str, Any]]:
     """Create a spend request; by default also request approval (contract §14.1)."""
-    _check_create_rules(p)
-    body = _create_body(p)
+    check_create_rules(p)
+    body = create_body(p)
     ctx.require_auth()  # contract §14.3: the official guard is a no-op; ours does what it promises
     try:
         created = ctx.client.spend_requests.create(body, delegated=bool(p["approve"]))
     except Exception as exc:
-        raise _map_api_error(exc, duplicates=True) from exc
+        raise map_api_error(exc, duplicates=True) from exc
     if created.get("status") == "requires_action":
         yield with_requires_action(created)
         return
     if not p["requestApproval"]:
         yield write_card_file(created, p["outputFile"], p["force"])
         return
-    yield _with_approval_hint(created, created.get("id", ""))
+    yield with_approval_hint(created, created.get("id", ""))
     if ctx.human and created.get("status") in ("created", "pending_approval"):
         include = ("card",) if p["credentialType"] == "card" else ("shared_payment_token",)
-        final = _human_wait(ctx, created["id"], include)
+        final = wait_for_decision(ctx, created["id"], include)
         yield write_card_file(final, p["outputFile"], p["force"])
 
 
@@ -549,10 +319,10 @@ def request_approval(p: dict[str, Any], ctx: Context) -> Iterator[dict[str, Any]
     try:
         response = ctx.client.spend_requests.request_approval(p["id"])
     except Exception as exc:
-        raise _map_api_error(exc, duplicates=False) from exc
-    yield _with_approval_hint(response, p["id"])
+        raise map_api_error(exc, duplicates=False) from exc
+    yield with_approval_hint(response, p["id"])
     if ctx.human:
-        yield _human_wait(ctx, p["id"], ())
+        yield wait_for_decision(ctx, p["id"], ())
 
 
 def update(p: dict[str, Any], ctx: Context) -> dict[str, Any]:
@@ -565,9 +335,9 @@ def update(p: dict[str, Any], ctx: Context) -> dict[str, Any]:
         ("merchantId", "merchant_id"),
         ("currency", "currency"),
     )
-    body = {wire: p[name] for name, wire in mapping if _given(p[name])}
-    line_items = _parse_items(p["lineItem"], _kv.parse_line_item)
-    totals = _parse_items(p["total"], _kv.parse_total)
+    body = {wire: p[name] for name, wire in mapping if given(p[name])}
+    line_items = parse_items(p["lineItem"], _kv.parse_line_item)
+    totals = parse_items(p["total"], _kv.parse_total)
     if line_items:
         body["line_items"] = line_items
     if totals:
