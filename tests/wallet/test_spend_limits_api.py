@@ -143,6 +143,7 @@ def test_hourly_creations_count_even_canceled_requests(agent: Agent) -> None:
 def test_limits_are_per_person(agent: Agent, limited_wallet: WalletProcess) -> None:
     for _ in range(3):
         agent.create_ok(card_body(amount=100))
+    refused(agent.create(card_body(amount=100)), "too_many_active_spend_requests", "max_active")
     other = new_agent(limited_wallet)
     try:
         other.create_ok(card_body(amount=100))
