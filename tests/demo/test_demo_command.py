@@ -28,7 +28,7 @@ LINK_CLI = str(Path(sys.executable).with_name("link-cli"))
 DEMO_TIMEOUT_SECONDS = 240
 URL = re.compile(r"http://127\.0\.0\.1:(\d+)")
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.server]
 
 
 def demo_env(tmp_path: Path) -> dict[str, str]:

@@ -14,6 +14,8 @@ import pytest
 
 from mcp import Client, StdioServerParameters
 
+pytestmark = pytest.mark.server  # starts server processes itself
+
 LINK_CLI = str(Path(sys.executable).with_name("link-cli"))
 
 

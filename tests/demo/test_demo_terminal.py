@@ -24,7 +24,7 @@ LINK_CLI = str(Path(sys.executable).with_name("link-cli"))
 DEADLINE_SECONDS = 180
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.server]
 
 
 def read_available(fd: int, timeout: float) -> str:

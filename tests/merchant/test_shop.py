@@ -17,6 +17,8 @@ from link_cli.mpp.methods.stripe import build_credential, parse_stripe_request
 from link_cli.mpp.problems import parse_problem
 from link_cli.mpp.server import PaymentServer
 
+pytestmark = pytest.mark.server  # starts server processes itself
+
 NETWORK_ID = "profile_shop_test"
 CARD = "4000002760003184"
 
