@@ -5,13 +5,13 @@ from __future__ import annotations
 import ast
 import http.server
 import json
-import os
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
 import pytest
+from tests.support.environment import clean_env
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "link_cli"
 HEAVY = (
@@ -40,7 +40,7 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
 
 
 def _loaded_modules(*argv: str, **link_env: str) -> set[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LINK_")}
+    env = clean_env()
     env.update(link_env)
     result = subprocess.run(
         [sys.executable, "-c", _PROBE, *argv], capture_output=True, text=True, env=env, timeout=60

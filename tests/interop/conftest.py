@@ -24,6 +24,14 @@ REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Peers start slowly, and the first test may install mppx with npm (up to 300 s)."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.timeout(600))
+
+
 @pytest.fixture(scope="module")
 def buyer(wallet: WalletProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Buyer]:
     with logged_in_buyer(wallet, tmp_path_factory.mktemp("interop-agent")) as person_and_agent:

@@ -11,7 +11,6 @@ Output of the process goes to a log file (``log_text()``) so a full pipe can nev
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import signal
 import subprocess
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx2
 
+from .environment import clean_env
 from .ports import free_port
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ class WalletStartError(RuntimeError):
 
 def wallet_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment a test wallet runs with: no ``LINK_*`` leaks from the caller."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LINK_")}
+    env = clean_env()
     env.update(
         {
             "LINK_WALLET_TEST_CLOCK": "1",
