@@ -4,9 +4,8 @@ decision is only taken from the wallet's own, current page."""
 from __future__ import annotations
 
 import html
-import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -260,61 +259,3 @@ def test_the_wallet_home_lists_recent_requests(agent: Agent) -> None:
     assert f'href="/approve/{pending["id"]}"' in text
     assert "Pending Shop" in text and "Waiting for your approval" in text
     assert "Denied Shop" in text
-
-
-# -- in a real browser ----------------------------------------------------------------------
-
-CHROMIUM = os.environ.get("LINK_TEST_CHROMIUM", "/usr/bin/chromium")
-
-
-def _watch_the_open_page(
-    agent: Agent, change: Callable[[dict[str, Any]], None], shown: str
-) -> None:
-    """Open the approval page in Chromium, ``change`` the request, wait for the page to say
-    ``shown`` and drop its buttons."""
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"{CHROMIUM} not found: run `make sysdeps` (apt-get install chromium)")
-    from playwright.sync_api import expect, sync_playwright
-
-    created = agent.create_ok()
-    cookies = [
-        {"name": c.name, "value": c.value, "url": agent.person.wallet.url}
-        for c in agent.person.client.cookies.jar
-    ]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            context = browser.new_context()
-            context.add_cookies(cookies)  # type: ignore[arg-type]
-            page = context.new_page()
-            page.goto(created["approval_url"])
-            expect(page.locator("#status-text")).to_have_text("Waiting for your approval")
-            expect(page.locator("#countdown-value")).to_have_text(
-                # About ten minutes left, whatever the exact second.
-                re.compile(r"^(9m|10m) \d+s$")
-            )
-            change(created)
-            # The page polls every 2 s; the bound only keeps a broken page from hanging.
-            expect(page.locator("#status-text")).to_have_text(shown, timeout=30_000)
-            assert page.locator("button[value=approve]").count() == 0
-        finally:
-            browser.close()
-
-
-@pytest.mark.browser
-def test_the_open_page_updates_itself_when_the_agent_cancels(agent: Agent) -> None:
-    _watch_the_open_page(
-        agent, lambda created: agent.cancel(created["id"]), "Canceled by the agent"
-    )
-
-
-@pytest.mark.browser
-def test_the_open_page_updates_itself_when_the_request_expires(make_wallet) -> None:  # type: ignore[no-untyped-def]
-    wallet: WalletProcess = make_wallet()  # its own clock: moving it must not disturb others
-    agent = new_agent(wallet)
-    try:
-        _watch_the_open_page(agent, lambda _created: wallet.advance_clock(601), "Expired")
-    finally:
-        agent.close()
