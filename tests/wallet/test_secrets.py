@@ -8,6 +8,7 @@ import stat
 from pathlib import Path
 
 import httpx2
+import pytest
 from tests.support.person import bearer, start_device_login, wallet_tokens
 from tests.support.wallet import WalletProcess, wallet_env
 
@@ -75,6 +76,7 @@ def test_card_numbers_and_cvcs_never_reach_the_database_or_the_log(make_wallet) 
     assert started["device_code"] not in log
 
 
+@pytest.mark.server
 def test_secret_key_file_is_private_and_stable(tmp_path: Path) -> None:
     data = tmp_path / "data"
     first = WalletProcess.start(data)
