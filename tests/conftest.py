@@ -112,6 +112,13 @@ SERVER_FIXTURES = frozenset(
 )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Under xdist, hand out modules in collection order (not largest first), so that each
+    worker reaches the Playwright modules only after all the others (see below)."""
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark tests that start a server process or a browser, and run the Playwright ones last.
 
