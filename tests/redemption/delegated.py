@@ -8,7 +8,6 @@ tests; here it would only slow the suite down.
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
 from dataclasses import dataclass
@@ -39,12 +38,10 @@ class Merchant:
 
 
 def register_merchant(wallet: WalletProcess, network_id: str | None = None) -> Merchant:
-    """A new merchant with a unique network id unless one is given."""
+    """A new merchant with a unique network id unless one is given (written in-process, as
+    ``link-wallet merchant create`` would)."""
     network_id = network_id or "profile_" + secrets.token_hex(6)
-    result = wallet.run_cli("merchant", "create", "--name", "Test Shop", "--network-id", network_id)
-    if result.returncode != 0:
-        raise AssertionError(f"merchant create failed: {result.stderr}")
-    data = json.loads(result.stdout)
+    data = wallet.store().create_merchant("Test Shop", network_id)
     assert data["secret_key"].startswith("sk_test_")
     return Merchant(id=data["id"], network_id=network_id, secret_key=data["secret_key"])
 

@@ -1,9 +1,10 @@
-"""People and cards written straight into a test wallet's database, in-process.
+"""People, cards and merchants written straight into a test wallet's database, in-process.
 
-The only test module that touches the wallet's store: it does what ``link-wallet user create``
-and ``card add --shipping`` do (same settings, password hashing, secret key and store
-functions) without paying for a subprocess each time. The CLI itself is tested through the
-real subprocess in tests/wallet/test_wallet_cli.py.
+The only test module that touches the wallet's store: it does what ``link-wallet user create``,
+``card add --shipping`` and ``merchant create`` do (same settings, password hashing, secret
+key and store functions) without paying for a subprocess each time. Those commands are
+tested through the real subprocess in tests/wallet/test_wallet_cli.py and
+tests/redemption/test_merchant_cli.py.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from link_cli.wallet.settings import WalletSettings, load_settings
 from link_cli.wallet.store import accounts
 from link_cli.wallet.store.crypto import FieldCipher
 from link_cli.wallet.store.engine import Database
+from link_cli.wallet.store.redemption import create_merchant
 
 
 class WalletStore:
@@ -70,6 +72,19 @@ class WalletStore:
                 "last4": method.last4,
                 "exp_month": method.exp_month,
                 "exp_year": method.exp_year,
+            }
+
+    def create_merchant(self, name: str, network_id: str) -> dict[str, Any]:
+        """Like ``link-wallet merchant create``; returns the same JSON-shaped answer."""
+        with self.database.session_scope() as session:
+            merchant, secret_key = create_merchant(
+                session, name=name, network_id=network_id, now=Clock().now()
+            )
+            return {
+                "id": merchant.id,
+                "name": merchant.name,
+                "network_id": merchant.network_id,
+                "secret_key": secret_key,
             }
 
     def close(self) -> None:
