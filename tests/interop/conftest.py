@@ -15,9 +15,10 @@ from pathlib import Path
 import httpx2
 import pytest
 from tests.merchant.buyer import Buyer, demo_shop, logged_in_buyer
-from tests.merchant.shop_process import ShopProcess, free_port
+from tests.merchant.shop_process import ShopProcess
 from tests.redemption.delegated import Merchant, register_merchant
 from tests.support.environment import clean_env, outer_env
+from tests.support.ports import free_port
 from tests.support.wallet import WalletProcess
 
 REPO = Path(__file__).resolve().parents[2]

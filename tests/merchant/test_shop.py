@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import httpx2
 import pytest
-from tests.merchant.shop_process import CHALLENGE_SECRET, ShopProcess, free_port
+from tests.merchant.shop_process import CHALLENGE_SECRET, ShopProcess
+from tests.support.ports import free_port
 
 from link_cli.mpp.challenge import parse_www_authenticate
 from link_cli.mpp.credential import format_authorization

@@ -32,6 +32,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 LINK_WALLET = str(Path(sys.executable).with_name("link-wallet"))
 START_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
+BIND_ATTEMPTS = 3
 DEFAULT_PASSWORD = "correct horse battery staple"
 DEFAULT_CARD = {
     "number": "4242424242424242",
@@ -93,16 +94,28 @@ class WalletProcess:
         database_url: str | None = None,
         env: dict[str, str] | None = None,
     ) -> WalletProcess:
-        """Start ``link-wallet serve`` on a free port and wait until ``/healthz`` answers."""
+        """Start ``link-wallet serve`` on a free port and wait until ``/healthz`` answers.
+
+        A port picked free can be taken by a parallel test before the wallet binds it; then
+        the start is tried again on another port.
+        """
         data_dir.mkdir(parents=True, exist_ok=True)
-        wallet = cls(
-            data_dir=data_dir,
-            port=free_port(),
-            database_url=database_url,
-            env=wallet_env(env),
-        )
-        wallet._spawn()
-        return wallet
+        attempts_left = BIND_ATTEMPTS
+        while True:
+            attempts_left -= 1
+            wallet = cls(
+                data_dir=data_dir,
+                port=free_port(),
+                database_url=database_url,
+                env=wallet_env(env),
+            )
+            try:
+                wallet._spawn()
+            except WalletStartError as error:
+                if attempts_left and "address already in use" in str(error).lower():
+                    continue
+                raise
+            return wallet
 
     def base_args(self) -> list[str]:
         """``link-wallet`` plus the global flags selecting this wallet's storage."""
