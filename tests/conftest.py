@@ -3,7 +3,8 @@
 * every test runs with no ``LINK_*`` variable from the outer environment (autouse);
 * ``HOME`` and the XDG base directories point at a temporary directory, one for the session's
   shared fixtures and one per test (autouse), so no test touches a real ~/.config/link-cli;
-* ``wallet``: one real SQLite-backed ``link-wallet serve`` for the session;
+* ``wallet``: one real SQLite-backed ``link-wallet serve`` for the session (for each xdist
+  worker);
 * ``pg_wallet``: the same on PostgreSQL, in a fresh database of ``LINK_TEST_POSTGRES_URL``
   (skipped with a reason when that is unset; ``make test`` always sets it);
 * ``any_wallet``: parametrized over both, for suites that must pass on either store.
