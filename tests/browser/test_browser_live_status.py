@@ -9,19 +9,19 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, expect
-from tests.support.approvals import Agent, new_agent
+from tests.support.approvals import ApiAgent, new_agent
 from tests.support.wallet import WalletProcess
 
 
 @pytest.fixture
-def agent(wallet: WalletProcess) -> Iterator[Agent]:
+def agent(wallet: WalletProcess) -> Iterator[ApiAgent]:
     created = new_agent(wallet)
     yield created
     created.close()
 
 
 def _watch_the_open_page(
-    browser: Browser, agent: Agent, change: Callable[[dict[str, Any]], None], shown: str
+    browser: Browser, agent: ApiAgent, change: Callable[[dict[str, Any]], None], shown: str
 ) -> None:
     """Open the approval page in Chromium, ``change`` the request, wait for the page to say
     ``shown`` and drop its buttons."""
@@ -49,7 +49,7 @@ def _watch_the_open_page(
 
 
 def test_the_open_page_updates_itself_when_the_agent_cancels(
-    browser: Browser, agent: Agent
+    browser: Browser, agent: ApiAgent
 ) -> None:
     _watch_the_open_page(
         browser, agent, lambda created: agent.cancel(created["id"]), "Canceled by the agent"

@@ -47,7 +47,7 @@ def register_merchant(wallet: WalletProcess, network_id: str | None = None) -> M
 
 
 @dataclass
-class Agent:
+class DelegatedAgent:
     """A logged-in agent of a fresh person who granted the approve scope."""
 
     wallet: WalletProcess
@@ -121,7 +121,7 @@ class Agent:
         return created["id"], card
 
 
-def delegated_agent(wallet: WalletProcess) -> Agent:
+def delegated_agent(wallet: WalletProcess) -> DelegatedAgent:
     """A fresh person with a card, logged in as an agent with the approve scope."""
     person = wallet.create_person()
     tokens = wallet_tokens(
@@ -130,7 +130,9 @@ def delegated_agent(wallet: WalletProcess) -> Agent:
         scope="userinfo:read payment_methods.agentic spend_requests:approve",
         grant_approve_scope=True,
     )
-    return Agent(wallet=wallet, payment_method_id=person.payment_method_id, headers=bearer(tokens))
+    return DelegatedAgent(
+        wallet=wallet, payment_method_id=person.payment_method_id, headers=bearer(tokens)
+    )
 
 
 def spt_form(spt: str, *, amount: int = 500, currency: str = "usd") -> dict[str, str]:

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from tests.support.approvals import (
     CONTEXT,
-    Agent,
+    ApiAgent,
     approval_path,
     approve_spend_request,
     card_body,
@@ -25,19 +25,19 @@ from tests.support.wallet import WalletProcess
 
 
 @pytest.fixture
-def agent(wallet: WalletProcess) -> Iterator[Agent]:
+def agent(wallet: WalletProcess) -> Iterator[ApiAgent]:
     created = new_agent(wallet)
     yield created
     created.close()
 
 
-def page_of(agent: Agent, spend_request: dict[str, Any]) -> str:
+def page_of(agent: ApiAgent, spend_request: dict[str, Any]) -> str:
     response = agent.person.client.get(spend_request["approval_url"])
     assert response.status_code == 200, response.text
     return response.text
 
 
-def test_the_page_shows_what_the_person_approves(agent: Agent) -> None:
+def test_the_page_shows_what_the_person_approves(agent: ApiAgent) -> None:
     body = card_body(
         merchant_name="Blue Widget Co",
         amount=5000,
@@ -78,7 +78,7 @@ def test_the_page_shows_what_the_person_approves(agent: Agent) -> None:
     assert f'data-expires-at="{created["expires_at"]}"' in text
 
 
-def test_the_pages_inline_script_runs_only_by_nonce(agent: Agent) -> None:
+def test_the_pages_inline_script_runs_only_by_nonce(agent: ApiAgent) -> None:
     created = agent.create_ok()
     response = agent.person.client.get(created["approval_url"])
     policy = response.headers["content-security-policy"]
@@ -91,7 +91,7 @@ def test_the_pages_inline_script_runs_only_by_nonce(agent: Agent) -> None:
     assert other != policy  # a fresh nonce per response
 
 
-def test_spt_and_test_mode_requests_say_so(agent: Agent) -> None:
+def test_spt_and_test_mode_requests_say_so(agent: ApiAgent) -> None:
     created = agent.create_ok(spt_body(amount=1999, currency="eur", test=True))
     text = html.unescape(page_of(agent, created))
     assert created["network_id"] in text
@@ -100,7 +100,7 @@ def test_spt_and_test_mode_requests_say_so(agent: Agent) -> None:
     assert "Test mode" in text
 
 
-def test_agent_text_is_shown_as_text_never_as_markup(agent: Agent) -> None:
+def test_agent_text_is_shown_as_text_never_as_markup(agent: ApiAgent) -> None:
     hostile = CONTEXT + ' <script>alert("x")</script><img src=x onerror=alert(1)>'
     created = agent.create_ok(
         card_body(context=hostile, merchant_name="<b>Evil</b> & Co", line_items=[{"name": "<i>"}])
@@ -112,7 +112,7 @@ def test_agent_text_is_shown_as_text_never_as_markup(agent: Agent) -> None:
     assert "&lt;b&gt;Evil&lt;/b&gt; &amp; Co" in text
 
 
-def test_approving_shows_the_outcome_and_issues_the_card(agent: Agent) -> None:
+def test_approving_shows_the_outcome_and_issues_the_card(agent: ApiAgent) -> None:
     created = agent.create_ok()
     response = approve_spend_request(agent.person, created["approval_url"])
     assert "You approved this payment" in response.text
@@ -122,7 +122,7 @@ def test_approving_shows_the_outcome_and_issues_the_card(agent: Agent) -> None:
     assert f"···· {shown['card_last4']}" in html.unescape(response.text)
 
 
-def test_denying_shows_the_outcome_and_issues_nothing(agent: Agent) -> None:
+def test_denying_shows_the_outcome_and_issues_nothing(agent: ApiAgent) -> None:
     created = agent.create_ok()
     response = deny_spend_request(agent.person, created["approval_url"])
     assert "You denied this payment" in response.text
@@ -131,7 +131,7 @@ def test_denying_shows_the_outcome_and_issues_nothing(agent: Agent) -> None:
     assert "card" not in shown and "card_last4" not in shown
 
 
-def test_a_request_not_yet_submitted_has_no_buttons(agent: Agent) -> None:
+def test_a_request_not_yet_submitted_has_no_buttons(agent: ApiAgent) -> None:
     created = agent.create_ok(card_body(request_approval=...))
     url = f"{agent.person.wallet.url}/approve/{created['id']}"
     text = agent.person.client.get(url).text
@@ -140,7 +140,7 @@ def test_a_request_not_yet_submitted_has_no_buttons(agent: Agent) -> None:
 
 
 def test_signed_out_visitors_are_sent_to_sign_in_and_back(
-    agent: Agent, wallet: WalletProcess
+    agent: ApiAgent, wallet: WalletProcess
 ) -> None:
     created = agent.create_ok()
     path = approval_path(created["approval_url"])
@@ -166,7 +166,7 @@ def test_signed_out_visitors_are_sent_to_sign_in_and_back(
         visitor.close()
 
 
-def test_another_person_gets_not_found(agent: Agent, wallet: WalletProcess) -> None:
+def test_another_person_gets_not_found(agent: ApiAgent, wallet: WalletProcess) -> None:
     created = agent.create_ok()
     path = approval_path(created["approval_url"])
     stranger = wallet.create_person()
@@ -185,7 +185,7 @@ def test_another_person_gets_not_found(agent: Agent, wallet: WalletProcess) -> N
         stranger.close()
 
 
-def test_posts_without_a_valid_csrf_token_are_refused(agent: Agent) -> None:
+def test_posts_without_a_valid_csrf_token_are_refused(agent: ApiAgent) -> None:
     created = agent.create_ok()
     path = approval_path(created["approval_url"])
     _, form = agent.person.get_form(path, action=path)
@@ -201,7 +201,7 @@ def test_posts_without_a_valid_csrf_token_are_refused(agent: Agent) -> None:
     assert agent.status_of(created["id"]) == "pending_approval"
 
 
-def test_an_unknown_action_changes_nothing(agent: Agent) -> None:
+def test_an_unknown_action_changes_nothing(agent: ApiAgent) -> None:
     created = agent.create_ok()
     path = approval_path(created["approval_url"])
     response = agent.person.submit_form(path, {"action": "maybe"}, action=path)
@@ -210,7 +210,7 @@ def test_an_unknown_action_changes_nothing(agent: Agent) -> None:
     assert agent.status_of(created["id"]) == "pending_approval"
 
 
-def test_a_request_changed_after_the_page_was_shown_is_not_approved(agent: Agent) -> None:
+def test_a_request_changed_after_the_page_was_shown_is_not_approved(agent: ApiAgent) -> None:
     created = agent.create_ok(card_body(amount=1000))
     path = approval_path(created["approval_url"])
     _, stale = agent.person.get_form(path, action=path)
@@ -226,7 +226,7 @@ def test_a_request_changed_after_the_page_was_shown_is_not_approved(agent: Agent
     assert agent.retrieve(created["id"]).json()["amount"] == 4900
 
 
-def test_deciding_twice_is_refused(agent: Agent) -> None:
+def test_deciding_twice_is_refused(agent: ApiAgent) -> None:
     created = agent.create_ok()
     path = approval_path(created["approval_url"])
     _, form = agent.person.get_form(path, action=path)
@@ -236,7 +236,7 @@ def test_deciding_twice_is_refused(agent: Agent) -> None:
     assert agent.status_of(created["id"]) == "approved"
 
 
-def test_status_endpoint_follows_the_request(agent: Agent) -> None:
+def test_status_endpoint_follows_the_request(agent: ApiAgent) -> None:
     created = agent.create_ok()
     status_url = created["approval_url"] + "/status"
     assert agent.person.client.get(status_url).json() == {
@@ -250,7 +250,7 @@ def test_status_endpoint_follows_the_request(agent: Agent) -> None:
     assert 'value="approve"' not in text
 
 
-def test_the_wallet_home_lists_recent_requests(agent: Agent) -> None:
+def test_the_wallet_home_lists_recent_requests(agent: ApiAgent) -> None:
     pending = agent.create_ok(card_body(merchant_name="Pending Shop"))
     denied = agent.create_ok(card_body(merchant_name="Denied Shop"))
     deny_spend_request(agent.person, denied["approval_url"])
