@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint format bench venv sysdeps clean
+.PHONY: demo test check lint format bench venv sysdeps clean
 
 # (Re)create the virtual environment whenever the pins or the package metadata change.
 $(STAMP): pyproject.toml constraints.txt
@@ -25,6 +25,10 @@ demo: venv
 
 test: venv sysdeps
 	@scripts/run-tests.sh
+
+# The quick loop: lint, then every test that starts no server process and no browser.
+check: lint
+	$(BIN)/python -m pytest -n $${TEST_WORKERS:-auto} --dist load -q -m "not server and not browser"
 
 lint: venv
 	$(BIN)/ruff check src tests bench scripts

@@ -24,7 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.cli.e2e_support import CONTEXT, LINK_CLI, Agent, login  # noqa: E402
+from tests.support.agent import CONTEXT, LINK_CLI, Agent, login  # noqa: E402
 from tests.support.wallet import WalletProcess  # noqa: E402
 
 TARGET_FAST_MS = 40.0

@@ -26,4 +26,7 @@ fi
 if peers=$(scripts/install-node-peers.sh); then export LINK_NODE_PEERS_DIR="$peers"; fi
 
 mkdir -p test-artifacts
-$BIN/python -m pytest "$@"
+# One worker per core (TEST_WORKERS overrides). loadfile keeps each module on one worker, so
+# module-scoped wallets and peers start once; each worker has its own session wallet and
+# PostgreSQL database, and runs its browser tests after the others.
+$BIN/python -m pytest -n "${TEST_WORKERS:-auto}" --dist loadfile --durations=15 "$@"

@@ -1,7 +1,10 @@
 """Fixtures shared by every suite.
 
 * every test runs with no ``LINK_*`` variable from the outer environment (autouse);
-* ``wallet``: one real SQLite-backed ``link-wallet serve`` for the session;
+* ``HOME`` and the XDG base directories point at a temporary directory, one for the session's
+  shared fixtures and one per test (autouse), so no test touches a real ~/.config/link-cli;
+* ``wallet``: one real SQLite-backed ``link-wallet serve`` for the session (for each xdist
+  worker);
 * ``pg_wallet``: the same on PostgreSQL, in a fresh database of ``LINK_TEST_POSTGRES_URL``
   (skipped with a reason when that is unset; ``make test`` always sets it);
 * ``any_wallet``: parametrized over both, for suites that must pass on either store.
@@ -22,17 +25,32 @@ _REPO_ROOT = str(Path(__file__).resolve().parents[1])
 if _REPO_ROOT not in sys.path:
     sys.path.insert(0, _REPO_ROOT)
 
+from tests.support.environment import HOME_VARIABLES, home_layout  # noqa: E402
 from tests.support.wallet import WalletProcess  # noqa: E402
 
 POSTGRES_ENV = "LINK_TEST_POSTGRES_URL"
 _POSTGRES_URL = os.environ.get(POSTGRES_ENV)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A temporary home for session- and module-scoped fixtures (set up before any test's)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in home_layout(tmp_path_factory.mktemp("session-home")).items():
+            patch.setenv(name, value)
+        yield
+
+
 @pytest.fixture(autouse=True)
-def _no_link_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_link_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     for name in list(os.environ):
         if name.startswith("LINK_"):
             monkeypatch.delenv(name, raising=False)
+    layout = home_layout(tmp_path_factory.mktemp("home"))
+    for name in HOME_VARIABLES:
+        monkeypatch.setenv(name, layout[name])
 
 
 def fresh_postgres_database(base_url: str) -> str:
@@ -89,12 +107,35 @@ def make_wallet(tmp_path: Path) -> Iterator[object]:
         process.stop()
 
 
+# Fixtures that start a wallet (or another server) process: tests using them are `server`.
+SERVER_FIXTURES = frozenset(
+    {"wallet", "pg_wallet", "any_wallet", "make_wallet", "clock_wallet", "limited_wallet"}
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under xdist, hand out modules in collection order (not largest first), so that each
+    worker reaches the Playwright modules only after all the others (see below)."""
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the Playwright tests last.
+    """Mark tests that start a server process or a browser, and run the Playwright ones last.
+
+    ``make check`` runs ``-m "not server and not browser"``. Modules whose tests start
+    processes themselves carry ``pytestmark = pytest.mark.server``.
 
     Playwright's sync API keeps an event loop running in the main thread for the rest of the
-    session, after which ``asyncio.run`` (and anyio-marked tests) would fail.
+    session, after which ``asyncio.run`` (and anyio-marked tests) would fail; under xdist every
+    worker runs its own share in this order too.
     """
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        if names & SERVER_FIXTURES:
+            item.add_marker(pytest.mark.server)
+        if "page" in names or "browser" in names or "playwright" in names:
+            item.add_marker(pytest.mark.browser)
     uses_playwright = [i for i in items if "playwright" in getattr(i, "fixturenames", ())]
     if uses_playwright:
         chosen = set(map(id, uses_playwright))

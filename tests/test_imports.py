@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import http.server
 import json
-import os
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
 import pytest
+from tests.support.environment import clean_env
 
 HEAVY = (
     "mcp",
@@ -41,7 +41,7 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
 
 
 def _loaded_modules(*argv: str, **link_env: str) -> set[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LINK_")}
+    env = clean_env()
     env.update(link_env)
     result = subprocess.run(
         [sys.executable, "-c", _PROBE, *argv], capture_output=True, text=True, env=env, timeout=60

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from tests.browser.agent import create_spend_request, retrieve_spend_request
+from tests.browser.spend_requests import create_spend_request, retrieve_spend_request
 from tests.support.person import Person, wallet_tokens
 from tests.support.wallet import WalletProcess
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
-from tests.browser.agent import create_spend_request, retrieve_spend_request
+from tests.browser.spend_requests import create_spend_request, retrieve_spend_request
 from tests.merchant.shop_process import ShopProcess
 from tests.redemption.delegated import register_merchant
 from tests.support.approvals import approve_spend_request

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
-from tests.browser.agent import BackgroundLogin, run_cli
+from tests.support.agent import Agent, BackgroundLogin
 from tests.support.person import Person
 from tests.support.wallet import WalletProcess
 
@@ -64,7 +64,7 @@ def test_typing_the_phrase_and_approving_logs_the_agent_in(
     assert lines[-1]["type"] == "done"
     auth_file = tmp_path / "auth.json"
     assert stat.S_IMODE(auth_file.stat().st_mode) == 0o600
-    code, info = run_cli(wallet.url, auth_file, "user-info", "retrieve")
+    code, info = Agent(wallet.url, auth_file).json("user-info", "retrieve")
     assert code == 0 and info["email"] == person.email
 
 
@@ -85,7 +85,7 @@ def test_a_wrong_phrase_is_refused_and_the_agent_stays_logged_out(
     expect(page.get_by_role("alert")).to_contain_text("doesn't match a pending sign-in")
     expect(page.get_by_role("button", name="Approve")).to_have_count(0)
     screenshot(page, "wrong-phrase")
-    code, status = run_cli(wallet.url, tmp_path / "status.json", "auth", "status")
+    code, status = Agent(wallet.url, tmp_path / "status.json").json("auth", "status")
     assert code == 0 and status[-1]["authenticated"] is False
     assert login.process.poll() is None  # still waiting for the person
 
@@ -114,5 +114,5 @@ def test_denying_from_the_verification_link_refuses_the_agent(
     assert code == 1
     assert lines[-1]["type"] == "error"
     assert lines[-1]["error"]["message"] == "Authorization denied by user."
-    code, status = run_cli(wallet.url, tmp_path / "auth.json", "auth", "status")
+    code, status = Agent(wallet.url, tmp_path / "auth.json").json("auth", "status")
     assert code == 0 and status[-1]["authenticated"] is False

@@ -317,6 +317,7 @@ def test_auth_flag_wins_over_the_environment_and_gets_json_appended(env, tmp_pat
     assert (tmp_path / "creds.json").exists() and not (env / "auth.json").exists()
 
 
+@pytest.mark.server
 def test_mcp_flag_starts_the_real_mcp_server_on_stdio(env):
     import subprocess
     import sys

@@ -8,7 +8,6 @@ covered end to end by the e2e suite; here it only has to hand out the shapes of 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.sdk.stub import RecordedRequest, StubResponse, StubServer
+from tests.support.environment import clean_env
 
 LINK_CLI = str(Path(sys.executable).with_name("link-cli"))
 TOKEN = "test-access-token"
@@ -96,7 +96,7 @@ def link_api() -> Iterator[LinkApi]:
 
 
 def cli_env(api: LinkApi | None, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LINK_")}
+    env = clean_env()
     if api is not None:
         env.update(LINK_API_BASE_URL=api.url, LINK_AUTH_BASE_URL=api.url, LINK_ACCESS_TOKEN=TOKEN)
     env.update(extra)

@@ -23,17 +23,18 @@ from typing import Any
 
 import pytest
 from tests.demo.conftest import processes_mentioning
+from tests.support.environment import clean_env
 
 LINK_CLI = str(Path(sys.executable).with_name("link-cli"))
 DEMO_TIMEOUT_SECONDS = 240
 URL = re.compile(r"http://127\.0\.0\.1:(\d+)")
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.server, pytest.mark.timeout(300)]
 
 
 def demo_env(tmp_path: Path) -> dict[str, str]:
     """No LINK_* from outside, and TMPDIR inside tmp_path so every demo file is findable."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LINK_")}
+    env = clean_env()
     env["TMPDIR"] = str(tmp_path)
     return env
 

@@ -4,15 +4,17 @@ the tool (mcp/tools.py), and the handler refuses inside an MCP server anyway."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import anyio
 import pytest
+from tests.support.environment import clean_env
 
 from mcp import Client, StdioServerParameters
+
+pytestmark = pytest.mark.server  # starts server processes itself
 
 LINK_CLI = str(Path(sys.executable).with_name("link-cli"))
 
@@ -24,7 +26,7 @@ def anyio_backend() -> str:
 
 @pytest.mark.anyio
 async def test_an_agent_cannot_start_the_demo_over_mcp(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LINK_")}
+    env = clean_env()
     env["TMPDIR"] = str(tmp_path)
     params = StdioServerParameters(command=LINK_CLI, args=["--mcp"], env=env)
 

@@ -13,6 +13,8 @@ from link_cli.demo.processes import (
     free_loopback_port,
 )
 
+pytestmark = pytest.mark.server  # starts server processes itself
+
 
 def start(supervisor: ServerSupervisor, code: str, timeout: float) -> None:
     url = f"http://127.0.0.1:{free_loopback_port()}"

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.support.environment import clean_env
 
 from link_cli.demo.person import WalletPerson
 
@@ -24,7 +25,7 @@ LINK_CLI = str(Path(sys.executable).with_name("link-cli"))
 DEADLINE_SECONDS = 180
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.server, pytest.mark.timeout(240)]
 
 
 def read_available(fd: int, timeout: float) -> str:
@@ -39,7 +40,7 @@ def read_available(fd: int, timeout: float) -> str:
 
 def test_the_demo_waits_for_the_person_and_finishes_once_they_approve(tmp_path: Path) -> None:
     master, slave = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LINK_")}
+    env = clean_env()
     env.update(TMPDIR=str(tmp_path), TERM="xterm", NO_UPDATE_NOTIFIER="1")
     env.pop("DISPLAY", None)  # no browser to open here
     demo = subprocess.Popen(

@@ -6,7 +6,7 @@ import json
 
 import pytest
 import yaml
-from tests.cli.e2e_support import Agent, login
+from tests.support.agent import Agent, login
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import os
 import stat
 
 import pytest
-from tests.cli.e2e_support import Agent, finish, login
+from tests.support.agent import Agent, finish, login
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests.cli.e2e_support import Agent
+from tests.support.agent import Agent
 from tests.support.ports import free_port
 
 

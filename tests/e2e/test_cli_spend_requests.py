@@ -8,7 +8,7 @@ import stat
 
 import pytest
 import yaml
-from tests.cli.e2e_support import CONTEXT, Agent, finish, login
+from tests.support.agent import CONTEXT, Agent, finish, login
 from tests.support.approvals import approve_spend_request, deny_spend_request
 
 SHOP = ("-m", "Widget Shop", "--merchant-url", "https://shop.example/checkout")

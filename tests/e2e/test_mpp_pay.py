@@ -15,10 +15,10 @@ from typing import Any
 
 import httpx2
 import pytest
-from tests.cli.e2e_support import CONTEXT
 from tests.merchant.buyer import Buyer, demo_shop, logged_in_buyer
 from tests.merchant.shop_process import CHALLENGE_SECRET, ShopProcess
 from tests.redemption.delegated import Merchant, register_merchant
+from tests.support.agent import CONTEXT
 from tests.support.approvals import approve_spend_request
 from tests.support.wallet import WalletProcess
 

@@ -12,9 +12,9 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from tests.cli.e2e_support import CONTEXT, LINK_CLI, Agent
 from tests.merchant.buyer import demo_shop, logged_in_buyer
 from tests.merchant.shop_process import ShopProcess
+from tests.support.agent import CONTEXT, LINK_CLI, Agent
 from tests.support.approvals import approve_spend_request
 from tests.support.wallet import WalletProcess
 

@@ -4,7 +4,6 @@ client) and an agent whose spend requests the person approves on the wallet's pa
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import subprocess
 import sys
@@ -16,12 +15,22 @@ from pathlib import Path
 import httpx2
 import pytest
 from tests.merchant.buyer import Buyer, demo_shop, logged_in_buyer
-from tests.merchant.shop_process import ShopProcess, free_port
+from tests.merchant.shop_process import ShopProcess
 from tests.redemption.delegated import Merchant, register_merchant
+from tests.support.environment import clean_env, outer_env
+from tests.support.ports import free_port
 from tests.support.wallet import WalletProcess
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Peers start slowly, and the first test may install mppx with npm (up to 300 s)."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.timeout(600))
 
 
 @pytest.fixture(scope="module")
@@ -76,9 +85,7 @@ def _peer(argv: list[str], env: dict[str, str]) -> Iterator[str]:
 
 
 def _peer_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LINK_", "MPP_"))}
-    env.update(extra)
-    return env
+    return clean_env(extra, drop_prefixes=("LINK_", "MPP_"))
 
 
 @pytest.fixture(scope="module")
@@ -111,6 +118,7 @@ def node_peers() -> Path:
         pytest.skip("Node.js/npm are not installed: the mppx 0.11.0 interop tests need them")
     result = subprocess.run(
         [str(REPO / "scripts" / "install-node-peers.sh")],
+        env=outer_env(),  # npm's own configuration and cache live in the real home
         capture_output=True,
         text=True,
         timeout=300,

@@ -4,11 +4,11 @@ link-cli pays a merchant built on its server, both settling at the wallet."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import httpx2
+from tests.support.environment import clean_env
 
 from link_cli.mpp.challenge import parse_www_authenticate
 from link_cli.mpp.credential import format_authorization
@@ -21,7 +21,7 @@ SCRIPT = Path(__file__).with_name("mppx_pay.mjs")
 def test_an_mppx_client_pays_the_demo_merchant(buyer, demo_shop, mppx_client) -> None:
     merchant, shop = demo_shop
     request_id, spt = buyer.approved_spt(merchant.network_id, amount=250)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LINK_")}
+    env = clean_env()
     env["MPPX_CLIENT"] = mppx_client
     result = subprocess.run(
         ["node", str(SCRIPT), f"{shop.url}/api/forecast?city=Lisbon", spt],

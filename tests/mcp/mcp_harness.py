@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.support.environment import clean_env
 
 LINK_CLI = str(Path(sys.executable).with_name("link-cli"))
 STARTUP_SECONDS = 30
@@ -25,7 +26,7 @@ def closed_loopback_url() -> str:
 def isolated_env(tmp_path: Path) -> dict[str, str]:
     """The environment of a link-cli child: no LINK_* from outside, own credential file,
     and Link URLs that go nowhere (tests that need a wallet override them)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LINK_")}
+    env = clean_env()
     env["LINK_AUTH_FILE"] = str(tmp_path / "auth.json")
     nowhere = closed_loopback_url()
     env["LINK_API_BASE_URL"] = nowhere

@@ -19,9 +19,9 @@ from typing import Any
 import anyio
 import pytest
 from mcp_harness import LINK_CLI, ServeProcess, start_serve, stop
-from tests.cli.e2e_support import Agent, login
 from tests.merchant.shop_process import ShopProcess
 from tests.redemption.delegated import Merchant, register_merchant
+from tests.support.agent import Agent, login
 from tests.support.approvals import approve_spend_request
 from tests.support.wallet import WalletProcess
 

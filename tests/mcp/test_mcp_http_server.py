@@ -13,6 +13,8 @@ from mcp_harness import LINK_CLI, ServeProcess, start_serve, stop
 
 from link_cli.mcp.skills import main_skill_text
 
+pytestmark = pytest.mark.server  # starts server processes itself
+
 MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 LIST_TOOLS = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
 

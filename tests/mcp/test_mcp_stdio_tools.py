@@ -12,7 +12,7 @@ from mcp_harness import LINK_CLI
 
 from mcp import Client, StdioServerParameters
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.server]
 
 # contract §9.1 names, as the skill spells them.
 EXPECTED_TOOLS = {

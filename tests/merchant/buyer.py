@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
-from tests.cli.e2e_support import CONTEXT, Agent, login
 from tests.merchant.shop_process import ShopProcess
 from tests.redemption.delegated import Merchant, register_merchant
+from tests.support.agent import CONTEXT, Agent, login
 from tests.support.approvals import approve_spend_request
 from tests.support.wallet import WalletProcess
 

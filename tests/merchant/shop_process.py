@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -12,15 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx2
+from tests.support.environment import clean_env
+from tests.support.ports import free_port
 
 CHALLENGE_SECRET = "test-merchant-challenge-secret-0123456789abcdef"
-
-
-def free_port() -> int:
-    """A loopback port that was free a moment ago."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -39,13 +33,15 @@ class ShopProcess:
     def __enter__(self) -> ShopProcess:
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("LINK_", "MPP_"))}
-        env.update(
-            LINK_MERCHANT_WALLET_URL=self.wallet_url,
-            LINK_MERCHANT_SECRET_KEY=self.secret_key,
-            LINK_MERCHANT_NETWORK_ID=self.network_id,
-            LINK_MERCHANT_CHALLENGE_SECRET=CHALLENGE_SECRET,
-            **self.extra_env,
+        env = clean_env(
+            {
+                "LINK_MERCHANT_WALLET_URL": self.wallet_url,
+                "LINK_MERCHANT_SECRET_KEY": self.secret_key,
+                "LINK_MERCHANT_NETWORK_ID": self.network_id,
+                "LINK_MERCHANT_CHALLENGE_SECRET": CHALLENGE_SECRET,
+                **self.extra_env,
+            },
+            drop_prefixes=("LINK_", "MPP_"),
         )
         handle, name = tempfile.mkstemp(prefix="shop-", suffix=".log")
         self._log = Path(name)

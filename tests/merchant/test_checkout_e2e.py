@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import httpx2
 import pytest
 from tests.merchant.shop_process import ShopProcess
-from tests.redemption.delegated import Agent, Merchant, delegated_agent, register_merchant
+from tests.redemption.delegated import DelegatedAgent, Merchant, delegated_agent, register_merchant
 from tests.support.wallet import WalletProcess
 
 COFFEE_PRICE = 1850  # catalog.py: "coffee"
@@ -47,7 +47,7 @@ class Shopper:
 class Checkout:
     wallet: WalletProcess
     merchant: Merchant
-    agent: Agent
+    agent: DelegatedAgent
     shopper: Shopper
 
 

@@ -9,13 +9,16 @@ from datetime import UTC, datetime, timedelta
 
 import httpx2
 import pytest
-from tests.merchant.shop_process import CHALLENGE_SECRET, ShopProcess, free_port
+from tests.merchant.shop_process import CHALLENGE_SECRET, ShopProcess
+from tests.support.ports import free_port
 
 from link_cli.mpp.challenge import parse_www_authenticate
 from link_cli.mpp.credential import format_authorization
 from link_cli.mpp.methods.stripe import build_credential, parse_stripe_request
 from link_cli.mpp.problems import parse_problem
 from link_cli.mpp.server import PaymentServer
+
+pytestmark = pytest.mark.server  # starts server processes itself
 
 NETWORK_ID = "profile_shop_test"
 CARD = "4000002760003184"

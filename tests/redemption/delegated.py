@@ -8,7 +8,6 @@ tests; here it would only slow the suite down.
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
 from dataclasses import dataclass
@@ -39,18 +38,16 @@ class Merchant:
 
 
 def register_merchant(wallet: WalletProcess, network_id: str | None = None) -> Merchant:
-    """A new merchant with a unique network id unless one is given."""
+    """A new merchant with a unique network id unless one is given (written in-process, as
+    ``link-wallet merchant create`` would)."""
     network_id = network_id or "profile_" + secrets.token_hex(6)
-    result = wallet.run_cli("merchant", "create", "--name", "Test Shop", "--network-id", network_id)
-    if result.returncode != 0:
-        raise AssertionError(f"merchant create failed: {result.stderr}")
-    data = json.loads(result.stdout)
+    data = wallet.store().create_merchant("Test Shop", network_id)
     assert data["secret_key"].startswith("sk_test_")
     return Merchant(id=data["id"], network_id=network_id, secret_key=data["secret_key"])
 
 
 @dataclass
-class Agent:
+class DelegatedAgent:
     """A logged-in agent of a fresh person who granted the approve scope."""
 
     wallet: WalletProcess
@@ -124,7 +121,7 @@ class Agent:
         return created["id"], card
 
 
-def delegated_agent(wallet: WalletProcess) -> Agent:
+def delegated_agent(wallet: WalletProcess) -> DelegatedAgent:
     """A fresh person with a card, logged in as an agent with the approve scope."""
     person = wallet.create_person()
     tokens = wallet_tokens(
@@ -133,7 +130,9 @@ def delegated_agent(wallet: WalletProcess) -> Agent:
         scope="userinfo:read payment_methods.agentic spend_requests:approve",
         grant_approve_scope=True,
     )
-    return Agent(wallet=wallet, payment_method_id=person.payment_method_id, headers=bearer(tokens))
+    return DelegatedAgent(
+        wallet=wallet, payment_method_id=person.payment_method_id, headers=bearer(tokens)
+    )
 
 
 def spt_form(spt: str, *, amount: int = 500, currency: str = "usd") -> dict[str, str]:

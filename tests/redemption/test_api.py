@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx2
 import pytest
 from tests.redemption.delegated import (
-    Agent,
+    DelegatedAgent,
     Merchant,
     card_form,
     confirm,
@@ -28,12 +28,12 @@ def merchant(any_wallet: WalletProcess) -> Merchant:
 
 
 @pytest.fixture
-def agent(any_wallet: WalletProcess) -> Agent:
+def agent(any_wallet: WalletProcess) -> DelegatedAgent:
     return delegated_agent(any_wallet)
 
 
 def test_an_spt_pays_once_and_the_spend_request_succeeds(
-    any_wallet: WalletProcess, merchant: Merchant, agent: Agent
+    any_wallet: WalletProcess, merchant: Merchant, agent: DelegatedAgent
 ) -> None:
     request_id, spt = agent.approved_spt(merchant.network_id, amount=500)
     paid = confirm(any_wallet, merchant, spt_form(spt, amount=450))
@@ -77,7 +77,7 @@ def test_an_spt_pays_once_and_the_spend_request_succeeds(
 
 
 def test_secret_key_as_basic_user_and_bad_keys(
-    any_wallet: WalletProcess, merchant: Merchant, agent: Agent
+    any_wallet: WalletProcess, merchant: Merchant, agent: DelegatedAgent
 ) -> None:
     _, spt = agent.approved_spt(merchant.network_id)
     url = f"{any_wallet.url}/v1/payment_intents"
@@ -92,7 +92,7 @@ def test_secret_key_as_basic_user_and_bad_keys(
 
 
 def test_another_sellers_token_is_missing_and_stays_usable(
-    any_wallet: WalletProcess, merchant: Merchant, agent: Agent
+    any_wallet: WalletProcess, merchant: Merchant, agent: DelegatedAgent
 ) -> None:
     other = register_merchant(any_wallet)
     request_id, spt = agent.approved_spt(merchant.network_id)
@@ -114,7 +114,7 @@ def test_another_sellers_token_is_missing_and_stays_usable(
     [({"amount": 501}, "amount_too_large"), ({"currency": "eur"}, "currency_mismatch")],
 )
 def test_an_spt_above_its_limit_is_refused_and_the_request_fails(
-    any_wallet: WalletProcess, merchant: Merchant, agent: Agent, form_changes, code
+    any_wallet: WalletProcess, merchant: Merchant, agent: DelegatedAgent, form_changes, code
 ) -> None:
     request_id, spt = agent.approved_spt(merchant.network_id, amount=500)
     refused = confirm(any_wallet, merchant, spt_form(spt, **form_changes))
@@ -131,7 +131,7 @@ def test_an_spt_above_its_limit_is_refused_and_the_request_fails(
 
 
 def test_idempotency_key_replays_and_detects_changed_parameters(
-    any_wallet: WalletProcess, merchant: Merchant, agent: Agent
+    any_wallet: WalletProcess, merchant: Merchant, agent: DelegatedAgent
 ) -> None:
     _, spt = agent.approved_spt(merchant.network_id)
     first = confirm(any_wallet, merchant, spt_form(spt), idempotency_key="order-1")
@@ -146,7 +146,7 @@ def test_idempotency_key_replays_and_detects_changed_parameters(
 
 
 def test_unknown_payment_intents_and_other_merchants_objects_are_404(
-    any_wallet: WalletProcess, merchant: Merchant, agent: Agent
+    any_wallet: WalletProcess, merchant: Merchant, agent: DelegatedAgent
 ) -> None:
     _, spt = agent.approved_spt(merchant.network_id)
     intent = confirm(any_wallet, merchant, spt_form(spt)).json()
@@ -162,7 +162,7 @@ def test_unknown_payment_intents_and_other_merchants_objects_are_404(
 
 
 def test_a_virtual_card_pays_once_with_its_exact_details(
-    any_wallet: WalletProcess, merchant: Merchant, agent: Agent
+    any_wallet: WalletProcess, merchant: Merchant, agent: DelegatedAgent
 ) -> None:
     request_id, card = agent.approved_card(amount=1850)
     paid = confirm(any_wallet, merchant, card_form(card, amount=1850))
@@ -181,7 +181,7 @@ def test_a_virtual_card_pays_once_with_its_exact_details(
 
 
 def test_a_wrong_cvc_is_declined_without_burning_the_card(
-    any_wallet: WalletProcess, merchant: Merchant, agent: Agent
+    any_wallet: WalletProcess, merchant: Merchant, agent: DelegatedAgent
 ) -> None:
     request_id, card = agent.approved_card()
     wrong = "000" if card["cvc"] != "000" else "111"
@@ -195,7 +195,7 @@ def test_a_wrong_cvc_is_declined_without_burning_the_card(
 
 
 def test_three_wrong_cvcs_burn_the_card_and_fail_the_request(
-    any_wallet: WalletProcess, merchant: Merchant, agent: Agent
+    any_wallet: WalletProcess, merchant: Merchant, agent: DelegatedAgent
 ) -> None:
     request_id, card = agent.approved_card()
     wrong = "000" if card["cvc"] != "000" else "111"
@@ -208,7 +208,7 @@ def test_three_wrong_cvcs_burn_the_card_and_fail_the_request(
 
 
 def test_a_card_above_its_approval_is_declined_and_the_request_fails(
-    any_wallet: WalletProcess, merchant: Merchant, agent: Agent
+    any_wallet: WalletProcess, merchant: Merchant, agent: DelegatedAgent
 ) -> None:
     request_id, card = agent.approved_card(amount=1200)
     declined = confirm(any_wallet, merchant, card_form(card, amount=1850))
@@ -219,7 +219,7 @@ def test_a_card_above_its_approval_is_declined_and_the_request_fails(
 
 
 def test_twenty_concurrent_redemptions_of_one_spt_succeed_exactly_once(
-    any_wallet: WalletProcess, merchant: Merchant, agent: Agent
+    any_wallet: WalletProcess, merchant: Merchant, agent: DelegatedAgent
 ) -> None:
     request_id, spt = agent.approved_spt(merchant.network_id)
     with ThreadPoolExecutor(max_workers=20) as pool:

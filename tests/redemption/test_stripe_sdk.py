@@ -6,7 +6,7 @@ import json
 
 import pytest
 import stripe
-from tests.redemption.delegated import Agent, Merchant, delegated_agent, register_merchant
+from tests.redemption.delegated import DelegatedAgent, Merchant, delegated_agent, register_merchant
 from tests.support.wallet import WalletProcess
 
 
@@ -16,7 +16,7 @@ def merchant(wallet: WalletProcess) -> Merchant:
 
 
 @pytest.fixture(scope="module")
-def agent(wallet: WalletProcess) -> Agent:
+def agent(wallet: WalletProcess) -> DelegatedAgent:
     return delegated_agent(wallet)
 
 
@@ -28,7 +28,7 @@ def client(wallet: WalletProcess, merchant: Merchant) -> stripe.StripeClient:
 
 
 def test_create_and_retrieve_a_payment_intent_with_an_spt(
-    client: stripe.StripeClient, merchant: Merchant, agent: Agent
+    client: stripe.StripeClient, merchant: Merchant, agent: DelegatedAgent
 ) -> None:
     request_id, spt = agent.approved_spt(merchant.network_id, amount=700)
     params = {
@@ -57,7 +57,7 @@ def test_create_and_retrieve_a_payment_intent_with_an_spt(
 
 
 def test_a_declined_card_raises_card_error_with_the_decline_code(
-    client: stripe.StripeClient, agent: Agent
+    client: stripe.StripeClient, agent: DelegatedAgent
 ) -> None:
     _, card = agent.approved_card(amount=1000)
     with pytest.raises(stripe.CardError) as caught:
@@ -106,7 +106,7 @@ def test_bad_keys_and_unknown_objects_map_to_the_sdk_errors(
 
 
 def test_sdk_errors_carry_the_wallets_codes_for_replays_reuse_and_bad_cvcs(
-    client: stripe.StripeClient, merchant: Merchant, agent: Agent
+    client: stripe.StripeClient, merchant: Merchant, agent: DelegatedAgent
 ) -> None:
     _, spt = agent.approved_spt(merchant.network_id, amount=300)
     params = {

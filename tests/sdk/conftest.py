@@ -12,9 +12,10 @@ from tests.sdk.stub import Handler, StubServer
 
 @pytest.fixture(autouse=True)
 def clean_link_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No LINK_* or proxy variable leaks in; config lives under the test's tmp dir."""
+    """No proxy variable leaks in (tests/conftest.py already drops LINK_*); config lives
+    under the test's tmp dir."""
     for name in list(os.environ):
-        if name.startswith("LINK_") or name.lower() in ("http_proxy", "https_proxy", "all_proxy"):
+        if name.lower() in ("http_proxy", "https_proxy", "all_proxy"):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
 

@@ -89,7 +89,7 @@ def spt_body(**overrides: Any) -> dict[str, Any]:
 
 
 @dataclass
-class Agent:
+class ApiAgent:
     """An agent logged in to ``person``'s wallet with a real device-flow token."""
 
     person: Person
@@ -149,9 +149,9 @@ def new_agent(
     scope: str | None = None,
     grant_approve_scope: bool = False,
     with_card: bool = True,
-) -> Agent:
+) -> ApiAgent:
     """A new person with a card, and an agent logged in to their wallet."""
     person = wallet.create_person(with_card=with_card)
     tokens = wallet_tokens(wallet, person, scope, grant_approve_scope)
     client = httpx2.Client(base_url=wallet.url, headers=bearer(tokens), timeout=30)
-    return Agent(person=person, tokens=tokens, client=client)
+    return ApiAgent(person=person, tokens=tokens, client=client)

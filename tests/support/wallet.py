@@ -1,7 +1,7 @@
 """A real ``link-wallet serve`` subprocess for tests, driven over HTTP on loopback.
 
     wallet = WalletProcess.start(tmp_path)           # SQLite under tmp_path
-    person = wallet.create_person()                  # real `user create` + `card add`
+    person = wallet.create_person()                  # as `user create` + `card add` would
     wallet.advance_clock(601)                        # POST /__test__/clock
     wallet.stop()                                    # SIGTERM, then kill after a bound
 
@@ -11,7 +11,6 @@ Output of the process goes to a log file (``log_text()``) so a full pipe can nev
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import signal
 import subprocess
@@ -19,16 +18,21 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx2
 
+from .environment import clean_env
 from .ports import free_port
+
+if TYPE_CHECKING:
+    from .wallet_store import WalletStore
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LINK_WALLET = str(Path(sys.executable).with_name("link-wallet"))
 START_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
+BIND_ATTEMPTS = 3
 DEFAULT_PASSWORD = "correct horse battery staple"
 DEFAULT_CARD = {
     "number": "4242424242424242",
@@ -50,7 +54,7 @@ class WalletStartError(RuntimeError):
 
 def wallet_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment a test wallet runs with: no ``LINK_*`` leaks from the caller."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LINK_")}
+    env = clean_env()
     env.update(
         {
             "LINK_WALLET_TEST_CLOCK": "1",
@@ -72,6 +76,7 @@ class WalletProcess:
     env: dict[str, str]
     process: subprocess.Popen[bytes] | None = None
     _log_path: Path = field(init=False)
+    _store: WalletStore | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._log_path = self.data_dir / "wallet.log"
@@ -89,16 +94,28 @@ class WalletProcess:
         database_url: str | None = None,
         env: dict[str, str] | None = None,
     ) -> WalletProcess:
-        """Start ``link-wallet serve`` on a free port and wait until ``/healthz`` answers."""
+        """Start ``link-wallet serve`` on a free port and wait until ``/healthz`` answers.
+
+        A port picked free can be taken by a parallel test before the wallet binds it; then
+        the start is tried again on another port.
+        """
         data_dir.mkdir(parents=True, exist_ok=True)
-        wallet = cls(
-            data_dir=data_dir,
-            port=free_port(),
-            database_url=database_url,
-            env=wallet_env(env),
-        )
-        wallet._spawn()
-        return wallet
+        attempts_left = BIND_ATTEMPTS
+        while True:
+            attempts_left -= 1
+            wallet = cls(
+                data_dir=data_dir,
+                port=free_port(),
+                database_url=database_url,
+                env=wallet_env(env),
+            )
+            try:
+                wallet._spawn()
+            except WalletStartError as error:
+                if attempts_left and "address already in use" in str(error).lower():
+                    continue
+                raise
+            return wallet
 
     def base_args(self) -> list[str]:
         """``link-wallet`` plus the global flags selecting this wallet's storage."""
@@ -188,13 +205,20 @@ class WalletProcess:
         with_card: bool = True,
         name: str = "Jenny Rosen",
     ) -> Any:
-        """A new person (unique email by default), with a Visa card and shipping address."""
+        """A new person (unique email by default), with a Visa card and shipping address.
+
+        Written in-process through the wallet's store, exactly as ``user create`` and
+        ``card add --shipping`` would (those commands are tested as subprocesses on their own).
+        """
         from .person import Person
 
         email = email or f"person-{secrets.token_hex(6)}@example.com"
         password = password or DEFAULT_PASSWORD
-        user = self.create_user(email, password, name)
-        payment_method_id = self.add_card(email)["id"] if with_card else None
+        store = self.store()
+        user = store.create_user(email, password, name)
+        payment_method_id = (
+            store.add_card(email, DEFAULT_CARD, shipping=True)["id"] if with_card else None
+        )
         return Person(
             wallet=self,
             email=email,
@@ -202,6 +226,14 @@ class WalletProcess:
             user_id=user["id"],
             payment_method_id=payment_method_id,
         )
+
+    def store(self) -> WalletStore:
+        """This wallet's storage opened in-process (kept open until :meth:`stop`)."""
+        if self._store is None:
+            from .wallet_store import WalletStore
+
+            self._store = WalletStore(self.data_dir, self.database_url, self.env)
+        return self._store
 
     def stored_values(self) -> list[str]:
         """Every non-null value of every table of this wallet's database, as text.
@@ -239,6 +271,9 @@ class WalletProcess:
 
     def stop(self) -> None:
         """SIGTERM (graceful), then SIGKILL if it has not exited within the bound."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None
         if self.process is None or self.process.poll() is not None:
             return
         self.process.send_signal(signal.SIGTERM)

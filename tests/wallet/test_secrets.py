@@ -8,6 +8,7 @@ import stat
 from pathlib import Path
 
 import httpx2
+import pytest
 from tests.support.person import bearer, start_device_login, wallet_tokens
 from tests.support.wallet import WalletProcess, wallet_env
 
@@ -75,6 +76,7 @@ def test_card_numbers_and_cvcs_never_reach_the_database_or_the_log(make_wallet) 
     assert started["device_code"] not in log
 
 
+@pytest.mark.server
 def test_secret_key_file_is_private_and_stable(tmp_path: Path) -> None:
     data = tmp_path / "data"
     first = WalletProcess.start(data)
@@ -117,13 +119,13 @@ def test_an_explicit_secret_key_means_no_key_file(tmp_path: Path) -> None:
 
 
 def test_postgres_never_holds_a_card_number_or_cvc_in_clear(pg_wallet: WalletProcess) -> None:
-    from tests.support.approvals import Agent, approve_spend_request, card_body
+    from tests.support.approvals import ApiAgent, approve_spend_request, card_body
 
     person = pg_wallet.create_person(with_card=False)
     pg_wallet.add_card(person.email, number=MASTERCARD, cvc=MASTERCARD_CVC)
     tokens = wallet_tokens(pg_wallet, person)
     client = httpx2.Client(base_url=pg_wallet.url, headers=bearer(tokens), timeout=30)
-    agent = Agent(person=person, tokens=tokens, client=client)
+    agent = ApiAgent(person=person, tokens=tokens, client=client)
     try:
         created = agent.create_ok(card_body())
         approve_spend_request(agent.person, created["approval_url"])

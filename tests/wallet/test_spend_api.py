@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.support.approvals import (
     CONTEXT,
-    Agent,
+    ApiAgent,
     approve_spend_request,
     card_body,
     deny_spend_request,
@@ -51,21 +51,21 @@ ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
 
 @pytest.fixture
-def agent(any_wallet: WalletProcess) -> Iterator[Agent]:
+def agent(any_wallet: WalletProcess) -> Iterator[ApiAgent]:
     created = new_agent(any_wallet)
     yield created
     created.close()
 
 
 @pytest.fixture
-def stranger(any_wallet: WalletProcess) -> Iterator[Agent]:
+def stranger(any_wallet: WalletProcess) -> Iterator[ApiAgent]:
     created = new_agent(any_wallet)
     yield created
     created.close()
 
 
 def test_create_with_request_approval_is_pending_with_an_approval_url(
-    agent: Agent, any_wallet: WalletProcess
+    agent: ApiAgent, any_wallet: WalletProcess
 ) -> None:
     body = card_body(metadata={"order_id": "ord_123"})
     created = agent.create_ok(body)
@@ -89,7 +89,7 @@ def test_create_with_request_approval_is_pending_with_an_approval_url(
     assert agent.retrieve(created["id"]).json() == created
 
 
-def test_create_without_approval_then_request_approval(agent: Agent) -> None:
+def test_create_without_approval_then_request_approval(agent: ApiAgent) -> None:
     created = agent.create_ok(card_body(request_approval=...))
     assert created["status"] == "created"
     assert created["approval_url"] is None
@@ -108,13 +108,13 @@ def test_create_without_approval_then_request_approval(agent: Agent) -> None:
     assert again.json()["expires_at"] == answer["expires_at"]
 
 
-def test_default_credential_and_currency_and_payment_method(agent: Agent) -> None:
+def test_default_credential_and_currency_and_payment_method(agent: ApiAgent) -> None:
     created = agent.create_ok(card_body(credential_type=..., currency="USD"))
     assert (created["credential_type"], created["currency"]) == ("card", "usd")
     assert created["payment_details"] == agent.person.payment_method_id
 
 
-def test_approve_issues_a_sandbox_card_shown_only_with_include(agent: Agent) -> None:
+def test_approve_issues_a_sandbox_card_shown_only_with_include(agent: ApiAgent) -> None:
     created = agent.create_ok()
     before = agent.retrieve(created["id"], include="card").json()
     assert "card" not in before and "card_last4" not in before
@@ -158,7 +158,7 @@ def test_approve_issues_a_sandbox_card_shown_only_with_include(agent: Agent) -> 
     )
 
 
-def test_spt_request_gets_a_token_for_its_seller(agent: Agent) -> None:
+def test_spt_request_gets_a_token_for_its_seller(agent: ApiAgent) -> None:
     body = spt_body(amount=1234, currency="eur", test=True)
     created = agent.create_ok(body)
     assert created["network_id"] == body["network_id"]
@@ -182,14 +182,14 @@ def test_spt_request_gets_a_token_for_its_seller(agent: Agent) -> None:
         ("link_pay_token", "parameter_unsupported"),
     ],
 )
-def test_unknown_include_values_are_refused(agent: Agent, include: str, code: str) -> None:
+def test_unknown_include_values_are_refused(agent: ApiAgent, include: str, code: str) -> None:
     created = agent.create_ok()
     response = agent.retrieve(created["id"], include=include)
     assert response.status_code == 400
     assert response.json()["error"]["code"] == code
 
 
-def test_list_shows_active_requests_and_history_on_request(agent: Agent) -> None:
+def test_list_shows_active_requests_and_history_on_request(agent: ApiAgent) -> None:
     assert agent.list() == []
     first = agent.create_ok()
     denied = agent.create_ok()
@@ -217,7 +217,7 @@ def test_list_shows_active_requests_and_history_on_request(agent: Agent) -> None
     }
 
 
-def test_update_before_the_decision(agent: Agent) -> None:
+def test_update_before_the_decision(agent: ApiAgent) -> None:
     created = agent.create_ok()
     response = agent.update(
         created["id"],
@@ -240,7 +240,7 @@ def test_update_before_the_decision(agent: Agent) -> None:
     assert agent.update(created["id"], {}).status_code == 200
 
 
-def test_update_of_an_spt_request_takes_profile_id(agent: Agent) -> None:
+def test_update_of_an_spt_request_takes_profile_id(agent: ApiAgent) -> None:
     created = agent.create_ok(spt_body())
     response = agent.update(created["id"], {"profile_id": "profile_other"})
     assert response.json()["network_id"] == "profile_other"
@@ -250,7 +250,7 @@ def test_update_of_an_spt_request_takes_profile_id(agent: Agent) -> None:
 
 
 @pytest.mark.parametrize("decision", ["approve", "deny", "cancel"])
-def test_update_after_the_decision_is_a_conflict(agent: Agent, decision: str) -> None:
+def test_update_after_the_decision_is_a_conflict(agent: ApiAgent, decision: str) -> None:
     created = agent.create_ok()
     if decision == "approve":
         approve_spend_request(agent.person, created["approval_url"])
@@ -267,7 +267,7 @@ def test_update_after_the_decision_is_a_conflict(agent: Agent, decision: str) ->
     assert agent.retrieve(created["id"]).json() == before
 
 
-def test_update_to_another_persons_card_is_refused(agent: Agent, stranger: Agent) -> None:
+def test_update_to_another_persons_card_is_refused(agent: ApiAgent, stranger: ApiAgent) -> None:
     created = agent.create_ok()
     response = agent.update(created["id"], {"payment_details": stranger.person.payment_method_id})
     assert response.status_code == 400
@@ -276,7 +276,7 @@ def test_update_to_another_persons_card_is_refused(agent: Agent, stranger: Agent
 
 
 @pytest.mark.parametrize("start", ["created", "pending_approval", "approved"])
-def test_cancel_from_each_active_status(agent: Agent, start: str) -> None:
+def test_cancel_from_each_active_status(agent: ApiAgent, start: str) -> None:
     created = agent.create_ok(
         card_body(request_approval=...) if start == "created" else card_body()
     )
@@ -292,7 +292,7 @@ def test_cancel_from_each_active_status(agent: Agent, start: str) -> None:
     assert again.json()["error"]["code"] == "spend_request_invalid_state"
 
 
-def test_finished_requests_refuse_every_transition(agent: Agent) -> None:
+def test_finished_requests_refuse_every_transition(agent: ApiAgent) -> None:
     created = agent.create_ok()
     deny_spend_request(agent.person, created["approval_url"])
     for response in (
@@ -310,7 +310,7 @@ def test_finished_requests_refuse_every_transition(agent: Agent) -> None:
 # -- isolation ------------------------------------------------------------------------------
 
 
-def test_another_persons_request_is_not_found_anywhere(agent: Agent, stranger: Agent) -> None:
+def test_another_persons_request_is_not_found_anywhere(agent: ApiAgent, stranger: ApiAgent) -> None:
     created = agent.create_ok()
     request_id = created["id"]
     for response in (
@@ -327,7 +327,7 @@ def test_another_persons_request_is_not_found_anywhere(agent: Agent, stranger: A
     assert agent.retrieve(request_id).json() == created
 
 
-def test_payment_details_must_be_the_persons_own_card(agent: Agent, stranger: Agent) -> None:
+def test_payment_details_must_be_the_persons_own_card(agent: ApiAgent, stranger: ApiAgent) -> None:
     response = agent.create(card_body(payment_details=stranger.person.payment_method_id))
     assert response.status_code == 400
     assert response.json()["error"] == {
@@ -377,7 +377,7 @@ APPROVAL_DETAILS = {
 }
 
 
-def test_create_delegated_needs_the_approve_scope(agent: Agent) -> None:
+def test_create_delegated_needs_the_approve_scope(agent: ApiAgent) -> None:
     response = agent.create(card_body(approval_details=APPROVAL_DETAILS), delegated=True)
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "insufficient_scope"
@@ -466,7 +466,7 @@ BAD_CREATE_BODIES = [
 ]
 
 
-def test_every_kind_of_bad_create_is_refused_and_stores_nothing(agent: Agent) -> None:
+def test_every_kind_of_bad_create_is_refused_and_stores_nothing(agent: ApiAgent) -> None:
     for raw, body, status, code in BAD_CREATE_BODIES:
         if raw is not None:
             response = agent.client.post(
@@ -481,12 +481,12 @@ def test_every_kind_of_bad_create_is_refused_and_stores_nothing(agent: Agent) ->
     assert agent.list(include_history=True) == []
 
 
-def test_expires_at_answer_matches_the_official_service(agent: Agent) -> None:
+def test_expires_at_answer_matches_the_official_service(agent: ApiAgent) -> None:
     response = agent.create(card_body(expires_at=1720100000))
     assert response.json()["error"]["message"] == "expires_at is not supported for this client"
 
 
-def test_bad_updates_leave_the_request_unchanged(agent: Agent) -> None:
+def test_bad_updates_leave_the_request_unchanged(agent: ApiAgent) -> None:
     created = agent.create_ok()
     for body, status in (
         ({"amount": -1}, 422),
@@ -502,7 +502,7 @@ def test_bad_updates_leave_the_request_unchanged(agent: Agent) -> None:
     assert agent.retrieve(created["id"]).json() == created
 
 
-def test_context_is_kept_verbatim(agent: Agent) -> None:
+def test_context_is_kept_verbatim(agent: ApiAgent) -> None:
     context = CONTEXT + "\n\nSecond paragraph with <b>markup</b> & “quotes”."
     created = agent.create_ok(card_body(context=context))
     assert agent.retrieve(created["id"]).json()["context"] == context
@@ -527,7 +527,7 @@ create_fields = st.sampled_from(
 
 
 @pytest.fixture(scope="module")
-def fuzz_agent(wallet: WalletProcess) -> Iterator[Agent]:
+def fuzz_agent(wallet: WalletProcess) -> Iterator[ApiAgent]:
     created = new_agent(wallet)
     yield created
     created.close()
@@ -536,7 +536,7 @@ def fuzz_agent(wallet: WalletProcess) -> Iterator[Agent]:
 @settings(max_examples=60, deadline=None)
 @given(changes=st.dictionaries(create_fields, json_values, max_size=3))
 def test_random_create_bodies_get_a_clear_answer_never_a_server_error(
-    fuzz_agent: Agent, changes: dict[str, object]
+    fuzz_agent: ApiAgent, changes: dict[str, object]
 ) -> None:
     response = fuzz_agent.create({**card_body(), **changes})
     assert response.status_code in (200, 400, 413, 422, 429), response.text
@@ -551,7 +551,7 @@ def test_random_create_bodies_get_a_clear_answer_never_a_server_error(
 @settings(max_examples=40, deadline=None)
 # "." and ".." are dot-segments the HTTP client resolves before sending.
 @given(request_id=st.text(min_size=1, max_size=300).filter(lambda t: t not in {".", ".."}))
-def test_random_ids_are_simply_not_found(fuzz_agent: Agent, request_id: str) -> None:
+def test_random_ids_are_simply_not_found(fuzz_agent: ApiAgent, request_id: str) -> None:
     quoted = quote(request_id, safe="")
     for response in (
         fuzz_agent.client.get(f"/spend_requests/{quoted}"),

@@ -4,16 +4,15 @@ decision is only taken from the wallet's own, current page."""
 from __future__ import annotations
 
 import html
-import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from tests.support.approvals import (
     CONTEXT,
-    Agent,
+    ApiAgent,
     approval_path,
     approve_spend_request,
     card_body,
@@ -26,19 +25,19 @@ from tests.support.wallet import WalletProcess
 
 
 @pytest.fixture
-def agent(wallet: WalletProcess) -> Iterator[Agent]:
+def agent(wallet: WalletProcess) -> Iterator[ApiAgent]:
     created = new_agent(wallet)
     yield created
     created.close()
 
 
-def page_of(agent: Agent, spend_request: dict[str, Any]) -> str:
+def page_of(agent: ApiAgent, spend_request: dict[str, Any]) -> str:
     response = agent.person.client.get(spend_request["approval_url"])
     assert response.status_code == 200, response.text
     return response.text
 
 
-def test_the_page_shows_what_the_person_approves(agent: Agent) -> None:
+def test_the_page_shows_what_the_person_approves(agent: ApiAgent) -> None:
     body = card_body(
         merchant_name="Blue Widget Co",
         amount=5000,
@@ -79,7 +78,7 @@ def test_the_page_shows_what_the_person_approves(agent: Agent) -> None:
     assert f'data-expires-at="{created["expires_at"]}"' in text
 
 
-def test_the_pages_inline_script_runs_only_by_nonce(agent: Agent) -> None:
+def test_the_pages_inline_script_runs_only_by_nonce(agent: ApiAgent) -> None:
     created = agent.create_ok()
     response = agent.person.client.get(created["approval_url"])
     policy = response.headers["content-security-policy"]
@@ -92,7 +91,7 @@ def test_the_pages_inline_script_runs_only_by_nonce(agent: Agent) -> None:
     assert other != policy  # a fresh nonce per response
 
 
-def test_spt_and_test_mode_requests_say_so(agent: Agent) -> None:
+def test_spt_and_test_mode_requests_say_so(agent: ApiAgent) -> None:
     created = agent.create_ok(spt_body(amount=1999, currency="eur", test=True))
     text = html.unescape(page_of(agent, created))
     assert created["network_id"] in text
@@ -101,7 +100,7 @@ def test_spt_and_test_mode_requests_say_so(agent: Agent) -> None:
     assert "Test mode" in text
 
 
-def test_agent_text_is_shown_as_text_never_as_markup(agent: Agent) -> None:
+def test_agent_text_is_shown_as_text_never_as_markup(agent: ApiAgent) -> None:
     hostile = CONTEXT + ' <script>alert("x")</script><img src=x onerror=alert(1)>'
     created = agent.create_ok(
         card_body(context=hostile, merchant_name="<b>Evil</b> & Co", line_items=[{"name": "<i>"}])
@@ -113,7 +112,7 @@ def test_agent_text_is_shown_as_text_never_as_markup(agent: Agent) -> None:
     assert "&lt;b&gt;Evil&lt;/b&gt; &amp; Co" in text
 
 
-def test_approving_shows_the_outcome_and_issues_the_card(agent: Agent) -> None:
+def test_approving_shows_the_outcome_and_issues_the_card(agent: ApiAgent) -> None:
     created = agent.create_ok()
     response = approve_spend_request(agent.person, created["approval_url"])
     assert "You approved this payment" in response.text
@@ -123,7 +122,7 @@ def test_approving_shows_the_outcome_and_issues_the_card(agent: Agent) -> None:
     assert f"···· {shown['card_last4']}" in html.unescape(response.text)
 
 
-def test_denying_shows_the_outcome_and_issues_nothing(agent: Agent) -> None:
+def test_denying_shows_the_outcome_and_issues_nothing(agent: ApiAgent) -> None:
     created = agent.create_ok()
     response = deny_spend_request(agent.person, created["approval_url"])
     assert "You denied this payment" in response.text
@@ -132,7 +131,7 @@ def test_denying_shows_the_outcome_and_issues_nothing(agent: Agent) -> None:
     assert "card" not in shown and "card_last4" not in shown
 
 
-def test_a_request_not_yet_submitted_has_no_buttons(agent: Agent) -> None:
+def test_a_request_not_yet_submitted_has_no_buttons(agent: ApiAgent) -> None:
     created = agent.create_ok(card_body(request_approval=...))
     url = f"{agent.person.wallet.url}/approve/{created['id']}"
     text = agent.person.client.get(url).text
@@ -141,7 +140,7 @@ def test_a_request_not_yet_submitted_has_no_buttons(agent: Agent) -> None:
 
 
 def test_signed_out_visitors_are_sent_to_sign_in_and_back(
-    agent: Agent, wallet: WalletProcess
+    agent: ApiAgent, wallet: WalletProcess
 ) -> None:
     created = agent.create_ok()
     path = approval_path(created["approval_url"])
@@ -167,7 +166,7 @@ def test_signed_out_visitors_are_sent_to_sign_in_and_back(
         visitor.close()
 
 
-def test_another_person_gets_not_found(agent: Agent, wallet: WalletProcess) -> None:
+def test_another_person_gets_not_found(agent: ApiAgent, wallet: WalletProcess) -> None:
     created = agent.create_ok()
     path = approval_path(created["approval_url"])
     stranger = wallet.create_person()
@@ -186,7 +185,7 @@ def test_another_person_gets_not_found(agent: Agent, wallet: WalletProcess) -> N
         stranger.close()
 
 
-def test_posts_without_a_valid_csrf_token_are_refused(agent: Agent) -> None:
+def test_posts_without_a_valid_csrf_token_are_refused(agent: ApiAgent) -> None:
     created = agent.create_ok()
     path = approval_path(created["approval_url"])
     _, form = agent.person.get_form(path, action=path)
@@ -202,7 +201,7 @@ def test_posts_without_a_valid_csrf_token_are_refused(agent: Agent) -> None:
     assert agent.status_of(created["id"]) == "pending_approval"
 
 
-def test_an_unknown_action_changes_nothing(agent: Agent) -> None:
+def test_an_unknown_action_changes_nothing(agent: ApiAgent) -> None:
     created = agent.create_ok()
     path = approval_path(created["approval_url"])
     response = agent.person.submit_form(path, {"action": "maybe"}, action=path)
@@ -211,7 +210,7 @@ def test_an_unknown_action_changes_nothing(agent: Agent) -> None:
     assert agent.status_of(created["id"]) == "pending_approval"
 
 
-def test_a_request_changed_after_the_page_was_shown_is_not_approved(agent: Agent) -> None:
+def test_a_request_changed_after_the_page_was_shown_is_not_approved(agent: ApiAgent) -> None:
     created = agent.create_ok(card_body(amount=1000))
     path = approval_path(created["approval_url"])
     _, stale = agent.person.get_form(path, action=path)
@@ -227,7 +226,7 @@ def test_a_request_changed_after_the_page_was_shown_is_not_approved(agent: Agent
     assert agent.retrieve(created["id"]).json()["amount"] == 4900
 
 
-def test_deciding_twice_is_refused(agent: Agent) -> None:
+def test_deciding_twice_is_refused(agent: ApiAgent) -> None:
     created = agent.create_ok()
     path = approval_path(created["approval_url"])
     _, form = agent.person.get_form(path, action=path)
@@ -237,7 +236,7 @@ def test_deciding_twice_is_refused(agent: Agent) -> None:
     assert agent.status_of(created["id"]) == "approved"
 
 
-def test_status_endpoint_follows_the_request(agent: Agent) -> None:
+def test_status_endpoint_follows_the_request(agent: ApiAgent) -> None:
     created = agent.create_ok()
     status_url = created["approval_url"] + "/status"
     assert agent.person.client.get(status_url).json() == {
@@ -251,7 +250,7 @@ def test_status_endpoint_follows_the_request(agent: Agent) -> None:
     assert 'value="approve"' not in text
 
 
-def test_the_wallet_home_lists_recent_requests(agent: Agent) -> None:
+def test_the_wallet_home_lists_recent_requests(agent: ApiAgent) -> None:
     pending = agent.create_ok(card_body(merchant_name="Pending Shop"))
     denied = agent.create_ok(card_body(merchant_name="Denied Shop"))
     deny_spend_request(agent.person, denied["approval_url"])
@@ -260,61 +259,3 @@ def test_the_wallet_home_lists_recent_requests(agent: Agent) -> None:
     assert f'href="/approve/{pending["id"]}"' in text
     assert "Pending Shop" in text and "Waiting for your approval" in text
     assert "Denied Shop" in text
-
-
-# -- in a real browser ----------------------------------------------------------------------
-
-CHROMIUM = os.environ.get("LINK_TEST_CHROMIUM", "/usr/bin/chromium")
-
-
-def _watch_the_open_page(
-    agent: Agent, change: Callable[[dict[str, Any]], None], shown: str
-) -> None:
-    """Open the approval page in Chromium, ``change`` the request, wait for the page to say
-    ``shown`` and drop its buttons."""
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"{CHROMIUM} not found: run `make sysdeps` (apt-get install chromium)")
-    from playwright.sync_api import expect, sync_playwright
-
-    created = agent.create_ok()
-    cookies = [
-        {"name": c.name, "value": c.value, "url": agent.person.wallet.url}
-        for c in agent.person.client.cookies.jar
-    ]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            context = browser.new_context()
-            context.add_cookies(cookies)  # type: ignore[arg-type]
-            page = context.new_page()
-            page.goto(created["approval_url"])
-            expect(page.locator("#status-text")).to_have_text("Waiting for your approval")
-            expect(page.locator("#countdown-value")).to_have_text(
-                # About ten minutes left, whatever the exact second.
-                re.compile(r"^(9m|10m) \d+s$")
-            )
-            change(created)
-            # The page polls every 2 s; the bound only keeps a broken page from hanging.
-            expect(page.locator("#status-text")).to_have_text(shown, timeout=30_000)
-            assert page.locator("button[value=approve]").count() == 0
-        finally:
-            browser.close()
-
-
-@pytest.mark.browser
-def test_the_open_page_updates_itself_when_the_agent_cancels(agent: Agent) -> None:
-    _watch_the_open_page(
-        agent, lambda created: agent.cancel(created["id"]), "Canceled by the agent"
-    )
-
-
-@pytest.mark.browser
-def test_the_open_page_updates_itself_when_the_request_expires(make_wallet) -> None:  # type: ignore[no-untyped-def]
-    wallet: WalletProcess = make_wallet()  # its own clock: moving it must not disturb others
-    agent = new_agent(wallet)
-    try:
-        _watch_the_open_page(agent, lambda _created: wallet.advance_clock(601), "Expired")
-    finally:
-        agent.close()

@@ -12,7 +12,7 @@ import httpx2
 import psycopg
 import pytest
 from sqlalchemy.engine import make_url
-from tests.support.approvals import Agent, approval_path, card_body, new_agent
+from tests.support.approvals import ApiAgent, approval_path, card_body, new_agent
 from tests.support.person import Person
 from tests.support.wallet import WalletProcess
 
@@ -20,7 +20,7 @@ RACERS = 10
 
 
 @pytest.fixture
-def agent(any_wallet: WalletProcess) -> Iterator[Agent]:
+def agent(any_wallet: WalletProcess) -> Iterator[ApiAgent]:
     created = new_agent(any_wallet)
     yield created
     created.close()
@@ -60,7 +60,7 @@ def race(calls: list[Callable[[], Any]]) -> list[Any]:
     return results
 
 
-def browsers(agent: Agent, count: int) -> list[Person]:
+def browsers(agent: ApiAgent, count: int) -> list[Person]:
     """``count`` separate signed-in browser sessions of the same person."""
     people = []
     for _ in range(count):
@@ -77,7 +77,7 @@ def browsers(agent: Agent, count: int) -> list[Person]:
 
 
 def test_concurrent_approvals_issue_exactly_one_credential(
-    agent: Agent, any_wallet: WalletProcess
+    agent: ApiAgent, any_wallet: WalletProcess
 ) -> None:
     created = agent.create_ok()
     path = approval_path(created["approval_url"])
@@ -103,7 +103,7 @@ def test_concurrent_approvals_issue_exactly_one_credential(
     assert shown["card"]["number"].endswith(shown["card_last4"])
 
 
-def test_concurrent_identical_creates_make_one_request(agent: Agent) -> None:
+def test_concurrent_identical_creates_make_one_request(agent: ApiAgent) -> None:
     body = card_body()
     results = race([lambda: agent.create(body) for _ in range(RACERS)])
     statuses = sorted(r.status_code if isinstance(r, httpx2.Response) else repr(r) for r in results)
@@ -116,7 +116,7 @@ def test_concurrent_identical_creates_make_one_request(agent: Agent) -> None:
 
 
 def test_cancel_racing_approval_leaves_one_consistent_outcome(
-    agent: Agent, any_wallet: WalletProcess
+    agent: ApiAgent, any_wallet: WalletProcess
 ) -> None:
     created = agent.create_ok()
     path = approval_path(created["approval_url"])

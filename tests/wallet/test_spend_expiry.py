@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import POSTGRES_ENV, fresh_postgres_database
-from tests.support.approvals import Agent, approve_spend_request, card_body, new_agent
+from tests.support.approvals import ApiAgent, approve_spend_request, card_body, new_agent
 from tests.support.person import bearer, wallet_tokens
 from tests.support.wallet import WalletProcess
 
@@ -39,26 +39,26 @@ def clock_wallet(
 
 
 @pytest.fixture
-def agent(clock_wallet: WalletProcess) -> Iterator[Agent]:
+def agent(clock_wallet: WalletProcess) -> Iterator[ApiAgent]:
     created = new_agent(clock_wallet)
     yield created
     created.close()
 
 
-def log_in_again(agent: Agent, wallet: WalletProcess) -> None:
+def log_in_again(agent: ApiAgent, wallet: WalletProcess) -> None:
     """Access tokens live an hour; after a long jump the agent logs in afresh."""
     agent.tokens = wallet_tokens(wallet, agent.person)
     agent.client.headers.update(bearer(agent.tokens))
 
 
-def csrf_token(agent: Agent) -> str:
+def csrf_token(agent: ApiAgent) -> str:
     """A valid CSRF token of the person's browser session (from the sign-out form)."""
     _, form = agent.person.get_form("/wallet", action="/signout")
     return form.fields["csrf_token"]
 
 
 def test_pending_request_expires_when_the_window_closes(
-    agent: Agent, clock_wallet: WalletProcess
+    agent: ApiAgent, clock_wallet: WalletProcess
 ) -> None:
     created = agent.create_ok()
     page = agent.person.client.get(created["approval_url"])
@@ -90,7 +90,7 @@ def test_pending_request_expires_when_the_window_closes(
 
 
 def test_created_request_expires_unless_approval_is_requested_in_time(
-    agent: Agent, clock_wallet: WalletProcess
+    agent: ApiAgent, clock_wallet: WalletProcess
 ) -> None:
     idle = agent.create_ok(card_body(request_approval=...))
     asked = agent.create_ok(card_body(request_approval=...))
@@ -109,7 +109,7 @@ def test_created_request_expires_unless_approval_is_requested_in_time(
 
 
 def test_approved_credential_expires_at_valid_until(
-    agent: Agent, clock_wallet: WalletProcess
+    agent: ApiAgent, clock_wallet: WalletProcess
 ) -> None:
     created = agent.create_ok()
     approve_spend_request(agent.person, created["approval_url"])
@@ -131,7 +131,9 @@ def test_approved_credential_expires_at_valid_until(
     assert "Expired" in page.text
 
 
-def test_expired_requests_free_their_active_slot(agent: Agent, clock_wallet: WalletProcess) -> None:
+def test_expired_requests_free_their_active_slot(
+    agent: ApiAgent, clock_wallet: WalletProcess
+) -> None:
     body = card_body()
     first = agent.create_ok(body)
     duplicate = agent.create(body)

@@ -10,7 +10,7 @@ from typing import Any
 import httpx2
 import pytest
 from tests.support.approvals import (
-    Agent,
+    ApiAgent,
     approval_path,
     approve_spend_request,
     card_body,
@@ -40,7 +40,7 @@ def limited_wallet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WalletP
 
 
 @pytest.fixture
-def agent(limited_wallet: WalletProcess) -> Iterator[Agent]:
+def agent(limited_wallet: WalletProcess) -> Iterator[ApiAgent]:
     created = new_agent(limited_wallet)
     yield created
     created.close()
@@ -57,13 +57,13 @@ def refused(response: httpx2.Response, code: str, limit: str) -> dict[str, Any]:
     return error
 
 
-def approve_page_post(agent: Agent, approval_url: str) -> httpx2.Response:
+def approve_page_post(agent: ApiAgent, approval_url: str) -> httpx2.Response:
     """Press Approve on the page without insisting on success."""
     path = approval_path(approval_url)
     return agent.person.submit_form(path, {"action": "approve"}, action=path)
 
 
-def test_approval_window_and_validity_are_configurable(agent: Agent) -> None:
+def test_approval_window_and_validity_are_configurable(agent: ApiAgent) -> None:
     created = agent.create_ok(card_body(amount=1000))
     assert created["expires_at"] - seconds(created["created_at"]) == 300
     approve_spend_request(agent.person, created["approval_url"])
@@ -71,14 +71,14 @@ def test_approval_window_and_validity_are_configurable(agent: Agent) -> None:
     assert seconds(card["valid_until"]) - seconds(created["created_at"]) == 3600
 
 
-def test_amount_cap(agent: Agent) -> None:
+def test_amount_cap(agent: ApiAgent) -> None:
     response = agent.create(card_body(amount=3001))
     assert response.status_code == 422
     assert response.json()["error"]["message"] == "amount must be at most 3000 (got 3001)."
     agent.create_ok(card_body(amount=3000))
 
 
-def test_daily_spend_counts_approved_requests_but_never_test_ones(agent: Agent) -> None:
+def test_daily_spend_counts_approved_requests_but_never_test_ones(agent: ApiAgent) -> None:
     first = agent.create_ok(card_body(amount=3000))
     approve_spend_request(agent.person, first["approval_url"])
 
@@ -92,7 +92,7 @@ def test_daily_spend_counts_approved_requests_but_never_test_ones(agent: Agent) 
     agent.create_ok(card_body(amount=2000))
 
 
-def test_spend_is_checked_again_when_approving(agent: Agent) -> None:
+def test_spend_is_checked_again_when_approving(agent: ApiAgent) -> None:
     first = agent.create_ok(card_body(amount=3000))
     second = agent.create_ok(card_body(amount=2500))
     approve_spend_request(agent.person, first["approval_url"])
@@ -104,7 +104,7 @@ def test_spend_is_checked_again_when_approving(agent: Agent) -> None:
     assert "card_last4" not in agent.retrieve(second["id"]).json()
 
 
-def test_concurrent_active_requests(agent: Agent) -> None:
+def test_concurrent_active_requests(agent: ApiAgent) -> None:
     made = [agent.create_ok(card_body(amount=100)) for _ in range(3)]
     error = refused(
         agent.create(card_body(amount=100)), "too_many_active_spend_requests", "max_active"
@@ -115,7 +115,7 @@ def test_concurrent_active_requests(agent: Agent) -> None:
     agent.create_ok(card_body(amount=100))
 
 
-def test_concurrent_approved_requests(agent: Agent) -> None:
+def test_concurrent_approved_requests(agent: ApiAgent) -> None:
     made = [agent.create_ok(card_body(amount=100)) for _ in range(3)]
     for request in made[:2]:
         approve_spend_request(agent.person, request["approval_url"])
@@ -129,7 +129,7 @@ def test_concurrent_approved_requests(agent: Agent) -> None:
     assert agent.status_of(made[2]["id"]) == "approved"
 
 
-def test_hourly_creations_count_even_canceled_requests(agent: Agent) -> None:
+def test_hourly_creations_count_even_canceled_requests(agent: ApiAgent) -> None:
     for _ in range(5):
         created = agent.create_ok(card_body(amount=100))
         agent.cancel(created["id"])
@@ -140,9 +140,10 @@ def test_hourly_creations_count_even_canceled_requests(agent: Agent) -> None:
     assert len(agent.list(include_history=True)) == 5
 
 
-def test_limits_are_per_person(agent: Agent, limited_wallet: WalletProcess) -> None:
+def test_limits_are_per_person(agent: ApiAgent, limited_wallet: WalletProcess) -> None:
     for _ in range(3):
         agent.create_ok(card_body(amount=100))
+    refused(agent.create(card_body(amount=100)), "too_many_active_spend_requests", "max_active")
     other = new_agent(limited_wallet)
     try:
         other.create_ok(card_body(amount=100))
@@ -152,7 +153,7 @@ def test_limits_are_per_person(agent: Agent, limited_wallet: WalletProcess) -> N
 
 @pytest.mark.parametrize("make_body", [card_body, spt_body])
 def test_duplicate_is_refused_with_the_existing_request(
-    agent: Agent, make_body: Callable[..., dict[str, Any]]
+    agent: ApiAgent, make_body: Callable[..., dict[str, Any]]
 ) -> None:
     body = make_body(amount=1200)
     existing = agent.create_ok(body)
@@ -173,7 +174,7 @@ def test_duplicate_is_refused_with_the_existing_request(
 # -- limits over time (private wallets: these move the clock) -------------------------------
 
 
-def log_in_again(agent: Agent, wallet: WalletProcess) -> None:
+def log_in_again(agent: ApiAgent, wallet: WalletProcess) -> None:
     agent.tokens = wallet_tokens(wallet, agent.person)
     agent.client.headers.update(bearer(agent.tokens))
 

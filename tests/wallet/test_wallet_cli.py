@@ -230,6 +230,7 @@ def test_first_card_is_default_and_default_flag_moves_it(wallet: WalletProcess) 
     assert defaults() == {person.payment_method_id: False, second["id"]: False, third_id: True}
 
 
+@pytest.mark.server
 def test_serve_logs_json_lines_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     import httpx2
 
@@ -248,6 +249,7 @@ def test_serve_logs_json_lines_and_stops_cleanly_on_sigterm(tmp_path: Path) -> N
     assert "should-not-be-logged" not in wallet.log_text()
 
 
+@pytest.mark.server
 def test_serve_stops_cleanly_on_sigint(tmp_path: Path) -> None:
     import signal
 
@@ -259,6 +261,7 @@ def test_serve_stops_cleanly_on_sigint(tmp_path: Path) -> None:
     assert "Traceback" not in wallet.log_text()
 
 
+@pytest.mark.server
 def test_serve_takes_the_database_from_the_environment_in_wal_mode(tmp_path: Path) -> None:
     import sqlite3
 

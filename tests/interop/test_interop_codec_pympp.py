@@ -27,17 +27,26 @@ pympp = pytest.importorskip("mpp", reason="pympp 0.16.0 is a dev dependency")
 SECRET = "interop-secret-0123456789abcdef"
 REALM = "shop.example"
 REQUEST = stripe.build_charge_request(amount=250, currency="usd", network_id="profile_interop")
-EXPIRES = format_expires(datetime.now(UTC) + timedelta(minutes=5))
 
 
-def _pympp_challenge(**extra: object) -> object:
+@pytest.fixture
+def now() -> datetime:
+    """The one instant a test runs at: challenges expire five minutes after it."""
+    return datetime.now(UTC)
+
+
+def _server(now: datetime) -> PaymentServer:
+    return PaymentServer(secret=SECRET.encode(), realm=REALM, clock=lambda: now)
+
+
+def _pympp_challenge(now: datetime, **extra: object) -> object:
     return pympp.Challenge.create(
         secret_key=SECRET,
         realm=REALM,
         method="stripe",
         intent="charge",
         request=REQUEST,
-        expires=EXPIRES,
+        expires=format_expires(now + timedelta(minutes=5)),
         **extra,
     )
 
@@ -55,8 +64,10 @@ def _pympp_challenge(**extra: object) -> object:
     ],
     ids=["plain", "unicode-description", "opaque-digest", "header"],
 )
-def test_pympp_challenge_parses_and_its_id_verifies_with_our_hmac(extra: dict[str, object]) -> None:
-    theirs = _pympp_challenge(**extra)
+def test_pympp_challenge_parses_and_its_id_verifies_with_our_hmac(
+    extra: dict[str, object], now: datetime
+) -> None:
+    theirs = _pympp_challenge(now, **extra)
     [ours] = parse_www_authenticate(theirs.to_www_authenticate(REALM))
     assert (ours.id, ours.realm, ours.method, ours.intent) == (theirs.id, REALM, "stripe", "charge")
     assert ours.request_json() == REQUEST
@@ -73,7 +84,7 @@ def test_pympp_challenge_parses_and_its_id_verifies_with_our_hmac(extra: dict[st
         opaque_b64=ours.opaque,
         header=ours.header,
     )
-    server = PaymentServer(secret=SECRET.encode(), realm=REALM)
+    server = _server(now)
     credential = format_authorization(build_credential(ours, "spt_1"))
     body = b"" if theirs.digest else None
     verified = server.verify(
@@ -82,8 +93,8 @@ def test_pympp_challenge_parses_and_its_id_verifies_with_our_hmac(extra: dict[st
     assert verified.payload == {"spt": "spt_1"}
 
 
-def test_our_challenge_parses_in_pympp_and_verifies_with_its_hmac() -> None:
-    server = PaymentServer(secret=SECRET.encode(), realm=REALM)
+def test_our_challenge_parses_in_pympp_and_verifies_with_its_hmac(now: datetime) -> None:
+    server = _server(now)
     ours = server.issue(
         method="stripe",
         intent="charge",
@@ -102,9 +113,9 @@ def test_our_challenge_parses_in_pympp_and_verifies_with_its_hmac() -> None:
     assert theirs.verify(SECRET, REALM)
 
 
-def test_our_credential_parses_in_pympp_with_the_echo_intact() -> None:
+def test_our_credential_parses_in_pympp_with_the_echo_intact(now: datetime) -> None:
     [challenge] = parse_www_authenticate(
-        _pympp_challenge(meta={"order": "o-77"}).to_www_authenticate(REALM)
+        _pympp_challenge(now, meta={"order": "o-77"}).to_www_authenticate(REALM)
     )
     theirs = pympp.Credential.from_authorization(
         format_authorization(build_credential(challenge, "spt_1"))
@@ -120,8 +131,8 @@ def test_our_credential_parses_in_pympp_with_the_echo_intact() -> None:
     )
 
 
-def test_pympp_credential_parses_and_verifies_on_our_server() -> None:
-    server = PaymentServer(secret=SECRET.encode(), realm=REALM)
+def test_pympp_credential_parses_and_verifies_on_our_server(now: datetime) -> None:
+    server = _server(now)
     ours = server.issue(method="stripe", intent="charge", request=REQUEST)
     theirs = pympp.Challenge.from_www_authenticate(format_www_authenticate([ours]))
     header = pympp.Credential(

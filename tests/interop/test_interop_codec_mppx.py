@@ -7,7 +7,6 @@ scripts/install-node-peers.sh; LINK_NODE_PEERS_DIR overrides its location).
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.environment import node_peers_dir
 
 from link_cli.mpp import (
     Receipt,
@@ -32,15 +32,11 @@ from link_cli.mpp.server import PaymentServer, format_expires
 SECRET = "mppx-interop-secret-0123456789abcdef"
 REALM = "shop.example"
 REQUEST = stripe.build_charge_request(amount=250, currency="usd", network_id="profile_mppx")
-PEER = Path(__file__).with_name("mppx_peer.mjs")
+PEER = Path(__file__).with_name("mppx_codec_peer.mjs")
 
 
-def _peers_dir() -> Path:
-    configured = os.environ.get("LINK_NODE_PEERS_DIR")
-    if configured:
-        return Path(configured)
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache) / "link-cli-node-peers"
+def _server(now: datetime) -> PaymentServer:
+    return PaymentServer(secret=SECRET.encode(), realm=REALM, clock=lambda: now)
 
 
 @pytest.fixture(scope="module")
@@ -49,10 +45,13 @@ def mppx() -> Any:
     node = shutil.which("node")
     if node is None:
         pytest.skip("Node is not installed: the mppx interop tests need it")
-    peers = _peers_dir()
+    peers = node_peers_dir()
     if not (peers / "node_modules" / "mppx" / "package.json").exists():
         pytest.skip(f"mppx is not installed in {peers} (run scripts/install-node-peers.sh)")
-    server = PaymentServer(secret=SECRET.encode(), realm=REALM)
+    # One instant for the whole module: challenges expire five minutes after it, however
+    # long the module takes to reach its last test.
+    now = datetime.now(UTC)
+    server = _server(now)
     ours = [
         server.issue(
             method="stripe", intent="charge", request=REQUEST, description="Caf\u00e9 \u2615"
@@ -80,7 +79,7 @@ def mppx() -> Any:
         "secret": SECRET,
         "realm": REALM,
         "request": REQUEST,
-        "expires": format_expires(datetime.now(UTC) + timedelta(minutes=5)),
+        "expires": format_expires(now + timedelta(minutes=5)),
         "description": "Caf\u00e9 \u2615",
     }
     result = subprocess.run(
@@ -92,7 +91,7 @@ def mppx() -> Any:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    return {"ours": ours, "job": job, **json.loads(result.stdout)}
+    return {"ours": ours, "job": job, "now": now, **json.loads(result.stdout)}
 
 
 def test_mppx_parses_our_challenges_and_verifies_our_hmac(mppx: Any) -> None:
@@ -133,7 +132,7 @@ def test_we_parse_mppx_challenge_and_its_hmac_verifies_on_our_server(mppx: Any) 
     assert theirs.request_json() == REQUEST
     assert theirs.description == "Caf\u00e9 \u2615"
     assert theirs.opaque_json() == {"order": "o-77"}
-    server = PaymentServer(secret=SECRET.encode(), realm=REALM)
+    server = _server(mppx["now"])
     authorization = format_authorization(build_credential(theirs, "spt_1"))
     verified = server.verify(authorization, method="stripe", intent="charge", request=REQUEST)
     assert verified.payload == {"spt": "spt_1"}
@@ -143,7 +142,7 @@ def test_we_parse_mppx_credential_and_receipt(mppx: Any) -> None:
     credential = parse_authorization(mppx["their_authorization"])
     assert credential.payload == {"spt": "spt_m"}
     assert credential.challenge == parse_www_authenticate(mppx["their_header"])[0]
-    server = PaymentServer(secret=SECRET.encode(), realm=REALM)
+    server = _server(mppx["now"])
     assert server.verify(
         mppx["their_authorization"], method="stripe", intent="charge", request=REQUEST
     ).payload == {"spt": "spt_m"}

@@ -1,5 +1,5 @@
 // mppx 0.11.0 as a codec peer: reads a JSON job on stdin, prints a JSON answer.
-// Usage: node mppx_peer.mjs <dir holding node_modules/mppx>
+// Usage: node mppx_codec_peer.mjs <dir holding node_modules/mppx>
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 

@@ -6,34 +6,17 @@ policy, so this catches CSRF checks that reject the wallet's own forms.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
+from playwright.sync_api import Browser
 from tests.support.person import poll_device_token, start_device_login
 from tests.support.wallet import WalletProcess
 
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed"),
-]
 
-
-@pytest.fixture(scope="module")
-def phone() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield browser
-        browser.close()
-
-
-def test_approve_an_agent_and_add_a_card_in_a_browser(phone, wallet: WalletProcess) -> None:  # type: ignore[no-untyped-def]
+def test_approve_an_agent_and_add_a_card_in_a_browser(
+    browser: Browser, wallet: WalletProcess
+) -> None:
     person = wallet.create_person()
     started = start_device_login(wallet, connection_label="Claude Code on jenny-mbp")
-    context = phone.new_context(viewport={"width": 390, "height": 844})
+    context = browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
     try:
         page.goto(started["verification_uri_complete"])

@@ -1,0 +1,92 @@
+"""People, cards and merchants written straight into a test wallet's database, in-process.
+
+The only test module that touches the wallet's store: it does what ``link-wallet user create``,
+``card add --shipping`` and ``merchant create`` do (same settings, password hashing, secret
+key and store functions) without paying for a subprocess each time. Those commands are
+tested through the real subprocess in tests/wallet/test_wallet_cli.py and
+tests/redemption/test_merchant_cli.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from link_cli.wallet.clock import Clock
+from link_cli.wallet.domain.cards import validate_card
+from link_cli.wallet.passwords import hash_password, password_problem
+from link_cli.wallet.settings import WalletSettings, load_settings
+from link_cli.wallet.store import accounts
+from link_cli.wallet.store.crypto import FieldCipher
+from link_cli.wallet.store.engine import Database
+from link_cli.wallet.store.merchants import create_merchant
+
+
+class WalletStore:
+    """An open connection to one wallet's storage, as its CLI would open it."""
+
+    def __init__(self, data_dir: Path, database_url: str | None, env: Mapping[str, str]) -> None:
+        self.settings: WalletSettings = load_settings(
+            database_url=database_url, data_dir=data_dir, env=env
+        )
+        self.database = Database(self.settings.database_url)
+
+    def create_user(self, email: str, password: str, name: str | None) -> dict[str, Any]:
+        """Like ``link-wallet user create``; returns the same JSON-shaped answer."""
+        problem = password_problem(password)
+        if problem:
+            raise RuntimeError(f"user create failed: {problem}")
+        with self.database.session_scope() as session:
+            user = accounts.create_user(
+                session,
+                email=email,
+                name=name,
+                password_hash=hash_password(password, fast=self.settings.fast_password_hash),
+                now=Clock().now(),
+            )
+            return {"id": user.id, "email": user.email, "name": user.name}
+
+    def add_card(self, email: str, card: Mapping[str, str], *, shipping: bool) -> dict[str, Any]:
+        """Like ``link-wallet card add [--shipping]``; returns the same JSON-shaped answer."""
+        now = Clock().now()
+        validated = validate_card(card, today=now.date())
+        with self.database.session_scope() as session:
+            user = accounts.get_user_by_email(session, email)
+            if user is None:
+                raise RuntimeError(f"card add failed: no user with email {email}")
+            method = accounts.add_card(
+                session,
+                user_id=user.id,
+                card=validated,
+                cipher=FieldCipher(self.settings.secret_key),
+                now=now,
+            )
+            if shipping:
+                accounts.add_shipping_address_from_billing(
+                    session, user_id=user.id, method=method, now=now
+                )
+            return {
+                "id": method.id,
+                "brand": method.brand,
+                "last4": method.last4,
+                "exp_month": method.exp_month,
+                "exp_year": method.exp_year,
+            }
+
+    def create_merchant(self, name: str, network_id: str) -> dict[str, Any]:
+        """Like ``link-wallet merchant create``; returns the same JSON-shaped answer."""
+        with self.database.session_scope() as session:
+            merchant, secret_key = create_merchant(
+                session, name=name, network_id=network_id, now=Clock().now()
+            )
+            return {
+                "id": merchant.id,
+                "name": merchant.name,
+                "network_id": merchant.network_id,
+                "secret_key": secret_key,
+            }
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self.database.dispose()
