@@ -21,6 +21,7 @@ from link_cli.wallet.store import accounts
 from link_cli.wallet.store.crypto import FieldCipher
 from link_cli.wallet.store.engine import Database
 from link_cli.wallet.store.merchants import create_merchant
+from link_cli.wallet.store.migrations import upgrade
 
 
 class WalletStore:
@@ -30,6 +31,8 @@ class WalletStore:
         self.settings: WalletSettings = load_settings(
             database_url=database_url, data_dir=data_dir, env=env
         )
+        # As every command does first; a database already at the newest revision is only read.
+        upgrade(self.settings.database_url)
         self.database = Database(self.settings.database_url)
 
     def create_user(self, email: str, password: str, name: str | None) -> dict[str, Any]:

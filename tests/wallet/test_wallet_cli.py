@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,9 +11,16 @@ from tests.support.wallet import DEFAULT_CARD, WalletProcess, wallet_env
 
 
 @pytest.fixture
-def offline(tmp_path: Path) -> WalletProcess:
+def offline(tmp_path: Path) -> Iterator[WalletProcess]:
     """A wallet's storage without a running server (commands work on the database)."""
-    return WalletProcess(data_dir=tmp_path, port=0, database_url=None, env=wallet_env())
+    storage = WalletProcess(data_dir=tmp_path, port=0, database_url=None, env=wallet_env())
+    yield storage
+    storage.stop()
+
+
+def _existing_person(offline: WalletProcess, email: str) -> None:
+    """Set-up for the card tests: the person is written in-process (user create has its own tests)."""
+    offline.store().create_user(email, "a good password", None)
 
 
 def _card_args(email: str, **overrides: str) -> list[str]:
@@ -87,7 +95,7 @@ def test_user_create_without_a_terminal_needs_password_stdin(offline: WalletProc
 
 
 def test_card_add_prints_only_the_summary(offline: WalletProcess) -> None:
-    offline.create_user("dee@example.com", "a good password")
+    _existing_person(offline, "dee@example.com")
     result = offline.run_cli(*_card_args("dee@example.com", number="6011111111111117", cvc="987"))
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
@@ -113,7 +121,7 @@ def test_card_add_prints_only_the_summary(offline: WalletProcess) -> None:
 def test_card_add_bad_input(
     offline: WalletProcess, overrides: dict[str, str], message: str
 ) -> None:
-    offline.create_user("eve@example.com", "a good password")
+    _existing_person(offline, "eve@example.com")
     result = offline.run_cli(*_card_args("eve@example.com", **overrides))
     assert result.returncode == 1
     assert message in result.stderr
@@ -131,7 +139,7 @@ def _card_args_without_secrets(email: str) -> list[str]:
 
 
 def test_card_add_reads_number_and_cvc_from_stdin(offline: WalletProcess) -> None:
-    offline.create_user("fay@example.com", "a good password")
+    _existing_person(offline, "fay@example.com")
     secrets_json = json.dumps({"number": "5555 5555 5555 4444", "cvc": "321"})
     result = offline.run_cli(
         *_card_args_without_secrets("fay@example.com"), "--card-stdin", input_text=secrets_json
@@ -161,7 +169,7 @@ def test_card_add_reads_number_and_cvc_from_stdin(offline: WalletProcess) -> Non
 def test_card_add_secret_input_mistakes(
     offline: WalletProcess, extra_args: list[str], stdin: str, message: str
 ) -> None:
-    offline.create_user("gus@example.com", "a good password")
+    _existing_person(offline, "gus@example.com")
     result = offline.run_cli(
         *_card_args_without_secrets("gus@example.com"), *extra_args, input_text=stdin
     )
@@ -175,7 +183,7 @@ def test_card_add_prompts_for_number_and_cvc_on_a_terminal(offline: WalletProces
     import pty
     import time
 
-    offline.create_user("hal@example.com", "a good password")
+    _existing_person(offline, "hal@example.com")
     argv = [*offline.base_args(), *_card_args_without_secrets("hal@example.com")]
     pid, fd = pty.fork()
     if pid == 0:  # the child: its controlling terminal is the pty, as for a person typing
