@@ -9,11 +9,11 @@ import http.server
 import json
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 from tests.support.environment import clean_env
+from tests.support.threaded_server import serving
 
 HEAVY = (
     "mcp",
@@ -96,17 +96,11 @@ class _SpendRequestHandler(http.server.BaseHTTPRequestHandler):
 )
 def test_an_api_call_leaves_typing_and_urllib_request_unloaded(argv, sends_a_request):
     server = http.server.HTTPServer(("127.0.0.1", 0), _SpendRequestHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         url = f"http://127.0.0.1:{server.server_address[1]}"
         modules = _loaded_modules(
             *argv, LINK_API_BASE_URL=url, LINK_AUTH_BASE_URL=url, LINK_ACCESS_TOKEN="at_x"
         )
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
     assert ("http.client" in modules) is sends_a_request
     loaded = sorted(
         m for m in modules if any(m == h or m.startswith(h + ".") for h in NOT_ON_THE_REQUEST_PATH)

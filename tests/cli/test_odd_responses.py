@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from tests.support.threaded_server import serving
 
 from link_cli.cli.main import run
 
@@ -97,16 +97,12 @@ def stub(monkeypatch) -> Iterator[Stub]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_address[1]}"
-    monkeypatch.setenv("LINK_API_BASE_URL", url)
-    monkeypatch.setenv("LINK_AUTH_BASE_URL", url)
-    monkeypatch.setenv("LINK_ACCESS_TOKEN", "lwat_test")
-    yield state
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    with serving(server):
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        monkeypatch.setenv("LINK_API_BASE_URL", url)
+        monkeypatch.setenv("LINK_AUTH_BASE_URL", url)
+        monkeypatch.setenv("LINK_ACCESS_TOKEN", "lwat_test")
+        yield state
 
 
 def cli(*argv: str) -> tuple[int, object]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +22,7 @@ from tests.merchant.shop_process import ShopProcess
 from tests.redemption.delegated import Merchant, register_merchant
 from tests.support.agent import Agent, login
 from tests.support.approvals import approve_spend_request
+from tests.support.threaded_server import serving
 from tests.support.wallet import WalletProcess
 
 from mcp import Client, StdioServerParameters
@@ -225,14 +225,8 @@ class _ChallengeLess402(BaseHTTPRequestHandler):
 @pytest.fixture
 def bare_402_url() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _ChallengeLess402)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield f"http://127.0.0.1:{server.server_address[1]}/paid"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 async def test_a_402_without_challenge_is_an_invalid_response(

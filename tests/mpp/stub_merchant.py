@@ -7,13 +7,14 @@ real merchant would not give (Bearer-only 402, dropped connection) are routes he
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.support.threaded_server import serving
 
 from link_cli.mpp import ProblemType, format_payment_receipt
 from link_cli.mpp.methods import stripe
@@ -173,11 +174,5 @@ def running(merchant: StubMerchant) -> Iterator[StubMerchant]:
     server = _Server(("127.0.0.1", 0), _Handler)
     server.merchant = merchant
     merchant.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
+    with serving(server):
         yield merchant
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
