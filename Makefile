@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# The suite starts hundreds of Python processes; with bytecode caching off (some images set
+# this) each one would compile the package and pytest would rewrite every test module again.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: demo test check lint format bench venv sysdeps clean
 
