@@ -26,8 +26,12 @@ sysdeps:
 demo: venv
 	@if [ -t 1 ]; then $(BIN)/link-cli demo; else $(BIN)/link-cli demo --auto-approve; fi
 
-test: venv sysdeps
-	@scripts/run-tests.sh
+# Prints its own wall time, set-up included, whatever the outcome.
+test:
+	@start=$$(date +%s); status=0; \
+	$(MAKE) --no-print-directory venv sysdeps && scripts/run-tests.sh || status=$$?; \
+	echo "make test: exit $$status, wall time $$(( $$(date +%s) - start )) s (set-up included)"; \
+	exit $$status
 
 # The quick loop: lint, then every test that starts no server process and no browser.
 check: lint
