@@ -320,7 +320,8 @@ def public_url_warning(settings: WalletSettings) -> str | None:
     if settings.host in _WILDCARD_HOSTS and not settings.public_url_override:
         return (
             "bound to every address but LINK_WALLET_PUBLIC_URL is not set: verification and "
-            f"approval links will point at {settings.public_url}, which browsers cannot open"
+            f"approval links will point at {settings.public_url}, which browsers cannot open, "
+            "and only loopback Host names are served"
         )
     return None
 
