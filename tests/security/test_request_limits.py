@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,6 +20,10 @@ from tests.support.approvals import card_body, new_agent
 from tests.support.bodies import offer_body, vm_hwm_kib
 from tests.support.person import CLIENT_ID
 from tests.support.wallet import WalletProcess
+
+from link_cli.wallet.deps import body_limit
+from link_cli.wallet.request_limits import allowed_hosts, host_allowed
+from link_cli.wallet.settings import SettingsError, WalletSettings, load_settings
 
 FORM_LIMIT = 64 * 1024
 JSON_LIMIT = 256 * 1024
@@ -249,3 +254,50 @@ def test_a_refused_host_reaches_no_route(public_wallet: WalletProcess) -> None:
     )
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_host"
+
+
+# -- the allow-list and settings, without a server ---------------------------------------------
+
+
+def _settings(tmp_path: Path, env: dict[str, str], host: str = "127.0.0.1") -> WalletSettings:
+    base = {"LINK_WALLET_SECRET_KEY": "k" * 32}
+    return load_settings(data_dir=tmp_path, host=host, port=8725, env={**base, **env})
+
+
+def test_the_allow_list_is_derived_from_the_public_url_and_the_binding(tmp_path: Path) -> None:
+    ipv6 = allowed_hosts(
+        _settings(tmp_path, {"LINK_WALLET_PUBLIC_URL": "http://[2001:db8::1]:9000"})
+    )
+    assert host_allowed(ipv6, "[2001:db8::1]:9000")
+    assert not host_allowed(ipv6, "[2001:db8::1]:9001")
+    assert host_allowed(ipv6, "localhost:8725")
+    outside = allowed_hosts(_settings(tmp_path, {}, host="10.0.0.5"))
+    assert host_allowed(outside, "10.0.0.5:8725")
+    assert not host_allowed(outside, "127.0.0.1:8725")  # not bound to loopback
+    wildcard = allowed_hosts(_settings(tmp_path, {}, host="0.0.0.0"))
+    assert host_allowed(wildcard, "127.0.0.1:8725")
+    assert not host_allowed(wildcard, "evil.example:8725")
+    assert not host_allowed(wildcard, None)
+
+
+@pytest.mark.parametrize(
+    ("env", "problem"),
+    [
+        ({"LINK_WALLET_MAX_BODY_BYTES": "lots"}, "positive integer"),
+        ({"LINK_WALLET_MAX_BODY_BYTES": "0"}, "positive integer"),
+        ({"LINK_WALLET_MAX_CONNECTIONS": "-1"}, "positive integer"),
+        ({"LINK_WALLET_ALLOWED_HOSTS": "https://wallet.example"}, "host names, not URLs"),
+    ],
+)
+def test_bad_limit_settings_are_refused(tmp_path: Path, env: dict[str, str], problem: str) -> None:
+    with pytest.raises(SettingsError, match=problem):
+        _settings(tmp_path, env)
+
+
+def test_the_body_limits_follow_the_setting(tmp_path: Path) -> None:
+    small = _settings(tmp_path, {"LINK_WALLET_MAX_BODY_BYTES": "1000"})
+    assert body_limit(small, "/spend_requests") == 1000
+    assert body_limit(small, "/signin") == 1000  # forms never exceed the default
+    large = _settings(tmp_path, {"LINK_WALLET_MAX_BODY_BYTES": str(10 * JSON_LIMIT)})
+    assert body_limit(large, "/spend_requests/lsrq_1") == 10 * JSON_LIMIT
+    assert body_limit(large, "/v1/payment_intents") == FORM_LIMIT
