@@ -51,6 +51,7 @@ format: venv
 
 bench: venv
 	$(BIN)/python bench/cli_startup.py
+	$(BIN)/python bench/wallet_body_memory.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache .hypothesis test-artifacts

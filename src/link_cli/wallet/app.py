@@ -14,6 +14,7 @@ from .access_log import AccessLogMiddleware
 from .api import account, health, oauth, redemption, spend_requests
 from .api.errors import install_error_handlers
 from .clock import Clock
+from .request_limits import RequestLimitsMiddleware
 from .settings import WalletSettings
 from .store.crypto import FieldCipher, derive_key
 from .store.engine import Database
@@ -68,6 +69,8 @@ def create_app(settings: WalletSettings, *, clock: Clock | None = None) -> FastA
         same_site="lax",
         https_only=settings.public_url.startswith("https://"),
     )
+    # Outside the session and every route, inside the access log (which records its answers).
+    app.add_middleware(RequestLimitsMiddleware, settings=settings)
     app.add_middleware(AccessLogMiddleware)
     return app
 

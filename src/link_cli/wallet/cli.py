@@ -310,6 +310,8 @@ def _configure_logging() -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
+H11_MAX_HEAD_BYTES = 16 * 1024
+
 _WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})  # noqa: S104 (recognised, not bound)
 
 
@@ -318,7 +320,8 @@ def public_url_warning(settings: WalletSettings) -> str | None:
     if settings.host in _WILDCARD_HOSTS and not settings.public_url_override:
         return (
             "bound to every address but LINK_WALLET_PUBLIC_URL is not set: verification and "
-            f"approval links will point at {settings.public_url}, which browsers cannot open"
+            f"approval links will point at {settings.public_url}, which browsers cannot open, "
+            "and only loopback Host names are served"
         )
     return None
 
@@ -339,6 +342,11 @@ def _serve(settings: WalletSettings) -> int:
         log_config=None,
         timeout_graceful_shutdown=10,
         server_header=False,
+        # Bodies are bounded by RequestLimitsMiddleware; these bound the rest: an HTTP head
+        # (h11 refuses a larger one with 400) and the connections served at once (503 beyond).
+        http="h11",
+        h11_max_incomplete_event_size=H11_MAX_HEAD_BYTES,
+        limit_concurrency=settings.max_connections,
     )
     server = uvicorn.Server(config)
     log = logging.getLogger("link_wallet")

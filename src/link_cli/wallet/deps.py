@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from .clock import Clock
-from .domain.errors import Forbidden, InvalidRequest, Unauthorized
+from .domain.errors import Forbidden, Unauthorized, WalletError
+from .domain.stripe_errors import invalid_request
 from .issuing import default_issuer
 from .services.spend_requests import Issuing
 from .settings import WalletSettings
@@ -26,7 +27,10 @@ from .store.engine import Database
 from .store.oauth import AccessContext, authenticate_access_token
 
 MAX_FORM_FIELDS = 300
-MAX_FORM_BYTES = 64 * 1024
+# Forms (pages, OAuth endpoints, Stripe's form-encoded /v1) are small; JSON API bodies may be
+# larger (`LINK_WALLET_MAX_BODY_BYTES`, which also caps the form limit).
+FORM_LIMIT_BYTES = 64 * 1024
+JSON_PATH_PREFIXES = ("/spend_requests", "/__test__/")
 
 
 def get_db_session(request: Request) -> Iterator[Session]:
@@ -56,14 +60,36 @@ def get_now(request: Request) -> datetime:
     return get_clock(request).now()
 
 
+def body_limit(settings: WalletSettings, path: str) -> int:
+    """The largest body, in bytes, accepted on ``path``."""
+    if path.startswith(JSON_PATH_PREFIXES):
+        return settings.max_body_bytes
+    return min(FORM_LIMIT_BYTES, settings.max_body_bytes)
+
+
+def too_large_error(path: str, limit: int) -> WalletError:
+    """The 413 in the shape of the route family: Stripe's on /v1, ours (or RFC 6749) else."""
+    if path.startswith("/v1/"):
+        return invalid_request(
+            f"Request body too large (at most {limit} bytes).", code="request_too_large", status=413
+        )
+    if path.startswith(JSON_PATH_PREFIXES):
+        return WalletError(
+            f"The request body is larger than {limit} bytes.", code="body_too_large", status=413
+        )
+    return WalletError(
+        f"The form is too large (at most {limit} bytes).", code="request_too_large", status=413
+    )
+
+
 async def read_form(request: Request) -> FormData:
     """The urlencoded or multipart body; files are refused, fields and size bounded."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
-        raise InvalidRequest("The form is too large.", code="request_too_large", status=413)
+    # RequestLimitsMiddleware has bounded the body while it streamed in; this repeats the
+    # check for an app run without it.
+    limit = body_limit(request.app.state.settings, request.url.path)
     body = await request.body()  # cached: request.form() parses it from memory
-    if len(body) > MAX_FORM_BYTES:
-        raise InvalidRequest("The form is too large.", code="request_too_large", status=413)
+    if len(body) > limit:
+        raise too_large_error(request.url.path, limit)
     return await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
 
 

@@ -20,6 +20,8 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8725
 SECRET_KEY_FILE = "secret.key"
 DATABASE_FILE = "wallet.db"
+DEFAULT_MAX_BODY_BYTES = 256 * 1024
+DEFAULT_MAX_CONNECTIONS = 256
 _TRUE = {"1", "true", "yes", "on"}
 
 
@@ -58,6 +60,9 @@ class WalletSettings:
     test_clock: bool = False
     fast_password_hash: bool = False
     limits: LimitSettings = field(default_factory=LimitSettings)
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    allowed_hosts: tuple[str, ...] = ()
 
     @property
     def public_url(self) -> str:
@@ -107,7 +112,30 @@ def load_settings(
         test_clock=env.get("LINK_WALLET_TEST_CLOCK", "").strip().lower() in _TRUE,
         fast_password_hash=env.get("LINK_WALLET_PASSWORD_HASH", "").strip().lower() == "fast",
         limits=_limits_from_env(env),
+        max_body_bytes=_positive_int(env, "LINK_WALLET_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
+        max_connections=_positive_int(env, "LINK_WALLET_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS),
+        allowed_hosts=_host_list(env.get("LINK_WALLET_ALLOWED_HOSTS", "")),
     )
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingsError(f"{name} must be a positive integer, got {raw[:20]!r}")
+    return int(raw)
+
+
+def _host_list(raw: str) -> tuple[str, ...]:
+    """``LINK_WALLET_ALLOWED_HOSTS``: comma-separated ``name`` or ``name:port`` entries."""
+    hosts = tuple(item.strip().lower() for item in raw.split(",") if item.strip())
+    for host in hosts:
+        if "/" in host or " " in host:
+            raise SettingsError(
+                f"LINK_WALLET_ALLOWED_HOSTS takes host names, not URLs: {host[:40]!r}"
+            )
+    return hosts
 
 
 SUPPORTED_DATABASES = ("sqlite", "postgresql")

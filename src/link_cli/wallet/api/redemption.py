@@ -27,6 +27,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from ..deps import body_limit, too_large_error
 from ..domain.payment_intent_params import parse_payment_intent_create
 from ..domain.stripe_errors import invalid_request
 from ..domain.stripe_form import canonical_params, decode_form
@@ -40,7 +41,6 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/v1", tags=["redemption"])
 
-_MAX_BODY = 64 * 1024
 _MAX_IDEMPOTENCY_KEY = 255
 
 
@@ -101,9 +101,10 @@ async def create_payment_intent(request: Request) -> JSONResponse:
     ``invalid_request_error`` (bad parameter, token unknown or used, limits), 400
     ``idempotency_error``, 401 for a bad key.
     """
-    body = await request.body()
-    if len(body) > _MAX_BODY:
-        raise invalid_request("Request body too large.", status=413)
+    limit = body_limit(request.app.state.settings, request.url.path)
+    body = await request.body()  # bounded while streaming by RequestLimitsMiddleware
+    if len(body) > limit:
+        raise too_large_error(request.url.path, limit)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if body and content_type != "application/x-www-form-urlencoded":
         raise invalid_request("Send parameters form-encoded (application/x-www-form-urlencoded).")

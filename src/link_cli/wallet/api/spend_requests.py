@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 
-from ..deps import DbSession, Now, Settings, issuing_for, require_scope
+from ..deps import DbSession, Now, Settings, body_limit, issuing_for, require_scope, too_large_error
 from ..domain.errors import InvalidRequest
 from ..domain.limits import DuplicateSpendRequest
 from ..domain.oauth import SCOPE_APPROVE, SCOPE_PAYMENT_METHODS
@@ -33,7 +33,6 @@ router = APIRouter(tags=["spend requests"])
 SpendRequester = Annotated[AccessContext, Depends(require_scope(SCOPE_PAYMENT_METHODS))]
 DelegatedApprover = Annotated[AccessContext, Depends(require_scope(SCOPE_APPROVE))]
 
-MAX_BODY_BYTES = 256 * 1024
 INCLUDABLE = ("card", "shared_payment_token")
 # Statuses in which an issued credential still exists and may be shown with `include=`.
 _REVEALABLE = frozenset({Status.APPROVED, Status.REQUIRES_ACTION, Status.SUCCEEDED, Status.FAILED})
@@ -145,13 +144,10 @@ def _render(
 
 async def json_body(request: Request) -> object:
     """The decoded JSON body (bounded); 400 ``body_invalid`` when it is not JSON."""
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        raise InvalidRequest(
-            f"The request body is larger than {MAX_BODY_BYTES} bytes.",
-            code="body_too_large",
-            status=413,
-        )
+    limit = body_limit(request.app.state.settings, request.url.path)
+    raw = await request.body()  # bounded while streaming by RequestLimitsMiddleware
+    if len(raw) > limit:
+        raise too_large_error(request.url.path, limit)
     if not raw.strip():
         return {}
     try:
