@@ -339,6 +339,10 @@ def _serve(settings: WalletSettings) -> int:
         log_config=None,
         timeout_graceful_shutdown=10,
         server_header=False,
+        # The client address counts in throttles: trust X-Forwarded-For only from the
+        # proxies the operator names (uvicorn would trust 127.0.0.1 by default).
+        proxy_headers=settings.forwarded_allow_ips is not None,
+        forwarded_allow_ips=settings.forwarded_allow_ips or "",
     )
     server = uvicorn.Server(config)
     log = logging.getLogger("link_wallet")
