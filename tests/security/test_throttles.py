@@ -180,6 +180,26 @@ def test_a_strangers_failures_do_not_lock_the_owner_out(make_wallet: Any) -> Non
     assert person.sign_in().url.path == "/wallet"
 
 
+def test_forwarded_addresses_count_only_from_a_named_proxy(make_wallet: Any) -> None:
+    proxied = {**DEFAULT_BUDGETS, "LINK_WALLET_FORWARDED_ALLOW_IPS": "127.0.0.1"}
+    wallet = make_wallet(env=proxied)
+    person = wallet.create_person()
+    proxy = _client(wallet)
+    fields = _signin_form(proxy)
+    stranger = {"X-Forwarded-For": "203.0.113.9"}
+    wrong = {**fields, "email": person.email, "password": "wrong-password"}
+    for _ in range(SIGNIN_LIMIT):
+        assert proxy.post("/signin", data=wrong, headers=stranger).status_code == 401
+    assert proxy.post("/signin", data=wrong, headers=stranger).status_code == 429
+    proxy.close()
+    # The owner comes through the same proxy from another address.
+    owner = {"X-Forwarded-For": "198.51.100.7"}
+    _page, form = person.get_form("/signin", action="/signin")
+    right = {**form.fields, "email": person.email, "password": person.password}
+    signed_in = person.client.post("/signin", data=right, headers=owner, follow_redirects=False)
+    assert signed_in.status_code == 303
+
+
 def test_the_account_budget_caps_guesses_from_many_addresses(make_wallet: Any) -> None:
     wallet = make_wallet(env={**DEFAULT_BUDGETS, "LINK_WALLET_THROTTLE_SIGNIN_PER_ACCOUNT": "8"})
     person = wallet.create_person()
