@@ -46,25 +46,33 @@ DEFAULT_BUDGETS = {
     "LINK_WALLET_SECRET_KEY": SHARED_SECRET,
 }
 
-Wallets = Callable[..., list[WalletProcess]]
 _POSTGRES_URL = os.environ.get(POSTGRES_ENV)  # read before the autouse fixture clears LINK_*
 
 
-@pytest.fixture(params=["sqlite", "postgres-3-processes"])
-def wallets(request: pytest.FixtureRequest, make_wallet: Any) -> Wallets:
-    """``wallets(**env)``: one SQLite wallet, or three wallet processes on one PostgreSQL."""
+@pytest.fixture(scope="module", params=["sqlite", "postgres-3-processes"])
+def wallets(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[list[WalletProcess]]:
+    """One SQLite wallet, or three wallet processes sharing one PostgreSQL database.
 
-    def start(**env: str) -> list[WalletProcess]:
-        merged = {**DEFAULT_BUDGETS, **env}
-        if request.param == "sqlite":
-            return [make_wallet(env=merged)]
-        base = _POSTGRES_URL
-        if not base:
+    Shared by the module's concurrency tests: each uses its own person, and together they
+    stay within the per-address budgets of 127.0.0.1.
+    """
+    url: str | None = None
+    count = 1
+    if request.param != "sqlite":
+        if not _POSTGRES_URL:
             pytest.skip(f"{POSTGRES_ENV} is not set (make test starts a throwaway PostgreSQL)")
-        url = fresh_postgres_database(base)
-        return [make_wallet(database_url=url, env=merged) for _ in range(3)]
-
-    return start
+        url, count = fresh_postgres_database(_POSTGRES_URL), 3
+    started: list[WalletProcess] = []
+    try:
+        for i in range(count):
+            directory = tmp_path_factory.mktemp(f"throttle-{request.param}-{i}")
+            started.append(WalletProcess.start(directory, database_url=url, env=DEFAULT_BUDGETS))
+        yield started
+    finally:
+        for process in started:
+            process.stop()
 
 
 def _database(wallet: WalletProcess) -> Database:
@@ -127,8 +135,8 @@ def _concurrent_guesses(
             client.close()
 
 
-def test_concurrent_wrong_guesses_check_exactly_the_limit(wallets: Wallets) -> None:
-    processes = wallets()
+def test_concurrent_wrong_guesses_check_exactly_the_limit(wallets: list[WalletProcess]) -> None:
+    processes = wallets
     person = processes[0].create_person()
     statuses = _concurrent_guesses(processes, person.email, ["wrong-password"] * GUESSES)
     assert statuses == {401: SIGNIN_LIMIT, 429: GUESSES - SIGNIN_LIMIT}
@@ -140,9 +148,9 @@ def test_concurrent_wrong_guesses_check_exactly_the_limit(wallets: Wallets) -> N
 
 
 def test_the_right_password_among_concurrent_guesses_is_one_of_the_limit(
-    wallets: Wallets,
+    wallets: list[WalletProcess],
 ) -> None:
-    processes = wallets()
+    processes = wallets
     person = processes[0].create_person()
     passwords = ["wrong-password"] * (GUESSES - 1)
     passwords.insert(GUESSES // 2, person.password)
@@ -235,8 +243,8 @@ def _signed_in_clients(person: Person, processes: list[WalletProcess]) -> Iterat
         yield httpx2.Client(base_url=wallet.url, cookies=cookies, timeout=60)
 
 
-def test_concurrent_wrong_phrases_check_exactly_the_limit(wallets: Wallets) -> None:
-    processes = wallets()
+def test_concurrent_wrong_phrases_check_exactly_the_limit(wallets: list[WalletProcess]) -> None:
+    processes = wallets
     person = processes[0].create_person()
     clients = list(_signed_in_clients(person, processes))
     calls = [
@@ -250,8 +258,8 @@ def test_concurrent_wrong_phrases_check_exactly_the_limit(wallets: Wallets) -> N
     assert _attempt_rows(processes[0], "device_phrase", person.user_id) == PHRASE_LIMIT
 
 
-def test_device_code_is_rate_limited_per_address_exactly(wallets: Wallets) -> None:
-    processes = wallets()
+def test_device_code_is_rate_limited_per_address_exactly(wallets: list[WalletProcess]) -> None:
+    processes = wallets
     clients = [_client(processes[i % len(processes)]) for i in range(DEVICE_CODE_LIMIT + 10)]
     responses: list[httpx2.Response] = []
 
