@@ -60,6 +60,10 @@ def wallet_env(extra: dict[str, str] | None = None) -> dict[str, str]:
             "LINK_WALLET_TEST_CLOCK": "1",
             "LINK_WALLET_PASSWORD_HASH": "fast",
             "PYTHONUNBUFFERED": "1",
+            # Every test connects from 127.0.0.1: per-address budgets would add up across a
+            # whole session. tests/security/test_throttles.py tests them at their defaults.
+            "LINK_WALLET_THROTTLE_SIGNIN_PER_ADDRESS": "100000",
+            "LINK_WALLET_THROTTLE_DEVICE_CODE_PER_ADDRESS": "100000",
         }
     )
     env.update(extra or {})

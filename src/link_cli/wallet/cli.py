@@ -347,6 +347,10 @@ def _serve(settings: WalletSettings) -> int:
         http="h11",
         h11_max_incomplete_event_size=H11_MAX_HEAD_BYTES,
         limit_concurrency=settings.max_connections,
+        # The client address counts in throttles: trust X-Forwarded-For only from the
+        # proxies the operator names (uvicorn would trust 127.0.0.1 by default).
+        proxy_headers=settings.forwarded_allow_ips is not None,
+        forwarded_allow_ips=settings.forwarded_allow_ips or "",
     )
     server = uvicorn.Server(config)
     log = logging.getLogger("link_wallet")

@@ -55,6 +55,12 @@ def get_cipher(request: Request) -> FieldCipher:
     return request.app.state.cipher
 
 
+def get_client_address(request: Request) -> str:
+    """The client's IP address from the ASGI scope (a trusted proxy's ``X-Forwarded-For``
+    only when ``LINK_WALLET_FORWARDED_ALLOW_IPS`` names that proxy)."""
+    return request.client.host if request.client else "unknown"
+
+
 def get_now(request: Request) -> datetime:
     """The current time from the wallet's clock (UTC, aware)."""
     return get_clock(request).now()
@@ -98,6 +104,7 @@ WalletClock = Annotated[Clock, Depends(get_clock)]
 Settings = Annotated[WalletSettings, Depends(get_settings)]
 Cipher = Annotated[FieldCipher, Depends(get_cipher)]
 Now = Annotated[datetime, Depends(get_now)]
+ClientAddress = Annotated[str, Depends(get_client_address)]
 Form = Annotated[FormData, Depends(read_form)]
 
 _BEARER_CHALLENGE = 'Bearer realm="link-wallet"'

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from .domain.limits import LimitSettings
+from .domain.throttle import ThrottleSettings
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8725
@@ -31,9 +32,18 @@ class SettingsError(Exception):
 
 def _limits_from_env(env: Mapping[str, str]) -> LimitSettings:
     """Read every limit from ``LINK_WALLET_LIMIT_<UPPER NAME>``; non-integers are refused."""
+    return LimitSettings(**_integers_from_env(env, LimitSettings, "LINK_WALLET_LIMIT_"))
+
+
+def _throttles_from_env(env: Mapping[str, str]) -> ThrottleSettings:
+    """Read every attempt budget from ``LINK_WALLET_THROTTLE_<UPPER NAME>``."""
+    return ThrottleSettings(**_integers_from_env(env, ThrottleSettings, "LINK_WALLET_THROTTLE_"))
+
+
+def _integers_from_env(env: Mapping[str, str], shape: type, prefix: str) -> dict[str, int]:
     values: dict[str, int] = {}
-    for f in fields(LimitSettings):
-        name = f"LINK_WALLET_LIMIT_{f.name.upper()}"
+    for f in fields(shape):
+        name = f"{prefix}{f.name.upper()}"
         raw = env.get(name)
         if raw is None or raw.strip() == "":
             continue
@@ -44,7 +54,7 @@ def _limits_from_env(env: Mapping[str, str]) -> LimitSettings:
         if value < 0:
             raise SettingsError(f"{name} must not be negative")
         values[f.name] = value
-    return LimitSettings(**values)
+    return values
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,9 @@ class WalletSettings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     max_connections: int = DEFAULT_MAX_CONNECTIONS
     allowed_hosts: tuple[str, ...] = ()
+    throttles: ThrottleSettings = field(default_factory=ThrottleSettings)
+    forwarded_allow_ips: str | None = None
+    """Proxies whose ``X-Forwarded-For`` names the client address; none by default."""
 
     @property
     def public_url(self) -> str:
@@ -115,6 +128,8 @@ def load_settings(
         max_body_bytes=_positive_int(env, "LINK_WALLET_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
         max_connections=_positive_int(env, "LINK_WALLET_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS),
         allowed_hosts=_host_list(env.get("LINK_WALLET_ALLOWED_HOSTS", "")),
+        throttles=_throttles_from_env(env),
+        forwarded_allow_ips=env.get("LINK_WALLET_FORWARDED_ALLOW_IPS", "").strip() or None,
     )
 
 

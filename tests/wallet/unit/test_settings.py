@@ -12,6 +12,7 @@ from link_cli.wallet.settings import (
     DEFAULT_PORT,
     LimitSettings,
     SettingsError,
+    ThrottleSettings,
     load_settings,
 )
 
@@ -73,6 +74,10 @@ def test_public_url_and_limits_from_the_environment(tmp_path: Path) -> None:
             "LINK_WALLET_LIMIT_MAX_ACTIVE must be an integer",
         ),
         ({"LINK_WALLET_LIMIT_HOURLY_CREATIONS": "-1"}, "must not be negative"),
+        (
+            {"LINK_WALLET_THROTTLE_SIGNIN_PER_ACCOUNT": "many"},
+            "LINK_WALLET_THROTTLE_SIGNIN_PER_ACCOUNT must be an integer",
+        ),
         ({"LINK_WALLET_PUBLIC_URL": "wallet.example.com"}, "must start with http"),
         ({"LINK_WALLET_SECRET_KEY": "short"}, "at least 32 characters"),
     ],
@@ -87,6 +92,22 @@ def test_every_limit_has_an_environment_variable(tmp_path: Path) -> None:
     env = {f"LINK_WALLET_LIMIT_{name}": str(i + 1) for i, name in enumerate(names)}
     limits = load_settings(data_dir=tmp_path, env={"LINK_WALLET_SECRET_KEY": KEY, **env}).limits
     assert [getattr(limits, n.lower()) for n in names] == list(range(1, len(names) + 1))
+
+
+def test_every_throttle_budget_has_an_environment_variable(tmp_path: Path) -> None:
+    names = [f.upper() for f in ThrottleSettings.__dataclass_fields__]
+    env = {f"LINK_WALLET_THROTTLE_{name}": str(i + 1) for i, name in enumerate(names)}
+    settings = load_settings(data_dir=tmp_path, env={"LINK_WALLET_SECRET_KEY": KEY, **env})
+    throttles = settings.throttles
+    assert [getattr(throttles, n.lower()) for n in names] == list(range(1, len(names) + 1))
+
+
+def test_forwarded_headers_are_trusted_only_from_named_proxies(tmp_path: Path) -> None:
+    base = {"LINK_WALLET_SECRET_KEY": KEY}
+    assert load_settings(data_dir=tmp_path, env=base).forwarded_allow_ips is None
+    named = {**base, "LINK_WALLET_FORWARDED_ALLOW_IPS": " 10.0.0.5,10.0.0.6 "}
+    settings = load_settings(data_dir=tmp_path, env=named)
+    assert settings.forwarded_allow_ips == "10.0.0.5,10.0.0.6"
 
 
 def test_passwords_are_hashed_with_argon2id() -> None:

@@ -1,7 +1,9 @@
 """OAuth 2.0 device authorization grant endpoints (RFC 8628; contract §6.1–6.3).
 
 All three take ``application/x-www-form-urlencoded`` bodies and answer errors in the RFC 6749
-shape ``{"error", "error_description"}`` with HTTP 400.
+shape ``{"error", "error_description"}`` with HTTP 400. ``/device/code`` is rate limited per
+client address (429 ``slow_down`` with ``Retry-After``) and purges long-expired device
+authorizations, a bounded batch per call.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from urllib.parse import quote
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from ..deps import DbSession, Form, Now, Settings
+from ..deps import ClientAddress, DbSession, Form, Now, Settings
 from ..domain import oauth as rules
 from ..domain.errors import OAuthError
 from ..domain.text import clean_label
+from ..domain.throttle import device_code_budgets
 from ..store import oauth as store
+from ..store import throttle
 
 router = APIRouter(tags=["oauth"])
 
@@ -37,9 +41,22 @@ def _field(form: Any, name: str) -> str | None:
 
 
 @router.post("/device/code")
-def device_code(form: Form, db: DbSession, now: Now, settings: Settings) -> JSONResponse:
+def device_code(
+    form: Form, db: DbSession, now: Now, settings: Settings, address: ClientAddress
+) -> JSONResponse:
     """Start a device login: returns the device code, the phrase and where to enter it."""
     client_id = _check_client(_field(form, "client_id"))
+    reserved = throttle.reserve(
+        db, device_code_budgets(settings.throttles, address=address), now=now
+    )
+    if isinstance(reserved, throttle.Refusal):
+        raise OAuthError(
+            f"too many device logins from this address; retry in {reserved.retry_after} seconds",
+            code="slow_down",
+            status=429,
+            headers={"Retry-After": str(reserved.retry_after), **_NO_STORE},
+        )
+    store.purge_expired_device_authorizations(db, now=now)
     scopes = rules.parse_scope(_field(form, "scope"))
     details = rules.parse_authorization_details(
         (k, v) for k, v in form.multi_items() if isinstance(v, str)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ..domain import oauth as rules
@@ -23,6 +23,9 @@ from .models.accounts import DeviceAuthorization, OAuthGrant, OAuthToken
 from .models.base import new_id
 
 PENDING, APPROVED, DENIED, CONSUMED = "pending", "approved", "denied", "consumed"
+# An expired authorization is kept this long (polls get expired_token), then purged.
+PURGE_AFTER_EXPIRY = timedelta(hours=1)
+PURGE_BATCH = 100
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,22 @@ def start_device_authorization(
         expires_in=rules.DEVICE_CODE_TTL_SECONDS,
         interval=rules.POLL_INTERVAL_SECONDS,
     )
+
+
+def purge_expired_device_authorizations(session: Session, *, now: datetime) -> int:
+    """Delete up to :data:`PURGE_BATCH` authorizations expired for over an hour; the count.
+
+    Grants and tokens live in their own tables, so nothing an agent holds goes with them.
+    SKIP LOCKED (PostgreSQL): a concurrent purge or poll is never waited on.
+    """
+    stale = (
+        select(DeviceAuthorization.id)
+        .where(DeviceAuthorization.expires_at <= now - PURGE_AFTER_EXPIRY)
+        .limit(PURGE_BATCH)
+        .with_for_update(skip_locked=True)
+    )
+    result = session.execute(delete(DeviceAuthorization).where(DeviceAuthorization.id.in_(stale)))
+    return int(result.rowcount or 0)
 
 
 def _unused_phrase(session: Session, now: datetime) -> str:

@@ -3,13 +3,15 @@
 Flow: sign in → enter (or confirm the pre-filled) phrase → see which agent wants which access
 → Approve / Deny. ``spend_requests:approve`` is granted only when the agent asked for it and
 the person ticks its separate, unticked box. Wrong phrases are throttled per person and
-globally, so the phrase space cannot be searched.
+globally, so the phrase space cannot be searched: each typed phrase reserves an attempt
+(store/throttle.py) before it is looked up, and a phrase that matches gives it back.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+import math
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -18,6 +20,8 @@ from sqlalchemy.orm import Session
 
 from ..deps import DbSession, Form, Now
 from ..domain import oauth as rules
+from ..domain.throttle import phrase_budgets
+from ..settings import WalletSettings
 from ..store import oauth as store
 from ..store import throttle
 from ..store.models.accounts import DeviceAuthorization, User
@@ -27,24 +31,7 @@ from .templating import render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
-PHRASE_FAILURE_LIMIT = 5
-PHRASE_GLOBAL_FAILURE_LIMIT = 100
-PHRASE_WINDOW = timedelta(minutes=10)
-_KIND, _GLOBAL_KIND, _GLOBAL_KEY = "device_phrase", "device_phrase_all", "*"
 ALLOW_APPROVE_FIELD = "allow_approve_scope"
-
-
-def _throttled(db: Session, person: User, now: datetime) -> bool:
-    mine = throttle.recent_failures(db, kind=_KIND, key=person.id, now=now, window=PHRASE_WINDOW)
-    everyone = throttle.recent_failures(
-        db, kind=_GLOBAL_KIND, key=_GLOBAL_KEY, now=now, window=PHRASE_WINDOW
-    )
-    return mine >= PHRASE_FAILURE_LIMIT or everyone >= PHRASE_GLOBAL_FAILURE_LIMIT
-
-
-def _record_wrong_phrase(db: Session, person: User, now: datetime) -> None:
-    throttle.record_failure(db, kind=_KIND, key=person.id, now=now)
-    throttle.record_failure(db, kind=_GLOBAL_KIND, key=_GLOBAL_KEY, now=now)
 
 
 def _describe(authorization: DeviceAuthorization) -> dict[str, Any]:
@@ -68,12 +55,22 @@ def _pending_or_error_page(
     request: Request, person: User, db: Session, now: datetime, phrase: str
 ) -> DeviceAuthorization | Response:
     """The live authorization behind ``phrase``, or the page refusing it (wrong or throttled)."""
-    if _throttled(db, person, now):
-        return _page(request, person, phrase=phrase, error=_TOO_MANY, status=429)
+    settings: WalletSettings = request.app.state.settings
+    reserved = throttle.reserve(
+        db, phrase_budgets(settings.throttles, person_id=person.id), now=now
+    )
+    # The attempt counts before the phrase is looked up, whatever happens next.
+    db.commit()
+    if isinstance(reserved, throttle.Refusal):
+        minutes = math.ceil(reserved.retry_after / 60)
+        error = _TOO_MANY.format(minutes=minutes, s="s" if minutes != 1 else "")
+        page = _page(request, person, phrase=phrase, error=error, status=429)
+        page.headers["Retry-After"] = str(reserved.retry_after)
+        return page
     authorization = store.find_pending_by_phrase(db, phrase, now=now)
     if authorization is None:
-        _record_wrong_phrase(db, person, now)
         return _page(request, person, phrase=phrase, error=_WRONG, status=400)
+    throttle.release(db, reserved)
     return authorization
 
 
@@ -81,7 +78,7 @@ def _page(request: Request, person: User, *, status: int = 200, **context: Any) 
     return render(request, "device.html", {"person": person, **context}, status=status)
 
 
-_TOO_MANY = "Too many wrong phrases. Wait 10 minutes, then try again."
+_TOO_MANY = "Too many wrong phrases. Wait {minutes} minute{s}, then try again."
 _WRONG = "That phrase doesn't match a pending sign-in. Check the words your agent showed you."
 
 

@@ -1,17 +1,20 @@
 """Sign-in and sign-out pages.
 
-Five failed sign-ins for one email within 15 minutes lock that email for the rest of the
-window (counted in the database, so it holds across wallet processes).
+Every attempt is reserved in the attempt budgets (domain/throttle.py: per email and client
+address, per address, per email) in its own transaction before the password is checked, so
+concurrent guesses cannot outrun the count, across wallet processes. A correct password
+gives its reservation back. Policy: docs/security.md.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+import math
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from ..deps import DbSession, Form, Now
+from ..deps import ClientAddress, DbSession, Form, Now, Settings
+from ..domain.throttle import signin_budgets
 from ..passwords import verify_password
 from ..store import accounts, throttle
 from . import session as web_session
@@ -19,10 +22,6 @@ from .csrf import verify_csrf
 from .templating import render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
-
-SIGNIN_FAILURE_LIMIT = 5
-SIGNIN_WINDOW = timedelta(minutes=15)
-_KIND = "signin"
 
 
 @router.get("/signin")
@@ -35,7 +34,14 @@ def signin_page(request: Request, db: DbSession, now: Now, next: str | None = No
 
 
 @router.post("/signin")
-def signin_submit(request: Request, form: Form, db: DbSession, now: Now) -> Response:
+def signin_submit(
+    request: Request,
+    form: Form,
+    db: DbSession,
+    now: Now,
+    settings: Settings,
+    address: ClientAddress,
+) -> Response:
     """Check email and password; on success start a session and go to ``next``."""
     verify_csrf(request, form)
     email = str(form.get("email") or "").strip().lower()[:320]
@@ -45,21 +51,28 @@ def signin_submit(request: Request, form: Form, db: DbSession, now: Now) -> Resp
     if not email or not password:
         context["error"] = "Enter your email and password."
         return render(request, "signin.html", context, status=400)
-    failures = throttle.recent_failures(db, kind=_KIND, key=email, now=now, window=SIGNIN_WINDOW)
-    if failures >= SIGNIN_FAILURE_LIMIT:
+    budgets = signin_budgets(settings.throttles, email=email, address=address)
+    reserved = throttle.reserve(db, budgets, now=now)
+    # Commit the reservation before the deliberately slow hash check: it must count for
+    # every concurrent guess, and on SQLite every transaction holds the write lock
+    # (store/engine.py), so nobody should wait on argon2.
+    db.commit()
+    if isinstance(reserved, throttle.Refusal):
+        minutes = math.ceil(reserved.retry_after / 60)
         context["error"] = (
-            "Too many failed sign-in attempts for this email. Wait 15 minutes, then try again."
+            f"Too many failed sign-in attempts. Wait {minutes} minute"
+            f"{'s' if minutes != 1 else ''}, then try again."
         )
-        return render(request, "signin.html", context, status=429)
+        response = render(request, "signin.html", context, status=429)
+        response.headers["Retry-After"] = str(reserved.retry_after)
+        return response
     user = accounts.get_user_by_email(db, email)
-    # End the read transaction before the deliberately slow hash check: on SQLite every
-    # transaction holds the write lock (store/engine.py), and nobody should wait on argon2.
     db.commit()
     if not verify_password(user.password_hash if user else None, password) or user is None:
-        throttle.record_failure(db, kind=_KIND, key=email, now=now)
         context["error"] = "That email and password don't match. Check them and try again."
         return render(request, "signin.html", context, status=401)
-    throttle.forget_failures(db, kind=_KIND, key=email)
+    throttle.release(db, reserved)
+    throttle.forget(db, budgets[0])  # this email from this address starts afresh
     web_session.begin(request, db, user, now=now)
     return RedirectResponse(target, status_code=303)
 

@@ -104,7 +104,7 @@ class DeviceAuthorization(Base):
     granted_scope: Mapped[str | None] = mapped_column(Text)
     interval: Mapped[int] = mapped_column(Integer)
     last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -144,10 +144,16 @@ class OAuthToken(Base):
 
 
 class AuthAttempt(Base):
-    """A failed sign-in or wrong device phrase, counted for throttling (keys are hashed)."""
+    """A reserved attempt (sign-in, device phrase, device login), counted for throttling.
+
+    Keys are hashed. Reserved before the check; a successful check deletes its row again.
+    """
 
     __tablename__ = "auth_attempts"
-    __table_args__ = (Index("ix_auth_attempts_lookup", "kind", "key_hash", "created_at"),)
+    __table_args__ = (
+        Index("ix_auth_attempts_lookup", "kind", "key_hash", "created_at"),
+        Index("ix_auth_attempts_created_at", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(30))
