@@ -8,6 +8,7 @@ the grant. Against a real wallet process on SQLite and PostgreSQL, plus the real
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ from typing import Any
 
 import httpx2
 import pytest
+from alembic import command
+from tests.conftest import POSTGRES_ENV, fresh_postgres_database
 from tests.support.agent import CONTEXT, Agent, login
 from tests.support.approvals import (
     ApiAgent,
@@ -25,6 +28,8 @@ from tests.support.approvals import (
 )
 from tests.support.person import Person, bearer, wallet_tokens
 from tests.support.wallet import WalletProcess
+
+from link_cli.wallet.store.migrations import alembic_config
 
 APPROVE_SCOPE = "userinfo:read payment_methods.agentic spend_requests:approve"
 APPROVAL_DETAILS = {
@@ -186,6 +191,45 @@ def test_delegated_requests_stay_within_their_grant(any_wallet: WalletProcess) -
         a.client.close()
         b.client.close()
         person.close()
+
+
+# Read at import: the autouse fixture clears LINK_* variables before each test.
+POSTGRES_BASE = os.environ.get(POSTGRES_ENV)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_requests_stored_before_the_upgrade_are_the_persons_only(
+    backend: str, tmp_path: Path
+) -> None:
+    """Rows from before revision 0005 name no grant: no agent sees them, the person does."""
+    database_url = None
+    if backend == "postgres":
+        if not POSTGRES_BASE:
+            pytest.skip(f"{POSTGRES_ENV} is not set (make test starts a throwaway PostgreSQL)")
+        database_url = fresh_postgres_database(POSTGRES_BASE)
+    url = database_url or f"sqlite:///{tmp_path / 'wallet.db'}"
+    wallet = WalletProcess.start(tmp_path, database_url=database_url)
+    try:
+        person = wallet.create_person()
+        agent = connect(wallet, person)
+        created = agent.create_ok(card_body())
+        agent.client.close()
+        wallet.stop()
+        command.downgrade(alembic_config(url), "0003_redemption")  # as before this change
+        wallet = WalletProcess.start(tmp_path, database_url=database_url)  # upgrades again
+        person.wallet = wallet
+        person.client.base_url = httpx2.URL(wallet.url)
+        agent.client = httpx2.Client(base_url=wallet.url, headers=bearer(agent.tokens))
+        assert_not_found_as_unknown(agent, created["id"])
+        if not person.is_signed_in():
+            person.sign_in()
+        assert f"/approve/{created['id']}" in person.client.get("/wallet").text
+        page = person.client.get(f"/approve/{created['id']}")
+        assert page.status_code == 200 and 'value="approve"' in page.text
+        agent.client.close()
+        person.close()
+    finally:
+        wallet.stop()
 
 
 def test_two_cli_auth_files_of_one_person_are_isolated(
