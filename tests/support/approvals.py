@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import httpx2
 
-from .person import Person, bearer, wallet_tokens
+from .person import Person, bearer, refresh_tokens, wallet_tokens
 from .wallet import WalletProcess
 
 
@@ -136,6 +136,12 @@ class ApiAgent:
     def cancel(self, request_id: str) -> httpx2.Response:
         """``POST /spend_requests/{id}/cancel`` (no body)."""
         return self.client.post(f"/spend_requests/{request_id}/cancel")
+
+    def refresh(self) -> None:
+        """Rotate the tokens with the refresh token (same grant: the agent keeps its
+        requests) and use the new access token from now on."""
+        self.tokens = refresh_tokens(self.person.wallet, self.tokens)
+        self.client.headers.update(bearer(self.tokens))
 
     def close(self) -> None:
         """Close the HTTP client (the person's browser client too)."""

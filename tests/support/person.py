@@ -157,6 +157,23 @@ def wallet_tokens(
     return response.json()
 
 
+def refresh_tokens(wallet: WalletProcess, tokens: dict[str, Any]) -> dict[str, Any]:
+    """Rotate ``tokens`` with their refresh token, as the official client does; the new pair
+    belongs to the same grant (connection). Returns the new tokens."""
+    response = httpx2.post(
+        f"{wallet.url}/device/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": tokens["refresh_token"],
+            "client_id": CLIENT_ID,
+        },
+        timeout=10,
+    )
+    if response.status_code != 200:
+        raise AssertionError(f"token refresh failed ({response.status_code}): {response.text}")
+    return response.json()
+
+
 def bearer(tokens: dict[str, Any] | str) -> dict[str, str]:
     """``Authorization`` header for an access token (or a token response)."""
     token = tokens if isinstance(tokens, str) else tokens["access_token"]

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from tests.conftest import POSTGRES_ENV, fresh_postgres_database
 from tests.support.approvals import ApiAgent, approve_spend_request, card_body, new_agent
-from tests.support.person import bearer, wallet_tokens
 from tests.support.wallet import WalletProcess
 
 WINDOW = 600
@@ -46,9 +45,10 @@ def agent(clock_wallet: WalletProcess) -> Iterator[ApiAgent]:
 
 
 def log_in_again(agent: ApiAgent, wallet: WalletProcess) -> None:
-    """Access tokens live an hour; after a long jump the agent logs in afresh."""
-    agent.tokens = wallet_tokens(wallet, agent.person)
-    agent.client.headers.update(bearer(agent.tokens))
+    """Access tokens live an hour; after a long jump the agent refreshes them (same grant,
+    so it still sees its requests; a new device login is another connection)."""
+    assert agent.person.wallet is wallet
+    agent.refresh()
 
 
 def csrf_token(agent: ApiAgent) -> str:

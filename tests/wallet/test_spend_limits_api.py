@@ -17,7 +17,6 @@ from tests.support.approvals import (
     new_agent,
     spt_body,
 )
-from tests.support.person import bearer, wallet_tokens
 from tests.support.wallet import WalletProcess
 
 LIMITS = {
@@ -175,8 +174,10 @@ def test_duplicate_is_refused_with_the_existing_request(
 
 
 def log_in_again(agent: ApiAgent, wallet: WalletProcess) -> None:
-    agent.tokens = wallet_tokens(wallet, agent.person)
-    agent.client.headers.update(bearer(agent.tokens))
+    """Access tokens live an hour: refresh, which keeps the grant and so the agent's requests
+    (a new device login is another connection and sees none of them)."""
+    assert agent.person.wallet is wallet
+    agent.refresh()
 
 
 def test_thirty_day_spend_cap_and_unused_credentials_stop_counting(make_wallet) -> None:  # type: ignore[no-untyped-def]

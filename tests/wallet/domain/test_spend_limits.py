@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -71,6 +72,26 @@ def test_duplicate_of_an_active_request_is_refused_with_it() -> None:
     assert error.retry_after == 9 * 60
     assert error.headers["Retry-After"] == "540"
     assert existing.id in error.message
+
+
+def test_only_the_same_grants_request_is_a_duplicate_but_all_count_for_limits() -> None:
+    # The duplicate answer shows the existing request: another agent must not receive it.
+    existing = past(
+        1,
+        ago=timedelta(minutes=1),
+        status=Status.PENDING_APPROVAL,
+        merchant_name="Widget Shop",
+        approval_requested_at=NOW - timedelta(minutes=1),
+        approval_expires_at=NOW + timedelta(minutes=9),
+        grant_id="grt_a",
+    )
+    with pytest.raises(DuplicateSpendRequest):
+        check_create(build_draft(), [existing], DEFAULTS, NOW, grant_id="grt_a")
+    check_create(build_draft(), [existing], DEFAULTS, NOW, grant_id="grt_b")
+    one_active = dataclasses.replace(DEFAULTS, max_active=1)
+    with pytest.raises(LimitExceeded) as caught:
+        check_create(build_draft(), [existing], one_active, NOW, grant_id="grt_b")
+    assert caught.value.code == "too_many_active_spend_requests"
 
 
 @pytest.mark.parametrize(

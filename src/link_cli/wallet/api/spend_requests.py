@@ -3,7 +3,9 @@
 Every route needs a Bearer token with ``payment_methods.agentic``; creating a pre-approved
 request (``create_delegated``) also needs ``spend_requests:approve``. Routes parse, call
 ``services.spend_requests`` and render; errors are raised as ``WalletError``s and rendered by
-``api/errors.py``. Another person's id answers exactly like an unknown one (404).
+``api/errors.py``. Agents are isolated: each route reaches only the requests created through
+the token's own grant (the device login it came from; refreshing keeps the grant). Another
+grant's id, or another person's, answers exactly like an unknown one (404).
 """
 
 from __future__ import annotations
@@ -206,7 +208,9 @@ def list_spend_requests(
 ) -> dict[str, Any]:
     """The person's spend requests, newest first (at most 100): active ones (created,
     pending_approval, approved), or every status with ``include_history=true``."""
-    spends = repository.list_for_user(db, agent.user_id, now=now, include_history=include_history)
+    spends = repository.list_for_agent(
+        db, agent.user_id, agent.grant_id, now=now, include_history=include_history
+    )
     credentials = issued_credentials.get_for_requests(db, agent.user_id, (s.id for s in spends))
     public_url = request.app.state.settings.public_url
     return {
@@ -233,7 +237,12 @@ def create_spend_request(
     draft = parse_create_body(body, max_amount=settings.limits.max_amount, now=now)
     try:
         spend = spend_service.create(
-            db, user_id=agent.user_id, draft=draft, now=now, limits=settings.limits
+            db,
+            user_id=agent.user_id,
+            grant_id=agent.grant_id,
+            draft=draft,
+            now=now,
+            limits=settings.limits,
         )
     except DuplicateSpendRequest as error:
         raise _with_duplicate(request, db, error) from None
@@ -258,6 +267,7 @@ def create_delegated_spend_request(
         spend, credential = spend_service.create_delegated(
             db,
             user_id=agent.user_id,
+            grant_id=agent.grant_id,
             draft=draft,
             now=now,
             limits=settings.limits,
@@ -278,9 +288,9 @@ def retrieve_spend_request(
     include: Annotated[list[str] | None, Query()] = None,
 ) -> dict[str, Any]:
     """One request; ``include=card`` / ``shared_payment_token`` adds the credential once
-    approved. 404 ``resource_missing`` for unknown ids and other people's ids."""
+    approved. 404 ``resource_missing`` for unknown ids and ids of other grants or people."""
     names = parse_include(include)
-    spend = repository.get_for_user(db, agent.user_id, request_id, now=now)
+    spend = repository.get_for_agent(db, agent.user_id, agent.grant_id, request_id, now=now)
     if spend is None:
         raise spend_service.not_found(request_id)
     return _render(request, db, spend, include=names)
@@ -300,7 +310,12 @@ def update_spend_request(
     totals (contract §7.4) while created or pending_approval; 409 afterwards."""
     changes = parse_update_body(body, max_amount=settings.limits.max_amount)
     spend = spend_service.update(
-        db, user_id=agent.user_id, request_id=request_id, changes=changes, now=now
+        db,
+        user_id=agent.user_id,
+        grant_id=agent.grant_id,
+        request_id=request_id,
+        changes=changes,
+        now=now,
     )
     return _render(request, db, spend)
 
@@ -317,7 +332,12 @@ def request_spend_request_approval(
     """Ask the person to approve: ``{id, approval_link}`` plus every spend-request field
     (including ``approval_url``), as the official client expects (contract §7.1)."""
     spend = spend_service.request_approval(
-        db, user_id=agent.user_id, request_id=request_id, now=now, limits=settings.limits
+        db,
+        user_id=agent.user_id,
+        grant_id=agent.grant_id,
+        request_id=request_id,
+        now=now,
+        limits=settings.limits,
     )
     body = _render(request, db, spend)
     return {"id": spend.id, "approval_link": body["approval_url"], **body}
@@ -329,7 +349,9 @@ def cancel_spend_request(
 ) -> dict[str, Any]:
     """Withdraw a created, pending or approved request (its credential stops working);
     409 once it is finished."""
-    spend = spend_service.cancel(db, user_id=agent.user_id, request_id=request_id, now=now)
+    spend = spend_service.cancel(
+        db, user_id=agent.user_id, grant_id=agent.grant_id, request_id=request_id, now=now
+    )
     return _render(request, db, spend)
 
 

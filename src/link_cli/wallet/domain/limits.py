@@ -215,14 +215,18 @@ def check_create(
     recent: Sequence[SpendRequest],
     limits: LimitSettings,
     now: datetime,
+    *,
+    grant_id: str | None = None,
 ) -> None:
     """Refuse a new request that repeats an active one or breaks a limit.
 
     ``recent``: the person's requests created within :data:`CREATION_WINDOW` of ``now``,
     with lazy expiry already applied. Checks run duplicate first, so an agent that retries
-    learns about the request it already made.
+    learns about the request it already made. Only requests of the same ``grant_id`` count
+    as duplicates: the answer shows the existing request, which other agents must not see.
+    The other limits count all of the person's requests.
     """
-    duplicate = find_duplicate(draft, recent)
+    duplicate = find_duplicate(draft, [r for r in recent if r.grant_id == grant_id])
     if duplicate is not None:
         due = deadline(duplicate)
         raise DuplicateSpendRequest(

@@ -157,6 +157,9 @@ class SpendRequest:
     status_details: dict[str, Any] | None = None
     payment_status_details: dict[str, Any] | None = None
     link_transaction_id: str | None = None
+    grant_id: str | None = None
+    """The agent connection (OAuth grant) that created it; only that grant's tokens see it.
+    None for requests stored before grants were recorded: no agent sees those."""
 
     @property
     def is_terminal(self) -> bool:
@@ -365,6 +368,7 @@ def new_spend_request(
     now: datetime,
     approval_window: timedelta,
     lifetime: timedelta,
+    grant_id: str | None = None,
 ) -> SpendRequest:
     """A fresh ``created`` request: its approval window and its lifetime start now."""
     expires_at = now + lifetime
@@ -389,6 +393,7 @@ def new_spend_request(
         metadata=dict(draft.metadata),
         test=draft.test,
         approval_details=draft.approval_details,
+        grant_id=grant_id,
     )
 
 

@@ -5,6 +5,11 @@ the route returns and rolls back when it raises) and follows one pattern: lock t
 where limits are decided, load through the scoped repository, let ``domain/`` decide,
 write with compare-and-set. No rule lives here; only the order of steps.
 
+Agents are isolated from each other: what an agent does (``create``, ``update``,
+``request_approval``, ``cancel``, ``create_delegated``) names its connection (``grant_id``,
+the OAuth grant its token belongs to) and reaches only requests that grant created; any
+other id answers :func:`not_found`. The person (``approve``, ``deny``) reaches all of theirs.
+
 Approval issues the credential in the same transaction as the status change, and the
 ``issued_credentials`` UNIQUE constraint backs the compare-and-set: a request is approved
 once and gets exactly one credential, even with many processes racing.
@@ -67,8 +72,14 @@ def not_found(request_id: str) -> NotFound:
     return NotFound(f"No such spend request: '{request_id[:64]}'", extra={"param": "id"})
 
 
-def _load(session: Session, user_id: str, request_id: str, now: datetime) -> SpendRequest:
-    request = repository.get_for_user(session, user_id, request_id, now=now)
+def _load(
+    session: Session, user_id: str, request_id: str, now: datetime, *, grant_id: str | None
+) -> SpendRequest:
+    """The request, for the person (``grant_id`` None) or for one agent connection."""
+    if grant_id is None:
+        request = repository.get_for_user(session, user_id, request_id, now=now)
+    else:
+        request = repository.get_for_agent(session, user_id, grant_id, request_id, now=now)
     if request is None:
         raise not_found(request_id)
     return request
@@ -79,7 +90,7 @@ def _save(session: Session, before: SpendRequest, after: SpendRequest, now: date
         return
     if not repository.save_transition(session, before, after):
         # Lost a race: report the state the winner left behind.
-        current = _load(session, before.user_id, before.id, now)
+        current = _load(session, before.user_id, before.id, now, grant_id=None)
         raise InvalidTransition(
             f"The spend request changed meanwhile; it is now {current.status}.",
             status=current.status,
@@ -122,15 +133,17 @@ def create(
     session: Session,
     *,
     user_id: str,
+    grant_id: str,
     draft: SpendRequestDraft,
     now: datetime,
     limits: LimitSettings,
 ) -> SpendRequest:
-    """A new request, pending approval at once when the draft asks for it."""
+    """A new request of the agent connection ``grant_id``, pending approval at once when the
+    draft asks for it."""
     method = _payment_method(session, user_id, draft.payment_method_id, now)
     repository.lock_person(session, user_id)
     recent = repository.recent_for_user(session, user_id, now=now)
-    limit_rules.check_create(draft, recent, limits, now)
+    limit_rules.check_create(draft, recent, limits, now, grant_id=grant_id)
     request = rules.new_spend_request(
         draft,
         id=new_id("lsrq"),
@@ -139,6 +152,7 @@ def create(
         now=now,
         approval_window=timedelta(seconds=limits.approval_window_seconds),
         lifetime=timedelta(seconds=limits.credential_validity_seconds),
+        grant_id=grant_id,
     )
     if draft.request_approval:
         request = rules.request_approval(
@@ -152,6 +166,7 @@ def create_delegated(
     session: Session,
     *,
     user_id: str,
+    grant_id: str,
     draft: SpendRequestDraft,
     now: datetime,
     limits: LimitSettings,
@@ -166,7 +181,9 @@ def create_delegated(
         )
     # The official client also sends request_approval: true here; approval happens below.
     plain = dataclasses.replace(draft, request_approval=False)
-    request = create(session, user_id=user_id, draft=plain, now=now, limits=limits)
+    request = create(
+        session, user_id=user_id, grant_id=grant_id, draft=plain, now=now, limits=limits
+    )
     return _approve_loaded(session, request, now=now, limits=limits, issuing=issuing)
 
 
@@ -174,12 +191,13 @@ def update(
     session: Session,
     *,
     user_id: str,
+    grant_id: str,
     request_id: str,
     changes: SpendRequestChanges,
     now: datetime,
 ) -> SpendRequest:
     """Apply the agent's changes while the person has not decided yet."""
-    request = _load(session, user_id, request_id, now)
+    request = _load(session, user_id, request_id, now, grant_id=grant_id)
     if changes.payment_method_id is not None:
         _payment_method(session, user_id, changes.payment_method_id, now)
     updated = rules.update(request, changes, now=now)
@@ -188,10 +206,16 @@ def update(
 
 
 def request_approval(
-    session: Session, *, user_id: str, request_id: str, now: datetime, limits: LimitSettings
+    session: Session,
+    *,
+    user_id: str,
+    grant_id: str,
+    request_id: str,
+    now: datetime,
+    limits: LimitSettings,
 ) -> SpendRequest:
     """Ask the person (idempotent while pending)."""
-    request = _load(session, user_id, request_id, now)
+    request = _load(session, user_id, request_id, now, grant_id=grant_id)
     pending = rules.request_approval(
         request, now=now, approval_window=timedelta(seconds=limits.approval_window_seconds)
     )
@@ -199,9 +223,11 @@ def request_approval(
     return pending
 
 
-def cancel(session: Session, *, user_id: str, request_id: str, now: datetime) -> SpendRequest:
+def cancel(
+    session: Session, *, user_id: str, grant_id: str, request_id: str, now: datetime
+) -> SpendRequest:
     """The agent withdraws the request; an issued credential stops working with it."""
-    request = _load(session, user_id, request_id, now)
+    request = _load(session, user_id, request_id, now, grant_id=grant_id)
     canceled = rules.cancel(request, now=now)
     _save(session, request, canceled, now)
     return canceled
@@ -209,7 +235,7 @@ def cancel(session: Session, *, user_id: str, request_id: str, now: datetime) ->
 
 def deny(session: Session, *, user_id: str, request_id: str, now: datetime) -> SpendRequest:
     """The person declines."""
-    request = _load(session, user_id, request_id, now)
+    request = _load(session, user_id, request_id, now, grant_id=None)
     denied = rules.deny(request, now=now)
     _save(session, request, denied, now)
     return denied
@@ -231,7 +257,7 @@ def approve(
     after the person looked at it.
     """
     repository.lock_person(session, user_id)
-    request = _load(session, user_id, request_id, now)
+    request = _load(session, user_id, request_id, now, grant_id=None)
     if seen_revision is not None and seen_revision != revision(request):
         raise Conflict(
             "This spend request changed after the page was shown. Review it again.",

@@ -1,4 +1,5 @@
-"""Repository of spend requests: every read is scoped to the acting person.
+"""Repository of spend requests: every read is scoped to the acting person, and agent reads
+(``*_for_agent``) also to the agent connection (OAuth grant) that created the request.
 
 Rows become :class:`~..domain.spend_request.SpendRequest` values on the way out; the rules
 live in ``domain/``. Two primitives make one-time things safe across processes:
@@ -34,8 +35,10 @@ from .models.spend import SpendLimitLock, SpendRequestRow
 
 __all__ = [
     "DEFAULT_LIST_LIMIT",
+    "get_for_agent",
     "get_for_user",
     "insert_request",
+    "list_for_agent",
     "list_for_user",
     "lock_person",
     "recent_for_user",
@@ -70,6 +73,7 @@ _COLUMNS = (
     "approval_requested_at",
     "approved_at",
     "valid_until",
+    "grant_id",
 )
 
 
@@ -125,7 +129,7 @@ def save_transition(session: Session, before: SpendRequest, after: SpendRequest)
     first and nothing was written.
     """
     values = _to_values(after)
-    for fixed in ("id", "user_id", "created_at"):
+    for fixed in ("id", "user_id", "created_at", "grant_id"):
         values.pop(fixed)
     result = session.execute(
         update(SpendRequestRow)
@@ -165,6 +169,31 @@ def get_for_user(
     return None if row is None else _current(session, row, now)
 
 
+def get_for_agent(
+    session: Session, user_id: str, grant_id: str, request_id: str, *, now: datetime
+) -> SpendRequest | None:
+    """The request if the agent connection ``grant_id`` created it, else None, exactly as
+    for an unknown id."""
+    row = session.scalar(
+        _scoped(user_id).where(
+            SpendRequestRow.grant_id == grant_id, SpendRequestRow.id == request_id
+        )
+    )
+    return None if row is None else _current(session, row, now)
+
+
+def _list(
+    session: Session, query: Any, *, now: datetime, include_history: bool, limit: int
+) -> list[SpendRequest]:
+    query = query.order_by(SpendRequestRow.created_at.desc(), SpendRequestRow.id.desc())
+    if not include_history:
+        query = query.where(SpendRequestRow.status.in_([str(s) for s in ACTIVE_STATUSES]))
+    requests = [_current(session, row, now) for row in session.scalars(query.limit(limit))]
+    if include_history:
+        return requests
+    return [r for r in requests if r.is_active]
+
+
 def list_for_user(
     session: Session,
     user_id: str,
@@ -174,13 +203,21 @@ def list_for_user(
     limit: int = DEFAULT_LIST_LIMIT,
 ) -> list[SpendRequest]:
     """The person's requests, newest first: active ones, or all with ``include_history``."""
-    query = _scoped(user_id).order_by(SpendRequestRow.created_at.desc(), SpendRequestRow.id.desc())
-    if not include_history:
-        query = query.where(SpendRequestRow.status.in_([str(s) for s in ACTIVE_STATUSES]))
-    requests = [_current(session, row, now) for row in session.scalars(query.limit(limit))]
-    if include_history:
-        return requests
-    return [r for r in requests if r.is_active]
+    return _list(session, _scoped(user_id), now=now, include_history=include_history, limit=limit)
+
+
+def list_for_agent(
+    session: Session,
+    user_id: str,
+    grant_id: str,
+    *,
+    now: datetime,
+    include_history: bool,
+    limit: int = DEFAULT_LIST_LIMIT,
+) -> list[SpendRequest]:
+    """Like :func:`list_for_user`, but only the requests the connection ``grant_id`` created."""
+    query = _scoped(user_id).where(SpendRequestRow.grant_id == grant_id)
+    return _list(session, query, now=now, include_history=include_history, limit=limit)
 
 
 def recent_for_user(session: Session, user_id: str, *, now: datetime) -> Sequence[SpendRequest]:

@@ -23,7 +23,10 @@ class SpendRequestRow(Base):
     """One spend request (contract §7.2). Amounts in minor units, times UTC."""
 
     __tablename__ = "spend_requests"
-    __table_args__ = (Index("ix_spend_requests_user_created", "user_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_spend_requests_user_created", "user_id", "created_at"),
+        Index("ix_spend_requests_grant_created", "grant_id", "created_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -52,6 +55,8 @@ class SpendRequestRow(Base):
     approval_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The agent connection (``oauth_grants.id``) that created it; NULL for older rows.
+    grant_id: Mapped[str | None] = mapped_column(String(40))
 
 
 class IssuedCredential(Base):
