@@ -47,6 +47,8 @@ def decode_form(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
         segments = _BRACKETS.findall(rest)
         if not _NAME.fullmatch(head) or "".join(f"[{s}]" for s in segments) != rest:
             raise invalid_request(f"Invalid parameter name: {name[:60]}", code="parameter_unknown")
+        if "" in segments[:-1]:  # `a[][x]`: which element is meant is ambiguous
+            raise invalid_request(f"Invalid array: {name[:60]}", code="parameter_invalid")
         if len(segments) > _MAX_DEPTH:
             raise invalid_request(
                 f"Parameter nested too deeply: {name[:60]}", code="parameter_invalid"
