@@ -71,6 +71,9 @@ def card_body(**overrides: Any) -> dict[str, Any]:
         "request_approval": True,
     }
     body.update(overrides)
+    if "amount" in overrides and "totals" not in overrides:
+        # The total shown is the amount charged: it follows an overridden amount.
+        body["totals"] = [{"type": "total", "display_text": "Total", "amount": body["amount"]}]
     return {k: v for k, v in body.items() if v is not ...}
 
 

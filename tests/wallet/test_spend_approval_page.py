@@ -214,7 +214,9 @@ def test_a_request_changed_after_the_page_was_shown_is_not_approved(agent: ApiAg
     created = agent.create_ok(card_body(amount=1000))
     path = approval_path(created["approval_url"])
     _, stale = agent.person.get_form(path, action=path)
-    assert agent.update(created["id"], {"amount": 4900}).status_code == 200
+    # The total shown must follow the amount (a stale total is refused).
+    total = [{"type": "total", "display_text": "Total", "amount": 4900}]
+    assert agent.update(created["id"], {"amount": 4900, "totals": total}).status_code == 200
 
     response = agent.person.client.post(path, data={**stale.fields, "action": "approve"})
     assert response.status_code == 409

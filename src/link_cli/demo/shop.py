@@ -15,6 +15,7 @@ from typing import Any
 
 from link_cli._sanitize import sanitize_text
 from link_cli.demo.pages import FormBrowser, HttpPage
+from link_cli.money import is_ascii_digits
 
 __all__ = ["CheckoutPage", "DemoShop", "PaidApi", "ShopError"]
 
@@ -74,7 +75,7 @@ class DemoShop:
         found = page.elements()
         name = found.text.get("item-name", "").strip()
         raw_amount = found.attributes.get("total", {}).get("data-amount", "")
-        if not name or not raw_amount.isdigit():
+        if not name or not is_ascii_digits(raw_amount):
             raise ShopError("the checkout page shows no item and total")
         return CheckoutPage(
             url=self.checkout_url,

@@ -9,13 +9,15 @@ import sys
 from collections.abc import Sequence
 from datetime import timedelta
 
+from link_cli.money import is_ascii_digits
+
 from .config import DEFAULT_PORT, MerchantConfigError, load_config
 
 __all__ = ["add_arguments", "main", "run"]
 
 
 def _port(text: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
+    if not is_ascii_digits(text) or not 0 < int(text) < 65536:
         raise argparse.ArgumentTypeError("must be a port number from 1 to 65535")
     return int(text)
 
@@ -24,7 +26,7 @@ _MAX_TTL_SECONDS = 30 * 24 * 3600
 
 
 def _seconds(text: str) -> int:
-    if not text.strip().isdigit() or not 1 <= int(text) <= _MAX_TTL_SECONDS:
+    if not is_ascii_digits(text.strip()) or not 1 <= int(text) <= _MAX_TTL_SECONDS:
         raise argparse.ArgumentTypeError(
             f"must be a whole number of seconds from 1 to {_MAX_TTL_SECONDS}"
         )

@@ -2,19 +2,31 @@
 
 One JSON line per request on the ``link_wallet.access`` logger: method, path (never the query
 string, which may carry codes), status and duration. No headers, no bodies, so no token, card
-number or CVC can reach the log.
+number or CVC can reach the log. Shared payment token ids (``spt_…``, a bearer credential a
+merchant redeems) appear in paths such as ``/v1/shared_payment/granted_tokens/{id}``:
+:func:`redact_path` masks them, as every log line that names a path must.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("link_wallet.access")
+
+# A token id as issued, and anything after the prefix up to the next path separator.
+_TOKEN_ID = re.compile(r"spt_[^/?#]*", re.IGNORECASE)
+
+
+def redact_path(path: str) -> str:
+    """``path`` with every shared payment token id replaced by ``spt_[redacted]``."""
+    return _TOKEN_ID.sub("spt_[redacted]", path)
+
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -59,7 +71,7 @@ class AccessLogMiddleware:
             record: dict[str, Any] = {
                 "event": "request",
                 "method": scope.get("method"),
-                "path": scope.get("path"),
+                "path": redact_path(str(scope.get("path", ""))),
                 "status": status,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 1),
             }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
@@ -14,6 +14,7 @@ from .access_log import AccessLogMiddleware
 from .api import account, health, oauth, redemption, spend_requests
 from .api.errors import install_error_handlers
 from .clock import Clock
+from .deps import refuse_nul_in_url
 from .request_limits import RequestLimitsMiddleware
 from .settings import WalletSettings
 from .store.crypto import FieldCipher, derive_key
@@ -41,6 +42,7 @@ def create_app(settings: WalletSettings, *, clock: Clock | None = None) -> FastA
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        dependencies=[Depends(refuse_nul_in_url)],
     )
     app.state.settings = settings
     app.state.clock = clock or Clock()

@@ -8,7 +8,7 @@ response is sent (``scope="function"``). ``AgentToken`` authenticates a Bearer a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Annotated
 
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from .clock import Clock
-from .domain.errors import Forbidden, Unauthorized, WalletError
+from .domain.errors import Forbidden, InvalidRequest, Unauthorized, WalletError
 from .domain.stripe_errors import invalid_request
 from .issuing import default_issuer
 from .services.spend_requests import Issuing
@@ -96,7 +96,41 @@ async def read_form(request: Request) -> FormData:
     body = await request.body()  # cached: request.form() parses it from memory
     if len(body) > limit:
         raise too_large_error(request.url.path, limit)
-    return await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
+    form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
+    refuse_nul(form.multi_items())
+    return form
+
+
+def refuse_nul(pairs: Iterable[tuple[str, object]]) -> None:
+    """400 ``invalid_request`` when a name or text value holds NUL (PostgreSQL can't store it)."""
+    for name, value in pairs:
+        if "\x00" in name or (isinstance(value, str) and "\x00" in value):
+            raise InvalidRequest(
+                f"{name.replace(chr(0), '')[:60] or 'A parameter'} contains a NUL character.",
+                code="invalid_request",
+                extra={"param": name.replace("\x00", "")[:60]},
+            )
+
+
+# The Stripe-compatible endpoints answer in Stripe's error shape.
+_STRIPE_PATHS = ("/v1/payment_intents", "/v1/shared_payment/")
+
+
+def refuse_nul_in_url(request: Request) -> None:
+    """Every route: 400 when the path or the query string holds a NUL character.
+
+    Ids come from the path and the query; a NUL would reach the database, where PostgreSQL
+    refuses it with an error, not a clean answer.
+    """
+    path = request.url.path
+    pairs: list[tuple[str, object]] = [("path", path), *request.query_params.multi_items()]
+    if path.startswith(_STRIPE_PATHS):
+        try:
+            refuse_nul(pairs)
+        except InvalidRequest as error:
+            raise invalid_request(error.message, param=str(error.extra.get("param"))) from None
+    else:
+        refuse_nul(pairs)
 
 
 DbSession = Annotated[Session, Depends(get_db_session, scope="function")]

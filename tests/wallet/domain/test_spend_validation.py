@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from spend_builders import CONTEXT, T0
 
+from link_cli.money import CURRENCY_DECIMALS
 from link_cli.wallet.domain.errors import InvalidRequest
 from link_cli.wallet.domain.spend_request import CredentialType
 from link_cli.wallet.domain.validation import (
@@ -352,7 +353,9 @@ def test_bad_line_items_and_totals(body: dict[str, Any], code: str, param: str) 
 
 @pytest.mark.parametrize("total_type", TOTAL_TYPES)
 def test_every_documented_total_type_is_accepted(total_type: str) -> None:
-    totals = [{"type": total_type, "display_text": total_type, "amount": -100}]
+    # A `total` must be the amount charged; the other types may be anything (even negative).
+    amount = CARD_BODY["amount"] if total_type == "total" else -100
+    totals = [{"type": total_type, "display_text": total_type, "amount": amount}]
     assert create(with_(CARD_BODY, totals=totals)).totals == totals
 
 
@@ -517,7 +520,7 @@ def test_any_json_either_validates_or_raises_a_4xx_naming_a_field(
 @settings(max_examples=200, deadline=None)
 @given(amount=st.integers(min_value=-(10**12), max_value=10**12))
 def test_amount_bounds(amount: int) -> None:
-    body = with_(CARD_BODY, amount=amount)
+    body = with_(CARD_BODY, amount=amount, totals=...)
     if 1 <= amount <= 50000:
         assert create(body).amount == amount
     else:
@@ -525,10 +528,16 @@ def test_amount_bounds(amount: int) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(currency=st.text(max_size=5))
-def test_currency_is_exactly_three_ascii_letters(currency: str) -> None:
+@given(
+    currency=st.one_of(
+        st.text(max_size=5),
+        st.text(alphabet="abcdefghijklmnopqrstuvwxyzKWDUS", min_size=3, max_size=3),
+        st.sampled_from(sorted(CURRENCY_DECIMALS)).map(str.upper),
+    )
+)
+def test_currency_is_an_iso_4217_code(currency: str) -> None:
     body = with_(CARD_BODY, currency=currency)
-    if len(currency) == 3 and currency.isascii() and currency.isalpha():
+    if currency.isascii() and currency.lower() in CURRENCY_DECIMALS:
         assert create(body).currency == currency.lower()
     else:
         assert error_of(body).code == "parameter_invalid"

@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
+from ..access_log import redact_path
 from ..domain.errors import WalletError
 
 log = logging.getLogger("link_wallet.errors")
@@ -93,6 +94,7 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
-    log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
+    path = redact_path(request.url.path)
+    log.error("unhandled %s on %s %s", type(exc).__name__, request.method, path)
     error = WalletError("Something went wrong on the wallet's side.", code="api_error", status=500)
     return JSONResponse(error.to_body(), status_code=500)

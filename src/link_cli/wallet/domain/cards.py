@@ -14,7 +14,7 @@ from datetime import date
 from .errors import InvalidRequest
 from .text import CONTROL_SINGLE_LINE
 
-_DIGITS = re.compile(r"^[0-9]+$")
+_DIGITS = re.compile(r"[0-9]+")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _FIELD_LIMITS = {
     "name": 200,
@@ -125,7 +125,7 @@ def validate_card(fields: Mapping[str, str | None], *, today: date) -> CardInput
     brand: str | None = None
     if not number:
         errors["number"] = "Enter the card number."
-    elif not _DIGITS.match(number):
+    elif not _DIGITS.fullmatch(number):
         errors["number"] = "The card number may contain only digits."
     else:
         brand = detect_brand(number)
@@ -149,7 +149,7 @@ def validate_card(fields: Mapping[str, str | None], *, today: date) -> CardInput
 
     cvc = text("cvc")
     expected_cvc = 4 if brand == "amex" else 3
-    if not _DIGITS.match(cvc) or not 3 <= len(cvc) <= 4:
+    if not _DIGITS.fullmatch(cvc) or not 3 <= len(cvc) <= 4:
         errors["cvc"] = "Enter the 3 or 4 digit security code."
     elif brand is not None and len(cvc) != expected_cvc:
         errors["cvc"] = f"The security code of this card has {expected_cvc} digits."
@@ -191,6 +191,6 @@ def validate_card(fields: Mapping[str, str | None], *, today: date) -> CardInput
 
 
 def _parse_int(value: str) -> int | None:
-    if not _DIGITS.match(value) or len(value) > 4:
+    if not _DIGITS.fullmatch(value) or len(value) > 4:
         return None
     return int(value)

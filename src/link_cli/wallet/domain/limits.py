@@ -16,8 +16,9 @@ Rules, all per person:
 * ``max_approved`` — approved at the same time → ``too_many_approved_spend_requests``;
 * ``daily_spend`` / ``monthly_spend`` — amounts of approved and succeeded requests approved
   in the last 24 hours / rolling 30 days → ``spend_limit_exceeded``. Test-mode requests never
-  count and are never refused for spend. Amounts are summed in minor units whatever the
-  currency (the official service is USD-only).
+  count and are never refused for spend. Spend is per currency: only requests in the same
+  currency are summed, and each limit applies to each currency in that currency's minor
+  units (amounts in different currencies are never added together).
 
 The per-request cap (``max_amount``) is a validation rule (``validation.parse_create_body``).
 """
@@ -153,6 +154,7 @@ def _spend_retry_after(
 
 def _check_spend(
     request_amount: int,
+    currency: str,
     recent: Sequence[SpendRequest],
     limits: LimitSettings,
     now: datetime,
@@ -168,6 +170,7 @@ def _check_spend(
                 r
                 for r in recent
                 if r.id != exclude_id
+                and r.currency == currency
                 and r.status in _SPENDING
                 and not r.test
                 and r.approved_at is not None
@@ -179,7 +182,8 @@ def _check_spend(
         if spent + request_amount > limit:
             raise LimitExceeded(
                 f"This request would exceed the {label} spend limit: {spent} already "
-                f"approved + {request_amount} requested > {limit} (minor units).",
+                f"approved + {request_amount} requested > {limit} (minor units of "
+                f"{currency.upper()}).",
                 code="spend_limit_exceeded",
                 limit=name,
                 retry_after=_spend_retry_after(spends, request_amount, limit, window, now),
@@ -243,7 +247,7 @@ def check_create(
             retry_after=_earliest_deadline(active, now),
         )
     if not draft.test:
-        _check_spend(draft.amount, recent, limits, now)
+        _check_spend(draft.amount, draft.currency, recent, limits, now)
 
 
 def check_approve(
@@ -266,4 +270,4 @@ def check_approve(
             retry_after=_earliest_deadline(approved, now),
         )
     if not request.test:
-        _check_spend(request.amount, recent, limits, now, exclude_id=request.id)
+        _check_spend(request.amount, request.currency, recent, limits, now, exclude_id=request.id)

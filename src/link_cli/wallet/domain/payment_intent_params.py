@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from link_cli.money import is_currency_code
+from link_cli.money import is_ascii_digits, is_currency_code
 
 from .cards import luhn_valid
 from .stripe_errors import card_error, invalid_request
@@ -158,7 +158,7 @@ def _positive_int(form: Mapping[str, Any], name: str) -> int:
         raise invalid_request(
             f"Missing required param: {name}.", code="parameter_missing", param=name
         )
-    if not isinstance(raw, str) or not raw.isdigit() or len(raw) > 12:
+    if not isinstance(raw, str) or not is_ascii_digits(raw) or len(raw) > 12:
         raise invalid_request(
             f"Invalid integer: {str(raw)[:40]}", code="parameter_invalid_integer", param=name
         )
@@ -179,7 +179,9 @@ def _currency(raw: Any) -> str:
         )
     if not isinstance(raw, str) or not is_currency_code(raw):
         raise invalid_request(
-            f"Invalid currency: {str(raw)[:20]}", code="parameter_invalid", param="currency"
+            f"Invalid currency: {str(raw)[:20]}. Use an ISO 4217 code such as usd.",
+            code="parameter_invalid",
+            param="currency",
         )
     return raw.lower()
 
@@ -237,7 +239,7 @@ def _card(raw: Any) -> CardAttempt | None:
             param="payment_method_data[card]",
         )
     number = re.sub(r"[ \-]", "", str(card.get("number", "")))
-    if not number.isdigit() or not 12 <= len(number) <= 19 or not luhn_valid(number):
+    if not is_ascii_digits(number) or not 12 <= len(number) <= 19 or not luhn_valid(number):
         raise card_error("Your card number is incorrect.", code="incorrect_number", param="number")
     exp_month = _card_int(card.get("exp_month"), "exp_month", "invalid_expiry_month")
     exp_year = _card_int(card.get("exp_year"), "exp_year", "invalid_expiry_year")
@@ -250,14 +252,14 @@ def _card(raw: Any) -> CardAttempt | None:
     if exp_year < 100:
         exp_year += 2000
     cvc = str(card.get("cvc", "")).strip()
-    if not cvc.isdigit() or not 3 <= len(cvc) <= 4:
+    if not is_ascii_digits(cvc) or not 3 <= len(cvc) <= 4:
         raise card_error("Your card's security code is invalid.", code="invalid_cvc", param="cvc")
     return CardAttempt(number=number, exp_month=exp_month, exp_year=exp_year, cvc=cvc)
 
 
 def _card_int(raw: Any, param: str, code: str) -> int:
     text = str(raw if raw is not None else "").strip()
-    if not text.isdigit() or len(text) > 4:
+    if not is_ascii_digits(text) or len(text) > 4:
         noun = "month" if param == "exp_month" else "year"
         raise card_error(f"Your card's expiration {noun} is invalid.", code=code, param=param)
     return int(text)

@@ -49,6 +49,7 @@ __all__ = [
     "Status",
     "approve",
     "cancel",
+    "check_totals_match",
     "deadline",
     "deny",
     "expire",
@@ -397,6 +398,24 @@ def new_spend_request(
     )
 
 
+def check_totals_match(amount: int, totals: list[dict[str, Any]]) -> None:
+    """Refuse a ``total`` entry that is not the amount charged (422 naming it).
+
+    The approval page shows the totals beside the amount; a "Total" of $1.00 on a $500
+    request would show the person one price and charge another.
+    """
+    for index, total in enumerate(totals):
+        if total.get("type") == "total" and total.get("amount") != amount:
+            param = f"totals[{index}][amount]"
+            raise InvalidRequest(
+                f"{param} ({total.get('amount')}) must equal the request's amount ({amount}): "
+                "the total shown to the person is the amount charged.",
+                code="parameter_invalid",
+                status=422,
+                extra={"param": param},
+            )
+
+
 _UPDATABLE = frozenset({Status.CREATED, Status.PENDING_APPROVAL})
 
 
@@ -442,4 +461,6 @@ def update(request: SpendRequest, changes: SpendRequestChanges, *, now: datetime
         )
         if value is not None
     }
-    return dataclasses.replace(request, updated_at=now, **values)
+    changed = dataclasses.replace(request, updated_at=now, **values)
+    check_totals_match(changed.amount, changed.totals)
+    return changed

@@ -35,7 +35,12 @@ from urllib.parse import urlsplit
 from link_cli.money import is_currency_code
 
 from .errors import InvalidRequest
-from .spend_request import CredentialType, SpendRequestChanges, SpendRequestDraft
+from .spend_request import (
+    CredentialType,
+    SpendRequestChanges,
+    SpendRequestDraft,
+    check_totals_match,
+)
 from .text import CONTROL as _CONTROL
 from .text import CONTROL_SINGLE_LINE as _CONTROL_SINGLE_LINE
 
@@ -274,7 +279,10 @@ def _currency(value: object, param: str = "currency") -> str:
     if not isinstance(value, str):
         _wrong_type(param, "a string", value)
     if not is_currency_code(value):
-        _invalid(param, f"{param} must be a three-letter ISO currency code such as usd.")
+        _invalid(
+            param,
+            f"{param} must be a three-letter ISO 4217 currency code such as usd (got {value[:20]!r}).",
+        )
     return value.lower()
 
 
@@ -497,6 +505,8 @@ def parse_create_body(
                     "the seller is identified by network_id.",
                 )
 
+    totals = _optional(data, "totals", lambda v: _totals(v, "totals")) or []
+    check_totals_match(amount, totals)
     return SpendRequestDraft(
         credential_type=credential_type,
         amount=amount,
@@ -509,7 +519,7 @@ def parse_create_body(
             data, "payment_details", lambda v: _identifier(v, "payment_details")
         ),
         line_items=_optional(data, "line_items", _line_items) or [],
-        totals=_optional(data, "totals", lambda v: _totals(v, "totals")) or [],
+        totals=totals,
         metadata=_optional(data, "metadata", _metadata) or {},
         request_approval=bool(
             _optional(data, "request_approval", lambda v: _boolean(v, "request_approval"))
