@@ -122,7 +122,9 @@ def test_requests_not_yet_decided_cannot_be_changed_by_another_agent(two: TwoAge
         assert_not_found_as_unknown(two.b, request["id"])
     assert two.a.retrieve(created["id"]).json()["status"] == "created"
     assert two.a.retrieve(pending["id"]).json()["status"] == "pending_approval"
-    assert two.a.update(created["id"], {"amount": 4200}).json()["amount"] == 4200
+    new_total = [{"type": "total", "display_text": "Total", "amount": 4200}]
+    changed = two.a.update(created["id"], {"amount": 4200, "totals": new_total})
+    assert changed.json()["amount"] == 4200
     assert two.a.request_approval(created["id"]).json()["status"] == "pending_approval"
 
 
