@@ -2,7 +2,9 @@
 auth, and the issuer.
 
 ``DbSession`` commits when the route returns and rolls back when it raises, before the
-response is sent (``scope="function"``). ``AgentToken`` authenticates a Bearer access token
+response is sent (``scope="function"``). GET and HEAD requests get a read transaction
+(``Database.read_scope``: no lock on SQLite, writes refused); every other method a write
+transaction. ``AgentToken`` authenticates a Bearer access token
 (stored only as SHA-256); ``require_scope`` adds a scope check on top.
 """
 
@@ -29,10 +31,15 @@ MAX_FORM_FIELDS = 300
 MAX_FORM_BYTES = 64 * 1024
 
 
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
 def get_db_session(request: Request) -> Iterator[Session]:
-    """A session per request: commit on success, rollback on any exception."""
+    """A session per request: commit on success, rollback on any exception; reads only for
+    GET and HEAD, so readers never queue behind writers."""
     database: Database = request.app.state.db
-    with database.session_scope() as session:
+    scope = database.read_scope if request.method in READ_METHODS else database.write_scope
+    with scope() as session:
         yield session
 
 

@@ -21,6 +21,8 @@ DEFAULT_PORT = 8725
 SECRET_KEY_FILE = "secret.key"
 DATABASE_FILE = "wallet.db"
 _TRUE = {"1", "true", "yes", "on"}
+DEFAULT_SQLITE_BUSY_TIMEOUT_MS = 5_000
+_BUSY_TIMEOUT_ENV = "LINK_WALLET_SQLITE_BUSY_TIMEOUT_MS"
 
 
 class SettingsError(Exception):
@@ -58,6 +60,8 @@ class WalletSettings:
     test_clock: bool = False
     fast_password_hash: bool = False
     limits: LimitSettings = field(default_factory=LimitSettings)
+    sqlite_busy_timeout_ms: int = DEFAULT_SQLITE_BUSY_TIMEOUT_MS
+    """How long a SQLite write waits for the write lock before answering 503."""
 
     @property
     def public_url(self) -> str:
@@ -107,7 +111,17 @@ def load_settings(
         test_clock=env.get("LINK_WALLET_TEST_CLOCK", "").strip().lower() in _TRUE,
         fast_password_hash=env.get("LINK_WALLET_PASSWORD_HASH", "").strip().lower() == "fast",
         limits=_limits_from_env(env),
+        sqlite_busy_timeout_ms=_busy_timeout_from_env(env),
     )
+
+
+def _busy_timeout_from_env(env: Mapping[str, str]) -> int:
+    raw = (env.get(_BUSY_TIMEOUT_ENV) or "").strip()
+    if not raw:
+        return DEFAULT_SQLITE_BUSY_TIMEOUT_MS
+    if not raw.isdigit() or not 1 <= int(raw) <= 60_000:
+        raise SettingsError(f"{_BUSY_TIMEOUT_ENV} must be 1 to 60000 milliseconds, got {raw!r}")
+    return int(raw)
 
 
 SUPPORTED_DATABASES = ("sqlite", "postgresql")

@@ -157,6 +157,9 @@ class SpendRequest:
     status_details: dict[str, Any] | None = None
     payment_status_details: dict[str, Any] | None = None
     link_transaction_id: str | None = None
+    revision: int = 1
+    """Bumped by the store on every saved change; a write applies only to the revision it
+    was decided on (compare-and-set), and the approval page carries the one it showed."""
 
     @property
     def is_terminal(self) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UTCDateTime
@@ -52,6 +52,8 @@ class SpendRequestRow(Base):
     approval_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Bumped by every stored change; writes are ``WHERE revision = :seen`` (compare-and-set).
+    revision: Mapped[int] = mapped_column(Integer, server_default=text("1"))
 
 
 class IssuedCredential(Base):
