@@ -3,8 +3,8 @@ auth, and the issuer.
 
 ``DbSession`` commits when the route returns and rolls back when it raises, before the
 response is sent (``scope="function"``). GET and HEAD requests get a read transaction
-(``Database.read_scope``: no lock on SQLite, writes refused); every other method a write
-transaction. ``AgentToken`` authenticates a Bearer access token
+(``Database.read_scope``: no lock on SQLite, writes refused) unless the route declares
+``dependencies=[WRITES_ON_GET]``; every other method gets a write transaction. ``AgentToken`` authenticates a Bearer access token
 (stored only as SHA-256); ``require_scope`` adds a scope check on top.
 """
 
@@ -34,11 +34,20 @@ MAX_FORM_BYTES = 64 * 1024
 READ_METHODS = frozenset({"GET", "HEAD"})
 
 
+def _writes_on_get(request: Request) -> None:
+    request.state.writes_on_get = True
+
+
+WRITES_ON_GET = Depends(_writes_on_get)
+"""A page that records something when shown (e.g. a throttle counting wrong phrases)."""
+
+
 def get_db_session(request: Request) -> Iterator[Session]:
     """A session per request: commit on success, rollback on any exception; reads only for
     GET and HEAD, so readers never queue behind writers."""
     database: Database = request.app.state.db
-    scope = database.read_scope if request.method in READ_METHODS else database.write_scope
+    reads = request.method in READ_METHODS and not getattr(request.state, "writes_on_get", False)
+    scope = database.read_scope if reads else database.write_scope
     with scope() as session:
         yield session
 

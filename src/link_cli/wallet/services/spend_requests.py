@@ -227,9 +227,15 @@ def cancel(session: Session, *, user_id: str, request_id: str, now: datetime) ->
 
 
 def deny(
-    session: Session, *, user_id: str, request_id: str, now: datetime, seen_revision: int
+    session: Session,
+    *,
+    user_id: str,
+    request_id: str,
+    now: datetime,
+    seen_revision: int | None,
 ) -> SpendRequest:
-    """The person declines the request as the approval page showed it (``seen_revision``)."""
+    """The person declines the request as the approval page showed it (``seen_revision``;
+    None when the form carried none, refused while the request is still open)."""
     request = _load_as_seen(session, user_id, request_id, now, seen_revision)
     denied = rules.deny(request, now=now)
     return _save_as_seen(session, request, denied, now)
@@ -243,10 +249,11 @@ def approve(
     now: datetime,
     limits: LimitSettings,
     issuing: Issuing,
-    seen_revision: int,
+    seen_revision: int | None,
 ) -> tuple[SpendRequest, IssuedCredential]:
     """The person approves the request as the approval page showed it (``seen_revision``,
-    from :func:`revision`); the credential is issued in the same transaction."""
+    from :func:`revision`; None when the form carried none, refused while the request is
+    still open); the credential is issued in the same transaction."""
     repository.lock_person(session, user_id)
     request = _load_as_seen(session, user_id, request_id, now, seen_revision)
     return _approve_loaded(session, request, now=now, limits=limits, issuing=issuing, as_seen=True)
@@ -261,12 +268,20 @@ _CHANGED_SINCE_SHOWN = "This spend request changed after the page was shown. Rev
 
 
 def _load_as_seen(
-    session: Session, user_id: str, request_id: str, now: datetime, seen_revision: int
+    session: Session, user_id: str, request_id: str, now: datetime, seen_revision: int | None
 ) -> SpendRequest:
     request = _load(session, user_id, request_id, now)
-    if request.revision != seen_revision and request.status in rules.TRANSITIONS["approve"]:
+    if request.status not in rules.TRANSITIONS["approve"]:
+        return request  # already decided or expired: the verb refuses it, with its status
+    if seen_revision is None:
+        raise InvalidRequest(
+            "This form is out of date or incomplete. Review the request and decide again.",
+            code="parameter_missing",
+            extra={"param": "revision"},
+        )
+    if request.revision != seen_revision:
         raise changed(_CHANGED_SINCE_SHOWN)
-    return request  # a decided request is refused by the verb, with its status
+    return request
 
 
 def _save_as_seen(

@@ -28,7 +28,7 @@ from link_cli.money import format_amount
 
 from ..access_log import SECURITY_HEADERS
 from ..deps import DbSession, Form, Now, issuing_for
-from ..domain.errors import InvalidRequest, WalletError
+from ..domain.errors import WalletError
 from ..domain.spend_request import CredentialType, SpendRequest, Status, deadline
 from ..services import spend_requests as spend_service
 from ..store import accounts, issued_credentials
@@ -247,14 +247,11 @@ def decide(
     return RedirectResponse(f"/approve/{request_id}", status_code=303)
 
 
-def _seen_revision(value: object) -> int:
-    """The revision the page showed; a decision is only taken on what the person saw."""
+def _seen_revision(value: object) -> int | None:
+    """The revision the page showed (None if absent or malformed): the service decides only
+    on what the person saw."""
     if not isinstance(value, str) or not value.isascii() or not value.isdigit() or len(value) > 18:
-        raise InvalidRequest(
-            "This form is out of date or incomplete. Review the request and decide again.",
-            code="parameter_missing" if not value else "parameter_invalid",
-            extra={"param": "revision"},
-        )
+        return None
     return int(value)
 
 
