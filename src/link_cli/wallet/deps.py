@@ -93,8 +93,12 @@ Form = Annotated[FormData, Depends(read_form)]
 _BEARER_CHALLENGE = 'Bearer realm="link-wallet"'
 
 
-def agent_token(request: Request, db: DbSession, now: Now) -> AccessContext:
-    """Authenticate ``Authorization: Bearer <access token>``; 401 ``invalid_token`` otherwise."""
+def agent_token(request: Request, now: Now) -> AccessContext:
+    """Authenticate ``Authorization: Bearer <access token>``; 401 ``invalid_token`` otherwise.
+
+    In its own short read transaction: the route's write transaction (on SQLite, the write
+    lock) starts only after the request body has arrived.
+    """
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
@@ -103,7 +107,9 @@ def agent_token(request: Request, db: DbSession, now: Now) -> AccessContext:
             code="invalid_token",
             headers={"WWW-Authenticate": _BEARER_CHALLENGE},
         )
-    context = authenticate_access_token(db, token, now=now)
+    database: Database = request.app.state.db
+    with database.read_scope() as db:
+        context = authenticate_access_token(db, token, now=now)
     if context is None:
         raise Unauthorized(
             "The access token is invalid, expired or revoked.",

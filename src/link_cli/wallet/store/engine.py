@@ -64,6 +64,9 @@ def make_engine(database_url: str, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT
             url,
             hide_parameters=True,
             connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
+            # One connection per worker thread (40 by default): readers never queue for one.
+            pool_size=10,
+            max_overflow=30,
         )
         event.listen(engine, "connect", partial(_configure_sqlite, busy_timeout_ms))
         event.listen(engine, "begin", _begin_sqlite)
