@@ -29,7 +29,7 @@ SESSION_MAX_AGE_SECONDS = 7 * 24 * 3600
 
 def create_app(settings: WalletSettings, *, clock: Clock | None = None) -> FastAPI:
     """Build the app. The database must already be migrated (``store.migrations.upgrade``)."""
-    database = Database(settings.database_url)
+    database = Database(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

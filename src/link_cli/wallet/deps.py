@@ -2,7 +2,9 @@
 auth, and the issuer.
 
 ``DbSession`` commits when the route returns and rolls back when it raises, before the
-response is sent (``scope="function"``). ``AgentToken`` authenticates a Bearer access token
+response is sent (``scope="function"``). GET and HEAD requests get a read transaction
+(``Database.read_scope``: no lock on SQLite, writes refused) unless the route declares
+``dependencies=[WRITES_ON_GET]``; every other method gets a write transaction. ``AgentToken`` authenticates a Bearer access token
 (stored only as SHA-256); ``require_scope`` adds a scope check on top.
 """
 
@@ -33,10 +35,24 @@ FORM_LIMIT_BYTES = 64 * 1024
 JSON_PATH_PREFIXES = ("/spend_requests", "/__test__/")
 
 
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+def _writes_on_get(request: Request) -> None:
+    request.state.writes_on_get = True
+
+
+WRITES_ON_GET = Depends(_writes_on_get)
+"""A page that records something when shown (e.g. a throttle counting wrong phrases)."""
+
+
 def get_db_session(request: Request) -> Iterator[Session]:
-    """A session per request: commit on success, rollback on any exception."""
+    """A session per request: commit on success, rollback on any exception; reads only for
+    GET and HEAD, so readers never queue behind writers."""
     database: Database = request.app.state.db
-    with database.session_scope() as session:
+    reads = request.method in READ_METHODS and not getattr(request.state, "writes_on_get", False)
+    scope = database.read_scope if reads else database.write_scope
+    with scope() as session:
         yield session
 
 
@@ -144,8 +160,12 @@ Form = Annotated[FormData, Depends(read_form)]
 _BEARER_CHALLENGE = 'Bearer realm="link-wallet"'
 
 
-def agent_token(request: Request, db: DbSession, now: Now) -> AccessContext:
-    """Authenticate ``Authorization: Bearer <access token>``; 401 ``invalid_token`` otherwise."""
+def agent_token(request: Request, now: Now) -> AccessContext:
+    """Authenticate ``Authorization: Bearer <access token>``; 401 ``invalid_token`` otherwise.
+
+    In its own short read transaction: the route's write transaction (on SQLite, the write
+    lock) starts only after the request body has arrived.
+    """
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
@@ -154,7 +174,9 @@ def agent_token(request: Request, db: DbSession, now: Now) -> AccessContext:
             code="invalid_token",
             headers={"WWW-Authenticate": _BEARER_CHALLENGE},
         )
-    context = authenticate_access_token(db, token, now=now)
+    database: Database = request.app.state.db
+    with database.read_scope() as db:
+        context = authenticate_access_token(db, token, now=now)
     if context is None:
         raise Unauthorized(
             "The access token is invalid, expired or revoked.",

@@ -24,6 +24,8 @@ DATABASE_FILE = "wallet.db"
 DEFAULT_MAX_BODY_BYTES = 256 * 1024
 DEFAULT_MAX_CONNECTIONS = 256
 _TRUE = {"1", "true", "yes", "on"}
+DEFAULT_SQLITE_BUSY_TIMEOUT_MS = 5_000
+_BUSY_TIMEOUT_ENV = "LINK_WALLET_SQLITE_BUSY_TIMEOUT_MS"
 
 
 class SettingsError(Exception):
@@ -76,6 +78,8 @@ class WalletSettings:
     throttles: ThrottleSettings = field(default_factory=ThrottleSettings)
     forwarded_allow_ips: str | None = None
     """Proxies whose ``X-Forwarded-For`` names the client address; none by default."""
+    sqlite_busy_timeout_ms: int = DEFAULT_SQLITE_BUSY_TIMEOUT_MS
+    """How long a SQLite write waits for the write lock before answering 503."""
 
     @property
     def public_url(self) -> str:
@@ -130,6 +134,7 @@ def load_settings(
         allowed_hosts=_host_list(env.get("LINK_WALLET_ALLOWED_HOSTS", "")),
         throttles=_throttles_from_env(env),
         forwarded_allow_ips=env.get("LINK_WALLET_FORWARDED_ALLOW_IPS", "").strip() or None,
+        sqlite_busy_timeout_ms=_busy_timeout_from_env(env),
     )
 
 
@@ -151,6 +156,15 @@ def _host_list(raw: str) -> tuple[str, ...]:
                 f"LINK_WALLET_ALLOWED_HOSTS takes host names, not URLs: {host[:40]!r}"
             )
     return hosts
+
+
+def _busy_timeout_from_env(env: Mapping[str, str]) -> int:
+    raw = (env.get(_BUSY_TIMEOUT_ENV) or "").strip()
+    if not raw:
+        return DEFAULT_SQLITE_BUSY_TIMEOUT_MS
+    if not raw.isdigit() or not 1 <= int(raw) <= 60_000:
+        raise SettingsError(f"{_BUSY_TIMEOUT_ENV} must be 1 to 60000 milliseconds, got {raw!r}")
+    return int(raw)
 
 
 SUPPORTED_DATABASES = ("sqlite", "postgresql")

@@ -4,6 +4,8 @@
   RFC 6749 shape for :class:`OAuthError`, Stripe's shape for ``StripeError``; pages get a
   small HTML error page instead.
 * request validation errors and malformed JSON → 400 ``invalid_request`` in the same shape.
+* the database too busy (SQLite's busy timeout, a PostgreSQL lock conflict) → 503
+  ``database_busy`` with ``Retry-After``: nothing was changed, trying again is safe.
 * anything unexpected → 500 ``api_error`` without internals.
 """
 
@@ -14,11 +16,15 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
 from ..access_log import redact_path
 from ..domain.errors import WalletError
+from ..store.engine import is_contention
+
+BUSY_RETRY_AFTER_SECONDS = 1
 
 log = logging.getLogger("link_wallet.errors")
 
@@ -28,6 +34,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(WalletError, _wallet_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(DBAPIError, _database_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected_error)
 
 
@@ -89,6 +96,19 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
         code=codes.get(exc.status_code, "http_error"),
         status=exc.status_code,
         headers=dict(exc.headers or {}),
+    )
+    return error_response(request, error)
+
+
+async def _database_error(request: Request, exc: DBAPIError) -> Response:
+    if not is_contention(exc):
+        return await _unexpected_error(request, exc)
+    log.warning("database busy on %s %s", request.method, request.url.path)
+    error = WalletError(
+        "The wallet is busy; nothing was changed. Try again in a moment.",
+        code="database_busy",
+        status=503,
+        headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)},
     )
     return error_response(request, error)
 

@@ -161,6 +161,6 @@ def retrieve_granted_token(token_id: str, request: Request) -> JSONResponse:
 
 
 def _read(request: Request, fetch: Any) -> JSONResponse:
-    with _session(request) as session:
+    with request.app.state.db.read_scope() as session:
         merchant = _merchant(request, session)
         return _answer(200, fetch(session, merchant, request.app.state.clock.now()))

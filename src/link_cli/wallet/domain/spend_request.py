@@ -161,6 +161,9 @@ class SpendRequest:
     grant_id: str | None = None
     """The agent connection (OAuth grant) that created it; only that grant's tokens see it.
     None for requests stored before grants were recorded: no agent sees those."""
+    revision: int = 1
+    """Bumped by the store on every saved change; a write applies only to the revision it
+    was decided on (compare-and-set), and the approval page carries the one it showed."""
 
     @property
     def is_terminal(self) -> bool:

@@ -164,7 +164,7 @@ def _apply(
             rules.succeed(request, now=now, payment_status_details=details),
             link_transaction_id=new_id("lnktxn", 24),
         )
-        if not save_transition(session, request, moved):
+        if save_transition(session, request, moved) is None:
             raise _LostToConcurrentChange
         pi = record_payment_intent(
             session, intent_id, merchant, params, row, request, "succeeded", now

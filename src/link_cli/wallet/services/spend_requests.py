@@ -3,7 +3,14 @@
 Each function runs inside the caller's session (the request's ``DbSession`` commits when
 the route returns and rolls back when it raises) and follows one pattern: lock the person
 where limits are decided, load through the scoped repository, let ``domain/`` decide,
-write with compare-and-set. No rule lives here; only the order of steps.
+write with compare-and-set on the revision that was loaded. No rule lives here; only the
+order of steps.
+
+A change is decided on the revision the caller saw and written only if the request is still
+at that revision: the agent's update on the one read in the same transaction, the person's
+approval or denial on the one the approval page showed. Whoever loses gets 409, so an
+update racing an approval never ends with the agent told "updated" while the person
+approved the old amount.
 
 Agents are isolated from each other: what an agent does (``create``, ``update``,
 ``request_approval``, ``cancel``, ``create_delegated``) names its connection (``grant_id``,
@@ -85,16 +92,31 @@ def _load(
     return request
 
 
-def _save(session: Session, before: SpendRequest, after: SpendRequest, now: datetime) -> None:
+def changed(message: str = "") -> Conflict:
+    """409 ``spend_request_changed``: the request is not at the revision the change was
+    decided on."""
+    return Conflict(
+        message or "The spend request changed meanwhile. Retrieve it and try again.",
+        code="spend_request_changed",
+    )
+
+
+def _save(
+    session: Session, before: SpendRequest, after: SpendRequest, now: datetime
+) -> SpendRequest:
     if after is before:
-        return
-    if not repository.save_transition(session, before, after):
-        # Lost a race: report the state the winner left behind.
-        current = _load(session, before.user_id, before.id, now, grant_id=None)
-        raise InvalidTransition(
-            f"The spend request changed meanwhile; it is now {current.status}.",
-            status=current.status,
-        )
+        return after
+    saved = repository.save_transition(session, before, after)
+    if saved is not None:
+        return saved
+    # Lost a race: report the state the winner left behind.
+    current = _load(session, before.user_id, before.id, now, grant_id=None)
+    if current.status is before.status:
+        raise changed()
+    raise InvalidTransition(
+        f"The spend request changed meanwhile; it is now {current.status}.",
+        status=current.status,
+    )
 
 
 def _payment_method(
@@ -201,8 +223,7 @@ def update(
     if changes.payment_method_id is not None:
         _payment_method(session, user_id, changes.payment_method_id, now)
     updated = rules.update(request, changes, now=now)
-    _save(session, request, updated, now)
-    return updated
+    return _save(session, request, updated, now)
 
 
 def request_approval(
@@ -219,8 +240,7 @@ def request_approval(
     pending = rules.request_approval(
         request, now=now, approval_window=timedelta(seconds=limits.approval_window_seconds)
     )
-    _save(session, request, pending, now)
-    return pending
+    return _save(session, request, pending, now)
 
 
 def cancel(
@@ -229,16 +249,22 @@ def cancel(
     """The agent withdraws the request; an issued credential stops working with it."""
     request = _load(session, user_id, request_id, now, grant_id=grant_id)
     canceled = rules.cancel(request, now=now)
-    _save(session, request, canceled, now)
-    return canceled
+    return _save(session, request, canceled, now)
 
 
-def deny(session: Session, *, user_id: str, request_id: str, now: datetime) -> SpendRequest:
-    """The person declines."""
-    request = _load(session, user_id, request_id, now, grant_id=None)
+def deny(
+    session: Session,
+    *,
+    user_id: str,
+    request_id: str,
+    now: datetime,
+    seen_revision: int | None,
+) -> SpendRequest:
+    """The person declines the request as the approval page showed it (``seen_revision``;
+    None when the form carried none, refused while the request is still open)."""
+    request = _load_as_seen(session, user_id, request_id, now, seen_revision)
     denied = rules.deny(request, now=now)
-    _save(session, request, denied, now)
-    return denied
+    return _save_as_seen(session, request, denied, now)
 
 
 def approve(
@@ -249,26 +275,50 @@ def approve(
     now: datetime,
     limits: LimitSettings,
     issuing: Issuing,
-    seen_revision: str | None = None,
+    seen_revision: int | None,
 ) -> tuple[SpendRequest, IssuedCredential]:
-    """The person approves; the credential is issued in the same transaction.
-
-    ``seen_revision`` (from :func:`revision`) refuses an approval of a request that changed
-    after the person looked at it.
-    """
+    """The person approves the request as the approval page showed it (``seen_revision``,
+    from :func:`revision`; None when the form carried none, refused while the request is
+    still open); the credential is issued in the same transaction."""
     repository.lock_person(session, user_id)
-    request = _load(session, user_id, request_id, now, grant_id=None)
-    if seen_revision is not None and seen_revision != revision(request):
-        raise Conflict(
-            "This spend request changed after the page was shown. Review it again.",
-            code="spend_request_changed",
-        )
-    return _approve_loaded(session, request, now=now, limits=limits, issuing=issuing)
+    request = _load_as_seen(session, user_id, request_id, now, seen_revision)
+    return _approve_loaded(session, request, now=now, limits=limits, issuing=issuing, as_seen=True)
 
 
 def revision(request: SpendRequest) -> str:
-    """A token that changes whenever the request's content or status does."""
-    return f"{request.status}:{request.updated_at.timestamp():.6f}"
+    """The token the approval page carries: the request's revision."""
+    return str(request.revision)
+
+
+_CHANGED_SINCE_SHOWN = "This spend request changed after the page was shown. Review it again."
+
+
+def _load_as_seen(
+    session: Session, user_id: str, request_id: str, now: datetime, seen_revision: int | None
+) -> SpendRequest:
+    request = _load(session, user_id, request_id, now, grant_id=None)
+    if request.status not in rules.TRANSITIONS["approve"]:
+        return request  # already decided or expired: the verb refuses it, with its status
+    if seen_revision is None:
+        raise InvalidRequest(
+            "This form is out of date or incomplete. Review the request and decide again.",
+            code="parameter_missing",
+            extra={"param": "revision"},
+        )
+    if request.revision != seen_revision:
+        raise changed(_CHANGED_SINCE_SHOWN)
+    return request
+
+
+def _save_as_seen(
+    session: Session, before: SpendRequest, after: SpendRequest, now: datetime
+) -> SpendRequest:
+    try:
+        return _save(session, before, after, now)
+    except Conflict as error:
+        if error.code == "spend_request_changed":
+            raise changed(_CHANGED_SINCE_SHOWN) from None
+        raise
 
 
 def _approve_loaded(
@@ -278,11 +328,13 @@ def _approve_loaded(
     now: datetime,
     limits: LimitSettings,
     issuing: Issuing,
+    as_seen: bool = False,
 ) -> tuple[SpendRequest, IssuedCredential]:
     recent = repository.recent_for_user(session, request.user_id, now=now)
     limit_rules.check_approve(request, recent, limits, now)
     approved = rules.approve(request, now=now)
-    _save(session, request, approved, now)
+    save = _save_as_seen if as_seen else _save
+    approved = save(session, request, approved, now)
     return approved, _issue(session, approved, now=now, issuing=issuing)
 
 

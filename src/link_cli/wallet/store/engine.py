@@ -14,17 +14,47 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
-SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_BUSY_TIMEOUT_MS = 5_000
+"""How long a SQLite writer waits for the write lock (then ``database_busy``, 503)."""
+_READ_ONLY = "wallet_read_only"
 
 
-def make_engine(database_url: str) -> Engine:
+class ReadOnlyTransaction(RuntimeError):
+    """A write was attempted in a read transaction (a programming error)."""
+
+
+# SQLSTATEs of PostgreSQL's transient lock conflicts: serialization failure, deadlock,
+# lock not available.
+_PG_CONTENTION = frozenset({"40001", "40P01", "55P03"})
+
+
+def is_contention(error: BaseException) -> bool:
+    """True when ``error`` means the database was too busy, not that the request was wrong:
+    SQLite's busy timeout ran out ("database is locked") or PostgreSQL gave up on a lock."""
+    if not isinstance(error, DBAPIError):
+        return False
+    if getattr(error.orig, "sqlite_errorname", "").startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return True
+    if "database is locked" in str(error.orig) or "database is busy" in str(error.orig):
+        return True
+    return getattr(error.orig, "sqlstate", None) in _PG_CONTENTION
+
+
+def is_writable(session: Session) -> bool:
+    """False for sessions of :meth:`Database.read_scope`, which must not write."""
+    return not session.info.get(_READ_ONLY, False)
+
+
+def make_engine(database_url: str, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> Engine:
     """Create an engine for ``sqlite:///…`` or ``postgresql+psycopg://…`` URLs."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
@@ -33,10 +63,13 @@ def make_engine(database_url: str) -> Engine:
         engine = create_engine(
             url,
             hide_parameters=True,
-            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
+            # One connection per worker thread (40 by default): readers never queue for one.
+            pool_size=10,
+            max_overflow=30,
         )
-        event.listen(engine, "connect", _configure_sqlite)
-        event.listen(engine, "begin", _begin_immediate)
+        event.listen(engine, "connect", partial(_configure_sqlite, busy_timeout_ms))
+        event.listen(engine, "begin", _begin_sqlite)
         return engine
     if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
@@ -57,34 +90,72 @@ def _create_private_file(path: Path) -> None:
     os.close(fd)
 
 
-def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+def _configure_sqlite(busy_timeout_ms: int, dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's implicit BEGIN is deferred).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
     finally:
         cursor.close()
 
 
-def _begin_immediate(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+def _begin_sqlite(connection: Any) -> None:
+    # Readers take no lock until their first SELECT (a WAL snapshot); writers take the
+    # write lock up front, waiting at most the busy timeout.
+    if connection.get_execution_options().get(_READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _refuse_write_statement(state: ORMExecuteState) -> None:
+    if not state.is_select:
+        raise ReadOnlyTransaction("a read transaction must not write")
+
+
+def _refuse_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise ReadOnlyTransaction("a read transaction must not write")
 
 
 class Database:
-    """An engine and its session factory; one per process (``app.state.db``)."""
+    """An engine and its session factories; one per process (``app.state.db``)."""
 
-    def __init__(self, database_url: str) -> None:
-        self.engine = make_engine(database_url)
+    def __init__(self, database_url: str, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:
+        self.engine = make_engine(database_url, busy_timeout_ms=busy_timeout_ms)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.read_sessions = sessionmaker(
+            self.engine.execution_options(**{_READ_ONLY: True}),
+            expire_on_commit=False,
+            info={_READ_ONLY: True},
+        )
+        event.listen(self.read_sessions, "do_orm_execute", _refuse_write_statement)
+        event.listen(self.read_sessions, "before_flush", _refuse_flush)
 
     @contextmanager
-    def session_scope(self) -> Iterator[Session]:
-        """A session that commits when the block succeeds and rolls back when it raises."""
-        session = self.sessions()
+    def write_scope(self) -> Iterator[Session]:
+        """A transaction that may write (on SQLite it holds the write lock from its start):
+        commits when the block succeeds and rolls back when it raises. Keep it short."""
+        with self._scope(self.sessions) as session:
+            yield session
+
+    # Scripts and the CLI write.
+    session_scope = write_scope
+
+    @contextmanager
+    def read_scope(self) -> Iterator[Session]:
+        """A transaction that only reads: takes no lock on SQLite, refuses any write."""
+        with self._scope(self.read_sessions) as session:
+            yield session
+
+    @staticmethod
+    @contextmanager
+    def _scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+        session = factory()
         try:
             yield session
             session.commit()

@@ -4,17 +4,20 @@
 Rows become :class:`~..domain.spend_request.SpendRequest` values on the way out; the rules
 live in ``domain/``. Two primitives make one-time things safe across processes:
 
-* :func:`save_transition` writes a new state with ``UPDATE … WHERE id = :id AND status =
-  :expected`` and reports whether exactly one row changed (compare-and-set), so two racing
-  approvals cannot both win;
+* :func:`save_transition` writes a new state with ``UPDATE … WHERE id = :id AND revision =
+  :seen`` and bumps the revision (compare-and-set): a change decided on a request that
+  someone else changed meanwhile writes nothing, so two racing approvals cannot both win and
+  an agent's update racing the person's approval cannot be lost;
 * :func:`lock_person` bumps the person's row in ``spend_limit_locks`` first thing in a
   transaction, so limit decisions (count, then insert) of one person run one at a time.
 
-Lazy expiry (domain ``expire_if_due``) is applied on every read and persisted here.
+Lazy expiry (domain ``expire_if_due``) is applied on every read, and persisted only in
+write transactions (read transactions never write: ``engine.is_writable``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -31,6 +34,7 @@ from ..domain.spend_request import (
     Status,
     expire_if_due,
 )
+from .engine import is_writable
 from .models.spend import SpendLimitLock, SpendRequestRow
 
 __all__ = [
@@ -74,6 +78,7 @@ _COLUMNS = (
     "approved_at",
     "valid_until",
     "grant_id",
+    "revision",
 )
 
 
@@ -122,13 +127,16 @@ def insert_request(session: Session, request: SpendRequest) -> None:
     session.execute(insert(SpendRequestRow.__table__).values(**values))
 
 
-def save_transition(session: Session, before: SpendRequest, after: SpendRequest) -> bool:
-    """Write ``after`` only if the stored status is still ``before.status``.
+def save_transition(
+    session: Session, before: SpendRequest, after: SpendRequest
+) -> SpendRequest | None:
+    """Write ``after`` only if the stored revision is still ``before.revision``.
 
-    Returns True when exactly one row changed; False means someone else moved the request
-    first and nothing was written.
+    Returns the stored request (with its new revision); None means someone else changed
+    the request first and nothing was written.
     """
-    values = _to_values(after)
+    saved = dataclasses.replace(after, revision=before.revision + 1)
+    values = _to_values(saved)
     for fixed in ("id", "user_id", "created_at", "grant_id"):
         values.pop(fixed)
     result = session.execute(
@@ -136,21 +144,23 @@ def save_transition(session: Session, before: SpendRequest, after: SpendRequest)
         .where(
             SpendRequestRow.id == before.id,
             SpendRequestRow.user_id == before.user_id,
-            SpendRequestRow.status == str(before.status),
+            SpendRequestRow.revision == before.revision,
         )
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return saved if result.rowcount == 1 else None  # type: ignore[attr-defined]
 
 
 def _current(session: Session, row: SpendRequestRow, now: datetime) -> SpendRequest:
     stored = _to_domain(row)
     current = expire_if_due(stored, now=now)
-    if current is not stored:
-        # Someone else may have moved it meanwhile; then their write stands.
-        save_transition(session, stored, current)
-    return current
+    if current is stored:
+        return current
+    if not is_writable(session):
+        return current  # shown as expired; the next write transaction stores it
+    # Someone else may have changed it meanwhile; then their write stands.
+    return save_transition(session, stored, current) or current
 
 
 def _scoped(user_id: str) -> Any:

@@ -222,8 +222,8 @@ def decide(
     if action not in {"approve", "deny"}:
         spend = _load(db, person, request_id, now)
         return _page(request, db, person, spend, now, error="Choose Approve or Deny.", status=400)
-    seen = form.get("revision")
     try:
+        seen = _seen_revision(form.get("revision"))
         if action == "approve":
             spend_service.approve(
                 db,
@@ -232,10 +232,12 @@ def decide(
                 now=now,
                 limits=request.app.state.settings.limits,
                 issuing=issuing_for(request),
-                seen_revision=seen if isinstance(seen, str) and seen else None,
+                seen_revision=seen,
             )
         else:
-            spend_service.deny(db, user_id=person.id, request_id=request_id, now=now)
+            spend_service.deny(
+                db, user_id=person.id, request_id=request_id, now=now, seen_revision=seen
+            )
     except WalletError as error:
         if error.status == 404:
             raise
@@ -243,6 +245,14 @@ def decide(
         spend = _load(db, person, request_id, now)
         return _page(request, db, person, spend, now, error=error.message, status=error.status)
     return RedirectResponse(f"/approve/{request_id}", status_code=303)
+
+
+def _seen_revision(value: object) -> int | None:
+    """The revision the page showed (None if absent or malformed): the service decides only
+    on what the person saw."""
+    if not isinstance(value, str) or not value.isascii() or not value.isdigit() or len(value) > 18:
+        return None
+    return int(value)
 
 
 @router.get("/approve/{request_id}/status")

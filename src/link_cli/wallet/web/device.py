@@ -18,7 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from ..deps import DbSession, Form, Now
+from ..deps import WRITES_ON_GET, DbSession, Form, Now
 from ..domain import oauth as rules
 from ..domain.throttle import phrase_budgets
 from ..settings import WalletSettings
@@ -82,7 +82,8 @@ _TOO_MANY = "Too many wrong phrases. Wait {minutes} minute{s}, then try again."
 _WRONG = "That phrase doesn't match a pending sign-in. Check the words your agent showed you."
 
 
-@router.get("/device/setup")
+# Showing a phrase's request counts wrong phrases (the throttle), so this GET writes.
+@router.get("/device/setup", dependencies=[WRITES_ON_GET])
 def device_page(
     request: Request, person: PersonSession, db: DbSession, now: Now, code: str | None = None
 ) -> Response:

@@ -14,7 +14,7 @@ from urllib.parse import quote
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from ..deps import DbSession, Now
+from ..deps import Now
 from ..store import accounts
 from ..store.models.accounts import User
 from .csrf import rotate_csrf_seed
@@ -69,9 +69,14 @@ def safe_next(value: str | None) -> str:
     return value
 
 
-def person_session(request: Request, db: DbSession, now: Now) -> User:
-    """The signed-in person; unsigned visitors are redirected to the sign-in page."""
-    user = current_user(request, db, now=now)
+def person_session(request: Request, now: Now) -> User:
+    """The signed-in person; unsigned visitors are redirected to the sign-in page.
+
+    Read in its own short transaction (the route's write transaction, on SQLite the write
+    lock, starts only after the form has arrived); the row's columns stay loaded.
+    """
+    with request.app.state.db.read_scope() as db:
+        user = current_user(request, db, now=now)
     if user is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise SignInRequired(target)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UTCDateTime
@@ -57,6 +57,8 @@ class SpendRequestRow(Base):
     valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The agent connection (``oauth_grants.id``) that created it; NULL for older rows.
     grant_id: Mapped[str | None] = mapped_column(String(40))
+    # Bumped by every stored change; writes are ``WHERE revision = :seen`` (compare-and-set).
+    revision: Mapped[int] = mapped_column(Integer, server_default=text("1"))
 
 
 class IssuedCredential(Base):
