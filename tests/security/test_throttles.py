@@ -155,10 +155,15 @@ def test_the_right_password_among_concurrent_guesses_is_one_of_the_limit(
     passwords = ["wrong-password"] * (GUESSES - 1)
     passwords.insert(GUESSES // 2, person.password)
     statuses = _concurrent_guesses(processes, person.email, passwords)
-    checked = statuses[401] + statuses[303]
-    assert checked == SIGNIN_LIMIT
-    assert statuses[429] == GUESSES - SIGNIN_LIMIT
     assert set(statuses) <= {401, 303, 429}
+    assert sum(statuses.values()) == GUESSES
+    if statuses.get(303):
+        # The owner got in, which starts this address afresh once (docs/security.md): at most
+        # limit - 1 wrong guesses were checked before the right one and the limit after it.
+        assert statuses[401] <= 2 * SIGNIN_LIMIT - 1
+    else:
+        # The right password came too late: exactly the limit was checked, all wrong.
+        assert statuses[401] == SIGNIN_LIMIT
     # Only failed checks stay counted against the account.
     assert _attempt_rows(processes[0], "signin_account", person.email) == statuses[401]
 
