@@ -49,6 +49,14 @@ SHARED_SECRET = "concurrent-changes-test-secret-key-0123456789"
 POSTGRES_BASE = os.environ.get(POSTGRES_ENV)
 
 
+def _new_amount(amount: int) -> dict[str, object]:
+    """An update body: the new amount and the total the person will be shown with it."""
+    return {
+        "amount": amount,
+        "totals": [{"type": "total", "display_text": "Total", "amount": amount}],
+    }
+
+
 def race(calls: list[Callable[[], Any]]) -> list[Any]:
     """Run ``calls`` at the same moment on their own threads; return their results."""
     barrier = threading.Barrier(len(calls))
@@ -122,7 +130,7 @@ def test_an_update_racing_the_approval_is_never_lost(pair: Pair) -> None:
 
         update, approval = race(
             [
-                lambda i=created["id"], a=new_amount: agent.update(i, {"amount": a}),
+                lambda i=created["id"], a=new_amount: agent.update(i, _new_amount(a)),
                 lambda p=path, f=form.fields: approve_with(person, p, f),
             ]
         )
@@ -162,7 +170,7 @@ def test_a_stale_approval_form_is_refused_through_the_page(pair: Pair) -> None:
     created = agent.create_ok(card_body(amount=SEEN_AMOUNT))
     path = approval_path(created["approval_url"])
     _, stale = person.get_form(path, action=path)
-    assert agent.update(created["id"], {"amount": 4900}).status_code == 200
+    assert agent.update(created["id"], _new_amount(4900)).status_code == 200
 
     for action in ("approve", "deny"):
         refused = person.client.post(path, data={**stale.fields, "action": action})
@@ -196,7 +204,7 @@ def test_two_updates_racing_never_both_succeed_on_one_revision(pair: Pair) -> No
     created = agent.create_ok(card_body(amount=SEEN_AMOUNT))
     for round_number in range(20):
         amounts = (3000 + round_number, 4000 + round_number)
-        results = race([lambda a=a: agent.update(created["id"], {"amount": a}) for a in amounts])
+        results = race([lambda a=a: agent.update(created["id"], _new_amount(a)) for a in amounts])
         statuses = [r.status_code for r in results]
         assert all(status in (200, 409) for status in statuses), [r.text for r in results]
         final = agent.retrieve(created["id"]).json()["amount"]
@@ -232,14 +240,14 @@ def test_reads_answer_while_another_writer_holds_the_sqlite_lock(
                 "pending_approval"
             )
 
-            busy = agent.update(created["id"], {"amount": 4200})
+            busy = agent.update(created["id"], _new_amount(4200))
             assert busy.status_code == 503
             assert busy.json()["error"]["code"] == "database_busy"
             assert busy.headers["retry-after"] == "1"
         finally:
             blocker.rollback()
             blocker.close()
-        assert agent.update(created["id"], {"amount": 4200}).status_code == 200
+        assert agent.update(created["id"], _new_amount(4200)).status_code == 200
         assert agent.retrieve(created["id"]).json()["amount"] == 4200
     finally:
         agent.close()
@@ -255,7 +263,7 @@ def test_twenty_readers_and_writers_get_no_server_error(wallet: WalletProcess) -
             return [agent.retrieve(request_id).status_code for _ in range(10)]
 
         def writer() -> list[int]:
-            return [agent.update(request_id, {"amount": 1500 + n}).status_code for n in range(10)]
+            return [agent.update(request_id, _new_amount(1500 + n)).status_code for n in range(10)]
 
         results = race([reader] * READERS + [writer] * 2)
         for result in results:
