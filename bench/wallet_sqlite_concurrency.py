@@ -76,7 +76,9 @@ def main() -> int:
             for n in range(args.requests):
                 started = time.perf_counter()
                 if writer:
-                    response = agent.update(request_id, {"amount": 1000 + n})
+                    amount = 1000 + n
+                    total = [{"type": "total", "display_text": "Total", "amount": amount}]
+                    response = agent.update(request_id, {"amount": amount, "totals": total})
                 else:
                     response = agent.retrieve(request_id)
                 mine.append((time.perf_counter() - started) * 1000)
