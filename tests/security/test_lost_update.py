@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import httpx2
@@ -27,6 +25,7 @@ from sqlalchemy import update
 from tests.conftest import POSTGRES_ENV, fresh_postgres_database
 from tests.support.approvals import ApiAgent, approval_path, card_body, new_agent
 from tests.support.person import Person
+from tests.support.racing import race
 from tests.support.wallet import WalletProcess
 
 from link_cli.wallet.store.engine import Database, ReadOnlyTransaction
@@ -55,27 +54,6 @@ def _new_amount(amount: int) -> dict[str, object]:
         "amount": amount,
         "totals": [{"type": "total", "display_text": "Total", "amount": amount}],
     }
-
-
-def race(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Run ``calls`` at the same moment on their own threads; return their results."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        barrier.wait(timeout=30)
-        try:
-            results[index] = calls[index]()
-        except Exception as error:  # reported through the results, asserted by the test
-            results[index] = error
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a racer never finished"
-    return results
 
 
 @dataclass

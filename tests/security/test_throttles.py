@@ -10,10 +10,8 @@ its database; it must equal the budget exactly. Policy: docs/security.md.
 from __future__ import annotations
 
 import os
-import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from typing import Any
 
 import httpx2
@@ -21,6 +19,7 @@ import pytest
 from sqlalchemy import func, select
 from tests.conftest import POSTGRES_ENV, fresh_postgres_database
 from tests.support.person import CLIENT_ID, Person, poll_device_token, start_device_login
+from tests.support.racing import race
 from tests.support.wallet import WalletProcess
 
 from link_cli.demo.pages import parse_forms
@@ -102,18 +101,6 @@ def _signin_form(client: httpx2.Client) -> dict[str, str]:
     return form.fields
 
 
-def _all_at_once(calls: list[Callable[[], int]]) -> Counter[int]:
-    """Run every call in its own thread, released together; the statuses they returned."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], int]) -> int:
-        barrier.wait()
-        return call()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return Counter(pool.map(run, calls))
-
-
 def _guess(client: httpx2.Client, fields: dict[str, str], email: str, password: str) -> int:
     data = {**fields, "email": email, "password": password}
     return client.post("/signin", data=data, follow_redirects=False).status_code
@@ -129,7 +116,7 @@ def _concurrent_guesses(
         for c, f, p in zip(clients, forms, passwords, strict=True)
     ]
     try:
-        return _all_at_once(calls)  # type: ignore[arg-type]
+        return Counter(race(calls))
     finally:
         for client in clients:
             client.close()
@@ -256,7 +243,7 @@ def test_concurrent_wrong_phrases_check_exactly_the_limit(wallets: list[WalletPr
         (lambda c=c: c.get("/device/setup", params={"code": "apple-apple-apple"}).status_code)
         for c in clients
     ]
-    statuses = _all_at_once(calls)  # type: ignore[arg-type]
+    statuses = Counter(race(calls))
     for client in clients:
         client.close()
     assert statuses == {400: PHRASE_LIMIT, 429: PHRASE_GUESSES - PHRASE_LIMIT}
@@ -273,7 +260,7 @@ def test_device_code_is_rate_limited_per_address_exactly(wallets: list[WalletPro
         responses.append(response)
         return response.status_code
 
-    statuses = _all_at_once([(lambda c=c: start(c)) for c in clients])  # type: ignore[misc]
+    statuses = Counter(race([(lambda c=c: start(c)) for c in clients]))
     assert statuses == {200: DEVICE_CODE_LIMIT, 429: 10}
     refused = next(r for r in responses if r.status_code == 429)
     assert refused.json()["error"] == "slow_down"

@@ -4,9 +4,7 @@ credential; many identical creates make one request. SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import sqlite3
-import threading
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import httpx2
 import psycopg
@@ -14,6 +12,7 @@ import pytest
 from sqlalchemy.engine import make_url
 from tests.support.approvals import ApiAgent, approval_path, card_body, new_agent
 from tests.support.person import Person
+from tests.support.racing import race
 from tests.support.wallet import WalletProcess
 
 RACERS = 10
@@ -37,27 +36,6 @@ def credential_rows(wallet: WalletProcess, spend_request_id: str) -> int:
         row = connection.execute(query + "%s", (spend_request_id,)).fetchone()
         assert row is not None
         return int(row[0])
-
-
-def race(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Run ``calls`` at the same moment on their own threads; return their results."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        barrier.wait(timeout=30)
-        try:
-            results[index] = calls[index]()
-        except Exception as error:  # reported through the results, asserted by the test
-            results[index] = error
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a racer never finished"
-    return results
 
 
 def browsers(agent: ApiAgent, count: int) -> list[Person]:
