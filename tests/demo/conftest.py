@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import select
 import signal
 import time
 from collections.abc import Iterator
@@ -43,3 +45,17 @@ def _kill_leftovers(tmp_path: Path) -> Iterator[None]:
         if not processes_mentioning(str(tmp_path)):
             return
         time.sleep(0.1)
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def read_available(fd: int, timeout: float) -> str:
+    """What a pseudo-terminal has to read within ``timeout`` seconds ("" when it closed)."""
+    ready, _, _ = select.select([fd], [], [], timeout)
+    if not ready:
+        return ""
+    try:
+        return os.read(fd, 65536).decode(errors="replace")
+    except OSError:  # the terminal closes when the demo exits
+        return ""

@@ -10,8 +10,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pty
 import re
-import selectors
 import signal
 import socket
 import subprocess
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.demo.conftest import processes_mentioning
+from tests.demo.conftest import ANSI, processes_mentioning, read_available
 from tests.support.environment import clean_env
 
 LINK_CLI = str(Path(sys.executable).with_name("link-cli"))
@@ -120,46 +120,40 @@ def test_without_auto_approve_it_needs_a_terminal(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_stops_the_servers_it_started(tmp_path: Path) -> None:
+    # At a terminal and without --auto-approve the demo waits for the person to approve the
+    # agent's login, so the interrupt provably lands while its servers run, however loaded
+    # the machine.
+    master, slave = pty.openpty()
+    env = demo_env(tmp_path)
+    env.update(TERM="xterm", NO_UPDATE_NOTIFIER="1")
+    env.pop("DISPLAY", None)  # no browser to open here
     demo = subprocess.Popen(
-        [LINK_CLI, "demo", "--auto-approve", "--only-card"],
-        env=demo_env(tmp_path),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        [LINK_CLI, "demo", "--only-card"], stdin=slave, stdout=slave, stderr=slave, env=env
     )
-    seen: list[str] = []
+    os.close(slave)
+    screen = ""
     try:
-        assert demo.stdout is not None
         deadline = time.monotonic() + DEMO_TIMEOUT_SECONDS
-        with selectors.DefaultSelector() as selector:
-            selector.register(demo.stdout, selectors.EVENT_READ)
-            while time.monotonic() < deadline:
-                if not selector.select(timeout=deadline - time.monotonic()):
-                    break
-                line = demo.stdout.readline()
-                if not line:
-                    break
-                seen.append(line)
-                if "Start the demo shop" in line:
-                    break
-        # Frozen, the demo cannot finish its flow between this check and the interrupt, however
-        # fast or loaded the machine; the SIGINT is pending when it resumes.
-        demo.send_signal(signal.SIGSTOP)
-        assert any("Start the demo shop" in line for line in seen), "".join(seen)
+        while "/device/setup" not in screen and time.monotonic() < deadline:
+            if demo.poll() is not None:
+                break
+            screen += ANSI.sub("", read_available(master, 0.5))
+        assert "/device/setup" in screen, screen
         servers = processes_mentioning(str(tmp_path))
         assert len(servers) >= 3  # the demo itself, its wallet and its shop
 
         demo.send_signal(signal.SIGINT)
-        demo.send_signal(signal.SIGCONT)
-        rest, _ = demo.communicate(timeout=60)
+        demo.wait(timeout=60)
+        screen += ANSI.sub("", read_available(master, 1.0))
     finally:
         if demo.poll() is None:
             demo.kill()
             demo.wait(timeout=10)
+        os.close(master)
 
-    assert demo.returncode == 130, "".join(seen) + rest
-    ports = [int(port) for port in URL.findall("".join(seen))]
+    assert demo.returncode == 130, screen
+    ports = [int(port) for port in URL.findall(screen)]
+    assert ports, screen
     assert_nothing_left(tmp_path, ports)
 
 

@@ -10,32 +10,21 @@ from __future__ import annotations
 import os
 import pty
 import re
-import select
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from tests.demo.conftest import ANSI, read_available
 from tests.support.environment import clean_env
 
 from link_cli.demo.person import WalletPerson
 
 LINK_CLI = str(Path(sys.executable).with_name("link-cli"))
 DEADLINE_SECONDS = 180
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 pytestmark = [pytest.mark.slow, pytest.mark.server, pytest.mark.timeout(240)]
-
-
-def read_available(fd: int, timeout: float) -> str:
-    ready, _, _ = select.select([fd], [], [], timeout)
-    if not ready:
-        return ""
-    try:
-        return os.read(fd, 65536).decode(errors="replace")
-    except OSError:  # the terminal closes when the demo exits
-        return ""
 
 
 def test_the_demo_waits_for_the_person_and_finishes_once_they_approve(tmp_path: Path) -> None:
