@@ -128,7 +128,12 @@ def test_ctrl_c_stops_the_servers_it_started(tmp_path: Path) -> None:
     env.update(TERM="xterm", NO_UPDATE_NOTIFIER="1")
     env.pop("DISPLAY", None)  # no browser to open here
     demo = subprocess.Popen(
-        [LINK_CLI, "demo", "--only-card"], stdin=slave, stdout=slave, stderr=slave, env=env
+        [LINK_CLI, "demo", "--only-card"],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
     )
     os.close(slave)
     screen = ""
@@ -142,12 +147,15 @@ def test_ctrl_c_stops_the_servers_it_started(tmp_path: Path) -> None:
         servers = processes_mentioning(str(tmp_path))
         assert len(servers) >= 3  # the demo itself, its wallet and its shop
 
-        demo.send_signal(signal.SIGINT)
-        demo.wait(timeout=60)
-        screen += ANSI.sub("", read_available(master, 1.0))
+        os.killpg(demo.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group
+        # Keep reading: a demo blocked writing to a full terminal could never finish its exit.
+        deadline = time.monotonic() + 60
+        while demo.poll() is None and time.monotonic() < deadline:
+            screen += ANSI.sub("", read_available(master, 0.5))
+        screen += ANSI.sub("", read_available(master, 0.5))
     finally:
         if demo.poll() is None:
-            demo.kill()
+            os.killpg(demo.pid, signal.SIGKILL)
             demo.wait(timeout=10)
         os.close(master)
 
