@@ -79,3 +79,32 @@ def test_decode_needs_no_login_and_no_network() -> None:
 def test_decode_without_challenge_is_a_validation_error() -> None:
     code, out = run_json("mpp", "decode")
     assert code == 1 and out["code"] == "VALIDATION_ERROR"
+
+
+def test_decode_reports_the_first_offer_that_could_be_paid() -> None:
+    stale = payment(id="stale", expires="2001-01-01T00:00:00Z", request=b64(CHARGE_REQUEST))
+    fresh = payment(id="fresh", expires="2099-01-01T00:00:00Z", request=b64(CHARGE_REQUEST))
+    code, out = run_json("mpp", "decode", "--challenge", f"{stale}, {fresh}")
+    assert code == 0, out
+    assert out["id"] == "fresh"
+
+
+def test_decode_of_a_lone_expired_offer_still_reports_it() -> None:
+    stale = payment(id="stale", expires="2001-01-01T00:00:00Z", request=b64(CHARGE_REQUEST))
+    code, out = run_json("mpp", "decode", "--challenge", stale)
+    assert code == 0, out
+    assert (out["id"], out["expires"]) == ("stale", "2001-01-01T00:00:00Z")
+
+
+def test_decode_reads_an_unquoted_expires() -> None:
+    header = (
+        "Payment id=ch_9, realm=m.example, method=stripe, intent=charge, "
+        f"expires=2099-01-01T00:00:00Z, request={b64(CHARGE_REQUEST)}"
+    )
+    code, out = run_json("mpp", "decode", "--challenge", header)
+    assert code == 0, out
+    assert (out["id"], out["expires"], out["network_id"]) == (
+        "ch_9",
+        "2099-01-01T00:00:00Z",
+        "net_001",
+    )

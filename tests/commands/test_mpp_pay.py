@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -23,6 +24,7 @@ from tests.mpp.stub_merchant import (
 from link_cli.commands._context import Context
 from link_cli.commands.mpp import pay as pay_handler
 from link_cli.mpp import parse_authorization, parse_payment_receipt
+from link_cli.mpp.server import payment_required_response
 
 
 def session_route(merchant: StubMerchant, seen: Any) -> Answer:
@@ -60,6 +62,32 @@ def zero_price(merchant: StubMerchant, seen: Any) -> Answer:
     )
 
 
+def several_offers(merchant: StubMerchant, seen: Any) -> Answer:
+    """402 listing, in this order, a stale offer, another currency, another seller, and the
+    one that fits the approval; the paid retry is verified against that last one."""
+    if "authorization" in seen.headers:
+        return paid_route()(merchant, seen)
+    now = datetime.now(UTC)
+    good = merchant.request_object()
+    details = good["methodDetails"]
+    offers = [
+        merchant.payments.issue(
+            method="stripe", intent="charge", request=good, expires=now - timedelta(minutes=1)
+        ),
+        merchant.payments.issue(
+            method="stripe", intent="charge", request={**good, "currency": "eur"}
+        ),
+        merchant.payments.issue(
+            method="stripe",
+            intent="charge",
+            request={**good, "methodDetails": {**details, "networkId": "profile_other"}},
+        ),
+        merchant.payments.issue(method="stripe", intent="charge", request=good),
+    ]
+    response = payment_required_response(offers)
+    return Answer(response.status, list(response.headers), response.body)
+
+
 @pytest.fixture
 def shop() -> Iterator[StubMerchant]:
     routes = {
@@ -74,6 +102,7 @@ def shop() -> Iterator[StubMerchant]:
         "/hostile": hostile,
         "/zero": zero_price,
         "/no-types": no_method_types,
+        "/offers": several_offers,
     }
     with running(StubMerchant(routes)) as stub:
         yield stub
@@ -236,6 +265,29 @@ def test_pay_only_challenge_outside_the_approval_keeps_the_token(
     code, out = _pay(api, shop.url + "/paid", "--spend-request-id", api.approved_spt(**fields))
     assert code == 1 and out["code"] == "UNKNOWN"
     assert len(shop.seen) == 1
+
+
+def test_pay_only_pays_the_offer_that_fits_the_approval_among_several(
+    shop: StubMerchant, api: LinkApi
+) -> None:
+    code, out = _pay(api, shop.url + "/offers", "--spend-request-id", api.approved_spt())
+    assert code == 0, out
+    assert out[0]["status"] == 200
+    credential = _credential(shop.seen[-1])
+    request = json.loads(base64.urlsafe_b64decode(credential["challenge"]["request"] + "=="))
+    assert request["currency"] == "usd"
+    assert request["methodDetails"]["networkId"] == "profile_stub_1"
+    assert datetime.fromisoformat(credential["challenge"]["expires"]) > datetime.now(UTC)
+    assert len(shop.seen) == 2  # probe, one paid retry
+
+
+def test_full_flow_asks_approval_for_the_first_payable_offer(
+    shop: StubMerchant, api: LinkApi
+) -> None:
+    code, out = _pay(api, shop.url + "/offers", "--context", CONTEXT)
+    assert code == 0, out
+    created = api.requests[-1].json()
+    assert (created["currency"], created["network_id"]) == ("eur", "profile_stub_1")
 
 
 def test_merchant_answers_are_sanitised(shop: StubMerchant, api: LinkApi) -> None:

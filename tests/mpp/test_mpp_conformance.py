@@ -224,6 +224,49 @@ def test_header_value_larger_than_64_kib_is_rejected() -> None:
 # --- Selection and policy ----------------------------------------------------------------
 
 
+def _refuse_currency(currency: str) -> stripe.OfferCheck:
+    def check(challenge: object, request: stripe.StripeRequest) -> Exception | None:
+        return ValueError(f"not {currency}") if request.currency != currency else None
+
+    return check
+
+
+def test_every_offer_is_judged_and_the_first_acceptable_one_wins() -> None:
+    eur = {**STRIPE_REQUEST, "currency": "eur"}
+    header = ", ".join(
+        [
+            payment(id="broken", request=b64({"currency": "usd"})),  # no amount
+            payment(id="eur", request=b64(eur)),
+            payment(id="usd"),
+            payment(id="usd-later"),
+        ]
+    )
+    challenges = parse_www_authenticate(header)
+    assert select_stripe_challenge(challenges).id == "eur"  # the first valid request
+    assert select_stripe_challenge(challenges, check=_refuse_currency("usd")).id == "usd"
+
+
+def test_when_no_offer_is_acceptable_the_first_offers_reason_is_raised() -> None:
+    eur = {**STRIPE_REQUEST, "currency": "eur"}
+    header = f"{payment(id='a', request=b64(eur))}, {payment(id='b', request=b64(eur))}"
+    with pytest.raises(ValueError, match="not usd"):
+        select_stripe_challenge(parse_www_authenticate(header), check=_refuse_currency("usd"))
+    broken = payment(request=b64({"currency": "usd"}))
+    with pytest.raises(MppParseError, match="amount: missing"):
+        select_stripe_challenge(parse_www_authenticate(f"{broken}, {broken.replace('ch_1', 'x')}"))
+
+
+def test_unquoted_expires_and_padded_request_are_single_values() -> None:
+    header = (
+        "Payment id=ch_1, realm=shop.example, method=stripe, intent=charge, "
+        f"expires=2099-01-01T00:00:00Z, request={b64(STRIPE_REQUEST, pad=True)}"
+    )
+    [challenge] = parse_www_authenticate(header)
+    assert challenge.expires == "2099-01-01T00:00:00Z"
+    assert challenge.request_json() == STRIPE_REQUEST
+    assert not challenge.is_expired()
+
+
 def test_picks_stripe_charge_or_session_and_ignores_unknown_intents() -> None:
     header = ", ".join(
         [

@@ -147,13 +147,25 @@ def _decoded(challenge: Any) -> dict[str, Any]:
     return _sanitize(out)
 
 
-def decode(p: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    """The stripe charge/session challenge of a header value, with its network id."""
-    from link_cli.mpp import MppParseError, parse_www_authenticate, select_stripe_challenge
+def _preferred_offer(challenges: list[Any]) -> Any:
+    """The first stripe offer that could be paid now; failing that, the first readable one,
+    which is all the official client looks at (a lone expired offer still decodes, and a
+    zero amount still asks for ``--amount``)."""
+    from link_cli.mpp import MppParseError, select_stripe_challenge
+    from link_cli.mpp.client import MppPayError, offer_problem
 
     try:
-        challenge = select_stripe_challenge(parse_www_authenticate(p["challenge"]))
-        return _decoded(challenge)
+        return select_stripe_challenge(challenges, check=offer_problem)
+    except (MppParseError, MppPayError):
+        return select_stripe_challenge(challenges)
+
+
+def decode(p: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """The stripe charge/session offer of a header value, with its network id."""
+    from link_cli.mpp import MppParseError, parse_www_authenticate
+
+    try:
+        return _decoded(_preferred_offer(parse_www_authenticate(p["challenge"])))
     except MppParseError as exc:
         raise _unknown(exc) from None
 
@@ -303,13 +315,13 @@ def _first_payment_method(ctx: Context) -> str:
 def _create_spend_request(p: dict[str, Any], ctx: Context, probe: Any) -> dict[str, Any]:
     """contract §8.4 steps 2–6: decode the challenge and create the SPT spend request."""
     from link_cli.mpp import MppParseError
-    from link_cli.mpp.client import read_stripe_challenge
+    from link_cli.mpp.client import read_challenges
     from link_cli.mpp.methods import stripe
 
     if not probe.header_values("www-authenticate"):
         raise InvalidResponse("URL returned 402 but no WWW-Authenticate header")
     try:
-        request = stripe.parse_stripe_request(read_stripe_challenge(probe))
+        request = stripe.parse_stripe_request(_preferred_offer(read_challenges(probe)))
     except MppParseError as exc:
         raise _unknown(exc) from None
     amount = p["amount"] if _given(p["amount"]) else _challenge_amount(request)

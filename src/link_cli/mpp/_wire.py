@@ -7,7 +7,9 @@ The auth-param grammar is RFC 9110 §11 (mpp §1.2)::
     auth-param       = token BWS "=" BWS ( token / quoted-string )
     token68          = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 
-with the escapes seen in practice: inside a quoted-string ``\\uXXXX`` is a UTF-16 code unit
+read leniently where servers are known to stray: an unquoted value runs to the next comma,
+whitespace or quote (so ``expires=2099-01-01T00:00:00Z`` is one value), and with the escapes
+seen in practice: inside a quoted-string ``\\uXXXX`` is a UTF-16 code unit
 (surrogate pairs combine) and any other ``\\x`` is ``x``. The scanner is a single left-to-right
 pass with no backtracking, so any input is handled in linear time.
 
@@ -33,6 +35,10 @@ MAX_REQUEST_LENGTH = 16 * 1024
 
 _TCHAR = "!#$%&'*+.^_`|~0-9A-Za-z-"
 _TOKEN_RE = re.compile(f"[{_TCHAR}]+")
+# An unquoted value runs to the next separator. Looser than a strict token so that what
+# servers send unquoted in practice (an RFC 3339 `expires` with its colons, padded or
+# standard-alphabet base64) reads as one value instead of being cut at the first colon.
+_BARE_VALUE_RE = re.compile(r'[^\s,"\\]+')
 _TOKEN68_RE = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 _HEADER_NAME_RE = re.compile(f"[{_TCHAR}]+\\Z")
 _B64_RE = re.compile(r"[A-Za-z0-9\-_+/]*={0,2}\Z")
@@ -262,7 +268,7 @@ def _read_param(text: str, i: int, name: str, owner: RawChallenge | None) -> int
                 owner.fail(str(exc))
             return _skip_to_comma(text, i)
     else:
-        match = _TOKEN_RE.match(text, i)
+        match = _BARE_VALUE_RE.match(text, i)
         if match is None:
             if owner is not None:
                 owner.fail("Malformed auth-param.")

@@ -36,7 +36,9 @@ __all__ = [
     "MerchantResponse",
     "MppPayError",
     "PaymentOutcomeUnknown",
+    "offer_problem",
     "pay",
+    "read_challenges",
     "read_stripe_challenge",
     "send",
 ]
@@ -256,20 +258,54 @@ def send(
     return response
 
 
-def read_stripe_challenge(response: MerchantResponse) -> Challenge:
-    """The Stripe charge/session challenge of a 402 answer (contract §8.1).
+def offer_problem(
+    challenge: Challenge,
+    request: stripe.StripeRequest,
+    *,
+    terms: ApprovedTerms | None = None,
+    now: datetime | None = None,
+) -> MppParseError | MppPayError | None:
+    """Why a payer must not take this offer (None: it may): unpayable, expired, or outside
+    what the person approved."""
+    try:
+        request.check_payable()
+    except MppParseError as exc:
+        return exc
+    if challenge.is_expired(now):
+        return ChallengeExpired(f"Payment expired at {challenge.expires}.")
+    if terms is not None:
+        try:
+            terms.check(request)
+        except ChallengeMismatch as exc:
+            return exc
+    return None
 
-    Raises :class:`MppParseError` with the reference's messages: ``Missing
-    WWW-Authenticate header.``, ``No Payment schemes found.``, the selection message, or
-    ``Invalid stripe challenge request: …``.
+
+def read_stripe_challenge(
+    response: MerchantResponse,
+    *,
+    terms: ApprovedTerms | None = None,
+    now: datetime | None = None,
+) -> Challenge:
+    """The Stripe offer of a 402 answer a payer can take (contract §8.1, every offer judged).
+
+    Offers are judged in server order by :func:`offer_problem`; the first acceptable one is
+    returned. Raises :class:`MppParseError` with the reference's messages (``Missing
+    WWW-Authenticate header.``, ``No Payment schemes found.``, the selection message,
+    ``Invalid stripe challenge request: …``), or the first offer's :class:`ChallengeExpired`
+    / :class:`ChallengeMismatch` when no offer is acceptable.
     """
+    return stripe.select_stripe_challenge(
+        read_challenges(response), check=lambda c, r: offer_problem(c, r, terms=terms, now=now)
+    )
+
+
+def read_challenges(response: MerchantResponse) -> list[Challenge]:
+    """Every valid Payment challenge of an answer's ``WWW-Authenticate`` lines, in order."""
     values = response.header_values("www-authenticate")
     if not values:
         raise MppParseError("Missing WWW-Authenticate header.")
-    challenges = parse_www_authenticate([_wire.wire_text(value) for value in values])
-    challenge = stripe.select_stripe_challenge(challenges)
-    stripe.parse_stripe_request(challenge)
-    return challenge
+    return parse_www_authenticate([_wire.wire_text(value) for value in values])
 
 
 def pay(
@@ -288,13 +324,7 @@ def pay(
     :class:`ChallengeExpired`, :class:`ChallengeMismatch` (outside `terms`), or
     :class:`PaymentOutcomeUnknown` when the paid retry fails in transit.
     """
-    challenge = read_stripe_challenge(challenged)
-    request = stripe.parse_stripe_request(challenge)
-    request.check_payable()
-    if challenge.is_expired(now):
-        raise ChallengeExpired(f"Payment expired at {challenge.expires}.")
-    if terms is not None:
-        terms.check(request)
+    challenge = read_stripe_challenge(challenged, terms=terms, now=now)
     credential = format_authorization(stripe.build_credential(challenge, spt))
     paid = challenged.request.with_header(challenge.header or "Authorization", credential)
     try:

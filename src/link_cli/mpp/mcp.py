@@ -129,9 +129,11 @@ def parse_mcp_challenges(message: Mapping[str, Any]) -> list[McpChallenge]:
     return parsed
 
 
-def select_stripe(challenges: list[McpChallenge]) -> McpChallenge:
-    """The first stripe charge/session challenge (as :func:`stripe.select_stripe_challenge`)."""
-    chosen = stripe.select_stripe_challenge([item.challenge for item in challenges])
+def select_stripe(
+    challenges: list[McpChallenge], *, check: stripe.OfferCheck | None = None
+) -> McpChallenge:
+    """The first acceptable stripe charge/session offer (as :func:`stripe.select_stripe_challenge`)."""
+    chosen = stripe.select_stripe_challenge([item.challenge for item in challenges], check=check)
     return next(item for item in challenges if item.challenge is chosen)
 
 

@@ -12,7 +12,7 @@ mpp §2.2), session ``{"action": "open", "grantedToken": "spt_…"}``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -26,6 +26,7 @@ __all__ = [
     "METHOD",
     "SESSION",
     "ChargePayload",
+    "OfferCheck",
     "StripeRequest",
     "build_charge_request",
     "build_credential",
@@ -94,14 +95,39 @@ class StripeRequest:
             raise _invalid("methodDetails.metadata.externalId: reserved")
 
 
-def select_stripe_challenge(challenges: Iterable[Challenge]) -> Challenge:
-    """The first challenge with method ``stripe`` and intent ``charge`` or ``session``."""
-    for challenge in challenges:
-        if challenge.method == METHOD and challenge.intent in SUPPORTED_INTENTS:
+OfferCheck = Callable[[Challenge, "StripeRequest"], Exception | None]
+"""Judges one offer whose request is valid: None to take it, else the reason to pass it by."""
+
+
+def select_stripe_challenge(
+    challenges: Iterable[Challenge], *, check: OfferCheck | None = None
+) -> Challenge:
+    """The first stripe charge/session offer, in server order, that a payer can take.
+
+    A server may list several offers (another currency, a stale one, another seller first):
+    each is judged in turn; an offer is taken when its request is valid and `check` (for
+    example expiry and the approved terms) finds nothing against it. When no offer is
+    acceptable, the first offer's reason is raised, so a single offer reports exactly its
+    own problem.
+    """
+    offers = [c for c in challenges if c.method == METHOD and c.intent in SUPPORTED_INTENTS]
+    if not offers:
+        raise MppParseError(
+            "WWW-Authenticate header does not include a stripe charge or session challenge"
+        )
+    first_reason: Exception | None = None
+    for challenge in offers:
+        try:
+            request = parse_stripe_request(challenge)
+        except MppParseError as exc:
+            first_reason = first_reason or exc
+            continue
+        reason = check(challenge, request) if check is not None else None
+        if reason is None:
             return challenge
-    raise MppParseError(
-        "WWW-Authenticate header does not include a stripe charge or session challenge"
-    )
+        first_reason = first_reason or reason
+    assert first_reason is not None
+    raise first_reason
 
 
 def parse_stripe_request(challenge: Challenge) -> StripeRequest:
