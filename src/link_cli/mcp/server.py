@@ -1,8 +1,9 @@
 """The MCP server: one tool per registry command, and the tool-error edge (contract §9).
 
-Unlike the official server (four meta-tools, contract §9.2) every command is listed directly by
-``tools/list``, named as contract §9.1 names it (``spend-request_create``) with the flat input
-schema that ``--schema`` shows. A call runs the command's handler exactly as the CLI
+Every command is listed directly by ``tools/list``, named as contract §9.1 names it
+(``spend-request_create``) with the flat input schema that ``--schema`` shows. The official
+server's four discovery tools (contract §9.2) are listed beside them and answer as it does
+(:mod:`link_cli.mcp.discovery`), so clients written for either work. A call runs the command's handler exactly as the CLI
 does, in agent mode with JSON output, using the CLI owner's stored session.
 
 Results (contract §9.3, with the contract §14.5 defect fixed):
@@ -28,7 +29,8 @@ import mcp_types as types
 from mcp.server.lowlevel import Server
 
 from link_cli import __version__
-from link_cli.mcp import calls, tools
+from link_cli.errors import CommandNotFound, ValidationError
+from link_cli.mcp import calls, discovery, tools
 
 SERVER_NAME = "link-cli"
 INSTRUCTIONS = (
@@ -64,7 +66,7 @@ def error_result(error: dict[str, Any]) -> types.CallToolResult:
 async def _list_tools(
     ctx: Any, params: types.PaginatedRequestParams | None
 ) -> types.ListToolsResult:
-    return types.ListToolsResult(tools=tools.list_tools())
+    return types.ListToolsResult(tools=tools.list_tools() + discovery.discovery_tools())
 
 
 async def _call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
@@ -74,10 +76,39 @@ async def _call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.Cal
         with contextlib.suppress(Exception):
             await ctx.session.report_progress(count, None, _json_text(chunk))
 
-    outcome = await calls.run_tool(params.name, params.arguments or {}, on_chunk=progress)
+    name, arguments = params.name, params.arguments or {}
+    if name in discovery.DISCOVERY_TOOL_NAMES:
+        try:
+            answer = _discover(name, arguments)
+        except ValidationError as error:
+            return error_result(error.to_dict(include_cta=True))
+        if isinstance(answer, types.CallToolResult):
+            return answer
+        name, arguments = answer.name, answer.arguments or {}
+    outcome = await calls.run_tool(name, arguments, on_chunk=progress)
     if outcome.error is not None:
         return error_result(outcome.error)
     return success_result(outcome.value)
+
+
+def _discover(name: str, arguments: dict[str, Any]) -> types.CallToolResult | discovery.ToolCall:
+    """A discovery tool's own answer, or the tool a call tool must run."""
+    if name == discovery.SEARCH_TOOLS:
+        return success_result(discovery.search(arguments))
+    if name == discovery.GET_TOOL_DETAILS:
+        details = discovery.tool_details(arguments)
+        if details is None:
+            return _refused(f"Unknown tool: {arguments.get('name')}")
+        return success_result(details)
+    call = discovery.resolve_call(name, arguments)
+    if call.refusal is not None:
+        return _refused(call.refusal)
+    return call
+
+
+def _refused(message: str) -> types.CallToolResult:
+    # The official server answers {"error": message}; the CLI error object carries it too.
+    return error_result({**CommandNotFound(message).to_dict(), "error": message})
 
 
 def build_server() -> Server[Any]:
