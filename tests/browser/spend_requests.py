@@ -52,3 +52,17 @@ def retrieve_spend_request(wallet_url: str, access_token: str, request_id: str) 
     )
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def report_attempt(wallet_url: str, access_token: str, **fields: Any) -> dict[str, Any]:
+    """``POST /agent_observations`` as the agent: how its purchase attempt went."""
+    import httpx2
+
+    response = httpx2.post(
+        f"{wallet_url}/agent_observations",
+        json=fields,
+        headers={"Authorization": f"Bearer {access_token}"},
+        timeout=15,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()

@@ -10,7 +10,11 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from tests.browser.spend_requests import create_spend_request, retrieve_spend_request
+from tests.browser.spend_requests import (
+    create_spend_request,
+    report_attempt,
+    retrieve_spend_request,
+)
 from tests.support.person import Person, wallet_tokens
 from tests.support.wallet import WalletProcess
 
@@ -189,3 +193,31 @@ def test_the_page_reads_well_on_a_phone(
         screenshot(page, "phone")
     finally:
         context.close()
+
+
+def test_the_person_reads_what_the_agent_reported_on_the_page_and_in_recent_requests(
+    page: Page, wallet: WalletProcess, person: Person, agent: Agent, screenshot: Screenshot
+) -> None:
+    report_attempt(
+        wallet.url,
+        agent.token,
+        domain="trailhead.example",
+        outcome="blocked",
+        spend_request_id=agent.request["id"],
+        tags=["captcha", "anti_bot_script"],
+        step="payment page",
+        freeform_context="<b>The shop showed a puzzle</b> the agent could not solve.",
+    )
+    open_signed_in(page, person, agent.request["approval_url"])
+    reported = page.locator(".report")
+    expect(reported).to_contain_text("The agent reported: blocked — captcha, anti bot script")
+    expect(reported).to_contain_text("trailhead.example")
+    expect(reported).to_contain_text("payment page")
+    # Agent text is shown as text, never as markup.
+    expect(reported).to_contain_text("<b>The shop showed a puzzle</b>")
+    assert page.locator(".report b").count() == 0
+    screenshot(page, "reported")
+
+    page.goto(f"{wallet.url}/wallet")
+    row = page.locator("li", has_text="Trailhead Supply Co.")
+    expect(row).to_contain_text("The agent reported: blocked — captcha, anti bot script")

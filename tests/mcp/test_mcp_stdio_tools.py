@@ -25,6 +25,7 @@ EXPECTED_TOOLS = {
     "mpp_pay",
     "payment-methods_add",
     "payment-methods_list",
+    "report",
     "shipping-address_list",
     "spend-request_cancel",
     "spend-request_create",

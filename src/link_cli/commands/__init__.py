@@ -57,6 +57,7 @@ TOP_LEVEL: dict[str, str] = {
     "demo": "link_cli.commands.demo",
     "mpp": "link_cli.commands.mpp",
     "payment-methods": "link_cli.commands.payment_methods",
+    "report": "link_cli.commands.report",
     "shipping-address": "link_cli.commands.shipping_address",
     "serve": "link_cli.commands.serve",
     "spend-request": "link_cli.commands.spend_request",

@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from .access_log import AccessLogMiddleware
-from .api import account, health, oauth, redemption, spend_requests
+from .api import account, health, oauth, redemption, reports, spend_requests
 from .api.errors import install_error_handlers
 from .clock import Clock
 from .deps import refuse_nul_in_url
@@ -59,7 +59,7 @@ def create_app(settings: WalletSettings, *, clock: Clock | None = None) -> FastA
         app.include_router(router_module.router)
     if settings.test_clock:
         app.include_router(health.test_router)
-    for router_module in (spend_requests, approvals, redemption):
+    for router_module in (spend_requests, reports, approvals, redemption):
         app.include_router(router_module.router)
 
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

@@ -1,4 +1,5 @@
-"""Validation of spend-request bodies (contract §7.3 create, contract §7.4 update, contract §11).
+"""Validation of spend-request bodies (contract §7.3 create, contract §7.4 update, contract §11)
+and of agent reports (contract §3.16).
 
 Input is the decoded JSON body, untrusted. Output is a :class:`SpendRequestDraft` or
 :class:`SpendRequestChanges` holding only checked, normalised values, or an
@@ -28,10 +29,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
+from link_cli.agent_reports import OUTCOMES, TAGS, TEXT_LIMIT
 from link_cli.money import is_currency_code
 
 from .errors import InvalidRequest
@@ -49,8 +52,10 @@ __all__ = [
     "MAX_METADATA_KEYS",
     "MIN_CONTEXT_LENGTH",
     "TOTAL_TYPES",
+    "ReportDraft",
     "parse_approval_details",
     "parse_create_body",
+    "parse_report_body",
     "parse_update_body",
 ]
 
@@ -126,6 +131,11 @@ _APPROVAL_TEXT = (
 _APPROVAL_FIELDS = frozenset(
     {*_APPROVAL_REQUIRED, *_APPROVAL_TEXT, "device_type", "authentication_method"}
 )
+
+_REPORT_FIELDS = frozenset(
+    {"domain", "outcome", "spend_request_id", "tags", "step", "freeform_context"}
+)
+MAX_DOMAIN_LENGTH = 253  # the longest DNS name
 
 _IDENTIFIER = re.compile(r"[A-Za-z0-9_\-.:]+")
 
@@ -551,3 +561,48 @@ def parse_update_body(body: object, *, max_amount: int) -> SpendRequestChanges:
         line_items=_optional(data, "line_items", _line_items),
         totals=_optional(data, "totals", lambda v: _totals(v, "totals")),
     )
+
+
+# -- agent reports (contract §3.16) -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReportDraft:
+    """A checked ``POST /agent_observations`` body."""
+
+    domain: str
+    outcome: str
+    spend_request_id: str
+    tags: tuple[str, ...] = ()
+    step: str | None = None
+    freeform_context: str | None = None
+
+
+def parse_report_body(body: object) -> ReportDraft:
+    """Check an agent's report: the options of ``report``, with the same choices and limits."""
+    fields = _body(body)
+    _reject_unknown(fields, _REPORT_FIELDS)
+    for key in ("domain", "outcome", "spend_request_id"):
+        if fields.get(key) is None:
+            _missing(key)
+    tags: list[str] = []
+    for index, tag in enumerate(_optional(fields, "tags", _report_tags) or ()):
+        tag = _choice(tag, f"tags[{index}]", TAGS)
+        if tag not in tags:
+            tags.append(tag)
+    return ReportDraft(
+        domain=_text(fields["domain"], "domain", max_length=MAX_DOMAIN_LENGTH).strip(),
+        outcome=_choice(fields["outcome"], "outcome", OUTCOMES),
+        spend_request_id=_identifier(fields["spend_request_id"], "spend_request_id"),
+        tags=tuple(tags),
+        step=_optional(fields, "step", lambda v: _text(v, "step", max_length=TEXT_LIMIT)),
+        freeform_context=_optional(
+            fields,
+            "freeform_context",
+            lambda v: _text(v, "freeform_context", max_length=TEXT_LIMIT, multiline=True),
+        ),
+    )
+
+
+def _report_tags(value: object) -> list[Any]:
+    return _array(value, "tags", max_items=len(TAGS) * 2)

@@ -31,9 +31,10 @@ from ..deps import DbSession, Form, Now, issuing_for
 from ..domain.errors import WalletError
 from ..domain.spend_request import CredentialType, SpendRequest, Status, deadline
 from ..services import spend_requests as spend_service
-from ..store import accounts, issued_credentials
+from ..store import accounts, issued_credentials, reports
 from ..store import spend_requests as repository
 from ..store.models.accounts import User
+from ..store.models.reports import AgentReport
 from .csrf import verify_csrf
 from .session import PersonSession
 from .templating import render
@@ -79,6 +80,38 @@ class LineRow:
 
 
 @dataclass(frozen=True)
+class ReportRow:
+    """One agent report as the person reads it."""
+
+    summary: str
+    domain: str
+    step: str | None
+    context: str | None
+    reported_at: str
+
+
+def report_summary(report: AgentReport) -> str:
+    """``the agent reported: blocked — captcha, timeout`` in plain words."""
+    text = f"The agent reported: {report.outcome}"
+    if report.tags:
+        text += " — " + ", ".join(tag.replace("_", " ") for tag in report.tags)
+    return text
+
+
+def _report_rows(db: Session, person: User, request: SpendRequest) -> list[ReportRow]:
+    return [
+        ReportRow(
+            summary=report_summary(report),
+            domain=report.domain,
+            step=report.step,
+            context=report.freeform_context,
+            reported_at=report.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+        )
+        for report in reports.reports_for_request(db, person.id, request.id)
+    ]
+
+
+@dataclass(frozen=True)
 class ApprovalPage:
     """Everything the approval template shows (contract tests read this too)."""
 
@@ -101,6 +134,7 @@ class ApprovalPage:
     """Unix seconds of the current deadline (approval window or validity), None if final."""
     revision: str
     issued_card_last4: str | None
+    reports: list[ReportRow]
 
 
 def _line_rows(request: SpendRequest) -> list[LineRow]:
@@ -149,6 +183,7 @@ def approval_page(db: Session, person: User, request: SpendRequest) -> ApprovalP
         expires_at=int(due.timestamp()) if due is not None else None,
         revision=spend_service.revision(request),
         issued_card_last4=credential.card_last4 if credential is not None else None,
+        reports=_report_rows(db, person, request),
     )
 
 
@@ -270,6 +305,7 @@ def recent_requests_section(db: Session, person: User, now: datetime) -> tuple[s
     spends = repository.list_for_user(
         db, person.id, now=now, include_history=True, limit=RECENT_ON_HOME
     )
+    latest = reports.reports_for_requests(db, person.id, [s.id for s in spends])
     rows = [
         {
             "id": s.id,
@@ -278,6 +314,7 @@ def recent_requests_section(db: Session, person: User, now: datetime) -> tuple[s
             "status_text": STATUS_TEXT[s.status],
             "pending": s.status is Status.PENDING_APPROVAL,
             "test": s.test,
+            "report": report_summary(latest[s.id]) if s.id in latest else None,
         }
         for s in spends
     ]
