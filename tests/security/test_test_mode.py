@@ -29,7 +29,7 @@ from tests.redemption.delegated import (
 from tests.support.wallet import WalletProcess
 
 from link_cli.wallet.domain.credentials import sandbox_card_number
-from link_cli.wallet.domain.redemption import MAX_FAILED_CARD_ATTEMPTS
+from link_cli.wallet.domain.redemption import MAX_FAILED_CARD_ATTEMPTS, same_mode
 
 pytestmark = pytest.mark.postgres
 
@@ -97,6 +97,13 @@ def _granted_token(wallet: WalletProcess, merchant: Merchant, spt: str) -> httpx
     return httpx2.get(
         f"{wallet.url}/v1/shared_payment/granted_tokens/{spt}", headers=merchant.auth, timeout=30
     )
+
+
+def test_a_key_sees_only_credentials_of_its_own_mode() -> None:
+    assert same_mode(credential_livemode=True, key_livemode=True)
+    assert same_mode(credential_livemode=False, key_livemode=False)
+    assert not same_mode(credential_livemode=False, key_livemode=True)
+    assert not same_mode(credential_livemode=True, key_livemode=False)
 
 
 @pytest.fixture
