@@ -37,12 +37,18 @@ class Merchant:
         return {"Authorization": f"Bearer {self.secret_key}"}
 
 
-def register_merchant(wallet: WalletProcess, network_id: str | None = None) -> Merchant:
+def register_merchant(
+    wallet: WalletProcess, network_id: str | None = None, *, livemode: bool = True
+) -> Merchant:
     """A new merchant with a unique network id unless one is given (written in-process, as
-    ``link-wallet merchant create`` would)."""
+    ``link-wallet merchant create [--live]`` would).
+
+    Live by default: the spend requests these tests make are live (no ``test: true``), and
+    a live credential redeems only with a live key. ``livemode=False`` gives a test merchant.
+    """
     network_id = network_id or "profile_" + secrets.token_hex(6)
-    data = wallet.store().create_merchant("Test Shop", network_id)
-    assert data["secret_key"].startswith("sk_test_")
+    data = wallet.store().create_merchant("Test Shop", network_id, livemode=livemode)
+    assert data["secret_key"].startswith("sk_live_" if livemode else "sk_test_")
     return Merchant(id=data["id"], network_id=network_id, secret_key=data["secret_key"])
 
 

@@ -48,7 +48,8 @@ def test_an_spt_pays_once_and_the_spend_request_succeeds(
         450,
         "usd",
     )
-    assert intent["livemode"] is False and intent["metadata"] == {"mpp_intent": "charge"}
+    # A live credential redeemed with a live key (register_merchant's default).
+    assert intent["livemode"] is True and intent["metadata"] == {"mpp_intent": "charge"}
 
     spend = agent.retrieve(request_id)
     assert spend["status"] == "succeeded"

@@ -57,7 +57,9 @@ def test_card_is_a_sandbox_visa_valid_until_the_request_ends() -> None:
     assert (card.exp_month, card.exp_year) == (11, 2026)
     assert card.billing_address == FUNDING.billing_address
     assert card.id.startswith("vcard_")
-    assert card.livemode is False
+    assert card.livemode is True  # a live request: only a live merchant key redeems it
+    test_card = SandboxIssuer().issue_card(approved(test=True), FUNDING, T0 + timedelta(minutes=1))
+    assert test_card.livemode is False
     assert card.last4 == card.number[-4:]
 
 
@@ -86,6 +88,9 @@ def test_spt_is_bound_to_seller_amount_and_currency() -> None:
     assert token.id.startswith("spt_")
     assert (token.network_id, token.max_amount, token.currency) == ("profile_seller", 1234, "eur")
     assert token.valid_until == T0 + timedelta(hours=12)
+    assert token.livemode is True
+    test_request = dataclasses.replace(request, test=True)
+    assert SandboxIssuer().issue_spt(test_request, T0 + timedelta(minutes=1)).livemode is False
 
 
 def test_nothing_is_issued_for_an_unapproved_request() -> None:

@@ -137,6 +137,7 @@ class FlowRunner:
                 "type:shipping,display_text:Shipping,amount:0",
                 "--total",
                 f"type:total,display_text:Total,amount:{cart.amount}",
+                "--test",  # the demo shop holds a test key: it redeems only test credentials
             )
             outcome.spend_request_id = created["id"]
             outcome.status = created["status"]
@@ -205,6 +206,7 @@ class FlowRunner:
                 f"name:{api.description},quantity:1,unit_amount:{amount}",
                 "--total",
                 f"type:total,display_text:Total,amount:{amount}",
+                "--test",
             )
             outcome.spend_request_id = created["id"]
             outcome.status = created["status"]

@@ -39,7 +39,7 @@ class MerchantConfig:
         if not self.wallet_url.startswith(("http://", "https://")):
             raise MerchantConfigError("the wallet URL must start with http:// or https://")
         if not self.secret_key.startswith("sk_"):
-            raise MerchantConfigError("the secret key must look like sk_test_…")
+            raise MerchantConfigError("the secret key must look like sk_test_… or sk_live_…")
         if not self.network_id:
             raise MerchantConfigError("the network id is required (profile_…)")
         object.__setattr__(self, "wallet_url", self.wallet_url.rstrip("/"))

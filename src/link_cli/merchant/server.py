@@ -42,7 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--wallet-url", help="the wallet's base URL (LINK_MERCHANT_WALLET_URL)")
     parser.add_argument(
         "--secret-key",
-        help="the sk_test_… key from `link-wallet merchant create` (LINK_MERCHANT_SECRET_KEY; "
+        help="the sk_test_… or sk_live_… key from `link-wallet merchant create` "
+        "(LINK_MERCHANT_SECRET_KEY; "
         "prefer the variable: flags are visible to other local users)",
     )
     parser.add_argument(

@@ -1,7 +1,8 @@
 """``link-wallet merchant create`` and ``link-wallet demo-merchant``.
 
 ``merchant create`` registers a seller and prints its secret key once (only its SHA-256 is
-stored). ``demo-merchant`` runs the demo shop (:mod:`link_cli.merchant`) against a wallet.
+stored): ``sk_test_…`` by default (test mode: redeems only credentials of ``test: true``
+spend requests), ``sk_live_…`` with ``--live`` (redeems only live credentials). ``demo-merchant`` runs the demo shop (:mod:`link_cli.merchant`) against a wallet.
 """
 
 from __future__ import annotations
@@ -26,9 +27,25 @@ def add_merchant_commands(commands: Any) -> None:
     """Add the ``merchant`` and ``demo-merchant`` subcommands to ``link-wallet``."""
     merchant = commands.add_parser("merchant", help="manage merchants that settle at this wallet")
     actions = merchant.add_subparsers(dest="merchant_command", required=True, metavar="ACTION")
-    create = actions.add_parser("create", help="register a merchant; prints its sk_test_ key once")
+    create = actions.add_parser(
+        "create", help="register a merchant; prints its secret key (sk_test_/sk_live_) once"
+    )
     create.add_argument("--name", required=True, help="the merchant's display name")
     create.add_argument("--network-id", required=True, help="its network id, e.g. profile_…")
+    mode = create.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--live",
+        dest="livemode",
+        action="store_true",
+        help="live mode (sk_live_…): redeems only credentials of live spend requests",
+    )
+    mode.add_argument(
+        "--test",
+        dest="livemode",
+        action="store_false",
+        help="test mode (sk_test_…, the default): redeems only credentials of test: true "
+        "spend requests",
+    )
 
     from link_cli.merchant.server import add_arguments
 
@@ -67,7 +84,11 @@ def _create(settings: WalletSettings, args: argparse.Namespace) -> dict[str, Any
         with database.session_scope() as session:
             try:
                 merchant, secret_key = create_merchant(
-                    session, name=name, network_id=network_id, now=Clock().now()
+                    session,
+                    name=name,
+                    network_id=network_id,
+                    now=Clock().now(),
+                    livemode=bool(getattr(args, "livemode", False)),
                 )
             except ValueError as exc:
                 raise InvalidRequest(str(exc)) from None
@@ -75,6 +96,7 @@ def _create(settings: WalletSettings, args: argparse.Namespace) -> dict[str, Any
                 "id": merchant.id,
                 "name": merchant.name,
                 "network_id": merchant.network_id,
+                "livemode": merchant.livemode,
                 "secret_key": secret_key,
             }
     finally:

@@ -9,7 +9,9 @@ Bearer token, ``Idempotency-Key`` with ``Idempotent-Replayed: true`` on replays,
 ``{"error": {type, code, decline_code, message, ...}}`` bodies (``StripeError``, rendered by the
 one error edge like every ``WalletError``).
 
-Who may call: a merchant holding a ``sk_test_…`` key from ``link-wallet merchant create``.
+Who may call: a merchant holding a ``sk_test_…`` or ``sk_live_…`` key from ``link-wallet
+merchant create``. The key's mode is the request's mode: a test key sees and redeems only test
+credentials, a live key only live ones (docs/security.md, "Test mode and live mode").
 """
 
 from __future__ import annotations

@@ -20,6 +20,10 @@ Refusals fall in three kinds (:class:`Effect`), decided here so every route agre
   credential answers one purchase, and a new purchase needs a new approval (contract §8.5).
 
 Expiry is not a burn: an expired credential's spend request is already (lazily) ``expired``.
+
+Test and live mode are separate worlds, as on Stripe: :func:`same_mode` is asked first, and a
+credential of the other mode is judged as if it did not exist (``judge_*`` get ``None``), so
+a key learns nothing about, and does nothing to, credentials of the other mode.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ __all__ = [
     "already_used",
     "judge_card",
     "judge_spt",
+    "same_mode",
 ]
 
 MAX_FAILED_CARD_ATTEMPTS = 3
@@ -94,6 +99,16 @@ class CardSnapshot:
     consumed: bool
     usable: bool
     failed_attempts: int = 0
+
+
+def same_mode(*, credential_livemode: bool, key_livemode: bool) -> bool:
+    """True when a credential may be presented with a key of this mode.
+
+    A test credential (its spend request was created with ``test: true``, so no spend limit
+    applied) pays only test merchants, and a live one only live merchants. The caller treats
+    False exactly like an unknown credential: same answer, nothing stored against it.
+    """
+    return credential_livemode == key_livemode
 
 
 def judge_spt(

@@ -28,8 +28,10 @@ def payment_intent_object(
     description: str | None = None,
     last_payment_error: Mapping[str, Any] | None = None,
     latest_charge: str | None = None,
+    livemode: bool,
 ) -> dict[str, Any]:
-    """A PaymentIntent in Stripe's shape (the fields the SDKs and agents read)."""
+    """A PaymentIntent in Stripe's shape (the fields the SDKs and agents read); ``livemode``
+    is the mode of the merchant's key."""
     succeeded = status == "succeeded"
     return {
         "id": id,
@@ -51,7 +53,7 @@ def payment_intent_object(
         "description": description,
         "last_payment_error": dict(last_payment_error) if last_payment_error else None,
         "latest_charge": latest_charge,
-        "livemode": False,
+        "livemode": livemode,
         "metadata": dict(metadata),
         "next_action": None,
         "payment_method": payment_method,
@@ -68,6 +70,7 @@ def granted_token_object(
     amount_captured: int,
     now: datetime,
     consumed_at: datetime | None = None,
+    livemode: bool,
 ) -> dict[str, Any]:
     """A SharedPaymentGrantedToken as the seller sees it (Stripe's view-only object).
 
@@ -88,7 +91,7 @@ def granted_token_object(
         "created": int(created.timestamp()),
         "deactivated_at": int(deactivated_at.timestamp()) if deactivated_at else None,
         "deactivated_reason": deactivated_reason,
-        "livemode": False,
+        "livemode": livemode,
         "usage_details": {"amount_captured": {"value": amount_captured, "currency": spt.currency}},
         "usage_limits": {
             "currency": spt.currency,

@@ -67,7 +67,8 @@ class IssuedSpt:
 
 
 class Issuer(Protocol):
-    """Issues the credential of an approved spend request."""
+    """Issues the credential of an approved spend request, in the request's mode
+    (``livemode`` is ``not request.test``; the wallet records the request's mode)."""
 
     name: str
     """Recorded with each credential (``"sandbox"``, later e.g. ``"stripe_issuing"``)."""

@@ -1,7 +1,9 @@
 """The built-in sandbox issuer: the wallet is issuer (and, for its merchants, acquirer).
 
 Cards come from the reserved sandbox range (``domain.credentials``), so they can never
-charge a real account; every credential is test-mode (``livemode`` false).
+charge a real account. ``livemode`` is the mode of the request at this wallet: a credential
+of a ``test: true`` request is a test credential (redeemable only with a test merchant key),
+any other is live (only with a live key).
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ class SandboxIssuer:
             exp_year=exp_year,
             valid_until=valid_until,
             billing_address=dict(payment_method.billing_address),
+            livemode=not request.test,
         )
 
     def issue_spt(self, request: SpendRequest, now: datetime) -> IssuedSpt:
@@ -73,4 +76,5 @@ class SandboxIssuer:
             max_amount=request.amount,
             currency=request.currency,
             valid_until=valid_until,
+            livemode=not request.test,
         )

@@ -20,7 +20,14 @@ from sqlalchemy.orm import Session
 
 from ..domain import spend_request as rules
 from ..domain.payment_intent_params import CardAttempt, PaymentIntentCreate
-from ..domain.redemption import Effect, Refusal, already_used, judge_card, judge_spt
+from ..domain.redemption import (
+    Effect,
+    Refusal,
+    already_used,
+    judge_card,
+    judge_spt,
+    same_mode,
+)
 from ..domain.spend_request import SpendRequest
 from ..domain.stripe_objects import payment_status_details
 from ..store import idempotency
@@ -99,7 +106,7 @@ def _settle_spt(
     session: Session, merchant: Merchant, params: PaymentIntentCreate, now: datetime
 ) -> ConfirmResult:
     token = params.spt or ""
-    row = credentials.find_spt(session, token)
+    row = _in_mode(credentials.find_spt(session, token), merchant)
     request = credentials.spend_request_of(session, row, now)
     snapshot = credentials.spt_snapshot(row, request) if row and request else None
     refusal = judge_spt(
@@ -122,13 +129,23 @@ def _settle_card(
     secret_key: bytes,
     now: datetime,
 ) -> ConfirmResult:
-    row = credentials.find_card(session, secret_key, attempt.number)
+    row = _in_mode(credentials.find_card(session, secret_key, attempt.number), merchant)
     request = credentials.spend_request_of(session, row, now)
     snapshot = credentials.card_snapshot(row, request, cipher) if row and request else None
     if snapshot is not None and not hmac.compare_digest(snapshot.number, attempt.number):
         snapshot = None  # a fingerprint collision would be astonishing; refuse anyway
     refusal = judge_card(snapshot, attempt, amount=params.amount, currency=params.currency, now=now)
     return _apply(session, merchant, params, row, request, refusal, now)
+
+
+def _in_mode(row: IssuedCredential | None, merchant: Merchant) -> IssuedCredential | None:
+    """The credential if the merchant's key may see it; a credential of the other mode is
+    judged as unknown, so nothing about it leaks and nothing is stored against it."""
+    if row is None or not same_mode(
+        credential_livemode=row.livemode, key_livemode=merchant.livemode
+    ):
+        return None
+    return row
 
 
 class _LostToConcurrentChange(Exception):

@@ -75,7 +75,8 @@ def insert_card(
         user_id=request.user_id,
         kind=KIND_CARD,
         issuer=issuer,
-        livemode=card.livemode,
+        # The request's mode decides, whatever the issuer reports.
+        livemode=not request.test,
         max_amount=request.amount,
         currency=request.currency,
         valid_until=card.valid_until,
@@ -105,7 +106,7 @@ def insert_spt(
         user_id=request.user_id,
         kind=KIND_SPT,
         issuer=issuer,
-        livemode=spt.livemode,
+        livemode=not request.test,
         max_amount=spt.max_amount,
         currency=spt.currency,
         valid_until=spt.valid_until,

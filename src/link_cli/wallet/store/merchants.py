@@ -1,6 +1,7 @@
 """Repository of merchants that settle at this wallet: registration and key lookup.
 
-A merchant's secret key is shown once; only its SHA-256 is stored.
+A merchant's secret key is shown once; only its SHA-256 is stored. Its prefix says the
+merchant's mode, as Stripe's keys do: ``sk_test_…`` or ``sk_live_…``.
 """
 
 from __future__ import annotations
@@ -21,17 +22,20 @@ __all__ = ["authenticate_merchant", "create_merchant"]
 
 
 def create_merchant(
-    session: Session, *, name: str, network_id: str, now: datetime
+    session: Session, *, name: str, network_id: str, now: datetime, livemode: bool = False
 ) -> tuple[Merchant, str]:
-    """Register a merchant; returns it and its secret key (shown once, stored hashed).
+    """Register a merchant in test mode (default) or live mode; returns it and its secret
+    key (shown once, stored hashed).
 
-    Raises :class:`ValueError` when the network id is already registered.
+    Raises :class:`ValueError` when the network id is already registered in that mode.
     """
-    secret_key = "sk_test_" + secrets.token_urlsafe(24)
+    mode = "live" if livemode else "test"
+    secret_key = f"sk_{mode}_" + secrets.token_urlsafe(24)
     merchant = Merchant(
         id=new_id("acct", 16),
         name=name,
         network_id=network_id,
+        livemode=livemode,
         secret_key_hash=sha256_hex(secret_key),
         secret_key_last4=secret_key[-4:],
         created_at=now,
@@ -41,7 +45,9 @@ def create_merchant(
         session.flush()
     except IntegrityError:
         session.rollback()
-        raise ValueError(f"a merchant with network id {network_id!r} already exists") from None
+        raise ValueError(
+            f"a {mode}-mode merchant with network id {network_id!r} already exists"
+        ) from None
     return merchant, secret_key
 
 

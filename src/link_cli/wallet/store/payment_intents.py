@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..domain.payment_intent_params import PaymentIntentCreate
-from ..domain.redemption import Effect
+from ..domain.redemption import Effect, same_mode
 from ..domain.spend_request import SpendRequest
 from ..domain.stripe_errors import StripeError, invalid_request
 from ..domain.stripe_objects import granted_token_object, payment_intent_object
@@ -71,11 +71,11 @@ def record_payment_intent(
     )
     session.add(record)
     session.flush()
-    return payment_intent_view(record)
+    return payment_intent_view(record, livemode=merchant.livemode)
 
 
-def payment_intent_view(record: PaymentIntentRecord) -> dict[str, Any]:
-    """The stored PaymentIntent in Stripe's shape."""
+def payment_intent_view(record: PaymentIntentRecord, *, livemode: bool) -> dict[str, Any]:
+    """The stored PaymentIntent in Stripe's shape; ``livemode`` is its merchant's mode."""
     return payment_intent_object(
         id=record.id,
         amount=record.amount,
@@ -94,6 +94,7 @@ def payment_intent_view(record: PaymentIntentRecord) -> dict[str, Any]:
         if record.last_payment_error
         else None,
         latest_charge="ch_" + record.id[3:] if record.status == "succeeded" else None,
+        livemode=livemode,
     )
 
 
@@ -107,13 +108,13 @@ def get_payment_intent(session: Session, *, merchant: Merchant, intent_id: str) 
             param="intent",
             status=404,
         )
-    return payment_intent_view(record)
+    return payment_intent_view(record, livemode=merchant.livemode)
 
 
 def get_granted_token(
     session: Session, *, merchant: Merchant, token_id: str, now: datetime
 ) -> dict[str, Any]:
-    """An SPT granted to this merchant (its network id); 404 for any other."""
+    """An SPT granted to this merchant (its network id, in its mode); 404 for any other."""
     row = session.get(IssuedCredential, token_id)
     request = spend_request_of(session, row, now)
     if (
@@ -122,6 +123,7 @@ def get_granted_token(
         or row.kind != KIND_SPT
         or row.network_id is None
         or not hmac.compare_digest(row.network_id.encode(), merchant.network_id.encode())
+        or not same_mode(credential_livemode=row.livemode, key_livemode=merchant.livemode)
     ):
         raise invalid_request(
             f"No such shared_payment_granted_token: '{token_id[:64]}'",
@@ -142,4 +144,5 @@ def get_granted_token(
         amount_captured=int(captured or 0),
         now=now,
         consumed_at=row.consumed_at,
+        livemode=row.livemode,
     )

@@ -11,7 +11,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, PrimaryKeyConstraint, String, Text
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UTCDateTime
@@ -20,13 +30,22 @@ __all__ = ["IdempotencyRecord", "Merchant", "PaymentIntentRecord"]
 
 
 class Merchant(Base):
-    """A seller registered with the wallet (``link-wallet merchant create``)."""
+    """A seller registered with the wallet (``link-wallet merchant create``).
+
+    ``livemode`` is fixed at registration (``sk_live_…`` or ``sk_test_…``): a test merchant
+    redeems only test credentials, a live one only live credentials. One network id may be
+    registered once per mode (revision ``0008_livemode``).
+    """
 
     __tablename__ = "merchants"
+    __table_args__ = (
+        UniqueConstraint("network_id", "livemode", name="uq_merchants_network_id_livemode"),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    network_id: Mapped[str] = mapped_column(String(200), unique=True)
+    network_id: Mapped[str] = mapped_column(String(200))
+    livemode: Mapped[bool] = mapped_column(Boolean, server_default=false())
     secret_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     secret_key_last4: Mapped[str] = mapped_column(String(4))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

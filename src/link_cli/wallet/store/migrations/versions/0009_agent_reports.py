@@ -1,7 +1,7 @@
 """Agents report how their purchase attempts went (``POST /agent_observations``).
 
 Revision ID: 0009_agent_reports
-Revises: 0006_revision
+Revises: 0008_livemode
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_agent_reports"
-down_revision = "0006_revision"
+down_revision = "0008_livemode"
 branch_labels = None
 depends_on = None
 
