@@ -56,6 +56,7 @@ TOP_LEVEL: dict[str, str] = {
     "auth": "link_cli.commands.auth",
     "demo": "link_cli.commands.demo",
     "mpp": "link_cli.commands.mpp",
+    "onboard": "link_cli.commands.demo",
     "payment-methods": "link_cli.commands.payment_methods",
     "report": "link_cli.commands.report",
     "shipping-address": "link_cli.commands.shipping_address",

@@ -7,7 +7,10 @@ the card flow and the SPT flow with the real programs. With ``--auto-approve`` t
 also plays the person through the wallet's pages, so it runs without a terminal too
 (``make demo`` in CI); without it, a terminal is required (``REQUIRES_TTY``), as upstream.
 
-Only the declaration lives here; the demo itself is the ``link_cli.demo`` package, imported
+``link-cli onboard`` logs in to the configured wallet if needed, waits until the person has
+a payment method, then runs the demo (terminal only).
+
+Only the declarations live here; the demo itself is the ``link_cli.demo`` package, imported
 when the command runs.
 """
 
@@ -49,5 +52,13 @@ COMMANDS = (
             ),
         ),
         examples=("demo", "demo --only-card", "demo --auto-approve"),
+    ),
+    Command(
+        path=("onboard",),
+        description=(
+            "Guided setup: authenticate, verify payment methods, and demo both payment flows"
+        ),
+        handler="link_cli.demo.onboard:run",
+        examples=("onboard",),
     ),
 )

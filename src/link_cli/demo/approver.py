@@ -71,7 +71,7 @@ class PersonAtTerminal:
         if not self._told_sign_in:
             lines.append(f"  Sign in as {self.email} with password {self.password}")
             self._told_sign_in = True
-        qr = _qr_text(url)
+        qr = qr_text(url)
         if qr:
             lines.append(qr)
         self.reporter.note("\n".join(lines))
@@ -86,7 +86,7 @@ def _can_open_browser() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def _qr_text(url: str) -> str:
+def qr_text(url: str) -> str:
     """The URL as the same half-block QR code the CLI shows; empty without qrcode."""
     try:
         from link_cli._qr import qr_lines

@@ -18,7 +18,7 @@ from typing import Any
 from link_cli.commands._context import Context
 from link_cli.errors import InvalidInput, RequiresTty, Unknown
 
-__all__ = ["run"]
+__all__ = ["run", "serving_mcp"]
 
 REQUIRES_TTY_MESSAGE = "The demo command requires an interactive terminal."
 
@@ -28,7 +28,7 @@ def run(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     from link_cli.demo.progress import StepReporter
 
     auto_approve = bool(params.get("autoApprove"))
-    if _serving_mcp():
+    if serving_mcp():
         # Through MCP the demo would start servers inside the agent's tool call and print
         # into the JSON-RPC stream; upstream refuses it there too (contract §9.3).
         raise RequiresTty(REQUIRES_TTY_MESSAGE)
@@ -134,7 +134,7 @@ def _print_human_summary(reporter: Any, summary: dict[str, Any]) -> None:
         )
 
 
-def _serving_mcp() -> bool:
+def serving_mcp() -> bool:
     """True inside ``link-cli --mcp`` / ``serve``: only they import the MCP adapter."""
     return any(name.startswith("link_cli.mcp.") for name in list(sys.modules))
 
