@@ -254,6 +254,9 @@ def test_duplicate_request_names_the_existing_one(session):
         in error["message"]
     )
     assert error["message"].startswith("Failed to create spend request (429): ")
+    # The wallet's sentence and the client's do not say the same thing twice.
+    assert error["message"].count(existing) == 1, error["message"]
+    assert error["message"].count("already") == 1, error["message"]
     agent.json("spend-request", "cancel", existing)
 
 

@@ -100,9 +100,10 @@ class DuplicateSpendRequest(LimitExceeded):
     """An identical request is still active. The API adds ``duplicate_spend_request``."""
 
     def __init__(self, existing: SpendRequest, *, retry_after: int | None) -> None:
+        # The id and status travel in ``duplicate_spend_request``; clients (the official one
+        # included) name them in their own sentence, so the message does not repeat them.
         super().__init__(
-            f"A matching spend request is already active: {existing.id} "
-            f"(status: {existing.status}). Retrieve it instead of creating a new one.",
+            "This spend request repeats one that is still active.",
             code="spend_request_rate_limited",
             limit="duplicate",
             retry_after=retry_after,
