@@ -110,6 +110,31 @@ def test_garbage_credentials_are_malformed(shop: ShopProcess) -> None:
     assert kind == "malformed-credential"
 
 
+def bad_request(shop: ShopProcess, headers: list[tuple[str, str]]) -> str:
+    response = probe(shop, headers=headers)
+    assert response.status_code == 400, response.text
+    assert "www-authenticate" not in response.headers  # a client error, not "pay again"
+    return parse_problem(response.content).type.rsplit("/", 1)[-1]
+
+
+def test_two_credentials_in_one_request_are_a_bad_request(shop: ShopProcess) -> None:
+    credential = format_authorization(build_credential(a_challenge(shop), "spt_x"))
+    assert bad_request(shop, [("Authorization", f"{credential}, {credential}")]) == "bad-request"
+    two_lines = [("Authorization", credential), ("Authorization", credential)]
+    assert bad_request(shop, two_lines) == "bad-request"
+
+
+@pytest.mark.parametrize(("method", "intent"), [("tempo", "charge"), ("stripe", "session")])
+def test_a_credential_for_a_method_or_intent_not_offered_is_unsupported(
+    shop: ShopProcess, method: str, intent: str
+) -> None:
+    from dataclasses import replace
+
+    other = replace(a_challenge(shop), method=method, intent=intent)
+    authorization = format_authorization(build_credential(other, "spt_x"))
+    assert bad_request(shop, [("Authorization", authorization)]) == "method-unsupported"
+
+
 def test_a_valid_credential_is_settled_at_the_wallet_and_fails_cleanly_without_one(
     shop: ShopProcess,
 ) -> None:

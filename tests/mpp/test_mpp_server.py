@@ -219,11 +219,19 @@ def test_challenge_for_another_route_price_is_invalid(server: PaymentServer) -> 
     assert info.value.problem.kind is ProblemType.INVALID_CHALLENGE
 
 
-def test_wrong_intent_is_invalid(server: PaymentServer) -> None:
+def test_a_credential_for_an_intent_not_offered_is_unsupported(server: PaymentServer) -> None:
     authorization = _issue(server)
     with pytest.raises(PaymentProblem) as info:
         server.verify(authorization, method="stripe", intent="session", request=_request())
-    assert info.value.problem.kind is ProblemType.INVALID_CHALLENGE
+    assert info.value.problem.kind is ProblemType.METHOD_UNSUPPORTED
+    assert info.value.problem.status == 400
+
+
+def test_two_credentials_are_a_bad_request(server: PaymentServer) -> None:
+    authorization = _issue(server)
+    with pytest.raises(PaymentProblem) as info:
+        server.verify(f"{authorization}, {authorization}", method="stripe", intent="charge")
+    assert info.value.problem.kind is ProblemType.BAD_REQUEST
 
 
 def test_body_digest_must_match(server: PaymentServer) -> None:

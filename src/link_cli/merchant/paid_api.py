@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from link_cli._sanitize import sanitize_text
 from link_cli.mpp.credential import Credential
 from link_cli.mpp.methods.stripe import CHARGE, METHOD, build_charge_request, parse_charge_payload
-from link_cli.mpp.problems import Problem, ProblemType
+from link_cli.mpp.problems import PROBLEM_CONTENT_TYPE, Problem, ProblemType
 from link_cli.mpp.receipt import Receipt, format_payment_receipt
 from link_cli.mpp.server import (
     PaymentProblem,
@@ -61,7 +61,8 @@ class PaidApi:
         if len(body) > _MAX_BODY:
             return JSONResponse({"error": "request body too large"}, status_code=413)
         bound_body = body if request.method == "POST" else None
-        authorization = request.headers.get("authorization")
+        # Several Authorization lines are one list; verify counts the credentials in it.
+        authorization = ", ".join(request.headers.getlist("authorization"))
         if not authorization or "payment" not in authorization.lower():
             return self._challenge(bound_body)
         try:
@@ -74,6 +75,10 @@ class PaidApi:
                 check_payload=lambda c: parse_charge_payload(c.payload, c.challenge),
             )
         except PaymentProblem as refused:
+            if refused.problem.status == 400:
+                # Two credentials, or one for a method this route does not offer: a client
+                # error, answered without a fresh challenge (mpp §1.1).
+                return _problem_response(refused.problem)
             return self._challenge(bound_body, refused.problem)
         return await self._settle(credential, bound_body, _city(request, body))
 
@@ -173,6 +178,15 @@ class _BoundedSet:
             return False
         del self._items[item]
         return True
+
+
+def _problem_response(problem: Problem) -> Response:
+    return Response(
+        problem.to_body(),
+        status_code=problem.status,
+        media_type=PROBLEM_CONTENT_TYPE,
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def _response(answer: Any) -> Response:

@@ -17,7 +17,12 @@ from link_cli.mpp import _wire
 from link_cli.mpp.challenge import SCHEME, Challenge, challenge_from_params
 from link_cli.mpp.errors import MppParseError
 
-__all__ = ["Credential", "format_authorization", "parse_authorization"]
+__all__ = [
+    "Credential",
+    "count_payment_credentials",
+    "format_authorization",
+    "parse_authorization",
+]
 
 
 def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -48,6 +53,23 @@ def format_authorization(credential: Credential) -> str:
     return f"{SCHEME} {_wire.encode_b64_json(credential.to_json())}"
 
 
+def _payment_schemes(value: str | bytes) -> list[_wire.RawChallenge]:
+    return [
+        raw
+        for raw in _wire.scan_auth_header(_wire.header_text(value))
+        if raw.scheme.lower() == SCHEME.lower()
+    ]
+
+
+def count_payment_credentials(value: str | bytes) -> int:
+    """How many Payment credentials an `Authorization` value holds (several lines joined
+    with commas count each); a server answers more than one with 400."""
+    try:
+        return len(_payment_schemes(value))
+    except MppParseError:
+        return 0  # too large to scan: parse_authorization refuses it
+
+
 def parse_authorization(value: str | bytes) -> Credential:
     """Find and decode the one Payment credential in an `Authorization` value.
 
@@ -55,11 +77,7 @@ def parse_authorization(value: str | bytes) -> Credential:
     than one, or an undecodable one raise :class:`MppParseError`; the message never
     contains credential data.
     """
-    raws = [
-        raw
-        for raw in _wire.scan_auth_header(_wire.header_text(value))
-        if raw.scheme.lower() == SCHEME.lower()
-    ]
+    raws = _payment_schemes(value)
     if not raws:
         raise MppParseError("No Payment credential found.")
     if len(raws) > 1:

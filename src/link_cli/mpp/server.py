@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from link_cli.mpp import _wire
 from link_cli.mpp.challenge import Challenge, format_www_authenticate
-from link_cli.mpp.credential import Credential, parse_authorization
+from link_cli.mpp.credential import Credential, count_payment_credentials, parse_authorization
 from link_cli.mpp.errors import MppParseError
 from link_cli.mpp.problems import PROBLEM_CONTENT_TYPE, Problem, ProblemType
 
@@ -274,17 +274,26 @@ class PaymentServer:
     ) -> Credential:
         """Check a credential and mark its challenge used; raise :class:`PaymentProblem`.
 
-        Order (mpp §2.2): decode, binding (HMAC), expiry, what is being paid for
-        (method, intent, and `request` when given), body digest, payload, then the
-        single-use mark, so a refused credential never burns its challenge.
+        Order (mpp §2.2): exactly one credential (else 400 ``bad-request``), decode, method
+        and intent (else 400 ``method-unsupported``), binding (HMAC), expiry, what is being
+        paid for (`request` when given), body digest, payload, then the single-use mark, so
+        a refused credential never burns its challenge.
         """
         if not authorization:
             raise _refuse(ProblemType.PAYMENT_REQUIRED, "Payment is required.")
+        if count_payment_credentials(authorization) > 1:
+            raise _refuse(ProblemType.BAD_REQUEST, "Send exactly one Payment credential.")
         try:
             credential = parse_authorization(authorization)
         except MppParseError as exc:
             raise _refuse(ProblemType.MALFORMED_CREDENTIAL, str(exc)) from None
         echoed = credential.challenge
+        if echoed.method != method or echoed.intent != intent:
+            raise _refuse(
+                ProblemType.METHOD_UNSUPPORTED,
+                f"This resource accepts only {method}/{intent} payments.",
+                echoed.id,
+            )
         try:
             canonical_request = _wire.encode_b64_json(echoed.request_json())
         except MppParseError:
@@ -303,10 +312,6 @@ class PaymentServer:
             raise _refuse(ProblemType.INVALID_CHALLENGE, "The challenge has no expiry.", echoed.id)
         if expires_at <= self.clock():
             raise _refuse(ProblemType.PAYMENT_EXPIRED, "The challenge has expired.", echoed.id)
-        if echoed.method != method or echoed.intent != intent:
-            raise _refuse(
-                ProblemType.INVALID_CHALLENGE, "The challenge is for another method.", echoed.id
-            )
         if request is not None and echoed.request_json() != dict(request):
             raise _refuse(
                 ProblemType.INVALID_CHALLENGE,
