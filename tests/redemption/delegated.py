@@ -37,11 +37,13 @@ class Merchant:
         return {"Authorization": f"Bearer {self.secret_key}"}
 
 
-def register_merchant(wallet: WalletProcess, network_id: str | None = None) -> Merchant:
-    """A new merchant with a unique network id unless one is given (written in-process, as
-    ``link-wallet merchant create`` would)."""
+def register_merchant(
+    wallet: WalletProcess, network_id: str | None = None, *, url: str | None = None
+) -> Merchant:
+    """A new merchant with a unique network id unless one is given, and the web site
+    ``url`` if given (written in-process, as ``link-wallet merchant create`` would)."""
     network_id = network_id or "profile_" + secrets.token_hex(6)
-    data = wallet.store().create_merchant("Test Shop", network_id)
+    data = wallet.store().create_merchant("Test Shop", network_id, url=url)
     assert data["secret_key"].startswith("sk_test_")
     return Merchant(id=data["id"], network_id=network_id, secret_key=data["secret_key"])
 

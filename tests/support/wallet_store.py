@@ -77,16 +77,19 @@ class WalletStore:
                 "exp_year": method.exp_year,
             }
 
-    def create_merchant(self, name: str, network_id: str) -> dict[str, Any]:
+    def create_merchant(
+        self, name: str, network_id: str, *, url: str | None = None
+    ) -> dict[str, Any]:
         """Like ``link-wallet merchant create``; returns the same JSON-shaped answer."""
         with self.database.session_scope() as session:
             merchant, secret_key = create_merchant(
-                session, name=name, network_id=network_id, now=Clock().now()
+                session, name=name, network_id=network_id, now=Clock().now(), site=url
             )
             return {
                 "id": merchant.id,
                 "name": merchant.name,
                 "network_id": merchant.network_id,
+                "url": merchant.site,
                 "secret_key": secret_key,
             }
 

@@ -29,6 +29,11 @@ def add_merchant_commands(commands: Any) -> None:
     create = actions.add_parser("create", help="register a merchant; prints its sk_test_ key once")
     create.add_argument("--name", required=True, help="the merchant's display name")
     create.add_argument("--network-id", required=True, help="its network id, e.g. profile_…")
+    create.add_argument(
+        "--url",
+        help="its web site, e.g. https://shop.example: virtual cards approved for this host "
+        "are meant for this merchant (wrong CVCs of other merchants never burn them)",
+    )
 
     from link_cli.merchant.server import add_arguments
 
@@ -49,6 +54,7 @@ def run_merchant_command(args: argparse.Namespace, settings: WalletSettings) -> 
 
 def _create(settings: WalletSettings, args: argparse.Namespace) -> dict[str, Any]:
     from .clock import Clock
+    from .domain.redemption import site_host
     from .store.engine import Database
     from .store.merchants import create_merchant
     from .store.migrations import upgrade
@@ -61,13 +67,18 @@ def _create(settings: WalletSettings, args: argparse.Namespace) -> dict[str, Any
         raise InvalidRequest("--name must not contain control characters or bidi overrides")
     if not _NETWORK_ID.fullmatch(network_id):
         raise InvalidRequest("--network-id must be 3 to 200 letters, digits, '_' or '-'")
+    site = (args.url or "").strip() or None
+    if site is not None and (
+        len(site) > 2048 or CONTROL_SINGLE_LINE.search(site) or site_host(site) is None
+    ):
+        raise InvalidRequest("--url must be an http:// or https:// address with a host name")
     upgrade(settings.database_url)
     database = Database(settings.database_url)
     try:
         with database.session_scope() as session:
             try:
                 merchant, secret_key = create_merchant(
-                    session, name=name, network_id=network_id, now=Clock().now()
+                    session, name=name, network_id=network_id, now=Clock().now(), site=site
                 )
             except ValueError as exc:
                 raise InvalidRequest(str(exc)) from None
@@ -75,6 +86,7 @@ def _create(settings: WalletSettings, args: argparse.Namespace) -> dict[str, Any
                 "id": merchant.id,
                 "name": merchant.name,
                 "network_id": merchant.network_id,
+                "url": merchant.site,
                 "secret_key": secret_key,
             }
     finally:

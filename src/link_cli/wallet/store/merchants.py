@@ -21,9 +21,12 @@ __all__ = ["authenticate_merchant", "create_merchant"]
 
 
 def create_merchant(
-    session: Session, *, name: str, network_id: str, now: datetime
+    session: Session, *, name: str, network_id: str, now: datetime, site: str | None = None
 ) -> tuple[Merchant, str]:
     """Register a merchant; returns it and its secret key (shown once, stored hashed).
+
+    ``site`` is the merchant's web address: cards whose spend request names its host were
+    meant for this merchant (docs/security.md, "Card enumeration and card burning").
 
     Raises :class:`ValueError` when the network id is already registered.
     """
@@ -34,6 +37,7 @@ def create_merchant(
         network_id=network_id,
         secret_key_hash=sha256_hex(secret_key),
         secret_key_last4=secret_key[-4:],
+        site=site,
         created_at=now,
     )
     session.add(merchant)
