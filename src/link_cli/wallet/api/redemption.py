@@ -21,7 +21,7 @@ import base64
 import binascii
 import secrets
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -149,7 +149,10 @@ def _confirm(request: Request, pairs: list[tuple[str, str]], key: str | None) ->
         except BaseException:
             session.rollback()
             if reserved is not None:
-                _give_back(session, reserved)
+                # No card was judged; if even the give-back fails (a busy database), the
+                # attempt stays counted, which errs on the safe side.
+                with suppress(Exception):
+                    _give_back(session, reserved)
             raise
         # Only a decline stays counted: a payment, or a replayed answer, examined nothing wrong.
         if reserved is not None and (result.status != 402 or result.replayed):

@@ -152,6 +152,9 @@ def _settle_card(
         presenter=presenter_of(merchant.site, request.merchant_url if request else None),
         merchant_lock=merchant_lock,
     )
+    if refusal is not None and refusal.effect is Effect.NONE:
+        # Every other outcome writes the card row once (a count, or consuming it).
+        credentials.decoy_update(session)
     return _apply(session, merchant, params, row, request, refusal, now)
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "consume",
     "count_failed_attempt",
     "decoy_card_work",
+    "decoy_update",
     "find_card",
     "find_spt",
     "fingerprint_taken",
@@ -193,8 +194,8 @@ _DECOYS: dict[int, tuple[FieldCipher, str, str]] = {}
 
 
 def decoy_card_work(session: Session, cipher: FieldCipher, now: datetime) -> None:
-    """The work a known number costs, done for an unknown one, so the time of an answer
-    does not tell them apart: the spend-request read, two decryptions, the counter update."""
+    """The reads a known number costs, done for an unknown one, so the time of an answer
+    does not tell them apart: the spend-request read and two decryptions."""
     get_for_user(session, "usr_decoy", "lsrq_decoy", now=now)
     decoy = _DECOYS.get(id(cipher))
     if decoy is None or decoy[0] is not cipher:
@@ -206,6 +207,11 @@ def decoy_card_work(session: Session, cipher: FieldCipher, now: datetime) -> Non
         _DECOYS[id(cipher)] = decoy
     cipher.decrypt(_DECOY_ID, "card_number", decoy[1])
     cipher.decrypt(_DECOY_ID, "card_cvc", decoy[2])
+
+
+def decoy_update(session: Session) -> None:
+    """The counter ``UPDATE`` a wrong attempt costs, matching no row: every card presentation
+    that changes nothing still runs one (services/redemption.py)."""
     count_failed_attempt(session, _DECOY_ID)
 
 
