@@ -1,5 +1,6 @@
 """The pure card-guard rules: who a card was meant for, and that every presentation which
-proves nothing gets the one generic decline (docs/security.md, "Card enumeration")."""
+proves nothing gets the one generic decline (docs/security.md, "Card enumeration and card
+burning")."""
 
 from __future__ import annotations
 
@@ -47,7 +48,8 @@ def card(**changes: object) -> CardSnapshot:
 
 
 def attempt(**changes: object) -> CardAttempt:
-    return replace(CardAttempt(number=NUMBER, exp_month=12, exp_year=2031, cvc="123"), **changes)  # type: ignore[arg-type]
+    base = CardAttempt(number=NUMBER, exp_month=12, exp_year=2031, cvc="123")
+    return replace(base, **changes)  # type: ignore[arg-type]
 
 
 def judge(snapshot: CardSnapshot | None, given: CardAttempt, **kwargs: object):

@@ -12,7 +12,8 @@ one error edge like every ``WalletError``).
 Who may call: a merchant holding a ``sk_test_…`` key from ``link-wallet merchant create``.
 Card presentations spend the key's budget of failed authorizations, reserved in the
 database before any card is examined (store/throttle.py); past it the key is answered 429
-``rate_limit`` until the window frees a place (docs/security.md, "Card enumeration").
+``rate_limit`` until the window frees a place (docs/security.md, "Card enumeration and
+card burning").
 """
 
 from __future__ import annotations
