@@ -23,8 +23,8 @@ Refusals fall in four kinds (:class:`Effect`), decided here so every route agree
   credential answers one purchase, and a new purchase needs a new approval (contract §8.5).
 
 Card declines are indistinguishable (docs/security.md, "Card enumeration and card
-burning"): an unknown number, a wrong expiry or CVC, a used, expired, canceled, locked or guarded card all answer
-the one :func:`generic_decline`, whoever presents it. Only a presenter who typed the live
+burning"): an unknown number, a wrong expiry or CVC, a used, expired, canceled, locked or
+guarded card all answer the one :func:`generic_decline`, whoever presents it. Only a presenter who typed the live
 card's number, expiry and CVC right learns more (the amount or currency it broke). The real
 reason of a burn is kept for the person and the agent (``Refusal.reason``), never sent to
 the merchant.
