@@ -38,16 +38,20 @@ class Merchant:
 
 
 def register_merchant(
-    wallet: WalletProcess, network_id: str | None = None, *, livemode: bool = True
+    wallet: WalletProcess,
+    network_id: str | None = None,
+    *,
+    livemode: bool = True,
+    url: str | None = None,
 ) -> Merchant:
-    """A new merchant with a unique network id unless one is given (written in-process, as
-    ``link-wallet merchant create [--live]`` would).
+    """A new merchant with a unique network id unless one is given, and the web site
+    ``url`` if given (written in-process, as ``link-wallet merchant create [--live]`` would).
 
     Live by default: the spend requests these tests make are live (no ``test: true``), and
     a live credential redeems only with a live key. ``livemode=False`` gives a test merchant.
     """
     network_id = network_id or "profile_" + secrets.token_hex(6)
-    data = wallet.store().create_merchant("Test Shop", network_id, livemode=livemode)
+    data = wallet.store().create_merchant("Test Shop", network_id, livemode=livemode, url=url)
     assert data["secret_key"].startswith("sk_live_" if livemode else "sk_test_")
     return Merchant(id=data["id"], network_id=network_id, secret_key=data["secret_key"])
 

@@ -191,7 +191,8 @@ def test_a_wrong_cvc_is_declined_without_burning_the_card(
     declined = confirm(any_wallet, merchant, card_form(card, cvc=wrong))
     assert declined.status_code == 402
     error = declined.json()["error"]
-    assert (error["code"], error["decline_code"]) == ("incorrect_cvc", "incorrect_cvc")
+    # A wrong CVC is the generic decline, as an unknown number is (docs/security.md).
+    assert (error["code"], error["decline_code"]) == ("card_declined", "generic_decline")
     # The CVC as a number of its own: it may well occur inside a timestamp or an id.
     echoed = re.search(rf"(?<!\d){card['cvc']}(?!\d)", json.dumps(error))
     assert echoed is None or card["cvc"] == wrong
@@ -200,8 +201,11 @@ def test_a_wrong_cvc_is_declined_without_burning_the_card(
 
 
 def test_three_wrong_cvcs_burn_the_card_and_fail_the_request(
-    any_wallet: WalletProcess, merchant: Merchant, agent: DelegatedAgent
+    any_wallet: WalletProcess, agent: DelegatedAgent
 ) -> None:
+    # Only the merchant the card was approved for (its site is the request's merchant_url)
+    # can burn it; the merchant sees generic declines, the agent the real reason.
+    merchant = register_merchant(any_wallet, url="https://shop.example")
     request_id, card = agent.approved_card()
     wrong = "000" if card["cvc"] != "000" else "111"
     for _ in range(3):

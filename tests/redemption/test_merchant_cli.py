@@ -41,3 +41,19 @@ def test_bad_and_duplicate_network_ids_are_refused(wallet: WalletProcess) -> Non
     for name in ("x\x1b[2Jy", "evil\u202etxt.exe", "two\nlines"):
         unsafe = wallet.run_cli("merchant", "create", "--name", name, "--network-id", "p_unsafe")
         assert unsafe.returncode == 1 and "control characters" in unsafe.stderr
+
+
+def test_a_merchant_site_is_stored_and_bad_ones_are_refused(wallet: WalletProcess) -> None:
+    network_id = "profile_" + secrets.token_hex(4)
+    created = wallet.run_cli(
+        "merchant", "create", "--name", "Shop", "--network-id", network_id,
+        "--url", "https://shop.example/",
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    assert json.loads(created.stdout)["url"] == "https://shop.example/"
+    for bad in ("shop.example", "ftp://shop.example", "https://", "https://a\u202eb.example"):
+        refused = wallet.run_cli(
+            "merchant", "create", "--name", "X", "--network-id", "p_" + secrets.token_hex(4),
+            "--url", bad,
+        )  # fmt: skip
+        assert refused.returncode == 1 and "--url" in refused.stderr, bad

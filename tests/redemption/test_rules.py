@@ -294,11 +294,14 @@ def test_a_wrong_cvc_counts_an_attempt_without_burning_until_the_limit() -> None
     wrong = attempt(cvc="124")
     first = judge_card(card(), wrong, amount=100, currency="usd", now=NOW)
     assert first is not None
+    # The merchant gets the generic decline; the real reason is kept for the spend request.
     assert (first.error.code, first.error.decline_code, first.effect) == (
-        "incorrect_cvc",
-        "incorrect_cvc",
+        "card_declined",
+        "generic_decline",
         Effect.ATTEMPT,
     )
+    assert first.reason is not None
+    assert (first.reason.code, first.reason.decline_code) == ("incorrect_cvc", "incorrect_cvc")
     last = judge_card(
         card(failed_attempts=MAX_FAILED_CARD_ATTEMPTS - 1),
         wrong,
@@ -307,6 +310,8 @@ def test_a_wrong_cvc_counts_an_attempt_without_burning_until_the_limit() -> None
         now=NOW,
     )
     assert last is not None and last.effect is Effect.BURN
+    assert last.error.decline_code == "generic_decline"
+    assert last.reason is not None and last.reason.decline_code == "incorrect_cvc"
 
 
 def test_a_wrong_expiry_is_declined_as_an_attempt() -> None:
@@ -321,7 +326,14 @@ def test_a_wrong_expiry_is_declined_as_an_attempt() -> None:
         (None, {}, "card_declined", "generic_decline", Effect.NONE),
         (card(consumed=True), {}, "card_declined", "generic_decline", Effect.NONE),
         (card(usable=False), {}, "card_declined", "generic_decline", Effect.NONE),
-        (card(), {"now": NOW + timedelta(hours=2)}, "expired_card", "expired_card", Effect.NONE),
+        # Used and expired cards answer the generic decline (docs/security.md).
+        (
+            card(),
+            {"now": NOW + timedelta(hours=2)},
+            "card_declined",
+            "generic_decline",
+            Effect.NONE,
+        ),
         (card(), {"amount": 2501}, "card_declined", "invalid_amount", Effect.BURN),
         (card(), {"currency": "eur"}, "card_declined", "currency_not_supported", Effect.BURN),
     ],

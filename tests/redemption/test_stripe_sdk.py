@@ -138,5 +138,7 @@ def test_sdk_errors_carry_the_wallets_codes_for_replays_reuse_and_bad_cvcs(
                 },
             }
         )
-    assert (declined.value.code, declined.value.http_status) == ("incorrect_cvc", 402)
+    # A wrong CVC is the generic decline, like an unknown number (docs/security.md).
+    assert (declined.value.code, declined.value.http_status) == ("card_declined", 402)
+    assert declined.value.error.decline_code == "generic_decline"
     assert card["number"] not in str(declined.value.json_body)

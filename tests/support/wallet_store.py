@@ -78,19 +78,25 @@ class WalletStore:
             }
 
     def create_merchant(
-        self, name: str, network_id: str, *, livemode: bool = False
+        self, name: str, network_id: str, *, livemode: bool = False, url: str | None = None
     ) -> dict[str, Any]:
-        """Like ``link-wallet merchant create [--live]`` (test mode unless ``livemode``);
-        returns the same JSON-shaped answer."""
+        """Like ``link-wallet merchant create [--live] [--url]`` (test mode unless
+        ``livemode``); returns the same JSON-shaped answer."""
         with self.database.session_scope() as session:
             merchant, secret_key = create_merchant(
-                session, name=name, network_id=network_id, now=Clock().now(), livemode=livemode
+                session,
+                name=name,
+                network_id=network_id,
+                now=Clock().now(),
+                livemode=livemode,
+                site=url,
             )
             return {
                 "id": merchant.id,
                 "name": merchant.name,
                 "network_id": merchant.network_id,
                 "livemode": merchant.livemode,
+                "url": merchant.site,
                 "secret_key": secret_key,
             }
 

@@ -46,6 +46,11 @@ def add_merchant_commands(commands: Any) -> None:
         help="test mode (sk_test_…, the default): redeems only credentials of test: true "
         "spend requests",
     )
+    create.add_argument(
+        "--url",
+        help="its web site, e.g. https://shop.example: virtual cards approved for this host "
+        "are meant for this merchant (wrong CVCs of other merchants never burn them)",
+    )
 
     from link_cli.merchant.server import add_arguments
 
@@ -66,6 +71,7 @@ def run_merchant_command(args: argparse.Namespace, settings: WalletSettings) -> 
 
 def _create(settings: WalletSettings, args: argparse.Namespace) -> dict[str, Any]:
     from .clock import Clock
+    from .domain.redemption import site_host
     from .store.engine import Database
     from .store.merchants import create_merchant
     from .store.migrations import upgrade
@@ -78,6 +84,11 @@ def _create(settings: WalletSettings, args: argparse.Namespace) -> dict[str, Any
         raise InvalidRequest("--name must not contain control characters or bidi overrides")
     if not _NETWORK_ID.fullmatch(network_id):
         raise InvalidRequest("--network-id must be 3 to 200 letters, digits, '_' or '-'")
+    site = (args.url or "").strip() or None
+    if site is not None and (
+        len(site) > 2048 or CONTROL_SINGLE_LINE.search(site) or site_host(site) is None
+    ):
+        raise InvalidRequest("--url must be an http:// or https:// address with a host name")
     upgrade(settings.database_url)
     database = Database(settings.database_url)
     try:
@@ -89,6 +100,7 @@ def _create(settings: WalletSettings, args: argparse.Namespace) -> dict[str, Any
                     network_id=network_id,
                     now=Clock().now(),
                     livemode=bool(getattr(args, "livemode", False)),
+                    site=site,
                 )
             except ValueError as exc:
                 raise InvalidRequest(str(exc)) from None
@@ -97,6 +109,7 @@ def _create(settings: WalletSettings, args: argparse.Namespace) -> dict[str, Any
                 "name": merchant.name,
                 "network_id": merchant.network_id,
                 "livemode": merchant.livemode,
+                "url": merchant.site,
                 "secret_key": secret_key,
             }
     finally:

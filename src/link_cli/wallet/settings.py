@@ -80,6 +80,8 @@ class WalletSettings:
     """Proxies whose ``X-Forwarded-For`` names the client address; none by default."""
     sqlite_busy_timeout_ms: int = DEFAULT_SQLITE_BUSY_TIMEOUT_MS
     """How long a SQLite write waits for the write lock before answering 503."""
+    card_merchant_lock: bool = False
+    """A virtual card pays only the merchant whose registered site its request names."""
 
     @property
     def public_url(self) -> str:
@@ -135,7 +137,17 @@ def load_settings(
         throttles=_throttles_from_env(env),
         forwarded_allow_ips=env.get("LINK_WALLET_FORWARDED_ALLOW_IPS", "").strip() or None,
         sqlite_busy_timeout_ms=_busy_timeout_from_env(env),
+        card_merchant_lock=_flag(env, "LINK_WALLET_CARD_MERCHANT_LOCK"),
     )
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in {"", "0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be on or off, got {raw[:20]!r}")
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:

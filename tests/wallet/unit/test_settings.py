@@ -118,3 +118,13 @@ def test_passwords_are_hashed_with_argon2id() -> None:
     assert not verify_password(stored, "Correct horse")
     assert not verify_password(None, "correct horse")
     assert not verify_password("not a hash", "correct horse")
+
+
+def test_the_card_merchant_lock_is_off_unless_switched_on(tmp_path: Path) -> None:
+    base = {"LINK_WALLET_SECRET_KEY": KEY}
+    assert load_settings(data_dir=tmp_path, env=base).card_merchant_lock is False
+    for value, expected in [("on", True), ("1", True), ("OFF", False), ("no", False)]:
+        env = {**base, "LINK_WALLET_CARD_MERCHANT_LOCK": value}
+        assert load_settings(data_dir=tmp_path, env=env).card_merchant_lock is expected
+    with pytest.raises(SettingsError, match="LINK_WALLET_CARD_MERCHANT_LOCK must be on or off"):
+        load_settings(data_dir=tmp_path, env={**base, "LINK_WALLET_CARD_MERCHANT_LOCK": "maybe"})

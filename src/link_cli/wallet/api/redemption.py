@@ -12,6 +12,10 @@ one error edge like every ``WalletError``).
 Who may call: a merchant holding a ``sk_test_…`` or ``sk_live_…`` key from ``link-wallet
 merchant create``. The key's mode is the request's mode: a test key sees and redeems only test
 credentials, a live key only live ones (docs/security.md, "Test mode and live mode").
+Card presentations spend the key's budget of failed authorizations, reserved in the
+database before any card is examined (store/throttle.py); past it the key is answered 429
+``rate_limit`` until the window frees a place (docs/security.md, "Card enumeration and
+card burning").
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import base64
 import binascii
 import secrets
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -31,9 +35,11 @@ from starlette.concurrency import run_in_threadpool
 
 from ..deps import body_limit, too_large_error
 from ..domain.payment_intent_params import parse_payment_intent_create
-from ..domain.stripe_errors import invalid_request
+from ..domain.stripe_errors import StripeError, invalid_request
 from ..domain.stripe_form import canonical_params, decode_form
+from ..domain.throttle import card_failure_budgets
 from ..services.redemption import confirm_payment_intent
+from ..store import throttle
 from ..store.idempotency import idempotency_mac
 from ..store.merchants import authenticate_merchant
 from ..store.models.merchants import Merchant
@@ -124,20 +130,65 @@ async def create_payment_intent(request: Request) -> JSONResponse:
 
 def _confirm(request: Request, pairs: list[tuple[str, str]], key: str | None) -> JSONResponse:
     state = request.app.state
+    now = state.clock.now()
     with _session(request) as session:
         merchant = _merchant(request, session)
         params = parse_payment_intent_create(decode_form(pairs))
-        result = confirm_payment_intent(
-            session,
-            merchant=merchant,
-            params=params,
-            idempotency_key=key,
-            request_mac=idempotency_mac(state.settings.secret_key, canonical_params(pairs)),
-            cipher=state.cipher,
-            secret_key=state.settings.secret_key,
-            now=state.clock.now(),
-        )
+        reserved: throttle.Reservation | None = None
+        if params.card is not None:
+            reserved = _reserve_card_attempt(session, merchant, state.settings, now)
+        try:
+            result = confirm_payment_intent(
+                session,
+                merchant=merchant,
+                params=params,
+                idempotency_key=key,
+                request_mac=idempotency_mac(state.settings.secret_key, canonical_params(pairs)),
+                cipher=state.cipher,
+                secret_key=state.settings.secret_key,
+                now=now,
+                merchant_lock=state.settings.card_merchant_lock,
+            )
+        except BaseException:
+            session.rollback()
+            if reserved is not None:
+                # No card was judged; if even the give-back fails (a busy database), the
+                # attempt stays counted, which errs on the safe side.
+                with suppress(Exception):
+                    _give_back(session, reserved)
+            raise
+        # Only a decline stays counted: a payment, or a replayed answer, examined nothing wrong.
+        if reserved is not None and (result.status != 402 or result.replayed):
+            _give_back(session, reserved)
         return _answer(result.status, result.body, replayed=result.replayed)
+
+
+def _reserve_card_attempt(
+    session: Session, merchant: Merchant, settings: Any, now: Any
+) -> throttle.Reservation:
+    """Reserve one failed authorization of the key's budget, committed before any card is
+    looked at, or refuse with 429 ``rate_limit``."""
+    reserved = throttle.reserve(
+        session, card_failure_budgets(settings.throttles, merchant_id=merchant.id), now=now
+    )
+    session.commit()
+    if isinstance(reserved, throttle.Refusal):
+        error = StripeError(
+            429,
+            "invalid_request_error",
+            "Too many declined card payments from this API key. Try again in "
+            f"{reserved.retry_after} seconds.",
+            code="rate_limit",
+        )
+        error.headers["Retry-After"] = str(reserved.retry_after)
+        error.headers["Stripe-Should-Retry"] = "false"
+        raise error
+    return reserved
+
+
+def _give_back(session: Session, reserved: throttle.Reservation) -> None:
+    throttle.release(session, reserved)
+    session.commit()
 
 
 @router.get("/payment_intents/{intent_id}")

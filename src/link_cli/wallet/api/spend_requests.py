@@ -38,6 +38,9 @@ DelegatedApprover = Annotated[AccessContext, Depends(require_scope(SCOPE_APPROVE
 INCLUDABLE = ("card", "shared_payment_token")
 # Statuses in which an issued credential still exists and may be shown with `include=`.
 _REVEALABLE = frozenset({Status.APPROVED, Status.REQUIRES_ACTION, Status.SUCCEEDED, Status.FAILED})
+# A card's number and CVC only while it can still pay (docs/security.md): once used, burned
+# or expired, `include=card` adds nothing and only `card_brand`/`card_last4` remain.
+_CARD_REVEALABLE = frozenset({Status.APPROVED, Status.REQUIRES_ACTION})
 
 
 # -- rendering (contract §7.2) -------------------------------------------------------------
@@ -62,9 +65,11 @@ def spend_request_json(
     public_url: str,
     include: frozenset[str] = frozenset(),
     cipher: FieldCipher | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """The SpendRequest object. Card number and CVC appear only when ``include`` asks for
-    ``card`` and the request's credential still exists."""
+    ``card`` and the card can still pay: unused, its request approved, before ``now`` passes
+    its ``valid_until``."""
     due = deadline(request)
     body: dict[str, Any] = {
         "id": request.id,
@@ -98,7 +103,12 @@ def spend_request_json(
         body["card_last4"] = credential.card_last4
     if request.status not in _REVEALABLE:
         return body
-    if "card" in include and credential.kind == issued_credentials.KIND_CARD and cipher:
+    if (
+        "card" in include
+        and credential.kind == issued_credentials.KIND_CARD
+        and cipher
+        and _card_can_pay(request, credential, now)
+    ):
         body["card"] = _card_json(credential, cipher)
     if "shared_payment_token" in include and credential.kind == issued_credentials.KIND_SPT:
         body["shared_payment_token"] = {
@@ -106,6 +116,16 @@ def spend_request_json(
             "valid_until": iso(credential.valid_until),
         }
     return body
+
+
+def _card_can_pay(
+    request: SpendRequest, credential: IssuedCredential, now: datetime | None
+) -> bool:
+    return (
+        request.status in _CARD_REVEALABLE
+        and credential.consumed_at is None
+        and (now is None or now < credential.valid_until)
+    )
 
 
 def _card_json(credential: IssuedCredential, cipher: FieldCipher) -> dict[str, Any]:
@@ -138,6 +158,7 @@ def _render(
         public_url=request.app.state.settings.public_url,
         include=include,
         cipher=request.app.state.cipher,
+        now=request.app.state.clock.now(),
     )
 
 

@@ -6,14 +6,17 @@ token (SPT) or the virtual card's number, expiry and CVC. This module is pure: i
 whether a credential may pay. ``services/redemption.py`` loads plain snapshots, asks
 :func:`judge_spt` / :func:`judge_card`, and applies the verdict in one transaction.
 
-Refusals fall in three kinds (:class:`Effect`), decided here so every route agrees:
+Refusals fall in four kinds (:class:`Effect`), decided here so every route agrees:
 
 * ``NONE``: the presenter proved nothing about the credential (unknown token, another
   seller's token, unknown card number, already used, no longer usable). Nothing is stored
   against the spend request, so a stranger cannot disturb someone else's purchase.
-* ``ATTEMPT``: the card number is right but the expiry or CVC is wrong. The card is *not*
-  burned (a typo must not cost the purchase), but the attempt counts; the
-  :data:`MAX_FAILED_CARD_ATTEMPTS`-th wrong attempt burns it, which bounds CVC guessing.
+* ``ATTEMPT``: the merchant the card was meant for presented its number with a wrong expiry
+  or CVC. The card is *not* burned (a typo must not cost the purchase), but the attempt
+  counts; the :data:`MAX_FAILED_CARD_ATTEMPTS`-th wrong attempt burns it.
+* ``FOREIGN``: the same mistake by any other merchant. It never burns the card; it counts
+  apart, and after :data:`MAX_FOREIGN_FAILED_CARD_ATTEMPTS` of them the card is examined only
+  for the merchant it was meant for, which bounds CVC guessing by strangers.
 * ``BURN``: the presenter holds the genuine credential but the charge breaks the approval
   (amount above it, another currency). The credential is consumed and the spend request
   ends ``failed`` with ``payment_status_details.outcome = "failure"``: a one-time
@@ -24,6 +27,13 @@ Expiry is not a burn: an expired credential's spend request is already (lazily) 
 Test and live mode are separate worlds, as on Stripe: :func:`same_mode` is asked first, and a
 credential of the other mode is judged as if it did not exist (``judge_*`` get ``None``), so
 a key learns nothing about, and does nothing to, credentials of the other mode.
+
+Card declines are indistinguishable (docs/security.md, "Card enumeration and card
+burning"): an unknown number, a wrong expiry or CVC, a used, expired, canceled, locked or
+guarded card all answer the one :func:`generic_decline`, whoever presents it. Only a presenter who typed the live
+card's number, expiry and CVC right learns more (the amount or currency it broke). The real
+reason of a burn is kept for the person and the agent (``Refusal.reason``), never sent to
+the merchant.
 """
 
 from __future__ import annotations
@@ -32,6 +42,7 @@ import hmac
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 from link_cli.money import format_amount
 
@@ -39,19 +50,30 @@ from .payment_intent_params import CardAttempt
 from .stripe_errors import StripeError, card_error, invalid_request
 
 __all__ = [
+    "GENERIC_DECLINE_MESSAGE",
     "MAX_FAILED_CARD_ATTEMPTS",
+    "MAX_FOREIGN_FAILED_CARD_ATTEMPTS",
     "CardSnapshot",
     "Effect",
+    "Presenter",
     "Refusal",
     "SptSnapshot",
     "already_used",
+    "generic_decline",
     "judge_card",
     "judge_spt",
+    "presenter_of",
     "same_mode",
+    "site_host",
 ]
 
 MAX_FAILED_CARD_ATTEMPTS = 3
-"""Wrong expiry/CVC attempts a virtual card survives; the third one burns it."""
+"""Wrong expiry/CVC attempts by the card's own merchant; the third one burns it."""
+
+MAX_FOREIGN_FAILED_CARD_ATTEMPTS = 10
+"""Wrong attempts by other merchants, after which only the card's own merchant is examined."""
+
+GENERIC_DECLINE_MESSAGE = "Your card was declined."
 
 
 class Effect(StrEnum):
@@ -59,15 +81,58 @@ class Effect(StrEnum):
 
     NONE = "none"
     ATTEMPT = "attempt"
+    FOREIGN = "foreign"
     BURN = "burn"
+
+
+class Presenter(StrEnum):
+    """Who presents a card, relative to the merchant its spend request names."""
+
+    INTENDED = "intended"
+    """The presenter's registered site has the host of the request's ``merchant_url``."""
+    OTHER = "other"
+    """Both are known and differ."""
+    UNKNOWN = "unknown"
+    """The presenter registered no site (or the request names no usable URL)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Refusal:
-    """Why a charge is refused, as a Stripe error, and what it does (:class:`Effect`)."""
+    """Why a charge is refused, as a Stripe error, and what it does (:class:`Effect`).
+
+    ``error`` is what the merchant is answered; ``reason``, when set, is the real cause
+    recorded on the spend request for the person and the agent (a burn by wrong CVCs).
+    """
 
     error: StripeError
     effect: Effect
+    reason: StripeError | None = None
+
+
+def site_host(url: str | None) -> str | None:
+    """The host of an http(s) URL, lower-case, without a trailing dot; None if there is none."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not host:
+        return None
+    return host.rstrip(".").lower() or None
+
+
+def presenter_of(merchant_site: str | None, merchant_url: str | None) -> Presenter:
+    """Whether a merchant with ``merchant_site`` is the one a request naming ``merchant_url``
+    was approved for. Hosts must be equal (``www.shop.example`` is not ``shop.example``)."""
+    presenter_host = site_host(merchant_site)
+    intended_host = site_host(merchant_url)
+    if presenter_host is None or intended_host is None:
+        return Presenter.UNKNOWN
+    if hmac.compare_digest(presenter_host.encode(), intended_host.encode()):
+        return Presenter.INTENDED
+    return Presenter.OTHER
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +164,7 @@ class CardSnapshot:
     consumed: bool
     usable: bool
     failed_attempts: int = 0
+    foreign_failed_attempts: int = 0
 
 
 def same_mode(*, credential_livemode: bool, key_livemode: bool) -> bool:
@@ -181,37 +247,49 @@ def judge_spt(
 
 
 def judge_card(
-    card: CardSnapshot | None, attempt: CardAttempt, *, amount: int, currency: str, now: datetime
+    card: CardSnapshot | None,
+    attempt: CardAttempt,
+    *,
+    amount: int,
+    currency: str,
+    now: datetime,
+    presenter: Presenter = Presenter.INTENDED,
+    merchant_lock: bool = False,
 ) -> Refusal | None:
     """Decide whether ``attempt`` may charge ``amount`` on the virtual card (None: settle).
 
-    Secrets are compared in constant time; the order of checks never reveals the CVC of a
-    card whose expiry was guessed wrong.
+    Every refusal a presenter could meet without knowing the live card's number, expiry and
+    CVC is :func:`generic_decline`. Expiry and CVC are always both compared, in constant
+    time, whatever else is wrong. With ``merchant_lock`` a card pays only the merchant it
+    was meant for; any other presenter is declined without its details being examined.
     """
     if card is None:
-        return Refusal(_declined("generic_decline", "Your card was declined."), Effect.NONE)
-    if card.consumed or not card.usable:
-        if now >= card.valid_until:
-            return Refusal(_expired(), Effect.NONE)
-        return already_used(spt=False)
-    expiry_ok = (attempt.exp_month, attempt.exp_year) == (card.exp_month, card.exp_year)
-    cvc_ok = hmac.compare_digest(attempt.cvc.encode(), card.cvc.encode())
+        return Refusal(generic_decline(), Effect.NONE)
+    expiry_ok = _same(
+        f"{attempt.exp_month:02d}/{attempt.exp_year}", f"{card.exp_month:02d}/{card.exp_year}"
+    )
+    cvc_ok = _same(attempt.cvc, card.cvc)
+    intended = presenter is Presenter.INTENDED
+    if not intended and (
+        merchant_lock or card.foreign_failed_attempts >= MAX_FOREIGN_FAILED_CARD_ATTEMPTS
+    ):
+        return Refusal(generic_decline(), Effect.NONE)
+    if card.consumed or not card.usable or now >= card.valid_until:
+        return Refusal(generic_decline(), Effect.NONE)
     if not (expiry_ok and cvc_ok):
-        effect = (
-            Effect.BURN if card.failed_attempts + 1 >= MAX_FAILED_CARD_ATTEMPTS else Effect.ATTEMPT
-        )
+        if not intended:
+            return Refusal(generic_decline(), Effect.FOREIGN)
+        burns = card.failed_attempts + 1 >= MAX_FAILED_CARD_ATTEMPTS
         if not expiry_ok:
-            error = _declined("invalid_expiry_year", "Your card's expiration date is incorrect.")
+            reason = _declined("invalid_expiry_year", "Your card's expiration date is incorrect.")
         else:
-            error = card_error(
+            reason = card_error(
                 "Your card's security code is incorrect.",
                 code="incorrect_cvc",
                 decline_code="incorrect_cvc",
                 param="cvc",
             )
-        return Refusal(error, effect)
-    if now >= card.valid_until:
-        return Refusal(_expired(), Effect.NONE)
+        return Refusal(generic_decline(), Effect.BURN if burns else Effect.ATTEMPT, reason)
     if currency != card.currency:
         return Refusal(
             _declined(
@@ -232,6 +310,15 @@ def judge_card(
     return None
 
 
+def generic_decline() -> StripeError:
+    """The one answer to every card presentation that proved nothing (module docstring)."""
+    return _declined("generic_decline", GENERIC_DECLINE_MESSAGE)
+
+
+def _same(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
 def already_used(*, spt: bool) -> Refusal:
     """The refusal for a credential that was already redeemed (or lost the race to it)."""
     if spt:
@@ -241,15 +328,9 @@ def already_used(*, spt: bool) -> Refusal:
             param="shared_payment_granted_token",
         )
     else:
-        error = _declined(
-            "generic_decline", "Your card was declined: this card can no longer be used."
-        )
+        error = generic_decline()
     return Refusal(error, Effect.NONE)
 
 
 def _declined(decline_code: str, message: str) -> StripeError:
     return card_error(message, code="card_declined", decline_code=decline_code)
-
-
-def _expired() -> StripeError:
-    return card_error("Your card has expired.", code="expired_card", decline_code="expired_card")

@@ -1,4 +1,5 @@
-"""Throttle policy: which budgets a sign-in, a device phrase or a device login spends.
+"""Throttle policy: which budgets a sign-in, a device phrase, a device login or a merchant's
+card presentation spends.
 
 A budget allows ``limit`` attempts per key within a sliding ``window``. The store reserves one
 attempt in every budget of an action atomically *before* the password or phrase is checked
@@ -14,7 +15,8 @@ from datetime import timedelta
 SIGNIN_WINDOW = timedelta(minutes=15)
 PHRASE_WINDOW = timedelta(minutes=10)
 DEVICE_CODE_WINDOW = timedelta(minutes=10)
-LONGEST_WINDOW = max(SIGNIN_WINDOW, PHRASE_WINDOW, DEVICE_CODE_WINDOW)
+CARD_FAILURE_WINDOW = timedelta(minutes=15)
+LONGEST_WINDOW = max(SIGNIN_WINDOW, PHRASE_WINDOW, DEVICE_CODE_WINDOW, CARD_FAILURE_WINDOW)
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,8 @@ class ThrottleSettings:
     """Wrong device phrases typed by everyone together per 10 minutes."""
     device_code_per_address: int = 30
     """Device logins (``POST /device/code``) started from one client address per 10 minutes."""
+    card_failures_per_key: int = 20
+    """Declined card presentations (``POST /v1/payment_intents``) per merchant key per 15 min."""
 
 
 @dataclass(frozen=True)
@@ -65,3 +69,10 @@ def phrase_budgets(settings: ThrottleSettings, *, person_id: str) -> list[Budget
 def device_code_budgets(settings: ThrottleSettings, *, address: str) -> list[Budget]:
     """What starting one device login spends: per client address."""
     return [Budget("device_code", address, settings.device_code_per_address, DEVICE_CODE_WINDOW)]
+
+
+def card_failure_budgets(settings: ThrottleSettings, *, merchant_id: str) -> list[Budget]:
+    """What presenting card details spends until it succeeds: per merchant (one key each)."""
+    return [
+        Budget("card_failure", merchant_id, settings.card_failures_per_key, CARD_FAILURE_WINDOW)
+    ]

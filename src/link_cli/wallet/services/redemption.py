@@ -26,6 +26,7 @@ from ..domain.redemption import (
     already_used,
     judge_card,
     judge_spt,
+    presenter_of,
     same_mode,
 )
 from ..domain.spend_request import SpendRequest
@@ -61,6 +62,7 @@ def confirm_payment_intent(
     cipher: FieldCipher,
     secret_key: bytes,
     now: datetime,
+    merchant_lock: bool = False,
 ) -> ConfirmResult:
     """Create and confirm a PaymentIntent, settling its credential; commits.
 
@@ -84,7 +86,9 @@ def confirm_payment_intent(
             result = _settle_spt(session, merchant, params, now)
         else:
             assert params.card is not None
-            result = _settle_card(session, merchant, params, params.card, cipher, secret_key, now)
+            result = _settle_card(
+                session, merchant, params, params.card, cipher, secret_key, now, merchant_lock
+            )
     except _LostToConcurrentChange:
         session.rollback()
         refusal = already_used(spt=params.spt is not None)
@@ -128,13 +132,30 @@ def _settle_card(
     cipher: FieldCipher,
     secret_key: bytes,
     now: datetime,
+    merchant_lock: bool,
 ) -> ConfirmResult:
     row = _in_mode(credentials.find_card(session, secret_key, attempt.number), merchant)
     request = credentials.spend_request_of(session, row, now)
-    snapshot = credentials.card_snapshot(row, request, cipher) if row and request else None
-    if snapshot is not None and not hmac.compare_digest(snapshot.number, attempt.number):
-        snapshot = None  # a fingerprint collision would be astonishing; refuse anyway
-    refusal = judge_card(snapshot, attempt, amount=params.amount, currency=params.currency, now=now)
+    if row is not None and request is not None:
+        snapshot = credentials.card_snapshot(row, request, cipher)
+        if not hmac.compare_digest(snapshot.number, attempt.number):
+            snapshot = None  # a fingerprint collision would be astonishing; refuse anyway
+    else:
+        # An unknown number costs what a known one does (docs/security.md).
+        credentials.decoy_card_work(session, cipher, now)
+        snapshot = None
+    refusal = judge_card(
+        snapshot,
+        attempt,
+        amount=params.amount,
+        currency=params.currency,
+        now=now,
+        presenter=presenter_of(merchant.site, request.merchant_url if request else None),
+        merchant_lock=merchant_lock,
+    )
+    if refusal is not None and refusal.effect is Effect.NONE:
+        # Every other outcome writes the card row once (a count, or consuming it).
+        credentials.decoy_update(session)
     return _apply(session, merchant, params, row, request, refusal, now)
 
 
@@ -167,9 +188,9 @@ def _apply(
         if not credentials.consume(session, row.id, now):
             # Lost a race with another redemption: the credential is spent.
             refusal = already_used(spt=params.spt is not None)
-    elif refusal.effect is Effect.ATTEMPT:
+    elif refusal.effect in (Effect.ATTEMPT, Effect.FOREIGN):
         assert row is not None
-        credentials.count_failed_attempt(session, row.id)
+        credentials.count_failed_attempt(session, row.id, foreign=refusal.effect is Effect.FOREIGN)
 
     intent_id = new_id("pi", 24)
     if refusal is None:
@@ -190,8 +211,12 @@ def _apply(
 
     error = refusal.error
     if refusal.effect is Effect.BURN and request is not None:
+        # The person and the agent see why the card was burned; the merchant does not.
         details = payment_status_details(
-            amount=params.amount, currency=params.currency, created=now, error=error
+            amount=params.amount,
+            currency=params.currency,
+            created=now,
+            error=refusal.reason or error,
         )
         # If the request moved meanwhile, its new state stands; the refusal is unchanged.
         save_transition(

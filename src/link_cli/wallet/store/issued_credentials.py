@@ -30,6 +30,8 @@ __all__ = [
     "card_snapshot",
     "consume",
     "count_failed_attempt",
+    "decoy_card_work",
+    "decoy_update",
     "find_card",
     "find_spt",
     "fingerprint_taken",
@@ -176,12 +178,42 @@ def find_spt(session: Session, token: str) -> IssuedCredential | None:
 def find_card(session: Session, secret_key: bytes, number: str) -> IssuedCredential | None:
     """The virtual card with this number, found by its fingerprint, or None."""
     fingerprint = card_fingerprint(secret_key, number)
+    # Locked (PostgreSQL) so concurrent presentations of one card count their failures
+    # exactly; SQLite writers are serialized already.
     return session.scalar(
-        select(IssuedCredential).where(
+        select(IssuedCredential)
+        .where(
             IssuedCredential.card_fingerprint == fingerprint,
             IssuedCredential.kind == KIND_CARD,
         )
+        .with_for_update()
     )
+
+
+_DECOY_ID = "vcard_decoy"
+_DECOYS: dict[int, tuple[FieldCipher, str, str]] = {}
+
+
+def decoy_card_work(session: Session, cipher: FieldCipher, now: datetime) -> None:
+    """The reads a known number costs, done for an unknown one, so the time of an answer
+    does not tell them apart: the spend-request read and two decryptions."""
+    get_for_user(session, "usr_decoy", "lsrq_decoy", now=now)
+    decoy = _DECOYS.get(id(cipher))
+    if decoy is None or decoy[0] is not cipher:
+        decoy = (
+            cipher,
+            cipher.encrypt(_DECOY_ID, "card_number", "4000000000000000"),
+            cipher.encrypt(_DECOY_ID, "card_cvc", "000"),
+        )
+        _DECOYS[id(cipher)] = decoy
+    cipher.decrypt(_DECOY_ID, "card_number", decoy[1])
+    cipher.decrypt(_DECOY_ID, "card_cvc", decoy[2])
+
+
+def decoy_update(session: Session) -> None:
+    """The counter ``UPDATE`` a wrong attempt costs, matching no row: every card presentation
+    that changes nothing still runs one (services/redemption.py)."""
+    count_failed_attempt(session, _DECOY_ID)
 
 
 def spend_request_of(
@@ -222,6 +254,7 @@ def card_snapshot(
         consumed=row.consumed_at is not None,
         usable=request.status is Status.APPROVED,
         failed_attempts=row.failed_attempts,
+        foreign_failed_attempts=row.foreign_failed_attempts or 0,
     )
 
 
@@ -235,10 +268,14 @@ def consume(session: Session, credential_id: str, now: datetime) -> bool:
     return changed.rowcount == 1
 
 
-def count_failed_attempt(session: Session, credential_id: str) -> None:
-    """One more wrong expiry or CVC against an unspent card."""
+def count_failed_attempt(session: Session, credential_id: str, *, foreign: bool = False) -> None:
+    """One more wrong expiry or CVC against an unspent card, by the merchant it was meant
+    for, or (``foreign``) by any other merchant."""
+    column = (
+        IssuedCredential.foreign_failed_attempts if foreign else IssuedCredential.failed_attempts
+    )
     session.execute(
         update(IssuedCredential)
         .where(IssuedCredential.id == credential_id, IssuedCredential.consumed_at.is_(None))
-        .values(failed_attempts=IssuedCredential.failed_attempts + 1)
+        .values({column: column + 1})
     )

@@ -22,10 +22,19 @@ __all__ = ["authenticate_merchant", "create_merchant"]
 
 
 def create_merchant(
-    session: Session, *, name: str, network_id: str, now: datetime, livemode: bool = False
+    session: Session,
+    *,
+    name: str,
+    network_id: str,
+    now: datetime,
+    livemode: bool = False,
+    site: str | None = None,
 ) -> tuple[Merchant, str]:
     """Register a merchant in test mode (default) or live mode; returns it and its secret
     key (shown once, stored hashed).
+
+    ``site`` is the merchant's web address: cards whose spend request names its host were
+    meant for this merchant (docs/security.md, "Card enumeration and card burning").
 
     Raises :class:`ValueError` when the network id is already registered in that mode.
     """
@@ -38,6 +47,7 @@ def create_merchant(
         livemode=livemode,
         secret_key_hash=sha256_hex(secret_key),
         secret_key_last4=secret_key[-4:],
+        site=site,
         created_at=now,
     )
     session.add(merchant)

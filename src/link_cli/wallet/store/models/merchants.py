@@ -48,6 +48,9 @@ class Merchant(Base):
     livemode: Mapped[bool] = mapped_column(Boolean, server_default=false())
     secret_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     secret_key_last4: Mapped[str] = mapped_column(String(4))
+    # The merchant's web site (``merchant create --url``): a card whose spend request names
+    # this host was meant for this merchant (docs/security.md, card guard).
+    site: Mapped[str | None] = mapped_column(String(2048), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

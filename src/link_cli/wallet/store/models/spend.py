@@ -65,7 +65,8 @@ class IssuedCredential(Base):
     """The one credential of an approved spend request: a virtual card or an SPT.
 
     ``id`` is the credential's public id (``vcard_…`` or ``spt_…``). ``consumed_at`` is set
-    once a merchant redeemed it; ``failed_attempts`` counts wrong expiry/CVC presentations.
+    once a merchant redeemed it; ``failed_attempts`` counts wrong expiry/CVC presentations by the merchant the card was
+    meant for, ``foreign_failed_attempts`` those of any other merchant.
     """
 
     __tablename__ = "issued_credentials"
@@ -91,6 +92,10 @@ class IssuedCredential(Base):
     card_fingerprint: Mapped[str | None] = mapped_column(String(64), unique=True)
     billing_address: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Wrong presentations by merchants the card was not meant for: they never burn it.
+    foreign_failed_attempts: Mapped[int] = mapped_column(
+        Integer, default=0, server_default=text("0")
+    )
     consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -6,7 +6,7 @@ merchants stay in test mode. Credentials were all recorded ``livemode = false``;
 credential is live unless its spend request was created with ``test: true``.
 
 Revision ID: 0008_livemode
-Revises: 0006_revision
+Revises: 0007_card_guard
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_livemode"
-down_revision = "0006_revision"
+down_revision = "0007_card_guard"
 branch_labels = None
 depends_on = None
 
