@@ -159,7 +159,7 @@ def test_duplicate_is_refused_with_the_existing_request(
     response = agent.create(body)
     error = refused(response, "spend_request_rate_limited", "duplicate")
     assert error["duplicate_spend_request"] == agent.retrieve(existing["id"]).json()
-    assert existing["id"] in error["message"]
+    assert error["message"] == "This spend request repeats one that is still active."
     assert 0 < error["retry_after"] <= 300
     assert response.headers["Retry-After"] == str(error["retry_after"])
     assert [r["id"] for r in agent.list()] == [existing["id"]]
