@@ -113,9 +113,10 @@ async def create_payment_intent(request: Request) -> JSONResponse:
     except (UnicodeDecodeError, ValueError):
         raise invalid_request("Could not parse the request body.") from None
     key = request.headers.get("idempotency-key")
-    if key is not None and not 0 < len(key) <= _MAX_IDEMPOTENCY_KEY:
+    # Printable only: the key is stored, and PostgreSQL refuses NUL in text (a 500 before).
+    if key is not None and not (0 < len(key) <= _MAX_IDEMPOTENCY_KEY and key.isprintable()):
         raise invalid_request(
-            f"Idempotency-Key must be 1 to {_MAX_IDEMPOTENCY_KEY} characters long."
+            f"Idempotency-Key must be 1 to {_MAX_IDEMPOTENCY_KEY} printable characters long."
         )
     return await run_in_threadpool(_confirm, request, pairs, key)
 
