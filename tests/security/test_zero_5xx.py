@@ -18,9 +18,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 from tests.conftest import _POSTGRES_URL, POSTGRES_ENV, fresh_postgres_database
 from tests.support.approvals import CONTEXT
@@ -30,6 +33,7 @@ from tests.support.wallet_store import WalletStore
 
 from link_cli.wallet.app import create_app
 from link_cli.wallet.domain.oauth import KNOWN_SCOPES
+from link_cli.wallet.domain.oauth import PUBLIC_CLIENT_ID as OAUTH_CLIENT_ID
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -149,3 +153,171 @@ def test_no_5xx_and_every_answer_documented(fuzz_target: FuzzTarget) -> None:
     assert report.violations == [], "\n".join(report.violations[:10])
     # The run reached past authentication and into the state machine.
     assert report.statuses[200] > 0 and report.statuses[404] > 0, report.summary()
+
+
+# -- the parsers of ids, queries and headers over HTTP, on both backends ---------------------
+
+HTTP_PROPERTIES = settings(
+    max_examples=25,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+_IDS = st.one_of(
+    # "." and ".." are dot-segments: clients remove them before sending.
+    st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=40).filter(
+        lambda text: text not in {".", ".."}
+    ),
+    st.sampled_from(["\x00", "lsrq_\x00", "...", "%", "١٢٣", "\u202e", "a" * 5000]),
+)
+# Header values as a client can put them on the wire: Latin-1 text without line breaks.
+_HEADER_TEXT = st.text(
+    st.characters(min_codepoint=0, max_codepoint=255, exclude_characters="\r\n"), max_size=60
+)
+
+
+UNKNOWN_TOKEN_CHARGE = {
+    "amount": "100",
+    "currency": "usd",
+    "confirm": "true",
+    "shared_payment_granted_token": "spt_unknown",
+}
+
+
+@pytest.fixture(scope="module")
+def client(fuzz_target: FuzzTarget) -> TestClient:
+    return TestClient(fuzz_target.app, base_url=PUBLIC_URL, raise_server_exceptions=False)
+
+
+def error_code(response: Any) -> str:
+    """The ``code`` of the contract's error body (ours or Stripe's)."""
+    body = response.json()
+    assert set(body) == {"error"} and isinstance(body["error"]["message"], str), body
+    return body["error"].get("code", "")
+
+
+@HTTP_PROPERTIES
+@given(request_id=_IDS, route=st.sampled_from(["", "/cancel", "/request_approval", "update"]))
+def test_any_spend_request_id_is_a_404_or_a_400(
+    client: TestClient, fuzz_target: FuzzTarget, request_id: str, route: str
+) -> None:
+    agent = {"Authorization": f"Bearer {fuzz_target.agent_token}"}
+    path = "/spend_requests/" + quote(request_id, safe="")
+    if route == "update":
+        response = client.post(path, headers=agent, json={"amount": 100})
+    elif route:
+        response = client.post(path + route, headers=agent)
+    else:
+        response = client.get(path, headers=agent)
+    assert response.status_code in (400, 404), response.text
+    assert error_code(response) in {"resource_missing", "invalid_request", "not_found"}
+
+
+@HTTP_PROPERTIES
+@given(object_id=_IDS, kind=st.sampled_from(["payment_intents", "shared_payment/granted_tokens"]))
+def test_any_stripe_object_id_is_a_404_or_a_400(
+    client: TestClient, fuzz_target: FuzzTarget, object_id: str, kind: str
+) -> None:
+    response = client.get(
+        f"/v1/{kind}/" + quote(object_id, safe=""),
+        headers={"Authorization": f"Bearer {fuzz_target.merchant_key}"},
+    )
+    assert response.status_code in (400, 404), response.text
+    assert response.json()["error"]["type"] == "invalid_request_error"
+
+
+@HTTP_PROPERTIES
+@given(include=st.lists(_HEADER_TEXT, max_size=3), history=_HEADER_TEXT)
+def test_any_query_parameters_are_answered_or_a_400(
+    client: TestClient, fuzz_target: FuzzTarget, include: list[str], history: str
+) -> None:
+    agent = {"Authorization": f"Bearer {fuzz_target.agent_token}"}
+    request_id = fuzz_target.ids["request_id"][0]
+    retrieved = client.get(
+        f"/spend_requests/{request_id}", headers=agent, params=[("include", v) for v in include]
+    )
+    assert retrieved.status_code in (200, 400), retrieved.text
+    listed = client.get("/spend_requests", headers=agent, params={"include_history": history})
+    assert listed.status_code in (200, 400), listed.text
+    for response in (retrieved, listed):
+        if response.status_code == 400:
+            error_code(response)
+
+
+@HTTP_PROPERTIES
+@given(value=_HEADER_TEXT, scheme=st.sampled_from(["", "Bearer ", "bearer  ", "Basic ", "Token "]))
+def test_any_authorization_header_is_a_401(
+    client: TestClient, fuzz_target: FuzzTarget, value: str, scheme: str
+) -> None:
+    header = {"Authorization": (scheme + value).encode("latin-1")}
+    agent = client.get("/spend_requests", headers=header)
+    assert agent.status_code == 401 and error_code(agent) == "invalid_token", agent.text
+    merchant = client.get("/v1/payment_intents/pi_1", headers=header)
+    assert merchant.status_code == 401, merchant.text
+    assert merchant.json()["error"]["type"] == "invalid_request_error"
+
+
+@pytest.mark.parametrize("value", ["Basic À", "Basic \xff\xfe", "Basic \x85", "Basic YQBi"])
+def test_non_base64_basic_credentials_are_a_401(
+    client: TestClient, fuzz_target: FuzzTarget, value: str
+) -> None:
+    """Regression (fuzzing): ``Authorization: Basic`` with non-ASCII bytes (which HTTP/1.1
+    carries) made base64 raise ValueError: 500 on every /v1 route."""
+    for method, path in (("GET", "/v1/payment_intents/pi_1"), ("POST", "/v1/payment_intents")):
+        response = client.request(method, path, headers={"Authorization": value.encode("latin-1")})
+        assert response.status_code == 401, response.text
+        assert response.json()["error"]["type"] == "invalid_request_error"
+
+
+@HTTP_PROPERTIES
+@given(key=st.text(st.characters(max_codepoint=127, exclude_characters="\r\n"), max_size=300))
+def test_any_idempotency_key_is_used_or_a_400(
+    client: TestClient, fuzz_target: FuzzTarget, key: str
+) -> None:
+    response = client.post(
+        "/v1/payment_intents",
+        headers={
+            "Authorization": f"Bearer {fuzz_target.merchant_key}",
+            "Idempotency-Key": key.encode("ascii"),
+        },
+        data=UNKNOWN_TOKEN_CHARGE,
+    )
+    # Either refused for the key, or the key passed and the unknown token is refused.
+    assert response.status_code == 400, response.text
+    message = response.json()["error"]["message"]
+    assert ("Idempotency-Key" in message) == (not (0 < len(key) <= 255 and key.isprintable()))
+
+
+# -- regressions found by fuzzing ------------------------------------------------------------
+
+
+def test_deep_authorization_details_names_are_a_400_not_a_recursion_error(
+    client: TestClient,
+) -> None:
+    """``authorization_details`` followed by 5000 ``[]`` reached Python's recursion limit: 500."""
+    response = client.post(
+        "/device/code",
+        content=(
+            f"client_id={OAUTH_CLIENT_ID}&scope=userinfo:read&authorization_details"
+            + "%5B%5D" * 5000
+            + "=x"
+        ),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize("key", ["a\x00b", "\x00", "key\x1b[31m", "tab\there"])
+def test_control_characters_in_the_idempotency_key_are_a_400(
+    client: TestClient, fuzz_target: FuzzTarget, key: str
+) -> None:
+    """A NUL in ``Idempotency-Key`` reached PostgreSQL, which refuses NUL in text: 500."""
+    response = client.post(
+        "/v1/payment_intents",
+        headers={"Authorization": f"Bearer {fuzz_target.merchant_key}", "Idempotency-Key": key},
+        data=UNKNOWN_TOKEN_CHARGE,
+    )
+    assert response.status_code == 400, response.text
+    assert "Idempotency-Key" in response.json()["error"]["message"]

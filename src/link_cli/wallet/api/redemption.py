@@ -15,7 +15,6 @@ Who may call: a merchant holding a ``sk_test_…`` key from ``link-wallet mercha
 from __future__ import annotations
 
 import base64
-import binascii
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -71,7 +70,7 @@ def _secret_key(request: Request) -> str:
     if scheme.lower() == "basic" and value:
         try:
             decoded = base64.b64decode(value, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # not base64 (non-ASCII text too), or not UTF-8
             decoded = ""
         user = decoded.partition(":")[0]
         if user:
