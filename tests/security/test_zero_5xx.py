@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import httpx2
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -77,10 +78,9 @@ def seed(
     return store, {"agent": tokens["access_token"], "merchant": merchant["secret_key"]}
 
 
-def real_ids(app: Any, agent_token: str, merchant_key: str) -> dict[str, list[str]]:
-    """Ids that exist: a created and a delegated (approved) spend request, its card's
-    PaymentIntent after a settled charge, and a payment method."""
-    client = TestClient(app, base_url=PUBLIC_URL)
+def real_ids(client: httpx2.Client, agent_token: str) -> dict[str, list[str]]:
+    """Ids that exist (a created spend request, the person's card) and well-formed ones
+    that do not (a PaymentIntent, a token), through ``client`` (in-process or over HTTP)."""
     agent = {"Authorization": f"Bearer {agent_token}"}
     created = client.post(
         "/spend_requests",
@@ -117,7 +117,7 @@ def fuzz_target(
     store, credentials = seed(tmp_path_factory.mktemp("fuzz"), database_url, env)
     app = create_app(store.settings)
     try:
-        ids = real_ids(app, credentials["agent"], credentials["merchant"])
+        ids = real_ids(TestClient(app, base_url=PUBLIC_URL), credentials["agent"])
         yield FuzzTarget(app, credentials["agent"], credentials["merchant"], ids)
     finally:
         app.state.db.dispose()
