@@ -248,17 +248,17 @@ _MERCHANT = [{"merchantKey": []}, {"merchantKeyBasic": []}]
 # -- responses -----------------------------------------------------------------------------
 
 _DESCRIPTIONS = {
-    200: "OK",
-    400: "Malformed request",
-    401: "Missing or invalid credentials",
-    402: "Card declined",
-    403: "Missing scope",
-    404: "Unknown id, or another grant's, person's or merchant's",
-    409: "The object's state does not allow this (or it changed meanwhile)",
-    413: "Body too large",
-    422: "Well-formed but unacceptable value",
-    429: "Rate limited",
-    503: "Database busy; nothing changed, retry (Retry-After)",
+    "200": "OK",
+    "400": "Malformed request",
+    "401": "Missing or invalid credentials",
+    "402": "Card declined",
+    "403": "Missing scope",
+    "404": "Unknown id, or another grant's, person's or merchant's",
+    "409": "The object's state does not allow this (or it changed meanwhile)",
+    "413": "Body too large",
+    "422": "Well-formed but unacceptable value",
+    "429": "Rate limited",
+    "503": "Database busy; nothing changed, retry (Retry-After)",
 }
 
 
@@ -270,7 +270,7 @@ def _responses(ok: dict[str, Any], errors: str, statuses: tuple[int, ...]) -> di
     answers: dict[str, Any] = {"200": {"description": "OK", "content": _json(ok)}}
     for status in statuses:
         answers[str(status)] = {
-            "description": _DESCRIPTIONS[status],
+            "description": _DESCRIPTIONS[str(status)],
             "content": _json(_ref(errors)),
         }
     return answers
