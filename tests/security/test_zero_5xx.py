@@ -138,6 +138,9 @@ def credentials_for(target: FuzzTarget) -> Any:
     return credentials
 
 
+# A whole wallet under ~500 requests per backend (about 15 s of CPU each): in `make test`,
+# kept out of `make check`'s one-minute loop like the tests that start a wallet process.
+@pytest.mark.server
 def test_no_5xx_and_every_answer_documented(fuzz_target: FuzzTarget) -> None:
     """Any request to any operation, valid or not: never a 5xx; status, content type,
     headers and body as the document says."""
