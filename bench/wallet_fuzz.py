@@ -38,7 +38,7 @@ def campaign(
         store, credentials = seed(workdir, database_url, wallet.env)
         try:
             with httpx2.Client(base_url=wallet.url) as client:
-                ids = real_ids(client, credentials["agent"])
+                ids = real_ids(client, credentials)
             target = FuzzTarget(None, credentials["agent"], credentials["merchant"], ids)
             schema = schemathesis.openapi.from_url(f"{wallet.url}/openapi.json")
             started = time.monotonic()

@@ -33,6 +33,7 @@ from tests.support.wallet import DEFAULT_CARD, DEFAULT_PASSWORD
 from tests.support.wallet_store import WalletStore
 
 from link_cli.wallet.app import create_app
+from link_cli.wallet.clock import Clock
 from link_cli.wallet.domain.oauth import KNOWN_SCOPES
 from link_cli.wallet.domain.oauth import PUBLIC_CLIENT_ID as OAUTH_CLIENT_ID
 
@@ -75,13 +76,18 @@ def seed(
     store.add_card(email, DEFAULT_CARD, shipping=True)
     tokens = store.grant_agent(email, sorted(KNOWN_SCOPES))
     merchant = store.create_merchant("Fuzz Shop", f"profile_{secrets.token_hex(4)}")
-    return store, {"agent": tokens["access_token"], "merchant": merchant["secret_key"]}
+    return store, {
+        "agent": tokens["access_token"],
+        "merchant": merchant["secret_key"],
+        "network_id": merchant["network_id"],
+    }
 
 
-def real_ids(client: httpx2.Client, agent_token: str) -> dict[str, list[str]]:
-    """Ids that exist (a created spend request, the person's card) and well-formed ones
-    that do not (a PaymentIntent, a token), through ``client`` (in-process or over HTTP)."""
-    agent = {"Authorization": f"Bearer {agent_token}"}
+def real_ids(client: httpx2.Client, credentials: dict[str, str]) -> dict[str, list[str]]:
+    """Ids that exist, made through ``client`` (in-process or over HTTP): a created spend
+    request, a delegated one whose SPT the merchant charged (so a PaymentIntent and a used
+    token), the person's card."""
+    agent = {"Authorization": f"Bearer {credentials['agent']}"}
     created = client.post(
         "/spend_requests",
         headers=agent,
@@ -95,10 +101,44 @@ def real_ids(client: httpx2.Client, agent_token: str) -> dict[str, list[str]]:
     )
     assert created.status_code == 200, created.text
     methods = client.get("/payment-details", headers=agent).json()["payment_details"]
+    delegated = client.post(
+        "/spend_requests/create_delegated",
+        headers=agent,
+        json={
+            "credential_type": "shared_payment_token",
+            "network_id": credentials["network_id"],
+            "amount": 500,
+            "currency": "usd",
+            "context": CONTEXT,
+            "approval_details": {
+                "approved_at": int(Clock().now().timestamp()) - 5,
+                "approval_method": "programmatic",
+                "app_name": "fuzzing",
+                "external_user_id": "fuzz-1",
+            },
+        },
+    )
+    assert delegated.status_code == 200, delegated.text
+    spt = client.get(
+        f"/spend_requests/{delegated.json()['id']}",
+        headers=agent,
+        params={"include": "shared_payment_token"},
+    ).json()["shared_payment_token"]["id"]
+    charged = client.post(
+        "/v1/payment_intents",
+        headers={"Authorization": f"Bearer {credentials['merchant']}"},
+        data={
+            "amount": "500",
+            "currency": "usd",
+            "confirm": "true",
+            "shared_payment_granted_token": spt,
+        },
+    )
+    assert charged.status_code == 200, charged.text
     return {
-        "request_id": [created.json()["id"]],
-        "intent_id": ["pi_" + secrets.token_hex(12)],
-        "token_id": ["spt_" + secrets.token_hex(12)],
+        "request_id": [created.json()["id"], delegated.json()["id"]],
+        "intent_id": [charged.json()["id"]],
+        "token_id": [spt],
         "payment_details": [m["id"] for m in methods],
     }
 
@@ -117,7 +157,7 @@ def fuzz_target(
     store, credentials = seed(tmp_path_factory.mktemp("fuzz"), database_url, env)
     app = create_app(store.settings)
     try:
-        ids = real_ids(TestClient(app, base_url=PUBLIC_URL), credentials["agent"])
+        ids = real_ids(TestClient(app, base_url=PUBLIC_URL), credentials)
         yield FuzzTarget(app, credentials["agent"], credentials["merchant"], ids)
     finally:
         app.state.db.dispose()
