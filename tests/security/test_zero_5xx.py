@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx2
 import pytest
@@ -32,6 +32,7 @@ from tests.support.fuzzing import fuzz
 from tests.support.wallet import DEFAULT_CARD, DEFAULT_PASSWORD
 from tests.support.wallet_store import WalletStore
 
+from link_cli.demo.pages import parse_forms
 from link_cli.wallet.app import create_app
 from link_cli.wallet.clock import Clock
 from link_cli.wallet.domain.oauth import KNOWN_SCOPES
@@ -64,6 +65,7 @@ class FuzzTarget:
     agent_token: str
     merchant_key: str
     ids: dict[str, list[str]]
+    email: str = ""
 
 
 def seed(
@@ -77,6 +79,7 @@ def seed(
     tokens = store.grant_agent(email, sorted(KNOWN_SCOPES))
     merchant = store.create_merchant("Fuzz Shop", f"profile_{secrets.token_hex(4)}")
     return store, {
+        "email": email,
         "agent": tokens["access_token"],
         "merchant": merchant["secret_key"],
         "network_id": merchant["network_id"],
@@ -84,7 +87,7 @@ def seed(
 
 
 def real_ids(client: httpx2.Client, credentials: dict[str, str]) -> dict[str, list[str]]:
-    """Ids that exist, made through ``client`` (in-process or over HTTP): a created spend
+    """Ids that exist, made through ``client`` (in-process or over HTTP): a pending spend
     request, a delegated one whose SPT the merchant charged (so a PaymentIntent and a used
     token), the person's card."""
     agent = {"Authorization": f"Bearer {credentials['agent']}"}
@@ -97,6 +100,7 @@ def real_ids(client: httpx2.Client, credentials: dict[str, str]) -> dict[str, li
             "merchant_name": "Fuzz Shop",
             "merchant_url": "https://shop.example/checkout",
             "context": CONTEXT,
+            "request_approval": True,
         },
     )
     assert created.status_code == 200, created.text
@@ -158,7 +162,9 @@ def fuzz_target(
     app = create_app(store.settings)
     try:
         ids = real_ids(TestClient(app, base_url=PUBLIC_URL), credentials)
-        yield FuzzTarget(app, credentials["agent"], credentials["merchant"], ids)
+        yield FuzzTarget(
+            app, credentials["agent"], credentials["merchant"], ids, credentials["email"]
+        )
     finally:
         app.state.db.dispose()
         store.close()
@@ -330,6 +336,52 @@ def test_any_idempotency_key_is_used_or_a_400(
     assert response.status_code == 400, response.text
     message = response.json()["error"]["message"]
     assert ("Idempotency-Key" in message) == (not (0 < len(key) <= 255 and key.isprintable()))
+
+
+@pytest.fixture(scope="module")
+def person(fuzz_target: FuzzTarget) -> TestClient:
+    """The person, signed in through the real sign-in form (a browser's cookie jar)."""
+    browser = TestClient(fuzz_target.app, base_url=PUBLIC_URL, raise_server_exceptions=False)
+    page = browser.get("/signin")
+    form = next(f for f in parse_forms(page.text) if f.action == "/signin")
+    fields = {**form.fields, "email": fuzz_target.email, "password": DEFAULT_PASSWORD}
+    signed_in = browser.post("/signin", data=fields)
+    assert urlsplit(str(signed_in.url)).path != "/signin", signed_in.text
+    return browser
+
+
+@HTTP_PROPERTIES
+@given(request_id=_IDS, accept=st.sampled_from(["text/html", "application/json"]))
+def test_any_approval_page_id_is_a_404_or_a_400(
+    person: TestClient, request_id: str, accept: str
+) -> None:
+    """The person's pages take ids too (excluded from the OpenAPI document, fuzzed here)."""
+    path = "/approve/" + quote(request_id, safe="")
+    for response in (
+        person.get(path, headers={"Accept": accept}),
+        person.get(path + "/status"),
+    ):
+        assert response.status_code in (400, 404), response.text[:300]
+
+
+@HTTP_PROPERTIES
+@given(
+    action=st.one_of(st.sampled_from(["approve", "deny"]), _HEADER_TEXT),
+    revision=st.one_of(
+        st.integers(-1, 10**20).map(str), _HEADER_TEXT, st.sampled_from(["١", "²", "0" * 40])
+    ),
+)
+def test_any_approval_form_is_answered_without_a_5xx(
+    person: TestClient, fuzz_target: FuzzTarget, action: str, revision: str
+) -> None:
+    """Random decisions and revisions on a real pending request: a page or a 4xx, never 5xx
+    (CSRF token from the page itself, as a browser sends it)."""
+    path = f"/approve/{fuzz_target.ids['request_id'][0]}"
+    # Once an example approved or denied it, the page has no form: post without one.
+    forms = [f.fields for f in parse_forms(person.get(path).text) if f.action == path]
+    fields = forms[0] if forms else {}
+    response = person.post(path, data={**fields, "action": action, "revision": revision})
+    assert response.status_code < 500, response.text[:300]
 
 
 # -- regressions found by fuzzing ------------------------------------------------------------
