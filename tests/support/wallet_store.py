@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from link_cli.wallet.clock import Clock
+from link_cli.wallet.domain import oauth as oauth_rules
 from link_cli.wallet.domain.cards import validate_card
 from link_cli.wallet.passwords import hash_password, password_problem
 from link_cli.wallet.settings import WalletSettings, load_settings
 from link_cli.wallet.store import accounts
+from link_cli.wallet.store import oauth as oauth_store
 from link_cli.wallet.store.crypto import FieldCipher
 from link_cli.wallet.store.engine import Database
 from link_cli.wallet.store.merchants import create_merchant
@@ -99,6 +101,35 @@ class WalletStore:
                 "url": merchant.site,
                 "secret_key": secret_key,
             }
+
+    def grant_agent(self, email: str, scopes: list[str]) -> dict[str, Any]:
+        """A device login approved by the person, as ``/device/code``, the setup page and
+        ``/device/token`` would make it (same store functions); returns the token pair."""
+        now = Clock().now()
+        with self.database.session_scope() as session:
+            user = accounts.get_user_by_email(session, email)
+            if user is None:
+                raise RuntimeError(f"grant failed: no user with email {email}")
+            started = oauth_store.start_device_authorization(
+                session,
+                client_id=oauth_rules.PUBLIC_CLIENT_ID,
+                scopes=scopes,
+                connection_label="fuzz agent",
+                client_hint=None,
+                authorization_details=[],
+                now=now,
+            )
+            pending = oauth_store.find_pending_by_phrase(session, started.user_code, now=now)
+            assert pending is not None
+            oauth_store.decide(
+                session, pending, user_id=user.id, approve=True, granted_scopes=scopes, now=now
+            )
+            return oauth_store.poll_device_token(
+                session,
+                device_code=started.device_code,
+                client_id=oauth_rules.PUBLIC_CLIENT_ID,
+                now=now,
+            )
 
     def close(self) -> None:
         """Close the pooled connections."""

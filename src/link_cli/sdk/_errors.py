@@ -215,14 +215,34 @@ MESSAGE_RULES: dict[str, tuple[tuple[_Rule, ...], bool]] = {
 }
 
 
+MAX_JSON_DEPTH = 100
+"""Deeper answers are treated as not JSON: every walk over parsed answers (sanitising,
+redacting, rendering) recurses, and a hostile server could otherwise crash the client."""
+
+
 def parse_json_or_none(text: str) -> Any:
-    """``json.loads(text)``, or ``None`` when the text is empty or not JSON."""
+    """``json.loads(text)``, or ``None`` when the text is empty, not JSON or nested deeper
+    than :data:`MAX_JSON_DEPTH`."""
     if not text:
         return None
     try:
-        return json.loads(text)
-    except ValueError:
+        value = json.loads(text)
+    except (ValueError, RecursionError):  # RecursionError: absurd nesting
         return None
+    return value if json_depth(value) <= MAX_JSON_DEPTH else None
+
+
+def json_depth(value: Any) -> int:
+    """How deeply ``value``'s lists and objects nest (a scalar is 0); iterative."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def extract_error_message(family: str, raw_body: str, parsed: Any) -> str:

@@ -13,6 +13,8 @@ import re
 from collections.abc import Mapping
 from urllib.parse import parse_qsl, urlencode
 
+from ._errors import parse_json_or_none
+
 TYPE_CHECKING = False  # `typing` costs ~5 ms at start-up; only type checkers need it
 if TYPE_CHECKING:
     from typing import Any
@@ -100,8 +102,7 @@ def redact_body(text: str, content_type: str | None) -> str:
         return ""
     if content_type and "x-www-form-urlencoded" in content_type:
         return redact_form(text)
-    try:
-        parsed = json.loads(text)
-    except ValueError:
+    parsed = parse_json_or_none(text)
+    if parsed is None:
         return redact_text(text)
     return json.dumps(redact_json(parsed), indent=2, ensure_ascii=False)

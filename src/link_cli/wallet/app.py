@@ -13,6 +13,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from .access_log import AccessLogMiddleware
 from .api import account, health, oauth, redemption, reports, spend_requests
 from .api.errors import install_error_handlers
+from .api.openapi import install_openapi
 from .clock import Clock
 from .deps import refuse_nul_in_url
 from .request_limits import RequestLimitsMiddleware
@@ -53,6 +54,7 @@ def create_app(settings: WalletSettings, *, clock: Clock | None = None) -> FastA
     app.state.home_sections = []
 
     install_error_handlers(app)
+    install_openapi(app)
     app.add_exception_handler(SignInRequired, _redirect_to_sign_in)  # type: ignore[arg-type]
 
     for router_module in (health, oauth, account, sign_in, device, home, cards):

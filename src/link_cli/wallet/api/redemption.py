@@ -21,7 +21,6 @@ card burning").
 from __future__ import annotations
 
 import base64
-import binascii
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -79,7 +78,7 @@ def _secret_key(request: Request) -> str:
     if scheme.lower() == "basic" and value:
         try:
             decoded = base64.b64decode(value, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # not base64 (non-ASCII text too), or not UTF-8
             decoded = ""
         user = decoded.partition(":")[0]
         if user:
@@ -121,9 +120,10 @@ async def create_payment_intent(request: Request) -> JSONResponse:
     except (UnicodeDecodeError, ValueError):
         raise invalid_request("Could not parse the request body.") from None
     key = request.headers.get("idempotency-key")
-    if key is not None and not 0 < len(key) <= _MAX_IDEMPOTENCY_KEY:
+    # Printable only: the key is stored, and PostgreSQL refuses NUL in text (a 500 before).
+    if key is not None and not (0 < len(key) <= _MAX_IDEMPOTENCY_KEY and key.isprintable()):
         raise invalid_request(
-            f"Idempotency-Key must be 1 to {_MAX_IDEMPOTENCY_KEY} characters long."
+            f"Idempotency-Key must be 1 to {_MAX_IDEMPOTENCY_KEY} printable characters long."
         )
     return await run_in_threadpool(_confirm, request, pairs, key)
 

@@ -126,6 +126,9 @@ def granted_scopes(requested: Sequence[str], *, allow_approve: bool) -> list[str
 
 _SEGMENT = re.compile(r"\[([^\[\]]*)\]")
 MAX_AUTHORIZATION_DETAIL_PAIRS = 200
+# The official client nests a few levels; the bound keeps rebuilding (recursive) and storing
+# the details far from Python's recursion limit.
+MAX_AUTHORIZATION_DETAIL_DEPTH = 8
 
 
 def parse_authorization_details(pairs: Iterable[tuple[str, str]]) -> list[Any]:
@@ -148,6 +151,12 @@ def parse_authorization_details(pairs: Iterable[tuple[str, str]]) -> list[Any]:
         segments = _SEGMENT.findall(rest)
         if "".join(f"[{s}]" for s in segments) != rest:
             raise OAuthError(f"malformed field name {key[:80]!r}", code="invalid_request")
+        if len(segments) > MAX_AUTHORIZATION_DETAIL_DEPTH:
+            raise OAuthError(
+                f"field name nested more than {MAX_AUTHORIZATION_DETAIL_DEPTH} levels deep: "
+                f"{key[:80]!r}",
+                code="invalid_request",
+            )
         _insert_into_list(details, segments[1:], _literal(value))
     return details
 
