@@ -77,7 +77,8 @@ def seed(
     store.create_user(email, DEFAULT_PASSWORD, "Fuzz Person")
     store.add_card(email, DEFAULT_CARD, shipping=True)
     tokens = store.grant_agent(email, sorted(KNOWN_SCOPES))
-    merchant = store.create_merchant("Fuzz Shop", f"profile_{secrets.token_hex(4)}")
+    # Live: the spend requests charged below are live, and a key sees only its own mode.
+    merchant = store.create_merchant("Fuzz Shop", f"profile_{secrets.token_hex(4)}", livemode=True)
     return store, {
         "email": email,
         "agent": tokens["access_token"],

@@ -20,6 +20,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from link_cli.agent_reports import OUTCOMES, TAGS, TEXT_LIMIT
+
 from ..domain import oauth as oauth_rules
 from ..domain.spend_request import Status
 from ..domain.validation import TOTAL_TYPES
@@ -78,6 +80,28 @@ _APPROVAL_DETAILS = _object(
 _IDENTIFIER = {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,255}$"}
 
 SCHEMAS: dict[str, Any] = {
+    "AgentReportCreate": _object(
+        {
+            "domain": {"type": "string", "minLength": 1, "maxLength": 253},
+            "outcome": {"type": "string", "enum": list(OUTCOMES)},
+            "spend_request_id": _IDENTIFIER,
+            "tags": {"type": "array", "items": {"type": "string", "enum": list(TAGS)}},
+            "step": {"type": "string", "maxLength": TEXT_LIMIT},
+            "freeform_context": {"type": "string", "maxLength": TEXT_LIMIT},
+        },
+        ["domain", "outcome", "spend_request_id"],
+    ),
+    "AgentReport": _object(
+        {
+            "object": {"type": "string", "enum": ["agent_observation"]},
+            "created_at": _STRING,
+            "domain": _STRING,
+            "outcome": {"type": "string", "enum": list(OUTCOMES)},
+            "spend_request_id": _STRING,
+            "status": _STRING,
+        },
+        ["object", "created_at", "domain", "outcome", "spend_request_id", "status"],
+    ),
     "Error": {
         "description": "The contract's error body (docs/errors.md lists every code).",
         **_object(
@@ -384,6 +408,11 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/spend_requests/{request_id}/cancel"): {
         "security": _AGENT,
         "responses": _responses(_ref("SpendRequest"), "Error", _AGENT_WRITE),
+    },
+    ("post", "/agent_observations"): {
+        "security": _AGENT,
+        "requestBody": _json_body("AgentReportCreate", required=True),
+        "responses": _responses(_ref("AgentReport"), "Error", _AGENT_WRITE),
     },
     ("post", "/v1/payment_intents"): {
         "security": _MERCHANT,
