@@ -129,7 +129,7 @@ def balances_for(db: Session, user_id: str, now: datetime) -> list[dict[str, Any
             for row in external:
                 if row.source_id == account.id:
                     add_amount(available, row.currency, row.amount)
-            as_of = iso(now)
+            as_of = iso(account.updated_at)
         balances.append(
             {
                 "source_id": account.id,
