@@ -73,7 +73,7 @@ def test_sources_are_the_card_and_the_imported_account(world) -> None:
         "Visa •••• 4242",
     )
     assert card["capabilities"]["transactions"] == {"status": "eligible"}
-    assert (bank["type"], bank["name"]) == ("bank_account", "Acme Bank 6789 •••• 6789")
+    assert (bank["type"], bank["name"]) == ("bank_account", "Acme Bank 6789")
     assert bank["external_connection"] == {"status": "active"}
     first = _ok(agent, "sources", "list", "--limit", "1")
     assert first["has_more"] is True and first["data"] == [card]

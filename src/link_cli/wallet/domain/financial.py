@@ -194,7 +194,7 @@ def card_source_name(brand: str, last4: str) -> str:
 def bank_source_name(institution: str | None, last4: str) -> str:
     """``Chase •••• 6789``; ``Bank account`` when the export names no bank."""
     name = institution or "Bank account"
-    return f"{name} •••• {last4}" if last4 else name
+    return f"{name} •••• {last4}" if last4 and last4 not in name else name
 
 
 def add_amount(totals: dict[str, int], currency: str, amount: int) -> None:
