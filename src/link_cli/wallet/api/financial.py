@@ -1,4 +1,6 @@
-"""``GET /transactions``, ``GET /sources``, ``GET /balances`` (contract §3.17, §7.1 rows 11–13, §7.9).
+"""``GET /transactions``, ``GET /sources``, ``GET /balances``.
+
+Contract §3.17, contract §7.1 (rows 11–13) and contract §7.9.
 
 An agent token granted ``payment_methods.agentic`` (what the default login grants) reads the
 person's financial data: their cards and imported bank accounts, the payments made with
