@@ -12,6 +12,7 @@ import pytest
 from tests.redemption.delegated import DelegatedAgent, card_form, confirm, register_merchant
 from tests.support.agent import Agent, finish, login
 from tests.support.person import bearer, wallet_tokens
+from tests.support.racing import race
 
 MERCHANT = "Trailhead Supply Co."
 STATEMENT = (
@@ -234,3 +235,23 @@ def test_without_a_login_the_commands_say_not_authenticated(wallet, tmp_path) ->
     for command in ("transactions", "sources", "balances"):
         code, error = stranger.json(command, "list")
         assert code == 1 and error["code"] == "NOT_AUTHENTICATED"
+
+
+@pytest.mark.postgres
+def test_concurrent_imports_of_one_statement_store_each_line_once(any_wallet) -> None:
+    person = any_wallet.create_person()
+    person.sign_in()
+    _page, form = person.get_form("/wallet/transactions", "/wallet/transactions/import")
+    data = {**form.fields, "account_name": "Race Bank"}
+
+    def upload():
+        files = {"statement": ("race.csv", STATEMENT.encode(), "text/csv")}
+        return person.client.post("/wallet/transactions/import", data=data, files=files)
+
+    answers = race([upload] * 4)
+    assert all(not isinstance(a, Exception) and a.status_code in (200, 409) for a in answers)
+    assert any(a.status_code == 200 for a in answers)
+    page = person.client.get("/wallet/transactions")
+    assert page.text.count('data-origin="external_connection"') == 4
+    assert page.text.count('<span class="pm-brand">Race Bank</span>') == 1  # one account
+    person.close()

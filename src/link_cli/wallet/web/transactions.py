@@ -83,7 +83,7 @@ def transactions_page(request: Request, person: PersonSession, db: DbSession, no
 
 
 @router.post(IMPORT_PATH)
-async def import_statement(
+def import_statement(
     request: Request, person: PersonSession, form: UploadForm, db: DbSession, now: Now
 ) -> Response:
     """Add a CSV or OFX export's lines; a file the wallet cannot read re-renders with why."""
@@ -93,7 +93,7 @@ async def import_statement(
     if not isinstance(upload, UploadFile):
         error = "Choose a CSV or OFX file to import."
     else:
-        data = await upload.read(MAX_IMPORT_BYTES + 1)
+        data = upload.file.read(MAX_IMPORT_BYTES + 1)
         account_name = form.get("account_name")
         currency = form.get("currency")
         try:
