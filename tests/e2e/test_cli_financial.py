@@ -10,7 +10,7 @@ from typing import Any
 import httpx2
 import pytest
 from tests.redemption.delegated import DelegatedAgent, card_form, confirm, register_merchant
-from tests.support.agent import Agent, finish, login
+from tests.support.agent import LINK_CLI, Agent, finish, login
 from tests.support.person import bearer, wallet_tokens
 from tests.support.racing import race
 
@@ -255,3 +255,31 @@ def test_concurrent_imports_of_one_statement_store_each_line_once(any_wallet) ->
     assert page.text.count('data-origin="external_connection"') == 4
     assert page.text.count('<span class="pm-brand">Race Bank</span>') == 1  # one account
     person.close()
+
+
+@pytest.mark.anyio
+async def test_the_mcp_tools_answer_the_same_pages(world) -> None:
+    import anyio
+
+    from mcp import Client, StdioServerParameters
+
+    agent, person, _ = world
+    params = StdioServerParameters(command=LINK_CLI, args=["--mcp"], env=agent.env())
+    async with Client(params) as client:
+        with anyio.fail_after(60):
+            result = await client.call_tool(
+                "transactions_list", {"origin": "external_connection", "limit": 2}
+            )
+            refused = await client.call_tool("transactions_list", {"startDate": "2026/03/01"})
+            sources = await client.call_tool("sources_list", {})
+            balances = await client.call_tool(
+                "balances_list", {"source": [person.payment_method_id]}
+            )
+    page = json.loads(result.content[0].text)
+    assert result.is_error is False and page["has_more"] is True
+    assert [t["origin"] for t in page["data"]] == ["external_connection"] * 2
+    assert refused.is_error is True
+    assert "Date must be in YYYY-MM-DD format." in refused.content[0].text
+    assert len(json.loads(sources.content[0].text)["data"]) == 2
+    [balance] = json.loads(balances.content[0].text)["data"]
+    assert balance["credit"] == {"used": {"usd": 1850}}
