@@ -283,3 +283,29 @@ async def test_the_mcp_tools_answer_the_same_pages(world) -> None:
     assert len(json.loads(sources.content[0].text)["data"]) == 2
     [balance] = json.loads(balances.content[0].text)["data"]
     assert balance["credit"] == {"used": {"usd": 1850}}
+
+
+def test_another_persons_ids_answer_like_unknown_ones(wallet, world) -> None:
+    _agent, _person, tokens = world
+    other = wallet.create_person()
+    assert import_statement(other, STATEMENT, account_name="Other Bank").status_code == 200
+    other_tokens = wallet_tokens(wallet, other)
+    theirs = httpx2.get(f"{wallet.url}/transactions", headers=bearer(other_tokens), timeout=15)
+    their_txn = theirs.json()["data"][0]["id"]
+    their_source = theirs.json()["data"][0]["source_id"]
+    other.close()
+
+    def answer(path: str, query: str) -> tuple[int, str]:
+        response = httpx2.get(f"{wallet.url}/{path}?{query}", headers=bearer(tokens), timeout=15)
+        return response.status_code, response.json()["error"]["message"]
+
+    for path, query, unknown in (
+        ("transactions", f"starting_after={their_txn}", "starting_after=txn_unknown"),
+        ("transactions", f"sources%5B%5D={their_source}", "sources%5B%5D=src_unknown"),
+        ("balances", f"sources%5B%5D={their_source}", "sources%5B%5D=src_unknown"),
+        ("sources", f"ending_before={their_source}", "ending_before=src_unknown"),
+    ):
+        mine_status, mine_message = answer(path, query)
+        unknown_status, unknown_message = answer(path, unknown)
+        assert mine_status == unknown_status == 400
+        assert mine_message.split(":")[0] == unknown_message.split(":")[0]

@@ -27,7 +27,7 @@ DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
 MAX_SOURCES_FILTER = 50
 MAX_PARAM_LENGTH = 100
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z", re.ASCII)
 _PARAMS = {
     "transactions": (
         "limit",
