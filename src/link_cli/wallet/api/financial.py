@@ -36,10 +36,8 @@ def list_transactions(request: Request, agent: Reader, db: DbSession, now: Now) 
     """The person's Link and imported transactions, newest first."""
     query = parse_list_query("transactions", request.query_params.multi_items())
     check_sources(db, agent.user_id, query.sources)
-    rows = store.transactions(db, agent.user_id, query)
-    page = paginate(rows, lambda row: row.id, query)
-    page = Page([transaction_json(row) for row in page.items], page.has_more)
-    return _page(page, "/transactions")
+    rows, has_more = store.transactions_page(db, agent.user_id, query)
+    return _page(Page([transaction_json(row) for row in rows], has_more), "/transactions")
 
 
 @router.get("/sources")

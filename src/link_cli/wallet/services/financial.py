@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ..domain.errors import InvalidRequest
-from ..domain.financial import ListQuery, add_amount, bank_source_name, card_source_name
+from ..domain.financial import add_amount, bank_source_name, card_source_name
 from ..store import financial as store
 from ..store.models.accounts import PaymentMethod
 from ..store.models.financial import ExternalAccount
@@ -98,8 +98,8 @@ def check_sources(db: Session, user_id: str, wanted: tuple[str, ...]) -> None:
 def balances_for(db: Session, user_id: str, now: datetime) -> list[dict[str, Any]]:
     """One balance per source: cards are credit (settled Link payments), bank accounts cash
     (the statement's ledger balance, else the sum of imported lines)."""
-    link = store.transactions(db, user_id, ListQuery(origin="link"))
-    external = store.transactions(db, user_id, ListQuery(origin="external_connection"))
+    link = store.link_transactions(db, user_id)
+    sums = store.imported_sums(db, user_id)
     balances: list[dict[str, Any]] = []
     for card in store.card_sources(db, user_id):
         used: dict[str, int] = {}
@@ -126,9 +126,9 @@ def balances_for(db: Session, user_id: str, now: datetime) -> list[dict[str, Any
             as_of = f"{account.ledger_as_of}T00:00:00.000Z" if account.ledger_as_of else iso(now)
         else:
             available[account.currency] = 0
-            for row in external:
-                if row.source_id == account.id:
-                    add_amount(available, row.currency, row.amount)
+            for (account_id, currency), total in sums.items():
+                if account_id == account.id:
+                    add_amount(available, currency, total)
             as_of = iso(account.updated_at)
         balances.append(
             {

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..domain.errors import Conflict
+from ..domain.errors import Conflict, InvalidRequest
 from ..domain.financial import ORIGIN_EXTERNAL, ORIGIN_LINK, ListQuery, derive_category
 from ..domain.statements import Statement
 from .models.accounts import PaymentMethod
@@ -29,11 +29,16 @@ __all__ = [
     "card_sources",
     "external_accounts",
     "import_statement",
-    "transactions",
+    "imported_sums",
+    "link_transactions",
+    "transactions_page",
 ]
 
 # A settled payment is money leaving the card; a refused one is shown as failed.
 _LINK_STATUS = {"succeeded": "succeeded", "requires_payment_method": "failed", "canceled": "failed"}
+
+
+SortKey = tuple[str, datetime, str]  # (date, recorded at, id): list order is this, descending
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,7 @@ class TransactionRow:
     status: str
     created_at: datetime
 
-    def sort_key(self) -> tuple[str, datetime, str]:
+    def sort_key(self) -> SortKey:
         return (self.created_date, self.created_at, self.id)
 
 
@@ -75,7 +80,9 @@ def external_accounts(session: Session, user_id: str) -> list[ExternalAccount]:
     return list(session.scalars(query))
 
 
-def _link_transactions(session: Session, user_id: str, query: ListQuery) -> list[TransactionRow]:
+def _link_transactions(
+    session: Session, user_id: str, sources: tuple[str, ...]
+) -> list[TransactionRow]:
     statement = (
         select(PaymentIntentRecord, SpendRequestRow, Merchant.name)
         .join(SpendRequestRow, SpendRequestRow.id == PaymentIntentRecord.spend_request_id)
@@ -83,8 +90,8 @@ def _link_transactions(session: Session, user_id: str, query: ListQuery) -> list
         .where(SpendRequestRow.user_id == user_id)
         .where(PaymentIntentRecord.status.in_(tuple(_LINK_STATUS)))
     )
-    if query.sources:
-        statement = statement.where(SpendRequestRow.payment_method_id.in_(query.sources))
+    if sources:
+        statement = statement.where(SpendRequestRow.payment_method_id.in_(sources))
     rows: list[TransactionRow] = []
     for intent, request, merchant_name in session.execute(statement):
         description = request.merchant_name or merchant_name or intent.description or "Payment"
@@ -106,50 +113,149 @@ def _link_transactions(session: Session, user_id: str, query: ListQuery) -> list
     return rows
 
 
-def _external_transactions(
-    session: Session, user_id: str, query: ListQuery
-) -> list[TransactionRow]:
-    statement = select(ExternalTransaction).where(ExternalTransaction.user_id == user_id)
+def _external_filters(user_id: str, query: ListQuery) -> list[ColumnElement[bool]]:
+    conditions = [ExternalTransaction.user_id == user_id]
     if query.sources:
-        statement = statement.where(ExternalTransaction.account_id.in_(query.sources))
+        conditions.append(ExternalTransaction.account_id.in_(query.sources))
     if query.date_start:
-        statement = statement.where(ExternalTransaction.posted >= query.date_start)
+        conditions.append(ExternalTransaction.posted >= query.date_start)
     if query.date_end:
-        statement = statement.where(ExternalTransaction.posted <= query.date_end)
+        conditions.append(ExternalTransaction.posted <= query.date_end)
     if query.category:
-        statement = statement.where(ExternalTransaction.category == query.category)
-    return [
-        TransactionRow(
-            id=row.id,
-            source_id=row.account_id,
-            amount=row.amount,
-            currency=row.currency,
-            created_date=row.posted,
-            description=row.description,
-            origin=ORIGIN_EXTERNAL,
-            category=row.category,
-            status="succeeded",
-            created_at=row.created_at,
+        conditions.append(ExternalTransaction.category == query.category)
+    return conditions
+
+
+def _beyond(key: SortKey, *, before: bool) -> ColumnElement[bool]:
+    """Rows after ``key`` in list order (newest first), or before it."""
+    day, moment, row_id = key
+    posted, created, ident = (
+        ExternalTransaction.posted,
+        ExternalTransaction.created_at,
+        ExternalTransaction.id,
+    )
+    if before:
+        return or_(
+            posted > day,
+            and_(posted == day, or_(created > moment, and_(created == moment, ident > row_id))),
         )
-        for row in session.scalars(statement)
-    ]
+    return or_(
+        posted < day,
+        and_(posted == day, or_(created < moment, and_(created == moment, ident < row_id))),
+    )
 
 
-def transactions(session: Session, user_id: str, query: ListQuery) -> list[TransactionRow]:
-    """Every transaction matching the filters, newest first (the cursor is cut later)."""
-    found: list[TransactionRow] = []
+def _external_row(row: ExternalTransaction) -> TransactionRow:
+    return TransactionRow(
+        id=row.id,
+        source_id=row.account_id,
+        amount=row.amount,
+        currency=row.currency,
+        created_date=row.posted,
+        description=row.description,
+        origin=ORIGIN_EXTERNAL,
+        category=row.category,
+        status="succeeded",
+        created_at=row.created_at,
+    )
+
+
+def _external_window(
+    session: Session, user_id: str, query: ListQuery, key: SortKey | None, *, before: bool
+) -> list[TransactionRow]:
+    """At most ``limit + 1`` imported lines next to the cursor, nearest first (keyset, so a
+    person with many imported lines costs one indexed query per page)."""
+    conditions = _external_filters(user_id, query)
+    if key is not None:
+        conditions.append(_beyond(key, before=before))
+    columns = (ExternalTransaction.posted, ExternalTransaction.created_at, ExternalTransaction.id)
+    order = [c.asc() for c in columns] if before else [c.desc() for c in columns]
+    statement = (
+        select(ExternalTransaction).where(*conditions).order_by(*order).limit(query.limit + 1)
+    )
+    return [_external_row(row) for row in session.scalars(statement)]
+
+
+def _matches(row: TransactionRow, query: ListQuery) -> bool:
+    return (
+        (not query.date_start or row.created_date >= query.date_start)
+        and (not query.date_end or row.created_date <= query.date_end)
+        and (not query.category or row.category == query.category)
+    )
+
+
+def _cursor_key(
+    session: Session, user_id: str, query: ListQuery, link: list[TransactionRow]
+) -> SortKey | None:
+    cursor = query.starting_after or query.ending_before
+    if cursor is None:
+        return None
+    for row in link:
+        if row.id == cursor:
+            return row.sort_key()
+    found = session.scalars(
+        select(ExternalTransaction).where(
+            ExternalTransaction.user_id == user_id, ExternalTransaction.id == cursor
+        )
+    ).first()
+    if found is None:
+        param = "starting_after" if query.starting_after else "ending_before"
+        raise InvalidRequest(
+            f"No such object: {cursor[:100]!r}.", code="invalid_request", extra={"param": param}
+        )
+    return _external_row(found).sort_key()
+
+
+def transactions_page(
+    session: Session, user_id: str, query: ListQuery
+) -> tuple[list[TransactionRow], bool]:
+    """One page of the person's transactions, newest first, and whether more lie beyond it.
+
+    Link payments (bounded by the spend-request limits) are read whole; imported lines are
+    read by keyset around the cursor, so the page costs the same however many were imported.
+    A cursor may be any of the person's transaction ids; another person's is unknown (400).
+    """
+    every_link = _link_transactions(session, user_id, query.sources)
+    key = _cursor_key(session, user_id, query, every_link)
+    before = query.ending_before is not None
+    link: list[TransactionRow] = []
     if query.origin in (None, ORIGIN_LINK):
-        found += [
-            row
-            for row in _link_transactions(session, user_id, query)
-            if (not query.date_start or row.created_date >= query.date_start)
-            and (not query.date_end or row.created_date <= query.date_end)
-            and (not query.category or row.category == query.category)
-        ]
+        link = [row for row in every_link if _matches(row, query)]
+        if key is not None:
+            link = [
+                row for row in link if (row.sort_key() > key if before else row.sort_key() < key)
+            ]
+    external: list[TransactionRow] = []
     if query.origin in (None, ORIGIN_EXTERNAL):
-        found += _external_transactions(session, user_id, query)
-    found.sort(key=TransactionRow.sort_key, reverse=True)
-    return found
+        external = _external_window(session, user_id, query, key, before=before)
+    nearest = sorted(link + external, key=TransactionRow.sort_key, reverse=not before)
+    window = nearest[: query.limit]
+    has_more = len(nearest) > query.limit
+    if before:
+        window.reverse()
+    return window, has_more
+
+
+def imported_sums(session: Session, user_id: str) -> dict[tuple[str, str], int]:
+    """``(account id, currency)`` → the sum of its imported lines."""
+    statement = (
+        select(
+            ExternalTransaction.account_id,
+            ExternalTransaction.currency,
+            func.sum(ExternalTransaction.amount),
+        )
+        .where(ExternalTransaction.user_id == user_id)
+        .group_by(ExternalTransaction.account_id, ExternalTransaction.currency)
+    )
+    return {
+        (account, currency): int(total or 0)
+        for account, currency, total in session.execute(statement)
+    }
+
+
+def link_transactions(session: Session, user_id: str) -> list[TransactionRow]:
+    """The person's Link payments (settled and refused), unordered."""
+    return _link_transactions(session, user_id, ())
 
 
 @dataclass(frozen=True)

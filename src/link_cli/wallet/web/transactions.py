@@ -19,7 +19,7 @@ from starlette.datastructures import UploadFile
 
 from ..deps import IMPORT_PATH, DbSession, Now, UploadForm
 from ..domain.errors import WalletError
-from ..domain.financial import paginate, parse_list_query
+from ..domain.financial import parse_list_query
 from ..domain.statements import MAX_IMPORT_BYTES, ImportRefused, parse_statement
 from ..services.financial import all_sources, balances_for, transaction_json
 from ..store import financial as store
@@ -52,14 +52,13 @@ def _page_context(request: Request, db: Session, person: User, now: datetime) ->
         if name in ("starting_after", "ending_before")
     ]
     query = parse_list_query("transactions", [*pairs, ("limit", str(PAGE_SIZE))])
-    rows = store.transactions(db, person.id, query)
-    page = paginate(rows, lambda row: row.id, query)
-    items = [transaction_json(row) for row in page.items]
+    rows, has_more = store.transactions_page(db, person.id, query)
+    items = [transaction_json(row) for row in rows]
     sources = all_sources(db, person.id)
     names = {source["id"]: source["name"] for source in sources}
     backwards = query.ending_before is not None
-    has_older = page.has_more if not backwards else True
-    has_newer = (query.starting_after is not None) or (backwards and page.has_more)
+    has_older = has_more if not backwards else True
+    has_newer = (query.starting_after is not None) or (backwards and has_more)
     return {
         "person": person,
         "sources": sources,
