@@ -135,3 +135,28 @@ def test_an_id_of_another_person_is_no_cursor(database: Database) -> None:
         [theirs], _ = store.transactions_page(session, owners[1], ListQuery())
         with pytest.raises(InvalidRequest, match="No such object"):
             store.transactions_page(session, owners[0], ListQuery(starting_after=theirs.id))
+
+
+FINANCIAL_TABLES = {"external_accounts", "external_transactions"}
+
+
+def test_revision_0010_matches_the_models_and_downgrades(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import create_engine, inspect
+
+    from link_cli.wallet.store.migrations import alembic_config
+    from link_cli.wallet.store.models import Base
+
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    upgrade(url)
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        assert [d for d in differences if any(t in str(d) for t in FINANCIAL_TABLES)] == []
+        command.downgrade(alembic_config(url), "0009_agent_reports")
+        assert FINANCIAL_TABLES.isdisjoint(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()

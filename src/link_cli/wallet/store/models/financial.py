@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UTCDateTime
@@ -40,10 +40,14 @@ class ExternalTransaction(Base):
     """One line of an imported statement."""
 
     __tablename__ = "external_transactions"
-    __table_args__ = (UniqueConstraint("account_id", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("account_id", "external_id"),
+        # The list order, per person: pages are read by keyset on it.
+        Index("ix_external_transactions_order", "user_id", "posted", "created_at", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     account_id: Mapped[str] = mapped_column(
         ForeignKey("external_accounts.id", ondelete="CASCADE"), index=True
     )

@@ -54,7 +54,11 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.UniqueConstraint("account_id", "external_id"),
     )
-    op.create_index("ix_external_transactions_user_id", "external_transactions", ["user_id"])
+    op.create_index(
+        "ix_external_transactions_order",
+        "external_transactions",
+        ["user_id", "posted", "created_at", "id"],
+    )
     op.create_index("ix_external_transactions_account_id", "external_transactions", ["account_id"])
 
 
