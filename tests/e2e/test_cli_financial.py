@@ -309,3 +309,14 @@ def test_another_persons_ids_answer_like_unknown_ones(wallet, world) -> None:
         unknown_status, unknown_message = answer(path, unknown)
         assert mine_status == unknown_status == 400
         assert mine_message.split(":")[0] == unknown_message.split(":")[0]
+
+
+def test_an_upload_over_the_import_bound_is_refused_before_it_is_read(wallet, world) -> None:
+    _agent, person, _ = world
+    big = "Date,Description,Amount\n" + "2026-03-01,Corner Coffee,-4.50\n" * 40_000  # ~1.3 MB
+    response = import_statement(person, big, account_name="Big Bank")
+    assert response.status_code == 413, response.text[:200]
+    assert "too large" in response.text
+    # Other forms keep their 64 KiB bound.
+    signin = person.client.post("/signin", data={"email": "x" * 70_000, "password": "y"})
+    assert signin.status_code == 413
