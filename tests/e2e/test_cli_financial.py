@@ -320,3 +320,33 @@ def test_an_upload_over_the_import_bound_is_refused_before_it_is_read(wallet, wo
     # Other forms keep their 64 KiB bound.
     signin = person.client.post("/signin", data={"email": "x" * 70_000, "password": "y"})
     assert signin.status_code == 413
+
+
+OFX = """OFXHEADER:100
+DATA:OFXSGML
+VERSION:102
+SECURITY:NONE
+ENCODING:USASCII
+CHARSET:1252
+COMPRESSION:NONE
+OLDFILEUID:NONE
+NEWFILEUID:NONE
+
+<OFX><SIGNONMSGSRSV1><SONRS><STATUS><CODE>0<SEVERITY>INFO</STATUS><DTSERVER>20261201
+<LANGUAGE>ENG<FI><ORG>Acme Bank<FID>1</FI></SONRS></SIGNONMSGSRSV1>
+<BANKMSGSRSV1><STMTTRNRS><TRNUID>1<STATUS><CODE>0<SEVERITY>INFO</STATUS><STMTRS><CURDEF>USD
+<BANKACCTFROM><BANKID>121000248<ACCTID>000123456789<ACCTTYPE>CHECKING</BANKACCTFROM>
+<BANKTRANLIST><DTSTART>20261101<DTEND>20261130
+<STMTTRN><TRNTYPE>DEBIT<DTPOSTED>20261105<TRNAMT>-12.34<FITID>A1<NAME>Corner Coffee</STMTTRN>
+</BANKTRANLIST><LEDGERBAL><BALAMT>2500.10<DTASOF>20261130</LEDGERBAL>
+</STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>
+"""
+
+
+def test_an_ofx_export_brings_its_bank_and_ledger_balance(wallet) -> None:
+    person = wallet.create_person()
+    imported = import_statement(person, OFX, name="export.qfx")
+    assert imported.status_code == 200 and "Imported 1 new transaction." in imported.text
+    page = imported.text
+    assert "Acme Bank •••• 6789" in page and "$2,500.10" in page and "-$12.34" in page
+    person.close()
