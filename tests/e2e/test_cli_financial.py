@@ -350,3 +350,20 @@ def test_an_ofx_export_brings_its_bank_and_ledger_balance(wallet) -> None:
     page = imported.text
     assert "Acme Bank •••• 6789" in page and "$2,500.10" in page and "-$12.34" in page
     person.close()
+
+
+def test_the_date_rule_reports_zods_regex_issue(tmp_path) -> None:
+    agent = Agent("http://127.0.0.1:9", tmp_path / "none.json")
+    code, error = agent.json("transactions", "list", "--end-date", "2026-3-1")
+    assert code == 1
+    details = json.loads(error["message"].split("Details: ", 1)[1])
+    assert details == [
+        {
+            "origin": "string",
+            "code": "invalid_format",
+            "format": "regex",
+            "pattern": "/^\\d{4}-\\d{2}-\\d{2}$/",
+            "path": ["endDate"],
+            "message": "Date must be in YYYY-MM-DD format.",
+        }
+    ]

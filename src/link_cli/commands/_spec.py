@@ -346,14 +346,19 @@ def _check_string(issues: _Issues, path: list[Any], value: Any, option: Option |
         return value
     if option is not None:
         if option.pattern is not None and not _matches(option.pattern, value):
-            issues.add(
-                path,
-                "invalid_format",
-                option.pattern_message or f"Invalid string: must match pattern /{option.pattern}/",
-                origin="string",
-                format="regex",
-                pattern=f"/{option.pattern}/",
+            # zod's key order for a regex issue: origin, code, format, pattern, path, message.
+            issues.issues.append(
+                {
+                    "origin": "string",
+                    "code": "invalid_format",
+                    "format": "regex",
+                    "pattern": f"/{option.pattern}/",
+                    "path": path,
+                    "message": option.pattern_message
+                    or f"Invalid string: must match pattern /{option.pattern}/",
+                }
             )
+            issues.missing.append(False)
         if option.min_length is not None and len(value) < option.min_length:
             issues.add(
                 path,
