@@ -222,6 +222,126 @@ def _pay_result_lines(chunk: Any) -> list[str] | None:
     return [_colour(f"HTTP {status}", colour), sanitize_text(str(chunk["body"]))]
 
 
+def _clamp(text: str, width: int) -> str:
+    """``text`` fitted to ``width`` columns, ``...`` marking a cut."""
+    return text if len(text) <= width else text[: max(0, width - 3)] + "..."
+
+
+def _money(amount: Any, currency: Any) -> str:
+    from link_cli.money import format_amount
+
+    if isinstance(amount, int) and not isinstance(amount, bool) and isinstance(currency, str):
+        return format_amount(amount, currency)
+    return _plain(amount)
+
+
+def _amounts(mapping: Any) -> str:
+    if not isinstance(mapping, dict):
+        return ""
+    return ", ".join(_money(amount, currency) for currency, amount in mapping.items())
+
+
+def _transaction_row(item: dict[str, Any]) -> list[str]:
+    return [
+        _plain(item.get("created_date")),
+        _plain(item.get("description")),
+        _money(item.get("amount"), item.get("currency")),
+        _plain(item.get("category")),
+        _plain(item.get("origin")),
+        _plain(item.get("status")),
+        _plain(item.get("id")),
+    ]
+
+
+def _source_row(item: dict[str, Any]) -> list[str]:
+    capabilities = item.get("capabilities")
+    statuses = (
+        ", ".join(
+            f"{name}: {(value or {}).get('status', '')}" if isinstance(value, dict) else name
+            for name, value in capabilities.items()
+        )
+        if isinstance(capabilities, dict)
+        else ""
+    )
+    return [_plain(item.get("id")), _plain(item.get("name")), _plain(item.get("type")), statuses]
+
+
+def _balance_row(item: dict[str, Any]) -> list[str]:
+    kind = item.get("type")
+    detail = item.get(kind) if isinstance(kind, str) else None
+    amounts = ""
+    if isinstance(detail, dict):
+        amounts = _amounts(detail.get("used") if kind == "credit" else detail.get("available"))
+    return [
+        _plain(item.get("source_id")),
+        _plain(item.get("name")),
+        _plain(kind),
+        amounts,
+        _plain(item.get("as_of")),
+    ]
+
+
+# Column titles, natural widths (the flexible column, -1, takes what the terminal leaves),
+# the row maker and the item field that is the next page's cursor (contract §3.17).
+_PAGE_TABLES: dict[tuple[str, ...], tuple[tuple[tuple[str, int], ...], Any, str]] = {
+    ("transactions", "list"): (
+        (
+            ("DATE", 10),
+            ("DESCRIPTION", -1),
+            ("AMOUNT", 14),
+            ("CATEGORY", 14),
+            ("ORIGIN", 19),
+            ("STATUS", 10),
+            ("ID", 30),
+        ),
+        _transaction_row,
+        "id",
+    ),
+    ("sources", "list"): (
+        (("ID", 30), ("NAME", -1), ("TYPE", 12), ("CAPABILITIES", 40)),
+        _source_row,
+        "id",
+    ),
+    ("balances", "list"): (
+        (("SOURCE", 30), ("NAME", -1), ("TYPE", 6), ("BALANCE", 24), ("AS OF", 24)),
+        _balance_row,
+        "source_id",
+    ),
+}
+
+
+def _page_lines(command: Command, page: Any) -> list[str] | None:
+    """A page as a fixed-width table, ``has_more`` and the next cursor (contract §3.17)."""
+    spec = _PAGE_TABLES.get(command.path)
+    if spec is None or not isinstance(page, dict) or not isinstance(page.get("data"), list):
+        return None
+    import shutil
+
+    columns, row_of, cursor_field = spec
+    items = [item for item in page["data"] if isinstance(item, dict)]
+    total = shutil.get_terminal_size((140, 24)).columns
+    fixed = sum(width for _, width in columns if width > 0) + 2 * (len(columns) - 1)
+    flexible = max(12, min(40, total - fixed))
+    widths = [width if width > 0 else flexible for _, width in columns]
+
+    def line(cells: list[str]) -> str:
+        fitted = [
+            _clamp(sanitize_text(cell), width).ljust(width)
+            for cell, width in zip(cells, widths, strict=True)
+        ]
+        return "  ".join(fitted).rstrip()
+
+    lines = [line([title for title, _ in columns])]
+    lines += [line(row_of(item)) for item in items] or ["(none)"]
+    has_more = page.get("has_more") is True
+    lines.append(f"has_more: {'true' if has_more else 'false'}")
+    if has_more and items:
+        lines.append(
+            f"next page: --starting-after {sanitize_text(_plain(items[-1].get(cursor_field)))}"
+        )
+    return lines
+
+
 # Streamed chunks with their own view; None falls back to the generic summary.
 _CHUNK_LINES = {("mpp", "pay"): _pay_result_lines}
 
@@ -232,6 +352,10 @@ def present(command: Command, result: Any, out: TextIO) -> int:
     if line_of is not None and isinstance(result, list):
         rows = [line_of(item) for item in result if isinstance(item, dict)]
         _print(out, rows or ["(none)"])
+        return 0
+    table = _page_lines(command, result)
+    if table is not None:
+        _print(out, table)
         return 0
     if not command.streaming:
         _show(result, out)

@@ -54,14 +54,17 @@ ROOT_DESCRIPTION = (
 # Top-level command name → declaring module. Later groups (mpp, demo, serve…) add a line.
 TOP_LEVEL: dict[str, str] = {
     "auth": "link_cli.commands.auth",
+    "balances": "link_cli.commands.financial",
     "demo": "link_cli.commands.demo",
     "mpp": "link_cli.commands.mpp",
     "onboard": "link_cli.commands.demo",
     "payment-methods": "link_cli.commands.payment_methods",
     "report": "link_cli.commands.report",
     "shipping-address": "link_cli.commands.shipping_address",
+    "sources": "link_cli.commands.financial",
     "serve": "link_cli.commands.serve",
     "spend-request": "link_cli.commands.spend_request",
+    "transactions": "link_cli.commands.financial",
     "user-info": "link_cli.commands.user_info",
 }
 

@@ -156,6 +156,8 @@ class Option:
     max_length: int | None = None
     accepts_object: bool = False  # MCP may pass objects (line items, metadata, approval detail)
     hidden: bool = False  # left out of --help (still in --schema, as the official CLI does)
+    pattern: str | None = None  # a JS regular expression the string must match
+    pattern_message: str | None = None  # the message when it does not
 
     @property
     def flag(self) -> str:
@@ -343,6 +345,20 @@ def _check_string(issues: _Issues, path: list[Any], value: Any, option: Option |
         issues.type_error(path, "string", value)
         return value
     if option is not None:
+        if option.pattern is not None and not _matches(option.pattern, value):
+            # zod's key order for a regex issue: origin, code, format, pattern, path, message.
+            issues.issues.append(
+                {
+                    "origin": "string",
+                    "code": "invalid_format",
+                    "format": "regex",
+                    "pattern": f"/{option.pattern}/",
+                    "path": path,
+                    "message": option.pattern_message
+                    or f"Invalid string: must match pattern /{option.pattern}/",
+                }
+            )
+            issues.missing.append(False)
         if option.min_length is not None and len(value) < option.min_length:
             issues.add(
                 path,
@@ -362,6 +378,16 @@ def _check_string(issues: _Issues, path: list[Any], value: Any, option: Option |
                 inclusive=True,
             )
     return value
+
+
+def _matches(pattern: str, value: str) -> bool:
+    """``RegExp.test`` for the simple patterns declared here: ``\\d`` is ASCII and ``$`` is the
+    very end (JavaScript's rules, not Python's)."""
+    import re
+
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + r"\Z"
+    return re.search(pattern, value, re.ASCII) is not None
 
 
 def _check_number(issues: _Issues, path: list[Any], value: Any, option: Option) -> Any:
@@ -487,6 +513,8 @@ def _scalar_schema(option: Option) -> dict[str, Any]:
         schema = {"type": option.type}
     if option.min_length is not None:
         schema["minLength"] = option.min_length
+    if option.pattern is not None:
+        schema["pattern"] = option.pattern
     if option.max_length is not None:
         schema["maxLength"] = option.max_length
     if option.minimum is not None:

@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from .access_log import AccessLogMiddleware
-from .api import account, health, oauth, redemption, reports, spend_requests
+from .api import account, financial, health, oauth, redemption, reports, spend_requests
 from .api.errors import install_error_handlers
 from .api.openapi import install_openapi
 from .clock import Clock
@@ -20,7 +20,7 @@ from .request_limits import RequestLimitsMiddleware
 from .settings import WalletSettings
 from .store.crypto import FieldCipher, derive_key
 from .store.engine import Database
-from .web import approvals, cards, device, home, sign_in
+from .web import approvals, cards, device, home, sign_in, transactions
 from .web.session import SignInRequired
 from .web.templating import STATIC_DIR, make_templates
 
@@ -61,7 +61,7 @@ def create_app(settings: WalletSettings, *, clock: Clock | None = None) -> FastA
         app.include_router(router_module.router)
     if settings.test_clock:
         app.include_router(health.test_router)
-    for router_module in (spend_requests, reports, approvals, redemption):
+    for router_module in (spend_requests, reports, financial, approvals, transactions, redemption):
         app.include_router(router_module.router)
 
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

@@ -20,6 +20,7 @@ from starlette.datastructures import FormData
 
 from .clock import Clock
 from .domain.errors import Forbidden, InvalidRequest, Unauthorized, WalletError
+from .domain.statements import MAX_IMPORT_BYTES
 from .domain.stripe_errors import invalid_request
 from .issuing import default_issuer
 from .services.spend_requests import Issuing
@@ -33,6 +34,9 @@ MAX_FORM_FIELDS = 300
 # larger (`LINK_WALLET_MAX_BODY_BYTES`, which also caps the form limit).
 FORM_LIMIT_BYTES = 64 * 1024
 JSON_PATH_PREFIXES = ("/spend_requests", "/__test__/")
+# The statement upload: one file of at most MAX_IMPORT_BYTES plus the form's own fields.
+IMPORT_PATH = "/wallet/transactions/import"
+IMPORT_FORM_LIMIT_BYTES = MAX_IMPORT_BYTES + 16 * 1024
 
 
 READ_METHODS = frozenset({"GET", "HEAD"})
@@ -86,6 +90,8 @@ def body_limit(settings: WalletSettings, path: str) -> int:
     """The largest body, in bytes, accepted on ``path``."""
     if path.startswith(JSON_PATH_PREFIXES):
         return settings.max_body_bytes
+    if path == IMPORT_PATH:
+        return IMPORT_FORM_LIMIT_BYTES
     return min(FORM_LIMIT_BYTES, settings.max_body_bytes)
 
 
@@ -114,6 +120,17 @@ async def read_form(request: Request) -> FormData:
         raise too_large_error(request.url.path, limit)
     form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
     refuse_nul(form.multi_items())
+    return form
+
+
+async def read_upload_form(request: Request) -> FormData:
+    """A multipart form with at most one file (the statement upload), size bounded."""
+    limit = body_limit(request.app.state.settings, request.url.path)
+    body = await request.body()
+    if len(body) > limit:
+        raise too_large_error(request.url.path, limit)
+    form = await request.form(max_files=1, max_fields=10)
+    refuse_nul((k, v) for k, v in form.multi_items() if isinstance(v, str))
     return form
 
 
@@ -156,6 +173,7 @@ Cipher = Annotated[FieldCipher, Depends(get_cipher)]
 Now = Annotated[datetime, Depends(get_now)]
 ClientAddress = Annotated[str, Depends(get_client_address)]
 Form = Annotated[FormData, Depends(read_form)]
+UploadForm = Annotated[FormData, Depends(read_upload_form)]
 
 _BEARER_CHALLENGE = 'Bearer realm="link-wallet"'
 
