@@ -315,6 +315,34 @@ _CLIENT_ID = {"type": "string", "example": oauth_rules.PUBLIC_CLIENT_ID}
 _SCOPES = " ".join(sorted(oauth_rules.KNOWN_SCOPES))
 
 _AGENT_READ = (400, 401, 403, 503)
+
+
+def _query(name: str, schema: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema, **extra}
+
+
+def _page_parameters(*extra: dict[str, Any]) -> list[dict[str, Any]]:
+    """Cursor pagination of the financial-insights lists (contract §3.17), then ``extra``."""
+    return [
+        _query("limit", {"type": "integer", "minimum": 1, "maximum": 100}),
+        _query("starting_after", _STRING),
+        _query("ending_before", _STRING),
+        *extra,
+    ]
+
+
+_SOURCES_PARAMETER = _query(
+    "sources[]", {"type": "array", "items": _STRING}, style="form", explode=True
+)
+_PAGE = _object(
+    {
+        "object": {"type": "string", "enum": ["list"]},
+        "url": _STRING,
+        "data": {"type": "array", "items": {"type": "object"}},
+        "has_more": {"type": "boolean"},
+    },
+    ["data", "has_more"],
+)
 _AGENT_WRITE = (400, 401, 403, 404, 409, 413, 422, 429, 503)
 _OAUTH = (400, 413, 503)
 _STRIPE_READ = (400, 401, 404, 503)
@@ -408,6 +436,27 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/spend_requests/{request_id}/cancel"): {
         "security": _AGENT,
         "responses": _responses(_ref("SpendRequest"), "Error", _AGENT_WRITE),
+    },
+    ("get", "/transactions"): {
+        "security": _AGENT,
+        "parameters": _page_parameters(
+            _query("date_start", {"type": "string", "format": "date"}),
+            _query("date_end", {"type": "string", "format": "date"}),
+            _query("category", {"type": "string", "maxLength": 100}),
+            _query("origin", {"type": "string", "enum": ["link", "external_connection"]}),
+            _SOURCES_PARAMETER,
+        ),
+        "responses": _responses(_PAGE, "Error", (400, 401, 403, 503)),
+    },
+    ("get", "/sources"): {
+        "security": _AGENT,
+        "parameters": _page_parameters(),
+        "responses": _responses(_PAGE, "Error", (400, 401, 403, 503)),
+    },
+    ("get", "/balances"): {
+        "security": _AGENT,
+        "parameters": _page_parameters(_SOURCES_PARAMETER),
+        "responses": _responses(_PAGE, "Error", (400, 401, 403, 503)),
     },
     ("post", "/agent_observations"): {
         "security": _AGENT,
