@@ -324,3 +324,35 @@ def test_hostile_input_is_a_stripe_4xx(setup: Setup, method: str, path: str, bod
     )
     assert 400 <= response.status_code < 500, response.text
     assert response.json()["error"]["type"] == "invalid_request_error"
+
+
+# --- the key's card budget: spent by card confirmations only --------------------------------
+
+
+def test_only_card_confirmations_spend_the_keys_failure_budget(make_wallet) -> None:
+    wallet = make_wallet(env={"LINK_WALLET_THROTTLE_CARD_FAILURES_PER_KEY": "2"})
+    merchant = register_merchant(wallet)
+    client = stripe.StripeClient(
+        merchant.secret_key, base_addresses={"api": wallet.url}, max_network_retries=0
+    )
+    unknown = card_data(
+        {"number": "4242424242424242", "exp_month": "12", "exp_year": "2031", "cvc": "123"}
+    )
+    drafts = [
+        client.v1.payment_intents.create({"amount": 100, "currency": "usd"}) for _ in range(4)
+    ]
+    done = client.v1.payment_intents.cancel(drafts[3].id)
+    for _ in range(3):  # a card refused before any is examined gives its place back
+        with pytest.raises(stripe.InvalidRequestError):
+            client.v1.payment_intents.confirm(done.id, {"payment_method_data": unknown})
+    for draft in drafts[:2]:
+        with pytest.raises(stripe.CardError) as declined:
+            client.v1.payment_intents.confirm(draft.id, {"payment_method_data": unknown})
+        assert declined.value.error.decline_code == "generic_decline"
+    with pytest.raises(stripe.RateLimitError) as refused:
+        client.v1.payment_intents.confirm(drafts[2].id, {"payment_method_data": unknown})
+    assert refused.value.error.code == "rate_limit"
+    # Creating, listing and reading spend nothing and are still answered.
+    assert client.v1.payment_intents.create({"amount": 100, "currency": "usd"}).id
+    assert len(client.v1.payment_intents.list().data) == 5
+    assert client.v1.payment_intents.retrieve(drafts[2].id).status == "requires_payment_method"
