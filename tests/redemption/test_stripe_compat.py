@@ -77,6 +77,8 @@ def test_list_pages_through_the_merchants_own_intents_newest_first(setup: Setup)
     since = client.v1.payment_intents.list({"created": {"gte": first}, "limit": 100})
     assert [i.id for i in since.data] == newest_first
     assert client.v1.payment_intents.list({"created": {"lt": first}}).data == []
+    far = client.v1.payment_intents.list({"created": {"lte": 253402300798, "gt": first - 1}})
+    assert len(far.data) == 5
 
     # Another merchant, and the same seller's test-mode key, see none of them.
     other = setup.client(register_merchant(setup.wallet))
@@ -310,6 +312,7 @@ def test_concurrent_confirmations_of_one_intent_succeed_once(setup: Setup) -> No
         ("get", "/v1/payment_intents?created[gte][x]=1", None),
         ("get", "/v1/payment_intents?starting_after=%00", None),
         ("get", "/v1/payment_intents?limit=99999999999999999999999", None),
+        ("get", "/v1/payment_intents?created[gt]=253402300799", None),
         ("post", "/v1/payment_intents/pi_x/confirm", "payment_method_data=x"),
         ("post", "/v1/payment_intents/pi_x/confirm", "%ff=1"),
         ("post", "/v1/payment_intents/pi_x/cancel", "cancellation_reason[a]=b"),

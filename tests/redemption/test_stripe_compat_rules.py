@@ -58,6 +58,7 @@ def test_list_defaults_and_cursors() -> None:
         ("created[lt]=100", CreatedRange(None, 100)),
         ("created[lte]=100", CreatedRange(None, 101)),
         ("created[gt]=5&created[gte]=10&created[lt]=50&created[lte]=20", CreatedRange(10, 21)),
+        ("created[lte]=253402300798", CreatedRange(None, 253402300799)),
     ],
 )
 def test_created_bounds_are_half_open_ranges_of_whole_seconds(
@@ -80,6 +81,8 @@ def test_created_bounds_are_half_open_ranges_of_whole_seconds(
         ("created[after]=1", "parameter_unknown", "created[after]"),
         ("created[gte]=99999999999999", "parameter_invalid_integer", "created[gte]"),
         ("created[gte]=999999999999", "parameter_invalid_integer", "created[gte]"),
+        ("created[gt]=253402300799", "parameter_invalid_integer", "created[gt]"),
+        ("created=253402300799", "parameter_invalid_integer", "created"),
         ("created[0]=1", "parameter_invalid", "created"),
         ("customer=cus_1", "parameter_unknown", "customer"),
     ],

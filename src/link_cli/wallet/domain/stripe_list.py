@@ -130,9 +130,9 @@ def _timestamp(raw: Any, param: str) -> int:
             f"Invalid integer: {str(raw)[:40]}", code="parameter_invalid_integer", param=param
         )
     value = int(raw)
-    if value > _MAX_TIMESTAMP:
+    if value >= _MAX_TIMESTAMP:  # gt/lte add one second, which must stay a datetime
         raise invalid_request(
-            f"Invalid timestamp: must be at most {_MAX_TIMESTAMP}.",
+            f"Invalid timestamp: must be less than {_MAX_TIMESTAMP}.",
             code="parameter_invalid_integer",
             param=param,
         )
