@@ -194,6 +194,20 @@ def test_an_spt_given_at_creation_is_charged_at_confirm(setup: Setup) -> None:
     assert setup.agent.retrieve(request_id)["status"] == "succeeded"
 
 
+def test_a_refused_spt_leaves_the_intent_confirmable(setup: Setup) -> None:
+    client = setup.client()
+    draft = client.v1.payment_intents.create({"amount": 250, "currency": "usd"})
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v1.payment_intents.confirm(draft.id, {"shared_payment_granted_token": "spt_nope"})
+    assert caught.value.code == "resource_missing"
+    assert caught.value.error.payment_intent.status == "requires_payment_method"
+    shown = client.v1.payment_intents.retrieve(draft.id)
+    assert shown.last_payment_error.code == "resource_missing"
+    _, spt = setup.agent.approved_spt(setup.merchant.network_id, amount=250)
+    paid = client.v1.payment_intents.confirm(draft.id, {"shared_payment_granted_token": spt})
+    assert paid.status == "succeeded" and paid.last_payment_error is None
+
+
 def test_a_declined_card_leaves_the_intent_confirmable_and_its_payment_method_readable(
     setup: Setup,
 ) -> None:
