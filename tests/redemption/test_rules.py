@@ -142,11 +142,24 @@ def test_card_payment_method_data_is_parsed_and_never_shown_in_repr() -> None:
             "parameter_invalid",
             "currency",
         ),
-        ("amount=1&currency=usd&shared_payment_granted_token=s", "parameter_missing", "confirm"),
         (
-            "amount=1&currency=usd&confirm=false&shared_payment_granted_token=s",
+            "amount=1&currency=usd&confirm=maybe&shared_payment_granted_token=s",
             "parameter_invalid_boolean",
             "confirm",
+        ),
+        (
+            "amount=1&currency=usd&payment_method_data[type]=card"
+            "&payment_method_data[card][number]=4242424242424242",
+            "parameter_invalid",
+            "payment_method_data",
+        ),
+        (
+            "amount=1&currency=usd&confirm=true&shared_payment_granted_token=s"
+            "&payment_method_data[type]=card&payment_method_data[card][number]=4242424242424242"
+            "&payment_method_data[card][exp_month]=1&payment_method_data[card][exp_year]=30"
+            "&payment_method_data[card][cvc]=123",
+            "parameter_missing",
+            "shared_payment_granted_token",
         ),
         ("amount=1&currency=usd&confirm=true", "parameter_missing", "shared_payment_granted_token"),
         (

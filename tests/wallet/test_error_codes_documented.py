@@ -18,6 +18,7 @@ NOT_LINK_API = {
     "payment_intent_params.py",
     "stripe_errors.py",
     "stripe_form.py",
+    "stripe_list.py",
     "stripe_objects.py",
     "idempotency.py",
     "payment_intents.py",

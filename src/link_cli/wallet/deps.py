@@ -146,7 +146,7 @@ def refuse_nul(pairs: Iterable[tuple[str, object]]) -> None:
 
 
 # The Stripe-compatible endpoints answer in Stripe's error shape.
-_STRIPE_PATHS = ("/v1/payment_intents", "/v1/shared_payment/")
+_STRIPE_PATHS = ("/v1/",)
 
 
 def refuse_nul_in_url(request: Request) -> None:

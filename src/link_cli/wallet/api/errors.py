@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 
 from ..access_log import redact_path
 from ..domain.errors import WalletError
+from ..domain.stripe_errors import invalid_request
 from ..store.engine import is_contention
 
 BUSY_RETRY_AFTER_SECONDS = 1
@@ -90,6 +91,19 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> Re
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    path = request.url.path
+    if exc.status_code in (404, 405) and (path == "/v1" or path.startswith("/v1/")):
+        # Stripe answers an unknown URL and an unsupported method alike, so its SDKs raise
+        # InvalidRequestError rather than a bare APIError.
+        shown = path[:200]
+        return error_response(
+            request,
+            invalid_request(
+                f"Unrecognized request URL ({request.method[:10]}: {shown}). Please see "
+                "https://stripe.com/docs or we can help at https://support.stripe.com/.",
+                status=404,
+            ),
+        )
     codes = {404: "not_found", 405: "method_not_allowed"}
     error = WalletError(
         str(exc.detail) if exc.detail else "Error",

@@ -25,6 +25,7 @@ from link_cli.agent_reports import OUTCOMES, TAGS, TEXT_LIMIT
 from ..domain import oauth as oauth_rules
 from ..domain.spend_request import Status
 from ..domain.validation import TOTAL_TYPES
+from .openapi_stripe import STRIPE_OPERATIONS, STRIPE_SCHEMAS
 
 __all__ = ["OPERATIONS", "build_openapi", "install_openapi"]
 
@@ -503,6 +504,9 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "responses": _responses(_ref("GrantedToken"), "StripeError", _STRIPE_READ),
     },
 }
+
+OPERATIONS.update(STRIPE_OPERATIONS)  # replaces POST /v1/payment_intents: confirm is optional
+SCHEMAS.update(STRIPE_SCHEMAS)
 
 
 def build_openapi(app: FastAPI) -> dict[str, Any]:

@@ -1,8 +1,11 @@
 """Stripe-compatible merchant routes: the wallet as acquirer for its registered merchants.
 
-``POST /v1/payment_intents`` confirms a PaymentIntent against an SPT or a virtual card;
-``GET /v1/payment_intents/{id}`` and ``GET /v1/shared_payment/granted_tokens/{id}`` read
-the merchant's own objects. Requests and answers follow Stripe's API closely enough that
+``POST /v1/payment_intents`` creates a PaymentIntent and, with ``confirm=true``, confirms it
+against an SPT or a virtual card; ``POST /v1/payment_intents/{id}/confirm`` confirms one
+created earlier, ``…/cancel`` cancels it; ``GET /v1/payment_intents`` lists the merchant's
+own, and ``GET /v1/payment_intents/{id}``, ``GET /v1/payment_methods/{id}`` and
+``GET /v1/shared_payment/granted_tokens/{id}`` read the merchant's own objects. Any other
+``/v1/`` URL or method answers Stripe's 404 ``Unrecognized request URL`` (``api/errors.py``). Requests and answers follow Stripe's API closely enough that
 the official ``stripe`` SDK (``StripeClient(key, base_addresses={"api": <wallet>})``),
 pympp and mppx work unchanged: form-encoded bodies, the secret key as HTTP Basic user or
 Bearer token, ``Idempotency-Key`` with ``Idempotent-Replayed: true`` on replays, and
@@ -22,8 +25,9 @@ from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -33,22 +37,47 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from ..deps import body_limit, too_large_error
-from ..domain.payment_intent_params import parse_payment_intent_create
+from ..domain.payment_intent_params import (
+    PaymentIntentConfirm,
+    PaymentIntentCreate,
+    parse_cancel,
+    parse_payment_intent_confirm,
+    parse_payment_intent_create,
+)
 from ..domain.stripe_errors import StripeError, invalid_request
 from ..domain.stripe_form import canonical_params, decode_form
+from ..domain.stripe_list import parse_list
 from ..domain.throttle import card_failure_budgets
-from ..services.redemption import confirm_payment_intent
+from ..services.redemption import cancel_intent, confirm_payment_intent
 from ..store import throttle
 from ..store.idempotency import idempotency_mac
 from ..store.merchants import authenticate_merchant
 from ..store.models.merchants import Merchant
-from ..store.payment_intents import get_granted_token, get_payment_intent
+from ..store.payment_intents import (
+    get_granted_token,
+    get_payment_intent,
+    get_payment_method,
+    list_payment_intents,
+)
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1", tags=["redemption"])
 
 _MAX_IDEMPOTENCY_KEY = 255
+
+# The form body in the OpenAPI document (parsed by hand: Stripe's bracket encoding); the
+# full entries of the routes added for issue 11 item 8 are in api/openapi_stripe.py.
+_FORM_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": False,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {"type": "object", "additionalProperties": True}
+            }
+        },
+    }
+}
 
 
 def _answer(status: int, body: dict[str, Any], *, replayed: bool = False) -> JSONResponse:
@@ -100,14 +129,69 @@ def _merchant(request: Request, session: Any) -> Merchant:
     return merchant
 
 
-@router.post("/payment_intents")
+@router.post("/payment_intents", openapi_extra=_FORM_BODY)
 async def create_payment_intent(request: Request) -> JSONResponse:
-    """Create and confirm a PaymentIntent (amount in minor units); settles its credential.
+    """Create a PaymentIntent (amount in minor units); with ``confirm=true`` confirm it at
+    once, settling its credential, else store it ``requires_payment_method`` (or
+    ``requires_confirmation`` with an SPT) to confirm later.
 
     Answers 200 with the PaymentIntent, 402 ``card_error`` on a decline, 400
     ``invalid_request_error`` (bad parameter, token unknown or used, limits), 400
     ``idempotency_error``, 401 for a bad key.
     """
+    pairs, key = await _form(request)
+    parse = partial(parse_payment_intent_create, decode_form(pairs))
+    return await run_in_threadpool(_confirm, request, pairs, key, parse, None)
+
+
+@router.post("/payment_intents/{intent_id}/confirm", openapi_extra=_FORM_BODY)
+async def confirm_existing_payment_intent(intent_id: str, request: Request) -> JSONResponse:
+    """Confirm a PaymentIntent created without ``confirm``, with the credential given now
+    (``shared_payment_granted_token`` or ``payment_method_data[card]``) or the SPT given at
+    creation. Same rules, budget and idempotency as confirming at creation; 400
+    ``payment_intent_unexpected_state`` once it succeeded or was canceled.
+    """
+    pairs, key = await _form(request)
+    parse = partial(parse_payment_intent_confirm, decode_form(pairs))
+    return await run_in_threadpool(_confirm, request, pairs, key, parse, intent_id)
+
+
+@router.post("/payment_intents/{intent_id}/cancel", openapi_extra=_FORM_BODY)
+async def cancel_payment_intent(intent_id: str, request: Request) -> JSONResponse:
+    """Cancel a PaymentIntent not yet succeeded (optional ``cancellation_reason``)."""
+    pairs, key = await _form(request)
+    return await run_in_threadpool(_cancel, request, pairs, key, intent_id)
+
+
+def _cancel(
+    request: Request, pairs: list[tuple[str, str]], key: str | None, intent_id: str
+) -> JSONResponse:
+    state = request.app.state
+    with _session(request) as session:
+        merchant = _merchant(request, session)
+        reason = parse_cancel(decode_form(pairs))
+        result = cancel_intent(
+            session,
+            merchant=merchant,
+            intent_id=intent_id,
+            reason=reason,
+            idempotency_key=key,
+            request_mac=_mac(state.settings.secret_key, request, pairs),
+            now=state.clock.now(),
+        )
+        return _answer(result.status, result.body, replayed=result.replayed)
+
+
+def _mac(secret_key: bytes, request: Request, pairs: list[tuple[str, str]]) -> str:
+    """The idempotency MAC of a request; on other routes than create it covers the path too,
+    so one key sent to two endpoints is a conflict, as on Stripe."""
+    path = request.url.path
+    bound = pairs if path.rstrip("/") == "/v1/payment_intents" else [(" path", path), *pairs]
+    return idempotency_mac(secret_key, canonical_params(bound))
+
+
+async def _form(request: Request) -> tuple[list[tuple[str, str]], str | None]:
+    """The form pairs and the Idempotency-Key of a POST, checked like Stripe does."""
     limit = body_limit(request.app.state.settings, request.url.path)
     body = await request.body()  # bounded while streaming by RequestLimitsMiddleware
     if len(body) > limit:
@@ -125,29 +209,37 @@ async def create_payment_intent(request: Request) -> JSONResponse:
         raise invalid_request(
             f"Idempotency-Key must be 1 to {_MAX_IDEMPOTENCY_KEY} printable characters long."
         )
-    return await run_in_threadpool(_confirm, request, pairs, key)
+    return pairs, key
 
 
-def _confirm(request: Request, pairs: list[tuple[str, str]], key: str | None) -> JSONResponse:
+def _confirm(
+    request: Request,
+    pairs: list[tuple[str, str]],
+    key: str | None,
+    parse: Callable[[], PaymentIntentCreate | PaymentIntentConfirm],
+    intent_id: str | None,
+) -> JSONResponse:
     state = request.app.state
     now = state.clock.now()
     with _session(request) as session:
         merchant = _merchant(request, session)
-        params = parse_payment_intent_create(decode_form(pairs))
+        parsed = parse()
         reserved: throttle.Reservation | None = None
-        if params.card is not None:
+        if parsed.card is not None:
             reserved = _reserve_card_attempt(session, merchant, state.settings, now)
         try:
             result = confirm_payment_intent(
                 session,
                 merchant=merchant,
-                params=params,
+                params=parsed if isinstance(parsed, PaymentIntentCreate) else None,
                 idempotency_key=key,
-                request_mac=idempotency_mac(state.settings.secret_key, canonical_params(pairs)),
+                request_mac=_mac(state.settings.secret_key, request, pairs),
                 cipher=state.cipher,
                 secret_key=state.settings.secret_key,
                 now=now,
                 merchant_lock=state.settings.card_merchant_lock,
+                intent_id=intent_id,
+                given=parsed if isinstance(parsed, PaymentIntentConfirm) else None,
             )
         except BaseException:
             session.rollback()
@@ -189,6 +281,28 @@ def _reserve_card_attempt(
 def _give_back(session: Session, reserved: throttle.Reservation) -> None:
     throttle.release(session, reserved)
     session.commit()
+
+
+@router.get("/payment_intents")
+def list_intents(request: Request) -> JSONResponse:
+    """The calling merchant's PaymentIntents (its mode only), newest first, as Stripe's list
+    object: ``limit`` 1–100 (10), ``starting_after`` / ``ending_before``, ``created``."""
+    with request.app.state.db.read_scope() as session:
+        merchant = _merchant(request, session)
+        params = parse_list(decode_form(request.query_params.multi_items()))
+        return _answer(200, list_payment_intents(session, merchant=merchant, params=params))
+
+
+@router.get("/payment_methods/{payment_method_id}")
+def retrieve_payment_method(payment_method_id: str, request: Request) -> JSONResponse:
+    """The PaymentMethod of one of the calling merchant's own PaymentIntents: type ``card``
+    with brand, last four digits and expiry as presented (404 for any other id)."""
+    return _read(
+        request,
+        lambda session, merchant, _now: get_payment_method(
+            session, merchant=merchant, payment_method_id=payment_method_id
+        ),
+    )
 
 
 @router.get("/payment_intents/{intent_id}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from link_cli.money import is_ascii_digits, is_currency_code
@@ -16,7 +16,17 @@ from link_cli.money import is_ascii_digits, is_currency_code
 from .cards import luhn_valid
 from .stripe_errors import card_error, invalid_request
 
-__all__ = ["MAX_AMOUNT", "CardAttempt", "PaymentIntentCreate", "parse_payment_intent_create"]
+__all__ = [
+    "CANCELLATION_REASONS",
+    "MAX_AMOUNT",
+    "CardAttempt",
+    "PaymentIntentConfirm",
+    "PaymentIntentCreate",
+    "confirmation_of",
+    "parse_cancel",
+    "parse_payment_intent_confirm",
+    "parse_payment_intent_create",
+]
 
 MAX_AMOUNT = 99_999_999
 """Stripe's ceiling for one charge in minor units (``amount_too_large`` above it)."""
@@ -75,7 +85,12 @@ class CardAttempt:
 
 @dataclass(frozen=True, slots=True)
 class PaymentIntentCreate:
-    """A validated ``POST /v1/payment_intents`` body. Exactly one of ``spt``/``card``."""
+    """A validated ``POST /v1/payment_intents`` body.
+
+    With ``confirm`` exactly one of ``spt``/``card`` is set. Without it, at most an SPT: the
+    intent is only stored, and card details are refused (the wallet never keeps a number or
+    CVC it was not asked to charge at once).
+    """
 
     amount: int
     currency: str
@@ -85,40 +100,164 @@ class PaymentIntentCreate:
     automatic_payment_methods: dict[str, Any] | None
     metadata: dict[str, str]
     description: str | None = None
+    confirm: bool = True
 
 
 def parse_payment_intent_create(form: Mapping[str, Any]) -> PaymentIntentCreate:
     """Validate a decoded form; raises :class:`StripeError` (400) naming the bad parameter."""
-    unknown = sorted(set(form) - _KNOWN - _TOLERATED)
+    _refuse_unknown(form, _KNOWN | _TOLERATED)
+    amount = _positive_int(form, "amount")
+    currency = _currency(form.get("currency"))
+    confirm = _boolean(form, "confirm")
+    spt, card = _credential(form, confirm=confirm)
+    types = _payment_method_types(form)
+    automatic = form.get("automatic_payment_methods")
+    if automatic is not None and not isinstance(automatic, dict):
+        raise invalid_request(
+            "automatic_payment_methods must be a hash.",
+            code="parameter_invalid",
+            param="automatic_payment_methods",
+        )
+    description = form.get("description")
+    return PaymentIntentCreate(
+        amount=amount,
+        currency=currency,
+        spt=spt,
+        card=card,
+        payment_method_types=tuple(types) or ("card",),
+        automatic_payment_methods=automatic,
+        metadata=_metadata(form.get("metadata")),
+        description=description[:1000] if isinstance(description, str) else None,
+        confirm=confirm,
+    )
+
+
+_CONFIRM_KNOWN = frozenset(
+    {"shared_payment_granted_token", "payment_method_data", "payment_method_types"}
+)
+_CONFIRM_TOLERATED = frozenset(
+    {
+        "expand",
+        "return_url",
+        "receipt_email",
+        "payment_method_options",
+        "setup_future_usage",
+        "off_session",
+        "use_stripe_sdk",
+        "mandate_data",
+        "capture_method",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentIntentConfirm:
+    """A validated ``POST /v1/payment_intents/{id}/confirm`` body: the credential, if given
+    now (else the SPT given at creation is used)."""
+
+    spt: str | None
+    card: CardAttempt | None
+
+
+def parse_payment_intent_confirm(form: Mapping[str, Any]) -> PaymentIntentConfirm:
+    """Validate a confirm body (at most one credential; none means the one given at
+    creation); raises :class:`StripeError` (400 ``invalid_request_error`` or 402
+    ``card_error`` for malformed card details)."""
+    _refuse_unknown(form, _CONFIRM_KNOWN | _CONFIRM_TOLERATED)
+    spt, card = _credential(form, confirm=True, required=False)
+    _payment_method_types(form)
+    return PaymentIntentConfirm(spt=spt, card=card)
+
+
+def confirmation_of(draft: PaymentIntentCreate, given: PaymentIntentConfirm) -> PaymentIntentCreate:
+    """What confirming the stored ``draft`` with ``given`` charges: the credential given now,
+    else the SPT given at creation; refused when there is none."""
+    if given.card is not None:
+        return replace(draft, spt=None, card=given.card, confirm=True)
+    if given.spt is not None:
+        return replace(draft, spt=given.spt, card=None, confirm=True)
+    if draft.spt is not None:
+        return replace(draft, card=None, confirm=True)
+    raise invalid_request(
+        "You cannot confirm this PaymentIntent because it's missing a payment method: pass "
+        "shared_payment_granted_token or payment_method_data[card].",
+        code="payment_intent_unexpected_state",
+        param="shared_payment_granted_token",
+    )
+
+
+CANCELLATION_REASONS = frozenset({"duplicate", "fraudulent", "requested_by_customer", "abandoned"})
+
+
+def parse_cancel(form: Mapping[str, Any]) -> str | None:
+    """The ``cancellation_reason`` of ``POST /v1/payment_intents/{id}/cancel`` (or None)."""
+    _refuse_unknown(form, frozenset({"cancellation_reason", "expand"}))
+    reason = form.get("cancellation_reason")
+    if reason is None or reason == "":
+        return None
+    if not isinstance(reason, str) or reason not in CANCELLATION_REASONS:
+        raise invalid_request(
+            f"Invalid cancellation_reason: must be one of {', '.join(sorted(CANCELLATION_REASONS))}",
+            code="parameter_invalid",
+            param="cancellation_reason",
+        )
+    return reason
+
+
+def _refuse_unknown(form: Mapping[str, Any], allowed: frozenset[str]) -> None:
+    unknown = sorted(set(form) - allowed)
     if unknown:
         raise invalid_request(
             f"Received unknown parameter: {unknown[0][:60]}",
             code="parameter_unknown",
             param=unknown[0][:60],
         )
-    amount = _positive_int(form, "amount")
-    currency = _currency(form.get("currency"))
-    confirm = form.get("confirm")
-    if confirm != "true":
-        raise invalid_request(
-            "This wallet settles PaymentIntents at creation only: pass confirm=true.",
-            code="parameter_missing" if confirm is None else "parameter_invalid_boolean",
-            param="confirm",
-        )
+
+
+def _boolean(form: Mapping[str, Any], name: str) -> bool:
+    raw = form.get(name)
+    if raw is None or raw == "false":
+        return False
+    if raw == "true":
+        return True
+    raise invalid_request(
+        f"Invalid boolean: {str(raw)[:20]}", code="parameter_invalid_boolean", param=name
+    )
+
+
+def _credential(
+    form: Mapping[str, Any], *, confirm: bool, required: bool = True
+) -> tuple[str | None, CardAttempt | None]:
+    """The SPT or the card of a create or confirm body: never both; exactly one when
+    confirming at creation (``required``)."""
     spt = form.get("shared_payment_granted_token")
-    card = _card(form.get("payment_method_data"))
     if spt is not None and (not isinstance(spt, str) or not spt.strip()):
         raise invalid_request(
             "Invalid shared_payment_granted_token.",
             code="parameter_invalid_string",
             param="shared_payment_granted_token",
         )
-    if (spt is None) == (card is None):
+    if not confirm and form.get("payment_method_data") is not None:
+        raise invalid_request(
+            "This wallet takes card details only when it charges them: pass confirm=true, "
+            "or give payment_method_data when you confirm the PaymentIntent.",
+            code="parameter_invalid",
+            param="payment_method_data",
+        )
+    card = _card(form.get("payment_method_data"))
+    token = spt.strip() if isinstance(spt, str) else None
+    if not confirm:
+        return token, None
+    if (token is not None and card is not None) or (required and token is None and card is None):
         raise invalid_request(
             "Pass exactly one of shared_payment_granted_token or payment_method_data[card].",
             code="parameter_missing",
             param="shared_payment_granted_token",
         )
+    return token, card
+
+
+def _payment_method_types(form: Mapping[str, Any]) -> tuple[str, ...]:
     types = form.get("payment_method_types", [])
     if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
         raise invalid_request(
@@ -132,24 +271,7 @@ def parse_payment_intent_create(form: Mapping[str, Any]) -> PaymentIntentCreate:
             code="payment_method_type_unsupported",
             param="payment_method_types",
         )
-    automatic = form.get("automatic_payment_methods")
-    if automatic is not None and not isinstance(automatic, dict):
-        raise invalid_request(
-            "automatic_payment_methods must be a hash.",
-            code="parameter_invalid",
-            param="automatic_payment_methods",
-        )
-    description = form.get("description")
-    return PaymentIntentCreate(
-        amount=amount,
-        currency=currency,
-        spt=spt.strip() if isinstance(spt, str) else None,
-        card=card,
-        payment_method_types=tuple(types) or ("card",),
-        automatic_payment_methods=automatic,
-        metadata=_metadata(form.get("metadata")),
-        description=description[:1000] if isinstance(description, str) else None,
-    )
+    return tuple(types)
 
 
 def _positive_int(form: Mapping[str, Any], name: str) -> int:

@@ -10,7 +10,12 @@ from typing import Any
 from .redemption import SptSnapshot
 from .stripe_errors import StripeError
 
-__all__ = ["granted_token_object", "payment_intent_object", "payment_status_details"]
+__all__ = [
+    "granted_token_object",
+    "payment_intent_object",
+    "payment_method_object",
+    "payment_status_details",
+]
 
 
 def payment_intent_object(
@@ -28,6 +33,8 @@ def payment_intent_object(
     description: str | None = None,
     last_payment_error: Mapping[str, Any] | None = None,
     latest_charge: str | None = None,
+    canceled_at: datetime | None = None,
+    cancellation_reason: str | None = None,
     livemode: bool,
 ) -> dict[str, Any]:
     """A PaymentIntent in Stripe's shape (the fields the SDKs and agents read); ``livemode``
@@ -42,8 +49,8 @@ def payment_intent_object(
         "automatic_payment_methods": dict(automatic_payment_methods)
         if automatic_payment_methods
         else None,
-        "canceled_at": None,
-        "cancellation_reason": None,
+        "canceled_at": int(canceled_at.timestamp()) if canceled_at else None,
+        "cancellation_reason": cancellation_reason,
         "capture_method": "automatic",
         "client_secret": None,
         "confirmation_method": "automatic",
@@ -60,6 +67,40 @@ def payment_intent_object(
         "payment_method_types": list(payment_method_types),
         "shared_payment_granted_token": spt,
         "status": status,
+    }
+
+
+def payment_method_object(
+    *,
+    id: str,
+    created: datetime,
+    brand: str | None,
+    last4: str | None,
+    exp_month: int | None,
+    exp_year: int | None,
+    livemode: bool,
+) -> dict[str, Any]:
+    """A card PaymentMethod in Stripe's shape: only what the presenter already knew (brand,
+    last four digits, expiry), never the number or the CVC."""
+    return {
+        "id": id,
+        "object": "payment_method",
+        "billing_details": {"address": None, "email": None, "name": None, "phone": None},
+        "card": {
+            "brand": brand or "unknown",
+            "checks": None,
+            "country": None,
+            "exp_month": exp_month,
+            "exp_year": exp_year,
+            "funding": "credit" if brand else "unknown",
+            "last4": last4,
+            "wallet": None,
+        },
+        "created": int(created.timestamp()),
+        "customer": None,
+        "livemode": livemode,
+        "metadata": {},
+        "type": "card",
     }
 
 

@@ -19,7 +19,12 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from ..domain import spend_request as rules
-from ..domain.payment_intent_params import CardAttempt, PaymentIntentCreate
+from ..domain.payment_intent_params import (
+    CardAttempt,
+    PaymentIntentConfirm,
+    PaymentIntentCreate,
+    confirmation_of,
+)
 from ..domain.redemption import (
     Effect,
     Refusal,
@@ -35,12 +40,21 @@ from ..store import idempotency
 from ..store import issued_credentials as credentials
 from ..store.crypto import FieldCipher
 from ..store.models.base import new_id
-from ..store.models.merchants import Merchant
+from ..store.models.merchants import Merchant, PaymentIntentRecord
 from ..store.models.spend import IssuedCredential
-from ..store.payment_intents import record_payment_intent
+from ..store.payment_intents import (
+    cancel_payment_intent,
+    claim_for_confirm,
+    draft_params,
+    payment_intent_view,
+    record_draft,
+    record_payment_intent,
+    reopen,
+    unexpected_state,
+)
 from ..store.spend_requests import save_transition
 
-__all__ = ["ConfirmResult", "confirm_payment_intent"]
+__all__ = ["ConfirmResult", "cancel_intent", "confirm_payment_intent"]
 
 
 @dataclass(frozen=True)
@@ -56,58 +70,119 @@ def confirm_payment_intent(
     session: Session,
     *,
     merchant: Merchant,
-    params: PaymentIntentCreate,
+    params: PaymentIntentCreate | None,
     idempotency_key: str | None,
     request_mac: str,
     cipher: FieldCipher,
     secret_key: bytes,
     now: datetime,
     merchant_lock: bool = False,
+    intent_id: str | None = None,
+    given: PaymentIntentConfirm | None = None,
 ) -> ConfirmResult:
-    """Create and confirm a PaymentIntent, settling its credential; commits.
+    """Create a PaymentIntent (``params``; confirmed at once if it says so), or confirm the
+    merchant's stored ``intent_id`` with ``given``, settling its credential; commits.
 
     A refusal is also an answer (stored under the idempotency key, like Stripe does) and
-    is returned, not raised. Only request-level problems raise :class:`StripeError`.
+    is returned, not raised. Only request-level problems raise :class:`StripeError`
+    (nothing is then stored: the caller rolls back).
     """
-    if idempotency_key is not None:
-        stored = idempotency.claim(
-            session, merchant_id=merchant.id, key=idempotency_key, mac=request_mac, now=now
-        )
-        if stored is not None:
-            return ConfirmResult(stored.status, stored.body, replayed=True)
-    else:
-        # Take the write lock first (SQLite) so later reads see a stable database.
-        session.execute(
-            update(Merchant).where(Merchant.id == merchant.id).values(name=Merchant.name)
-        )
+    replayed = _begin(session, merchant, idempotency_key, request_mac, now)
+    if replayed is not None:
+        return replayed
+
+    existing: PaymentIntentRecord | None = None
+    if intent_id is not None:
+        existing = claim_for_confirm(session, merchant=merchant, intent_id=intent_id)
+        if existing is None:
+            raise unexpected_state(
+                session, merchant=merchant, intent_id=intent_id, action="confirm"
+            )
+        params = confirmation_of(draft_params(existing), given or PaymentIntentConfirm(None, None))
+    elif params is None:
+        raise ValueError("params or intent_id is required")
+    elif not params.confirm:
+        # Stored only: no credential is looked at, no budget spent.
+        result = ConfirmResult(200, record_draft(session, merchant, params, now))
+        return _finish(session, merchant, idempotency_key, result)
 
     try:
         if params.spt is not None:
-            result = _settle_spt(session, merchant, params, now)
+            result = _settle_spt(session, merchant, params, now, existing)
         else:
             assert params.card is not None
             result = _settle_card(
-                session, merchant, params, params.card, cipher, secret_key, now, merchant_lock
+                session,
+                merchant,
+                params,
+                params.card,
+                cipher,
+                secret_key,
+                now,
+                merchant_lock,
+                existing,
             )
     except _LostToConcurrentChange:
         session.rollback()
         refusal = already_used(spt=params.spt is not None)
         return ConfirmResult(refusal.error.status, refusal.error.to_body())
+    return _finish(session, merchant, idempotency_key, result)
 
-    if idempotency_key is not None:
+
+def cancel_intent(
+    session: Session,
+    *,
+    merchant: Merchant,
+    intent_id: str,
+    reason: str | None,
+    idempotency_key: str | None,
+    request_mac: str,
+    now: datetime,
+) -> ConfirmResult:
+    """Cancel the merchant's unconfirmed PaymentIntent; commits. A succeeded or canceled one
+    raises ``payment_intent_unexpected_state``."""
+    replayed = _begin(session, merchant, idempotency_key, request_mac, now)
+    if replayed is not None:
+        return replayed
+    body = cancel_payment_intent(
+        session, merchant=merchant, intent_id=intent_id, reason=reason, now=now
+    )
+    return _finish(session, merchant, idempotency_key, ConfirmResult(200, body))
+
+
+def _begin(
+    session: Session, merchant: Merchant, key: str | None, mac: str, now: datetime
+) -> ConfirmResult | None:
+    """Claim the idempotency key (or answer its replay); either way write first, so on SQLite
+    the transaction holds the write lock and later reads see a stable database."""
+    if key is not None:
+        stored = idempotency.claim(session, merchant_id=merchant.id, key=key, mac=mac, now=now)
+        if stored is not None:
+            return ConfirmResult(stored.status, stored.body, replayed=True)
+    else:
+        session.execute(
+            update(Merchant).where(Merchant.id == merchant.id).values(name=Merchant.name)
+        )
+    return None
+
+
+def _finish(
+    session: Session, merchant: Merchant, key: str | None, result: ConfirmResult
+) -> ConfirmResult:
+    if key is not None:
         idempotency.store_answer(
-            session,
-            merchant_id=merchant.id,
-            key=idempotency_key,
-            status=result.status,
-            body=result.body,
+            session, merchant_id=merchant.id, key=key, status=result.status, body=result.body
         )
     session.commit()
     return result
 
 
 def _settle_spt(
-    session: Session, merchant: Merchant, params: PaymentIntentCreate, now: datetime
+    session: Session,
+    merchant: Merchant,
+    params: PaymentIntentCreate,
+    now: datetime,
+    existing: PaymentIntentRecord | None,
 ) -> ConfirmResult:
     token = params.spt or ""
     row = _in_mode(credentials.find_spt(session, token), merchant)
@@ -121,7 +196,7 @@ def _settle_spt(
         currency=params.currency,
         now=now,
     )
-    return _apply(session, merchant, params, row, request, refusal, now)
+    return _apply(session, merchant, params, row, request, refusal, now, existing)
 
 
 def _settle_card(
@@ -133,6 +208,7 @@ def _settle_card(
     secret_key: bytes,
     now: datetime,
     merchant_lock: bool,
+    existing: PaymentIntentRecord | None,
 ) -> ConfirmResult:
     row = _in_mode(credentials.find_card(session, secret_key, attempt.number), merchant)
     request = credentials.spend_request_of(session, row, now)
@@ -156,7 +232,7 @@ def _settle_card(
     if refusal is not None and refusal.effect is Effect.NONE:
         # Every other outcome writes the card row once (a count, or consuming it).
         credentials.decoy_update(session)
-    return _apply(session, merchant, params, row, request, refusal, now)
+    return _apply(session, merchant, params, row, request, refusal, now, existing)
 
 
 def _in_mode(row: IssuedCredential | None, merchant: Merchant) -> IssuedCredential | None:
@@ -181,8 +257,10 @@ def _apply(
     request: SpendRequest | None,
     refusal: Refusal | None,
     now: datetime,
+    existing: PaymentIntentRecord | None = None,
 ) -> ConfirmResult:
-    """Carry out a verdict: consume, move the spend request, record the PaymentIntent."""
+    """Carry out a verdict: consume, move the spend request, record the PaymentIntent (a new
+    one, or ``existing``, the stored intent being confirmed)."""
     if refusal is None or refusal.effect is Effect.BURN:
         assert row is not None and request is not None
         if not credentials.consume(session, row.id, now):
@@ -192,7 +270,7 @@ def _apply(
         assert row is not None
         credentials.count_failed_attempt(session, row.id, foreign=refusal.effect is Effect.FOREIGN)
 
-    intent_id = new_id("pi", 24)
+    intent_id = existing.id if existing is not None else new_id("pi", 24)
     if refusal is None:
         assert row is not None and request is not None
         details = payment_status_details(
@@ -205,7 +283,7 @@ def _apply(
         if save_transition(session, request, moved) is None:
             raise _LostToConcurrentChange
         pi = record_payment_intent(
-            session, intent_id, merchant, params, row, request, "succeeded", now
+            session, intent_id, merchant, params, row, request, "succeeded", now, existing=existing
         )
         return ConfirmResult(200, pi)
 
@@ -235,5 +313,11 @@ def _apply(
             now,
             error=error,
             effect=refusal.effect,
+            existing=existing,
         )
+    elif existing is not None:
+        # Stripe attaches the intent to a refused confirmation; it may be confirmed again.
+        reopen(existing, error)
+        session.flush()
+        error.payment_intent = payment_intent_view(existing, livemode=merchant.livemode)
     return ConfirmResult(error.status, error.to_body())

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UTCDateTime
 
-__all__ = ["IdempotencyRecord", "Merchant", "PaymentIntentRecord"]
+__all__ = ["IdempotencyRecord", "Merchant", "PaymentIntentRecord", "PaymentMethodRecord"]
 
 
 class Merchant(Base):
@@ -55,14 +55,19 @@ class Merchant(Base):
 
 
 class PaymentIntentRecord(Base):
-    """One confirmed PaymentIntent, succeeded or refused (``requires_payment_method``).
+    """One PaymentIntent: created unconfirmed, succeeded, refused or canceled.
 
     ``failure_effect`` keeps what a refusal did (``none``/``attempt``/``burn``), so wrong
-    CVC attempts on a card can be counted.
+    CVC attempts on a card can be counted. ``credential_kind`` is ``none`` and
+    ``payment_method_id`` empty until a credential is presented (revision
+    ``0011_stripe_compat``).
     """
 
     __tablename__ = "payment_intents"
-    __table_args__ = (Index("ix_payment_intents_credential_id", "credential_id"),)
+    __table_args__ = (
+        Index("ix_payment_intents_credential_id", "credential_id"),
+        Index("ix_payment_intents_merchant_created", "merchant_id", "created_at", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     merchant_id: Mapped[str] = mapped_column(
@@ -82,6 +87,26 @@ class PaymentIntentRecord(Base):
     description: Mapped[str | None] = mapped_column(Text)
     last_payment_error: Mapped[str | None] = mapped_column(Text)
     failure_effect: Mapped[str | None] = mapped_column(String(10))
+    canceled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancellation_reason: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PaymentMethodRecord(Base):
+    """A credential one merchant presented on a confirmation, as Stripe's PaymentMethod shows
+    it: what the presenter typed (brand, last four digits, expiry), never the number or
+    CVC, and never anything of the stored credential. Empty ``card_*`` for an SPT."""
+
+    __tablename__ = "merchant_payment_methods"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    merchant_id: Mapped[str] = mapped_column(
+        ForeignKey("merchants.id", ondelete="CASCADE"), index=True
+    )
+    card_brand: Mapped[str | None] = mapped_column(String(20))
+    card_last4: Mapped[str | None] = mapped_column(String(4))
+    card_exp_month: Mapped[int | None] = mapped_column(Integer)
+    card_exp_year: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
