@@ -5,15 +5,28 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 
+pg_dir=""
+pg_out=$(mktemp)
+cleanup() {
+  if [ -z "$pg_dir" ] && [ -n "${pg_pid:-}" ]; then
+    wait "$pg_pid" 2>/dev/null || true
+    pg_dir=$(cat "$pg_out" 2>/dev/null || true)
+  fi
+  if [ -n "$pg_dir" ]; then scripts/pg.sh stop "$pg_dir" || true; fi
+  rm -f "$pg_out"
+}
+trap cleanup EXIT INT TERM
+# PostgreSQL starts in the background while lint runs and the Node peers are checked.
+scripts/pg.sh start >"$pg_out" &
+pg_pid=$!
+
 $BIN/ruff check src tests bench
 $BIN/ruff format --check src tests bench
 
-pg_dir=""
-cleanup() {
-  if [ -n "$pg_dir" ]; then scripts/pg.sh stop "$pg_dir" || true; fi
-}
-trap cleanup EXIT INT TERM
-if pg_dir=$(scripts/pg.sh start); then
+# Node peers for the interop tests (mppx 0.11.0); those tests skip with a reason without Node.
+if peers=$(scripts/install-node-peers.sh); then export LINK_NODE_PEERS_DIR="$peers"; fi
+
+if wait "$pg_pid" && pg_dir=$(cat "$pg_out") && [ -n "$pg_dir" ]; then
   export LINK_TEST_POSTGRES_URL=$(cat "$pg_dir/url")
   echo "throwaway PostgreSQL at ${LINK_TEST_POSTGRES_URL}"
 else
@@ -21,9 +34,6 @@ else
   echo "PostgreSQL could not be started; PostgreSQL tests will fail" >&2
   exit 1
 fi
-
-# Node peers for the interop tests (mppx 0.11.0); those tests skip with a reason without Node.
-if peers=$(scripts/install-node-peers.sh); then export LINK_NODE_PEERS_DIR="$peers"; fi
 
 mkdir -p test-artifacts
 # One worker per core (TEST_WORKERS overrides). loadfile keeps each module on one worker, so

@@ -113,15 +113,32 @@ SERVER_FIXTURES = frozenset(
 )
 
 
+# The modules that take longest (measured with --durations=0), handed to xdist workers first:
+# one started last would leave the other worker idle at the end of the run.
+LONGEST_FIRST = (
+    "tests/wallet/test_wallet_cli_cards.py",
+    "tests/security/test_throttles.py",
+    "tests/wallet/test_wallet_cli.py",
+    "tests/wallet/test_spend_api.py",
+    "tests/security/test_agent_isolation.py",
+    "tests/wallet/test_spend_limits_api.py",
+    "tests/security/test_lost_update.py",
+    "tests/wallet/test_secrets.py",
+    "tests/wallet/test_tokens.py",
+)
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """Under xdist, hand out modules in collection order (not largest first), so that each
-    worker reaches the Playwright modules only after all the others (see below)."""
+    """Under xdist, hand out modules in the order of the collection as reordered below (not
+    by test count), so that each worker reaches the Playwright modules only after all the
+    others."""
     if hasattr(config.option, "loadscopereorder"):
         config.option.loadscopereorder = False
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark tests that start a server process or a browser, and run the Playwright ones last.
+    """Mark tests that start a server process or a browser, start the longest modules first
+    and run the Playwright ones last.
 
     ``make check`` runs ``-m "not server and not browser"``. Modules whose tests start
     processes themselves carry ``pytestmark = pytest.mark.server``.
@@ -136,6 +153,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.server)
         if "page" in names or "browser" in names or "playwright" in names:
             item.add_marker(pytest.mark.browser)
+    rank = {module: index for index, module in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda i: rank.get(i.nodeid.split("::")[0], len(rank)))  # stable
     uses_playwright = [i for i in items if "playwright" in getattr(i, "fixturenames", ())]
     if uses_playwright:
         chosen = set(map(id, uses_playwright))

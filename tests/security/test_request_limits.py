@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import httpx2
 import pytest
 from tests.support.approvals import card_body, new_agent
-from tests.support.bodies import offer_body, vm_hwm_kib
+from tests.support.bodies import offer_body, reset_peak_rss, vm_hwm_kib
 from tests.support.person import CLIENT_ID
 from tests.support.wallet import WalletProcess
 
@@ -51,9 +51,11 @@ def _json_body(response_text: str) -> dict[str, Any]:
     return json.loads(response_text.partition("\r\n\r\n")[2])
 
 
-@pytest.fixture
-def private_wallet(make_wallet: Callable[..., WalletProcess]) -> Iterator[WalletProcess]:
-    yield make_wallet()
+@pytest.fixture(scope="module")
+def private_wallet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WalletProcess]:
+    """A wallet only the memory tests use: each resets its peak RSS before measuring."""
+    with WalletProcess.start(tmp_path_factory.mktemp("memory-wallet")) as process:
+        yield process
 
 
 @pytest.mark.parametrize(("path", "limit", "code_of"), ROUTES)
@@ -87,6 +89,7 @@ def test_offering_200_mb_leaves_the_wallets_memory_flat(
 ) -> None:
     assert private_wallet.process is not None
     pid = private_wallet.process.pid
+    reset_peak_rss(pid)  # what the offerings before this one peaked at does not count
     before = vm_hwm_kib(pid)
     offered = offer_body(private_wallet.port, path, OFFERED, chunked=chunked, timeout=120)
     growth = vm_hwm_kib(pid) - before

@@ -48,30 +48,54 @@ DEFAULT_BUDGETS = {
 _POSTGRES_URL = os.environ.get(POSTGRES_ENV)  # read before the autouse fixture clears LINK_*
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres-3-processes"])
-def wallets(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[list[WalletProcess]]:
-    """One SQLite wallet, or three wallet processes sharing one PostgreSQL database.
+@pytest.fixture(scope="module")
+def sqlite_wallet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WalletProcess]:
+    """A SQLite wallet at the default budgets, shared by the module: each test uses its own
+    person, and together they stay within the per-address budgets of 127.0.0.1."""
+    with WalletProcess.start(tmp_path_factory.mktemp("throttle-sqlite"), env=DEFAULT_BUDGETS) as w:
+        yield w
 
-    Shared by the module's concurrency tests: each uses its own person, and together they
-    stay within the per-address budgets of 127.0.0.1.
-    """
-    url: str | None = None
-    count = 1
-    if request.param != "sqlite":
-        if not _POSTGRES_URL:
-            pytest.skip(f"{POSTGRES_ENV} is not set (make test starts a throwaway PostgreSQL)")
-        url, count = fresh_postgres_database(_POSTGRES_URL), 3
+
+@pytest.fixture(scope="module")
+def postgres_wallets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[WalletProcess]]:
+    """Three wallet processes sharing one PostgreSQL database, shared by the module."""
+    if not _POSTGRES_URL:
+        pytest.skip(f"{POSTGRES_ENV} is not set (make test starts a throwaway PostgreSQL)")
+    url = fresh_postgres_database(_POSTGRES_URL)
     started: list[WalletProcess] = []
     try:
-        for i in range(count):
-            directory = tmp_path_factory.mktemp(f"throttle-{request.param}-{i}")
+        for i in range(3):
+            directory = tmp_path_factory.mktemp(f"throttle-postgres-{i}")
             started.append(WalletProcess.start(directory, database_url=url, env=DEFAULT_BUDGETS))
         yield started
     finally:
         for process in started:
             process.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres-3-processes"])
+def wallets(request: pytest.FixtureRequest) -> list[WalletProcess]:
+    """The concurrency tests' wallets: the SQLite one, then the three PostgreSQL ones."""
+    if request.param == "sqlite":
+        return [request.getfixturevalue("sqlite_wallet")]
+    return list(request.getfixturevalue("postgres_wallets"))
+
+
+@pytest.fixture(scope="module")
+def limits_wallet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WalletProcess]:
+    """Smaller per-account (8) and per-address (7) budgets, and 127.0.0.1 as a trusted proxy.
+
+    Shared by the tests of those budgets and of forwarded addresses: each guesses from its own
+    addresses (127.0.0.2-4, or forwarded ones) for its own people, so none spends another's.
+    """
+    env = {
+        **DEFAULT_BUDGETS,
+        "LINK_WALLET_THROTTLE_SIGNIN_PER_ACCOUNT": "8",
+        "LINK_WALLET_THROTTLE_SIGNIN_PER_ADDRESS": "7",
+        "LINK_WALLET_FORWARDED_ALLOW_IPS": "127.0.0.1",
+    }
+    with WalletProcess.start(tmp_path_factory.mktemp("throttle-limits"), env=env) as process:
+        yield process
 
 
 def _database(wallet: WalletProcess) -> Database:
@@ -155,8 +179,8 @@ def test_the_right_password_among_concurrent_guesses_is_one_of_the_limit(
     assert _attempt_rows(processes[0], "signin_account", person.email) == statuses[401]
 
 
-def test_a_strangers_failures_do_not_lock_the_owner_out(make_wallet: Any) -> None:
-    wallet = make_wallet(env=DEFAULT_BUDGETS)
+def test_a_strangers_failures_do_not_lock_the_owner_out(sqlite_wallet: WalletProcess) -> None:
+    wallet = sqlite_wallet  # trusts no proxy, as by default
     person = wallet.create_person()
     stranger = _client(wallet, "127.0.0.2")
     fields = _signin_form(stranger)
@@ -180,9 +204,8 @@ def test_a_strangers_failures_do_not_lock_the_owner_out(make_wallet: Any) -> Non
     assert person.sign_in().url.path == "/wallet"
 
 
-def test_forwarded_addresses_count_only_from_a_named_proxy(make_wallet: Any) -> None:
-    proxied = {**DEFAULT_BUDGETS, "LINK_WALLET_FORWARDED_ALLOW_IPS": "127.0.0.1"}
-    wallet = make_wallet(env=proxied)
+def test_forwarded_addresses_count_only_from_a_named_proxy(limits_wallet: WalletProcess) -> None:
+    wallet = limits_wallet
     person = wallet.create_person()
     proxy = _client(wallet)
     fields = _signin_form(proxy)
@@ -200,8 +223,10 @@ def test_forwarded_addresses_count_only_from_a_named_proxy(make_wallet: Any) -> 
     assert signed_in.status_code == 303
 
 
-def test_the_account_budget_caps_guesses_from_many_addresses(make_wallet: Any) -> None:
-    wallet = make_wallet(env={**DEFAULT_BUDGETS, "LINK_WALLET_THROTTLE_SIGNIN_PER_ACCOUNT": "8"})
+def test_the_account_budget_caps_guesses_from_many_addresses(
+    limits_wallet: WalletProcess,
+) -> None:
+    wallet = limits_wallet
     person = wallet.create_person()
     statuses: list[int] = []
     for address in ("127.0.0.2", "127.0.0.3"):
@@ -213,8 +238,8 @@ def test_the_account_budget_caps_guesses_from_many_addresses(make_wallet: Any) -
     assert _attempt_rows(wallet, "signin_account", person.email) == 8
 
 
-def test_the_address_budget_caps_guesses_across_accounts(make_wallet: Any) -> None:
-    wallet = make_wallet(env={**DEFAULT_BUDGETS, "LINK_WALLET_THROTTLE_SIGNIN_PER_ADDRESS": "7"})
+def test_the_address_budget_caps_guesses_across_accounts(limits_wallet: WalletProcess) -> None:
+    wallet = limits_wallet
     people = [wallet.create_person() for _ in range(2)]
     client = _client(wallet, "127.0.0.4")
     fields = _signin_form(client)

@@ -26,6 +26,12 @@ class Offered:
     sent: int
 
 
+def reset_peak_rss(pid: int) -> None:
+    """Reset the process's ``VmHWM`` to its current RSS (Linux ``clear_refs`` value 5), so
+    one process can measure the peak of several offerings, each on its own."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
 def vm_hwm_kib(pid: int) -> int:
     """The process's peak resident set size (``VmHWM``) in KiB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():

@@ -3,7 +3,7 @@
 The only test module that touches the wallet's store: it does what ``link-wallet user create``,
 ``card add --shipping`` and ``merchant create`` do (same settings, password hashing, secret
 key and store functions) without paying for a subprocess each time. Those commands are
-tested through the real subprocess in tests/wallet/test_wallet_cli.py and
+tested through the real subprocess in tests/wallet/test_wallet_cli*.py and
 tests/redemption/test_merchant_cli.py.
 """
 
