@@ -5,7 +5,8 @@ the wallet's real forms, logs ``--readers + --writers`` agents in over the devic
 gives each reader a spend request. Then every reader retrieves its request ``--requests``
 times while the writers update theirs (amount changes, the Link API's update), all started
 together. Prints p50/p95/p99/max of the retrieves and of the updates, and the count of 5xx
-answers, with the load average before and after so a reader can judge the noise.
+answers, against a baseline measured first in the same run (one agent's retrieves alone),
+with the load average before and after so a reader can judge the noise.
 
     .venv/bin/python bench/wallet_sqlite_concurrency.py [--readers 20] [--writers 3]
 """
@@ -87,6 +88,13 @@ def main() -> int:
                 timings[kind].extend(mine)
                 errors[kind] += failures
 
+        # Baseline in the same run: the same retrieves one at a time, nothing else running.
+        alone: list[float] = []
+        for _ in range(args.requests):
+            started = time.perf_counter()
+            agents[0].retrieve(requests[0])
+            alone.append((time.perf_counter() - started) * 1000)
+
         load_before = os.getloadavg()
         threads = [
             threading.Thread(target=run, args=(agent, rid, i >= args.readers))
@@ -104,9 +112,11 @@ def main() -> int:
         f"{args.readers} readers + {args.writers} writers on one SQLite wallet process, "
         f"{args.requests} calls each"
     )
+    print(summary("alone", alone, 0) + "   (baseline: one agent, nothing else)")
     print(summary("retrieve", timings["retrieve"], errors["retrieve"]))
     print(summary("update", timings["update"], errors["update"]))
     p99 = percentile(timings["retrieve"], 0.99)
+    print(f"retrieve p99 / baseline p99: {p99 / percentile(alone, 0.99):.1f}x")
     print(
         f"goal: retrieve p99 < {GOAL_P99_MS:.0f} ms -> {'met' if p99 < GOAL_P99_MS else 'NOT met'}"
     )
