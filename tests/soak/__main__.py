@@ -100,6 +100,8 @@ def _interrupt(signum: int, _frame: FrameType | None) -> None:
 
 def main(argv: list[str]) -> int:
     config = _parse(argv)
+    # Ctrl-C must clean up even when started with SIGINT ignored (a background job).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _interrupt)
     print(

@@ -28,6 +28,7 @@ class Tally:
     attempts: int = 0
     violations: list[str] = field(default_factory=list)
     skipped: str | None = None
+    seconds: float = 0.0
     notes: dict[str, int] = field(default_factory=dict)
 
     def note(self, name: str, count: int = 1) -> None:

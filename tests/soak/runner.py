@@ -84,15 +84,18 @@ def _play(
         probe_failures=config.probe_failures,
     )
     before = len(tally.violations)
+    began = time.monotonic()
     try:
         function(round_)
     except Exception as error:  # a round that cannot finish is a finding, not a crash
         round_.check(False, f"the round failed: {type(error).__name__}: {str(error)[:400]}")
-    finally:
-        for process in cluster.processes:
-            if process.process is not None and process.process.poll() is not None:
-                process.restart()
+    # A round cut short by an error may leave its victim down (never after an interrupt).
+    for process in cluster.processes:
+        if process.process is not None and process.process.poll() is not None:
+            round_.check(False, f"wallet {process.url} had exited; started again")
+            process.restart()
     tally.rounds += 1
+    tally.seconds += time.monotonic() - began
     for violation in tally.violations[before:]:
         print(f"VIOLATION {violation}", file=sys.stderr, flush=True)
 
@@ -176,7 +179,8 @@ def _turns(
 def table(tallies: list[Tally]) -> str:
     """Rounds, attempts and violations per scenario and backend, plus what each noted."""
     header = (
-        f"{'scenario':<22} {'backend':<9} {'rounds':>6} {'attempts':>8} {'violations':>10}  notes"
+        f"{'scenario':<22} {'backend':<9} {'rounds':>6} {'attempts':>8} {'violations':>10} "
+        f"{'s/round':>7}  notes"
     )
     lines = [header, "-" * len(header)]
     for t in tallies:
@@ -186,7 +190,7 @@ def table(tallies: list[Tally]) -> str:
             notes = ", ".join(f"{name} {count}" for name, count in t.notes.items())
         lines.append(
             f"{t.scenario:<22} {t.backend:<9} {t.rounds:>6} {t.attempts:>8} "
-            f"{len(t.violations):>10}  {notes}"
+            f"{len(t.violations):>10} {t.seconds / max(1, t.rounds):>7.1f}  {notes}"
         )
     total_attempts = sum(t.attempts for t in tallies)
     total_violations = sum(len(t.violations) for t in tallies)
