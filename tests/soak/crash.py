@@ -17,6 +17,7 @@ Then, against the HTTP answers and the database:
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx2
-from tests.redemption.delegated import card_form, confirm, spt_form
+from tests.redemption.delegated import DelegatedAgent, card_form, confirm, spt_form
 from tests.support.approvals import approval_path, card_body, spt_body
 from tests.support.racing import race
 
@@ -64,22 +65,40 @@ def _prepare(r: Round, victim: int) -> tuple[list[Op], dict[str, Callable[[], ht
     retry: dict[str, Callable[[], httpx2.Response]] = {}
 
     def redeem(credential: str, request_id: str, form: dict[str, str], kind: str) -> None:
-        for target in (victim, _elsewhere(r, victim)):
+        keys = [f"soak-{secrets.token_hex(8)}" for _ in range(2)]
+        for target, key in zip((victim, _elsewhere(r, victim)), keys, strict=True):
             process = cluster.processes[target]
-            send = lambda p=process: confirm(p, merchant, form)  # noqa: E731
+            send = lambda p=process, k=key: confirm(p, merchant, form, idempotency_key=k)  # noqa: E731
             ops.append(Op(kind, target, send, request_id, credential))
-        retry[credential] = lambda: confirm(cluster.processes[r.process()], merchant, form)
-
-    for _ in range(per_kind):
-        amount = cluster.next_amount()
-        request_id, spt = cluster.on(delegated, r.process()).approved_spt(
-            merchant.network_id, amount=amount
+        # After the restart the merchant retries the call sent to the victim, same key, as
+        # a merchant does when its connection dropped.
+        retry[credential] = lambda: confirm(
+            cluster.processes[r.process()], merchant, form, idempotency_key=keys[0]
         )
-        redeem(spt, request_id, spt_form(spt, amount=amount), "redeem spt")
-        amount = cluster.next_amount()
-        request_id, card = cluster.on(delegated, r.process()).approved_card(amount=amount)
-        cluster.known_cards.add((card["number"], card["cvc"]))
-        redeem(card["number"], request_id, card_form(card, amount=amount), "redeem card")
+
+    # The credentials are issued concurrently too (seeded amounts and processes first).
+    plan = [
+        (kind, cluster.next_amount(), cluster.on(delegated, r.process()))
+        for _ in range(per_kind)
+        for kind in ("spt", "card")
+    ]
+
+    def issue(kind: str, amount: int, on: DelegatedAgent) -> tuple[str, Any]:
+        if kind == "spt":
+            return on.approved_spt(merchant.network_id, amount=amount)
+        return on.approved_card(amount=amount)
+
+    issued = race([(lambda p=p: issue(*p)) for p in plan])
+    for (kind, amount, _on), result in zip(plan, issued, strict=True):
+        if isinstance(result, BaseException):
+            raise result
+        request_id, credential = result
+        if kind == "spt":
+            redeem(credential, request_id, spt_form(credential, amount=amount), "redeem spt")
+        else:
+            cluster.known_cards.add((credential["number"], credential["cvc"]))
+            form = card_form(credential, amount=amount)
+            redeem(credential["number"], request_id, form, "redeem card")
 
     person = agent.person
     if not person.is_signed_in():
@@ -181,16 +200,25 @@ def _check_redemptions(
             )
         again = retry[credential]()
         r.attempt()
-        expected = (400, 402) if consumed else (200,)  # an SPT's refusal is Stripe's 400
+        # Consumed: a replay of the victim's own success (200, same PaymentIntent) or a
+        # refusal (an SPT's is Stripe's 400). Unused: the retry charges it now.
+        expected = (200, 400, 402) if consumed else (200,)
         r.check(
             again.status_code in (*expected, 503),
-            f"{label}: presented again after the restart ({'consumed' if consumed else 'unused'}): "
+            f"{label}: retried after the restart ({'consumed' if consumed else 'unused'}): "
             f"{again.status_code}",
         )
         with cluster.session() as session:
             intents = succeeded_intents(session, stored[0].id) if stored else []
             row = request_row(session, request_id)
         r.check(len(intents) <= 1, f"{label}: {len(intents)} succeeded PaymentIntents")
+        if again.status_code == 200:
+            r.check(
+                [i.id for i in intents] == [again.json()["id"]],
+                f"{label}: the retry answered {again.json()['id']}, stored {[i.id for i in intents]}",
+            )
+            if acked and presented[0].result is acked[0]:
+                r.check(again.json()["id"] == acked[0].json()["id"], f"{label}: replay differs")
         if again.status_code != 503:
             r.check(
                 row is not None and row.status == "succeeded" and len(intents) == 1,
