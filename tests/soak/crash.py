@@ -73,7 +73,7 @@ def _prepare(r: Round, victim: int) -> tuple[list[Op], dict[str, Callable[[], ht
         # After the restart the merchant retries the call sent to the victim, same key, as
         # a merchant does when its connection dropped.
         retry[credential] = lambda: confirm(
-            cluster.processes[r.process()], merchant, form, idempotency_key=keys[0]
+            cluster.processes[_elsewhere(r, victim)], merchant, form, idempotency_key=keys[0]
         )
 
     # The credentials are issued concurrently too (seeded amounts and processes first).
@@ -151,7 +151,17 @@ def crash_round(r: Round) -> None:
     killed.wait(delay)
     cluster.kill(victim)
     burst.join()
-    cluster.restart(victim)
+    # The victim starts again while the survivors are checked (retries go to them).
+    failed_restart: list[BaseException] = []
+
+    def restart() -> None:
+        try:
+            cluster.restart(victim)
+        except Exception as error:  # recorded below
+            failed_restart.append(error)
+
+    restarting = threading.Thread(target=restart)
+    restarting.start()
     r.tally.note("crashes injected")
     for op, result in zip(ops, results, strict=True):
         op.result = result
@@ -167,9 +177,13 @@ def crash_round(r: Round) -> None:
         else:
             r.check(op.target == victim, f"{op.kind} on survivor {op.target}: {status} ({where})")
 
-    _check_redemptions(r, ops, retry, where)
-    _check_approvals(r, ops, where)
-    _check_delegated(r, ops, where)
+    try:
+        _check_redemptions(r, ops, retry, where)
+        _check_approvals(r, ops, victim, where)
+        _check_delegated(r, ops, where)
+    finally:
+        restarting.join()
+    r.check(not failed_restart, f"the victim did not start again: {failed_restart} ({where})")
     _check_database(r, cluster, where)
 
 
@@ -226,41 +240,47 @@ def _check_redemptions(
             )
 
 
-def _check_approvals(r: Round, ops: list[Op], where: str) -> None:
+def _check_approvals(r: Round, ops: list[Op], victim: int, where: str) -> None:
     cluster = r.cluster
-    agent = cluster.agent()
-    for op in ops:
-        if op.kind != "approve":
-            continue
-        assert op.request_id is not None
-        label = f"approval of {op.request_id} ({where})"
-        acked = status_of(op.result) == 303
-        with cluster.session() as session:
-            row = request_row(session, op.request_id)
-            count = len(credentials_for(session, op.request_id))
-        if row is None:
-            r.check(False, f"{label}: the request vanished")
-            continue
-        if acked:
-            r.check(row.status == "approved" and count == 1, f"{label}: acked, {row.status}")
-        r.check(
-            (row.status, count) in {("approved", 1), ("pending_approval", 0)},
-            f"{label}: stored {row.status} with {count} credentials",
-        )
-        if row.status == "pending_approval":
-            # Cut off before its commit: the person can still approve it.
-            path = f"/approve/{op.request_id}"
-            person = agent.person
-            answer = person.submit_form(path, {"action": "approve"}, action=path)
-            r.attempt()
-            r.check(answer.status_code == 200, f"{label}: approving again got {answer.status_code}")
+    owner = cluster.agent().person
+    person = cluster.person_on(owner, _elsewhere(r, victim))
+    person.client.cookies.update(owner.client.cookies)
+    try:
+        for op in ops:
+            if op.kind != "approve":
+                continue
+            assert op.request_id is not None
+            label = f"approval of {op.request_id} ({where})"
+            acked = status_of(op.result) == 303
             with cluster.session() as session:
                 row = request_row(session, op.request_id)
                 count = len(credentials_for(session, op.request_id))
+            if row is None:
+                r.check(False, f"{label}: the request vanished")
+                continue
+            if acked:
+                r.check(row.status == "approved" and count == 1, f"{label}: acked, {row.status}")
             r.check(
-                row is not None and row.status == "approved" and count == 1,
-                f"{label}: approved again, stored {row.status if row else None} with {count}",
+                (row.status, count) in {("approved", 1), ("pending_approval", 0)},
+                f"{label}: stored {row.status} with {count} credentials",
             )
+            if row.status == "pending_approval":
+                # Cut off before its commit: the person can still approve it.
+                path = f"/approve/{op.request_id}"
+                answer = person.submit_form(path, {"action": "approve"}, action=path)
+                r.attempt()
+                r.check(
+                    answer.status_code == 200, f"{label}: approving again got {answer.status_code}"
+                )
+                with cluster.session() as session:
+                    row = request_row(session, op.request_id)
+                    count = len(credentials_for(session, op.request_id))
+                r.check(
+                    row is not None and row.status == "approved" and count == 1,
+                    f"{label}: approved again, stored {row.status if row else None} with {count}",
+                )
+    finally:
+        person.close()
 
 
 def _check_delegated(r: Round, ops: list[Op], where: str) -> None:
