@@ -44,6 +44,8 @@ ROOMY_LIMITS = {
     # Rounds of phrase guesses by many people add up in the global budget.
     "LINK_WALLET_THROTTLE_PHRASE_GLOBAL": "1000000",
 }
+# The host of the cards' ``merchant_url`` (tests/redemption/delegated.py ``approved_card``).
+CARD_SITE = "https://shop.example"
 # Access tokens live an hour: long soaks log their shared agents in again before that.
 ACTOR_MAX_AGE_SECONDS = 1800.0
 
@@ -152,8 +154,14 @@ class Cluster:
         return made[1]
 
     def merchant(self) -> Merchant:
-        """The merchant every redemption of this cluster charges."""
+        """The merchant the cluster's SPTs are for (SPT presentations are not budgeted)."""
         return self.actor("merchant", lambda: register_merchant(self.processes[0]))
+
+    def card_merchant(self) -> Merchant:
+        """A new merchant whose site is the virtual cards' ``merchant_url`` (their intended
+        merchant): each round's losing card presentations spend a fresh key's budget of
+        declines (docs/security.md, "Card enumeration and card burning")."""
+        return register_merchant(self.processes[0], url=CARD_SITE)
 
     def delegated(self) -> DelegatedAgent:
         """An agent with the approve scope: its requests are approved and issued at once."""

@@ -57,7 +57,8 @@ def _elsewhere(r: Round, victim: int) -> int:
 def _prepare(r: Round, victim: int) -> tuple[list[Op], dict[str, Callable[[], httpx2.Response]]]:
     """The round's calls, and how to present each credential again after the restart."""
     cluster = r.cluster
-    merchant = cluster.merchant()
+    spt_merchant = cluster.merchant()
+    card_merchant = cluster.card_merchant()
     delegated = cluster.delegated()
     agent = cluster.agent()
     per_kind = max(1, r.racers // 4)
@@ -65,6 +66,7 @@ def _prepare(r: Round, victim: int) -> tuple[list[Op], dict[str, Callable[[], ht
     retry: dict[str, Callable[[], httpx2.Response]] = {}
 
     def redeem(credential: str, request_id: str, form: dict[str, str], kind: str) -> None:
+        merchant = card_merchant if kind == "redeem card" else spt_merchant
         keys = [f"soak-{secrets.token_hex(8)}" for _ in range(2)]
         for target, key in zip((victim, _elsewhere(r, victim)), keys, strict=True):
             process = cluster.processes[target]
@@ -85,7 +87,7 @@ def _prepare(r: Round, victim: int) -> tuple[list[Op], dict[str, Callable[[], ht
 
     def issue(kind: str, amount: int, on: DelegatedAgent) -> tuple[str, Any]:
         if kind == "spt":
-            return on.approved_spt(merchant.network_id, amount=amount)
+            return on.approved_spt(spt_merchant.network_id, amount=amount)
         return on.approved_card(amount=amount)
 
     issued = race([(lambda p=p: issue(*p)) for p in plan])
@@ -109,7 +111,7 @@ def _prepare(r: Round, victim: int) -> tuple[list[Op], dict[str, Callable[[], ht
         if r.rng.random() < 0.5:
             body = card_body(amount=amount)
         else:
-            body = spt_body(network_id=merchant.network_id, amount=amount)
+            body = spt_body(network_id=spt_merchant.network_id, amount=amount)
         created = agent.create_ok(body)
         path = approval_path(created["approval_url"])
         _page, form = person.get_form(path, action=path)

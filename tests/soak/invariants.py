@@ -51,6 +51,14 @@ def attempt_rows(session: Session, kind: str, key: str) -> int:
     return int(session.scalar(query) or 0)
 
 
+def intents_of_merchant(session: Session, merchant_id: str) -> int:
+    """PaymentIntents recorded for a merchant (every decline records one)."""
+    query = select(func.count(PaymentIntentRecord.id)).where(
+        PaymentIntentRecord.merchant_id == merchant_id
+    )
+    return int(session.scalar(query) or 0)
+
+
 def requests_of(session: Session, user_id: str) -> int:
     query = select(func.count(SpendRequestRow.id)).where(SpendRequestRow.user_id == user_id)
     return int(session.scalar(query) or 0)

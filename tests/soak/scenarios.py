@@ -40,6 +40,7 @@ from .cluster import Cluster
 from .invariants import (
     attempt_rows,
     credentials_for,
+    intents_of_merchant,
     request_row,
     requests_of,
     succeeded_intents,
@@ -92,6 +93,8 @@ def _redeemed_once(r: Round, results: list[Any], request_id: str, loser_code: st
     for result in results:
         if status_of(result) in (200, 503) or not isinstance(result, httpx2.Response):
             continue
+        if result.status_code == 429 and error_code(result) == "rate_limit":
+            continue  # past the key's budget of declines: refused before any card is read
         r.check(result.status_code in (400, 402), f"a losing confirmation got {result.status_code}")
         if loser_code is not None:
             code = error_code(result)
@@ -127,7 +130,7 @@ def spt_redeem_once(r: Round) -> None:
 
 def card_redeem_once(r: Round) -> None:
     cluster = r.cluster
-    merchant = cluster.merchant()
+    merchant = cluster.card_merchant()
     agent = cluster.on(cluster.delegated(), r.process())
     amount = cluster.next_amount()
     request_id, card = agent.approved_card(amount=amount)
@@ -638,6 +641,9 @@ def failed_auth_per_key(r: Round) -> None:
     seen = Counter(status_of(x) for x in results)
     r.check(seen[402] == limit, f"{seen[402]} failures checked, the key's limit is {limit}")
     r.check(seen[429] == count - limit, f"answers {dict(seen)}")
+    with cluster.session() as session:
+        recorded = intents_of_merchant(session, merchant.id)
+    r.check(recorded == limit, f"{recorded} PaymentIntents recorded, the key's limit is {limit}")
 
 
 SCENARIOS: dict[str, Callable[[Round], None]] = {
