@@ -629,7 +629,7 @@ def failed_auth_per_key(r: Round) -> None:
         r.tally.skipped = f"no per-key limit within {probe} failed authorizations"
         return
     merchant = register_merchant(cluster.processes[0])
-    count = 2 * limit + 2
+    count = limit + max(2, r.racers)
     forms = [card_form(unknown_card(r.rng)) for _ in range(count)]
     calls = [
         (lambda i=i, f=f: confirm(cluster.processes[i], merchant, f))

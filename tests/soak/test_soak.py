@@ -36,7 +36,7 @@ def test_one_round_of_every_scenario_and_one_crash_find_no_violation(tmp_path: P
         postgres_url=POSTGRES_BASE,
         postgres_processes=2,
         sqlite_processes=1,
-        probe_failures=32,
+        probe_failures=24,
         workdir=tmp_path,
     )
     out = io.StringIO()
