@@ -306,7 +306,7 @@ def _check_delegated(r: Round, ops: list[Op], where: str) -> None:
 def _check_database(r: Round, cluster: Cluster, where: str) -> None:
     with cluster.session() as session:
         checked, problems = consistency(session)
-    r.tally.note("requests checked", checked)
+    r.tally.note("request checks", checked)
     for problem in problems:
         r.check(False, f"{problem} ({where})")
     sqlite_file = cluster.sqlite_file
