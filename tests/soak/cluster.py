@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,7 +104,14 @@ class Cluster:
     _amounts: Iterator[int] = field(default_factory=lambda: iter(range(101, 10**9)))
 
     @classmethod
-    def start(cls, backend: str, root: Path, count: int, postgres: Postgres) -> Cluster:
+    def start(
+        cls,
+        backend: str,
+        root: Path,
+        count: int,
+        postgres: Postgres,
+        extra_env: Mapping[str, str] | None = None,
+    ) -> Cluster:
         root.mkdir(parents=True, exist_ok=True)
         if backend == "sqlite":
             (root / "db").mkdir(exist_ok=True)
@@ -112,6 +119,7 @@ class Cluster:
         else:
             url = postgres.new_database()
         env = {**ROOMY_LIMITS, "LINK_WALLET_SECRET_KEY": "soak-" + secrets.token_hex(24)}
+        env.update(extra_env or {})
         cluster = cls(backend=backend, url=url, root=root, env=env)
         try:
             for index in range(count):

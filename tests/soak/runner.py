@@ -47,6 +47,14 @@ class Config:
     probe_failures: int = 100
     workdir: Path | None = None
     keep: bool = False
+    wallet_env: tuple[tuple[str, str], ...] = ()
+    """Settings for every wallet process (``LINK_WALLET_…``), over the soak's own."""
+    only_by_backend: tuple[tuple[str, frozenset[str]], ...] = ()
+    """Narrow ``only`` further for one backend (the pytest round runs SQLite's crash only)."""
+
+    def runs(self, name: str, backend: str) -> bool:
+        narrowed = dict(self.only_by_backend).get(backend)
+        return name == SCAN or narrowed is None or name in narrowed
 
     def names(self) -> list[str]:
         every = [*SCENARIOS, CRASH]
@@ -104,7 +112,9 @@ def run(config: Config, out: TextIO = sys.stdout) -> list[Tally]:
     """Run the soak; the tallies in table order. Everything started is stopped on return,
     exception and KeyboardInterrupt alike."""
     names = config.names()
-    tallies = {(n, b): Tally(n, b) for b in config.backends for n in [*names, SCAN]}
+    tallies = {
+        (n, b): Tally(n, b) for b in config.backends for n in [*names, SCAN] if config.runs(n, b)
+    }
     postgres = Postgres(config.postgres_url)
     clusters: dict[str, Cluster] = {}
     with _workdir(config) as workdir:
@@ -119,7 +129,9 @@ def run(config: Config, out: TextIO = sys.stdout) -> list[Tally]:
                     config.postgres_processes if backend == "postgres" else config.sqlite_processes
                 )
                 began = time.monotonic()
-                clusters[backend] = Cluster.start(backend, workdir / backend, count, postgres)
+                clusters[backend] = Cluster.start(
+                    backend, workdir / backend, count, postgres, dict(config.wallet_env)
+                )
                 took = time.monotonic() - began
                 print(f"soak: {backend}: {count} wallets started in {took:.1f} s", file=out)
             _turns(config, names, clusters, tallies, out)
@@ -132,7 +144,7 @@ def run(config: Config, out: TextIO = sys.stdout) -> list[Tally]:
             for cluster in clusters.values():
                 cluster.stop()
             postgres.stop()
-    return [tallies[(n, b)] for n in [*names, SCAN] for b in config.backends]
+    return [tallies[(n, b)] for n in [*names, SCAN] for b in config.backends if (n, b) in tallies]
 
 
 def _turns(
@@ -149,6 +161,8 @@ def _turns(
         progressed = False
         for name in names:
             for backend, cluster in clusters.items():
+                if (name, backend) not in tallies:
+                    continue
                 tally = tallies[(name, backend)]
                 cap, times = (
                     (config.crashes, config.crashes_per_turn)
