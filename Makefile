@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 # this) each one would compile the package and pytest would rewrite every test module again.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: demo test check lint format bench venv sysdeps clean
+.PHONY: demo test check lint format bench soak venv sysdeps clean
 
 # (Re)create the virtual environment whenever the pins or the package metadata change.
 $(STAMP): pyproject.toml constraints.txt
@@ -52,6 +52,11 @@ format: venv
 bench: venv
 	$(BIN)/python bench/cli_startup.py
 	$(BIN)/python bench/wallet_body_memory.py
+
+# Races and kill -9 crashes against real wallets (SQLite, and several processes on a throwaway
+# PostgreSQL) for SOAK_SECONDS (default 180); prints attempts vs violations, exits 1 on any.
+soak: venv
+	$(BIN)/python -m tests.soak
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache .hypothesis test-artifacts

@@ -66,6 +66,12 @@ class DelegatedAgent:
 
     def create_delegated(self, body: dict[str, Any]) -> dict[str, Any]:
         """``POST /spend_requests/create_delegated``: approved and issued at once."""
+        response = self.post_delegated(body)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def post_delegated(self, body: dict[str, Any], timeout: float = 30) -> httpx2.Response:
+        """``POST /spend_requests/create_delegated`` with ``body``; whatever it answers."""
         payload = {
             "payment_details": self.payment_method_id,
             "context": CONTEXT,
@@ -77,14 +83,12 @@ class DelegatedAgent:
             },
             **body,
         }
-        response = httpx2.post(
+        return httpx2.post(
             f"{self.wallet.url}/spend_requests/create_delegated",
             json=payload,
             headers=self.headers,
-            timeout=30,
+            timeout=timeout,
         )
-        assert response.status_code == 200, response.text
-        return response.json()
 
     def retrieve(self, spend_request_id: str, include: str | None = None) -> dict[str, Any]:
         """``GET /spend_requests/{id}`` (optionally with ``include=``)."""

@@ -3,6 +3,7 @@
     wallet = WalletProcess.start(tmp_path)           # SQLite under tmp_path
     person = wallet.create_person()                  # as `user create` + `card add` would
     wallet.advance_clock(601)                        # POST /__test__/clock
+    wallet.kill(); wallet.restart()                  # a crash (SIGKILL), then the same port
     wallet.stop()                                    # SIGTERM, then kill after a bound
 
 Output of the process goes to a log file (``log_text()``) so a full pipe can never block it.
@@ -286,6 +287,19 @@ class WalletProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: no shutdown code runs. The storage is left as it is."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+
+    def restart(self) -> None:
+        """Start the process again on the same port and storage (after :meth:`kill` or
+        :meth:`stop`), so clients holding :attr:`url` reach the new process."""
+        if self.process is not None and self.process.poll() is None:
+            raise RuntimeError("the wallet process is still running")
+        self._spawn()
 
     def __enter__(self) -> WalletProcess:
         return self
