@@ -55,7 +55,7 @@ bench: venv
 
 # Races and kill -9 crashes against real wallets (SQLite, and several processes on a throwaway
 # PostgreSQL) for SOAK_SECONDS (default 180); prints attempts vs violations, exits 1 on any.
-soak: venv
+soak: venv sysdeps
 	$(BIN)/python -m tests.soak
 
 clean:
