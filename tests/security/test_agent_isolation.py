@@ -208,7 +208,7 @@ def test_requests_stored_before_the_upgrade_are_the_persons_only(
     if backend == "postgres":
         if not POSTGRES_BASE:
             pytest.skip(f"{POSTGRES_ENV} is not set (make test starts a throwaway PostgreSQL)")
-        database_url = fresh_postgres_database(POSTGRES_BASE)
+        database_url = fresh_postgres_database(POSTGRES_BASE, migrated=True)
     url = database_url or f"sqlite:///{tmp_path / 'wallet.db'}"
     wallet = WalletProcess.start(tmp_path, database_url=database_url)
     try:

@@ -61,7 +61,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[WalletPro
     """Three wallet processes on one PostgreSQL database, a small per-key budget, the lock on."""
     if not _POSTGRES_URL:
         pytest.skip(f"{POSTGRES_ENV} is not set (make test starts a throwaway PostgreSQL)")
-    url = fresh_postgres_database(_POSTGRES_URL)
+    url = fresh_postgres_database(_POSTGRES_URL, migrated=True)
     env = {
         "LINK_WALLET_SECRET_KEY": SHARED_SECRET,
         "LINK_WALLET_THROTTLE_CARD_FAILURES_PER_KEY": str(CARD_LIMIT),

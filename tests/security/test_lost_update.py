@@ -77,7 +77,7 @@ def pair(
     else:
         if not POSTGRES_BASE:
             pytest.skip(f"{POSTGRES_ENV} is not set (make test starts a throwaway PostgreSQL)")
-        url = fresh_postgres_database(POSTGRES_BASE)
+        url = fresh_postgres_database(POSTGRES_BASE, migrated=True)
     env = {**ROOMY_LIMITS, "LINK_WALLET_SECRET_KEY": SHARED_SECRET}
     with (
         WalletProcess.start(

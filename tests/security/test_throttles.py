@@ -61,7 +61,7 @@ def postgres_wallets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[
     """Three wallet processes sharing one PostgreSQL database, shared by the module."""
     if not _POSTGRES_URL:
         pytest.skip(f"{POSTGRES_ENV} is not set (make test starts a throwaway PostgreSQL)")
-    url = fresh_postgres_database(_POSTGRES_URL)
+    url = fresh_postgres_database(_POSTGRES_URL, migrated=True)
     started: list[WalletProcess] = []
     try:
         for i in range(3):

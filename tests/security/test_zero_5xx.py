@@ -157,7 +157,7 @@ def fuzz_target(
     if request.param == "postgres":
         if not _POSTGRES_URL:
             pytest.skip(f"{POSTGRES_ENV} is not set (make test starts a throwaway PostgreSQL)")
-        database_url = fresh_postgres_database(_POSTGRES_URL)
+        database_url = fresh_postgres_database(_POSTGRES_URL, migrated=True)
     env = fuzz_env()
     store, credentials = seed(tmp_path_factory.mktemp("fuzz"), database_url, env)
     app = create_app(store.settings)

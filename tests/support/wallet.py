@@ -12,6 +12,7 @@ Output of the process goes to a log file (``log_text()``) so a full pipe can nev
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import signal
 import subprocess
@@ -71,6 +72,39 @@ def wallet_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+_MIGRATED_SQLITE: list[Path] = []
+
+
+def copy_migrated_sqlite(target: Path) -> None:
+    """Put an empty database at the newest revision at ``target`` (0600), unless one exists.
+
+    The template is migrated once per test process with the wallet's own migrations; each
+    copy then costs a file copy instead of a replay of every revision.
+    """
+    if target.exists():
+        return
+    if not _MIGRATED_SQLITE:
+        import atexit
+        import shutil
+        import sqlite3
+        import tempfile
+
+        from link_cli.wallet.store.migrations import upgrade
+
+        directory = Path(tempfile.mkdtemp(prefix="migrated-wallet-"))
+        atexit.register(shutil.rmtree, directory, True)
+        template = directory / "wallet.db"
+        upgrade(f"sqlite:///{template}")
+        with sqlite3.connect(template) as connection:  # fold the WAL into the file
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        connection.close()
+        _MIGRATED_SQLITE.append(template)
+    data = _MIGRATED_SQLITE[0].read_bytes()
+    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(data)
+
+
 @dataclass
 class WalletProcess:
     """A running wallet; ``url`` is both the Link API and the auth base URL."""
@@ -98,13 +132,19 @@ class WalletProcess:
         *,
         database_url: str | None = None,
         env: dict[str, str] | None = None,
+        own_database: bool = False,
     ) -> WalletProcess:
         """Start ``link-wallet serve`` on a free port and wait until ``/healthz`` answers.
 
-        A port picked free can be taken by a parallel test before the wallet binds it; then
-        the start is tried again on another port.
+        A new SQLite wallet starts from a copy of a database migrated once per test process
+        (:func:`copy_migrated_sqlite`), so it does not replay every migration;
+        ``own_database=True`` lets the wallet create and migrate its file itself, for tests
+        about exactly that. A port picked free can be taken by a parallel test before the
+        wallet binds it; then the start is tried again on another port.
         """
         data_dir.mkdir(parents=True, exist_ok=True)
+        if database_url is None and not own_database:
+            copy_migrated_sqlite(data_dir / "wallet.db")
         attempts_left = BIND_ATTEMPTS
         while True:
             attempts_left -= 1

@@ -79,7 +79,7 @@ def test_card_numbers_and_cvcs_never_reach_the_database_or_the_log(make_wallet) 
 @pytest.mark.server
 def test_secret_key_file_is_private_and_stable(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    first = WalletProcess.start(data)
+    first = WalletProcess.start(data, own_database=True)
     first.stop()
     key_file = data / "secret.key"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600

@@ -31,7 +31,7 @@ def clock_wallet(
     if request.param == "postgres":
         if not POSTGRES_BASE:
             pytest.skip(f"{POSTGRES_ENV} is not set (make test starts a throwaway PostgreSQL)")
-        database_url = fresh_postgres_database(POSTGRES_BASE)
+        database_url = fresh_postgres_database(POSTGRES_BASE, migrated=True)
     directory: Path = tmp_path_factory.mktemp(f"clock-{request.param}")
     with WalletProcess.start(directory, database_url=database_url) as process:
         yield process
