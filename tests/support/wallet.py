@@ -143,7 +143,11 @@ class WalletProcess:
         wallet binds it; then the start is tried again on another port.
         """
         data_dir.mkdir(parents=True, exist_ok=True)
-        if database_url is None and not own_database:
+        if (
+            database_url is None
+            and not own_database
+            and "LINK_WALLET_DATABASE_URL" not in (env or {})
+        ):
             copy_migrated_sqlite(data_dir / "wallet.db")
         attempts_left = BIND_ATTEMPTS
         while True:
