@@ -33,9 +33,10 @@ test:
 	echo "make test: exit $$status, wall time $$(( $$(date +%s) - start )) s (set-up included)"; \
 	exit $$status
 
-# The quick loop: lint, then every test that starts no server process and no browser.
+# The quick loop: lint, then every test that starts no server process and no browser
+# (property tests with Hypothesis's default example count run a quarter of it here).
 check: lint
-	$(BIN)/python -m pytest -n $${TEST_WORKERS:-auto} --dist load -q -m "not server and not browser"
+	HYPOTHESIS_PROFILE=quick $(BIN)/python -m pytest -n $${TEST_WORKERS:-auto} --dist load -q -m "not server and not browser"
 
 lint: venv
 	$(BIN)/ruff check src tests bench scripts

@@ -199,6 +199,7 @@ def test_delegated_requests_stay_within_their_grant(any_wallet: WalletProcess) -
 POSTGRES_BASE = os.environ.get(POSTGRES_ENV)
 
 
+@pytest.mark.server  # starts its own wallet process
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_requests_stored_before_the_upgrade_are_the_persons_only(
     backend: str, tmp_path: Path
