@@ -59,3 +59,14 @@ def read_available(fd: int, timeout: float) -> str:
         return os.read(fd, 65536).decode(errors="replace")
     except OSError:  # the terminal closes when the demo exits
         return ""
+
+
+def default_ctrl_c() -> None:
+    """In the child, before exec: Ctrl-C does what it does for a terminal's foreground job.
+
+    A test runner started in the background by a non-interactive shell ignores SIGINT, and
+    children inherit that; the demo would then never see the test's Ctrl-C.
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.demo.conftest import ANSI, processes_mentioning, read_available
+from tests.demo.conftest import ANSI, default_ctrl_c, processes_mentioning, read_available
 from tests.support.environment import clean_env
 
 LINK_CLI = str(Path(sys.executable).with_name("link-cli"))
@@ -134,6 +134,7 @@ def test_ctrl_c_stops_the_servers_it_started(tmp_path: Path) -> None:
         stderr=slave,
         env=env,
         start_new_session=True,  # its own process group, as a terminal's foreground job
+        preexec_fn=default_ctrl_c,
     )
     os.close(slave)
     screen = ""

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.demo.conftest import ANSI, read_available
+from tests.demo.conftest import ANSI, default_ctrl_c, read_available
 from tests.support.agent import Agent
 from tests.support.wallet import DEFAULT_CARD
 
@@ -42,6 +42,7 @@ def test_onboard_logs_in_waits_for_a_card_then_starts_the_demo(wallet, tmp_path:
         stderr=slave,
         env=env,
         start_new_session=True,  # its own process group, as a terminal's foreground job
+        preexec_fn=default_ctrl_c,
     )
     os.close(slave)
     screen = ""
