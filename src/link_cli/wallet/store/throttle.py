@@ -58,7 +58,10 @@ def reserve(session: Session, budgets: list[Budget], *, now: datetime) -> Reserv
         if count >= budget.limit:
             frees_at = (oldest + budget.window) if oldest is not None else now + budget.window
             wait = math.ceil((frees_at - now).total_seconds())
-            return Refusal(budget=budget, retry_after=max(1, wait))
+            # Another process may have recorded its attempt a moment "after" this request's
+            # now; a place frees within one window in any case.
+            window = math.ceil(budget.window.total_seconds())
+            return Refusal(budget=budget, retry_after=min(max(1, wait), window))
     rows = [AuthAttempt(kind=b.kind, key_hash=sha256_hex(b.key), created_at=now) for b in budgets]
     session.add_all(rows)
     session.flush()
