@@ -158,6 +158,7 @@ def test_card_request_approved_while_the_agent_polls(session, tmp_path):
 
 def test_shared_payment_token_request(session):
     agent, person = session
+    person.wallet.store().create_merchant("E2E seller", "profile_e2e_1", livemode=True)
     code, chunks = agent.json(
         "spend-request",
         "create",
@@ -179,6 +180,27 @@ def test_shared_payment_token_request(session):
     )
     assert code == 0 and chunks[0]["status"] == "approved"
     assert chunks[0]["shared_payment_token"]["id"].startswith("spt_")
+
+
+def test_a_token_no_merchant_of_this_wallet_could_redeem_is_refused_at_creation(session):
+    agent, _person = session
+    code, chunks = agent.json(
+        "spend-request",
+        "create",
+        "--credential-type",
+        "shared_payment_token",
+        "--network-id",
+        "profile_nobody_here",
+        "--amount",
+        "500",
+        "--context",
+        CONTEXT,
+    )
+    error = chunks
+    assert code == 1, error
+    assert error["message"].startswith("Failed to create spend request (400): ")
+    assert "No live-mode merchant with network id 'profile_nobody_here'" in error["message"]
+    assert "could never be redeemed" in error["message"]
 
 
 def test_denied_request_is_terminal_with_exit_zero(session):

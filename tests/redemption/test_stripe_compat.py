@@ -125,6 +125,8 @@ def test_a_cursor_of_another_merchant_is_unknown(setup: Setup) -> None:
         ("delete", "/v1/payment_intents"),
         ("post", "/v1/payment_methods/pm_x"),
         ("get", "/v1/payment_intents/pi_x/confirm"),
+        ("post", "/v1/payment_intents/"),
+        ("get", "/v1/payment_intents/pi_x/"),
     ],
 )
 def test_unknown_urls_and_methods_raise_invalid_request_error(

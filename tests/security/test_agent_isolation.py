@@ -24,7 +24,6 @@ from tests.support.approvals import (
     ApiAgent,
     approve_spend_request,
     card_body,
-    spt_body,
 )
 from tests.support.person import Person, bearer, wallet_tokens
 from tests.support.wallet import WalletProcess
@@ -129,7 +128,7 @@ def test_requests_not_yet_decided_cannot_be_changed_by_another_agent(two: TwoAge
 
 
 def test_shared_payment_token_is_revealed_only_to_its_own_agent(two: TwoAgents) -> None:
-    created = two.a.create_ok(spt_body())
+    created = two.a.create_ok(two.a.seller_spt_body())
     approve_spend_request(two.person, created["approval_url"])
     spt = two.a.retrieve(created["id"], include="shared_payment_token").json()
     assert spt["shared_payment_token"]["id"].startswith("spt_")

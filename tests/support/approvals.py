@@ -110,6 +110,15 @@ class ApiAgent:
         assert response.status_code == 200, response.text
         return response.json()
 
+    def seller_spt_body(self, **overrides: Any) -> dict[str, Any]:
+        """:func:`spt_body` for a seller registered at this agent's wallet, in the body's
+        mode, so the token can be redeemed (the wallet refuses other network ids)."""
+        body = spt_body(**overrides)
+        self.person.wallet.store().create_merchant(
+            "Seller", body["network_id"], livemode=not body.get("test", False)
+        )
+        return body
+
     def retrieve(self, request_id: str, include: str | None = None) -> httpx2.Response:
         """``GET /spend_requests/{id}[?include=…]``."""
         params = {"include": include} if include is not None else None

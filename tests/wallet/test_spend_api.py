@@ -159,7 +159,7 @@ def test_approve_issues_a_sandbox_card_shown_only_with_include(agent: ApiAgent) 
 
 
 def test_spt_request_gets_a_token_for_its_seller(agent: ApiAgent) -> None:
-    body = spt_body(amount=1234, currency="eur", test=True)
+    body = agent.seller_spt_body(amount=1234, currency="eur", test=True)
     created = agent.create_ok(body)
     assert created["network_id"] == body["network_id"]
     assert created["merchant_name"] is None
@@ -241,9 +241,16 @@ def test_update_before_the_decision(agent: ApiAgent) -> None:
 
 
 def test_update_of_an_spt_request_takes_profile_id(agent: ApiAgent) -> None:
-    created = agent.create_ok(spt_body())
-    response = agent.update(created["id"], {"profile_id": "profile_other"})
-    assert response.json()["network_id"] == "profile_other"
+    created = agent.create_ok(agent.seller_spt_body())
+    unknown = agent.update(created["id"], {"profile_id": "profile_nobody_here"})
+    assert unknown.status_code == 400
+    assert (unknown.json()["error"]["code"], unknown.json()["error"]["param"]) == (
+        "resource_missing",
+        "network_id",
+    )
+    other = agent.seller_spt_body()["network_id"]
+    response = agent.update(created["id"], {"profile_id": other})
+    assert response.json()["network_id"] == other
     refused = agent.update(created["id"], {"merchant_url": "https://x.example"})
     assert refused.status_code == 400
     assert refused.json()["error"]["code"] == "parameter_not_allowed"

@@ -18,7 +18,6 @@ from tests.support.approvals import (
     card_body,
     deny_spend_request,
     new_agent,
-    spt_body,
 )
 from tests.support.person import Person
 from tests.support.wallet import WalletProcess
@@ -92,7 +91,7 @@ def test_the_pages_inline_script_runs_only_by_nonce(agent: ApiAgent) -> None:
 
 
 def test_spt_and_test_mode_requests_say_so(agent: ApiAgent) -> None:
-    created = agent.create_ok(spt_body(amount=1999, currency="eur", test=True))
+    created = agent.create_ok(agent.seller_spt_body(amount=1999, currency="eur", test=True))
     text = html.unescape(page_of(agent, created))
     assert created["network_id"] in text
     assert "€19.99" in text and "EUR" in text

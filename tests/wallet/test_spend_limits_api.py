@@ -3,7 +3,7 @@ on dedicated wallets, plus the duplicate-request 429 the official client underst
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +15,6 @@ from tests.support.approvals import (
     approve_spend_request,
     card_body,
     new_agent,
-    spt_body,
 )
 from tests.support.wallet import WalletProcess
 
@@ -150,11 +149,9 @@ def test_limits_are_per_person(agent: ApiAgent, limited_wallet: WalletProcess) -
         other.close()
 
 
-@pytest.mark.parametrize("make_body", [card_body, spt_body])
-def test_duplicate_is_refused_with_the_existing_request(
-    agent: ApiAgent, make_body: Callable[..., dict[str, Any]]
-) -> None:
-    body = make_body(amount=1200)
+@pytest.mark.parametrize("credential", ["card", "shared_payment_token"])
+def test_duplicate_is_refused_with_the_existing_request(agent: ApiAgent, credential: str) -> None:
+    body = card_body(amount=1200) if credential == "card" else agent.seller_spt_body(amount=1200)
     existing = agent.create_ok(body)
     response = agent.create(body)
     error = refused(response, "spend_request_rate_limited", "duplicate")

@@ -63,6 +63,7 @@ def create_app(settings: WalletSettings, *, clock: Clock | None = None) -> FastA
         app.include_router(health.test_router)
     for router_module in (spend_requests, reports, financial, approvals, transactions, redemption):
         app.include_router(router_module.router)
+    app.include_router(redemption.fallback_router)
 
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.add_middleware(

@@ -35,6 +35,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..deps import body_limit, too_large_error
 from ..domain.payment_intent_params import (
@@ -331,3 +332,16 @@ def _read(request: Request, fetch: Any) -> JSONResponse:
     with request.app.state.db.read_scope() as session:
         merchant = _merchant(request, session)
         return _answer(200, fetch(session, merchant, request.app.state.clock.now()))
+
+
+# Included after every other router: any other /v1 URL, a trailing slash included, gets
+# Stripe's "Unrecognized request URL" rather than the framework's slash redirect.
+fallback_router = APIRouter(prefix="/v1", include_in_schema=False)
+
+
+@fallback_router.api_route(
+    "/{unrecognized:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+)
+def unrecognized_url(unrecognized: str) -> None:
+    """Answered by the /v1 branch of the HTTP error handler (``api/errors.py``)."""
+    raise StarletteHTTPException(status_code=404)

@@ -42,7 +42,7 @@ from ..domain.spend_request import (
     SpendRequestDraft,
 )
 from ..issuing.base import FundingCard, Issuer
-from ..store import accounts, issued_credentials
+from ..store import accounts, issued_credentials, merchants
 from ..store import spend_requests as repository
 from ..store.crypto import FieldCipher
 from ..store.models.accounts import PaymentMethod
@@ -151,6 +151,24 @@ def _payment_method(
     return method
 
 
+def _check_redeemable_here(
+    session: Session, credential_type: CredentialType, network_id: str | None, *, test: bool
+) -> None:
+    """Refuse a shared payment token no merchant at this wallet could ever redeem."""
+    if credential_type is not CredentialType.SHARED_PAYMENT_TOKEN or not network_id:
+        return
+    if merchants.network_id_registered(session, network_id, livemode=not test):
+        return
+    mode = "test" if test else "live"
+    raise InvalidRequest(
+        f"No {mode}-mode merchant with network id '{network_id[:64]}' settles at this "
+        "wallet, so a shared payment token for it could never be redeemed. Check the "
+        "network id (`mpp decode` reads it from the seller's 402 challenge).",
+        code="resource_missing",
+        extra={"param": "network_id"},
+    )
+
+
 def create(
     session: Session,
     *,
@@ -163,6 +181,7 @@ def create(
     """A new request of the agent connection ``grant_id``, pending approval at once when the
     draft asks for it."""
     method = _payment_method(session, user_id, draft.payment_method_id, now)
+    _check_redeemable_here(session, draft.credential_type, draft.network_id, test=draft.test)
     repository.lock_person(session, user_id)
     recent = repository.recent_for_user(session, user_id, now=now)
     limit_rules.check_create(draft, recent, limits, now, grant_id=grant_id)
@@ -222,6 +241,10 @@ def update(
     request = _load(session, user_id, request_id, now, grant_id=grant_id)
     if changes.payment_method_id is not None:
         _payment_method(session, user_id, changes.payment_method_id, now)
+    if changes.network_id is not None:
+        _check_redeemable_here(
+            session, request.credential_type, changes.network_id, test=request.test
+        )
     updated = rules.update(request, changes, now=now)
     return _save(session, request, updated, now)
 

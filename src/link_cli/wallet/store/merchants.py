@@ -18,7 +18,7 @@ from .crypto import sha256_hex
 from .models.base import new_id
 from .models.merchants import Merchant
 
-__all__ = ["authenticate_merchant", "create_merchant"]
+__all__ = ["authenticate_merchant", "create_merchant", "network_id_registered"]
 
 
 def create_merchant(
@@ -71,3 +71,13 @@ def authenticate_merchant(session: Session, secret_key: str) -> Merchant | None:
     if merchant is None or not hmac.compare_digest(merchant.secret_key_hash, digest):
         return None
     return merchant
+
+
+def network_id_registered(session: Session, network_id: str, *, livemode: bool) -> bool:
+    """Whether a merchant of that mode settles at this wallet under ``network_id``."""
+    found = session.scalar(
+        select(Merchant.id).where(
+            Merchant.network_id == network_id, Merchant.livemode == livemode
+        )
+    )
+    return found is not None
