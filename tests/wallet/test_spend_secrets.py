@@ -18,7 +18,9 @@ def test_virtual_cards_never_reach_the_database_or_the_log_in_clear(make_wallet)
             created = agent.create_ok(card_body(amount=1500))
             approve_spend_request(agent.person, created["approval_url"])
             cards.append(agent.retrieve(created["id"], include="card").json()["card"])
-        token_request = agent.create_ok(agent.seller_spt_body(amount=1234))  # no 3-digit values stored
+        token_request = agent.create_ok(
+            agent.seller_spt_body(amount=1234)
+        )  # no 3-digit values stored
         approve_spend_request(agent.person, token_request["approval_url"])
         spt = agent.retrieve(token_request["id"], include="shared_payment_token").json()
         assert spt["shared_payment_token"]["id"].startswith("spt_")

@@ -76,8 +76,6 @@ def authenticate_merchant(session: Session, secret_key: str) -> Merchant | None:
 def network_id_registered(session: Session, network_id: str, *, livemode: bool) -> bool:
     """Whether a merchant of that mode settles at this wallet under ``network_id``."""
     found = session.scalar(
-        select(Merchant.id).where(
-            Merchant.network_id == network_id, Merchant.livemode == livemode
-        )
+        select(Merchant.id).where(Merchant.network_id == network_id, Merchant.livemode == livemode)
     )
     return found is not None
