@@ -96,6 +96,12 @@ class _Runner:
         printed = False
         try:
             result = invoke(self.command, self.invocation.raw, self.context())
+        except Exception as exc:
+            # Validation and the auth middleware run before a streaming command's body (incur
+            # does the same), so their errors print as plain error objects in every format.
+            self.failure(_as_link_error(exc), streamed=False, before_stream=True)
+            return 1
+        try:
             if self.human:
                 from link_cli.cli import tty
 
@@ -139,13 +145,13 @@ class _Runner:
             value = {"ok": True, "data": value, "meta": self.meta()}
         _write(self.out, self.render(value))
 
-    def failure(self, error: LinkError, *, streamed: bool) -> None:
+    def failure(self, error: LinkError, *, streamed: bool, before_stream: bool = False) -> None:
         if self.human:
             from link_cli.cli import tty
 
             tty.present_error(error, self.command, self.out)
             return
-        streaming = self.command.streaming
+        streaming = self.command.streaming and not before_stream
         body = error.to_dict()  # contract §14.6 fix: the official CLI drops CTAs when streaming
         if streaming and self.fmt == "jsonl":
             from link_cli.cli.render.json import compact
