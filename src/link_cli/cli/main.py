@@ -28,6 +28,12 @@ def _write(out: TextIO, text: str) -> None:
     out.flush()
 
 
+def _write_rendered(out: TextIO, text: str) -> None:
+    """Rendered output; nothing at all when it is empty (Markdown of an empty list), as incur."""
+    if text:
+        _write(out, text)
+
+
 def _error_line(error: LinkError) -> str:
     """The plain error line of a streaming command (contract §5.1), then any suggestion (contract §14.6 fix)."""
     if error.code in ("UNKNOWN", "COMMAND_NOT_FOUND"):
@@ -143,7 +149,7 @@ class _Runner:
     def success(self, value: Any) -> None:
         if self.flags.full_output:
             value = {"ok": True, "data": value, "meta": self.meta()}
-        _write(self.out, self.render(value))
+        _write_rendered(self.out, self.render(value))
 
     def failure(self, error: LinkError, *, streamed: bool, before_stream: bool = False) -> None:
         if self.human:
@@ -162,9 +168,9 @@ class _Runner:
         elif self.flags.full_output:  # the envelope carries the suggestion in meta (contract §1.4)
             body = error.to_dict(include_cta=False)
             envelope = {"ok": False, "error": body, "meta": self.meta(error.cta)}
-            _write(self.out, self.render(envelope))
+            _write_rendered(self.out, self.render(envelope))
         else:
-            _write(self.out, self.render(body))
+            _write_rendered(self.out, self.render(body))
 
 
 def _print_error_early(
