@@ -276,6 +276,8 @@ def test_llms_full_has_group_headings_arguments_and_option_tables(base_env) -> N
     )
     assert "| `--amount` | `number` |  | " in pay and "| `--test` | `boolean` | `false` | " in pay
     assert "| `--header` | `array` |  | " in pay
+    # Our declarations carry examples; incur's generator prints them as a sh block.
+    assert "#### Examples\n\n```sh\nlink-cli mpp pay " in pay
 
 
 def test_schema_properties_in_zods_key_order(base_env) -> None:

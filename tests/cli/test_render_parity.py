@@ -215,3 +215,32 @@ def test_pay_result_headers_come_sorted_as_fetch_headers_iterate() -> None:
         ("set-cookie", "b=2"),
         ("x-b", "1, 2"),
     ]
+
+
+def test_instruction_wording_is_ours_and_the_next_hint_is_official() -> None:
+    """`_next` is what agents act on and is byte-identical; `instruction` is our own prose."""
+    from link_cli.commands._spend_request_results import with_approval_hint
+
+    chunk = with_approval_hint({"id": "lsrq_1", "status": "pending_approval"}, "lsrq_1")
+    assert chunk["_next"] == {
+        "command": "spend-request retrieve lsrq_1 --interval 2 --max-attempts 300",
+        "until": "status changes from pending_approval",
+    }
+    assert chunk["instruction"] == (
+        "Present the approval_url to the user so they can approve the spend request in their "
+        "Link wallet, then immediately run the _next.command to wait for their decision. "
+        "Do not create another spend request for this purchase."
+    )
+
+
+def test_scoped_llms_names_each_command_once() -> None:
+    """Official incur repeats the group (`link-cli spend-request spend-request create`)."""
+    from link_cli.commands._manifest import llms_full, llms_index
+
+    index = llms_index(("spend-request",))
+    assert index.startswith("# link-cli spend-request\n\nSpend request management commands\n")
+    assert "| `link-cli spend-request retrieve <id>` | Retrieve a spend request |" in index
+    assert "spend-request spend-request" not in index
+    full = llms_full(("mpp", "pay"))
+    assert full.startswith("# link-cli mpp pay\n\nPay a URL via the Machine Payment Protocol.")
+    assert "## Arguments\n\n| Name | Type | Required | Description |" in full
