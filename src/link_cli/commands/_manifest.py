@@ -5,71 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from link_cli import commands as registry
-from link_cli.commands._spec import Command, Option
+from link_cli.commands._spec import Command, args_schema, option_schema
 
 PROGRAM = "link-cli"
-
-
-_MAX_SAFE_INTEGER = 2**53 - 1
-
-
-def _as_number(value: float) -> int | float:
-    """Integral bounds print as integers, as JSON numbers from JavaScript do."""
-    return int(value) if float(value).is_integer() else value
-
-
-def _base_schema(option: Option) -> dict[str, Any]:
-    """The JSON Schema zod v4 emits for the option's type and checks, in zod's key order."""
-    schema: dict[str, Any]
-    if option.accepts_object:
-        return {
-            "anyOf": [
-                {"type": "string"},
-                {"type": "object", "propertyNames": {"type": "string"}, "additionalProperties": {}},
-            ]
-        }
-    if option.type == "enum":
-        return {"type": "string", "enum": list(option.choices)}
-    if option.type in ("number", "integer"):
-        integer = option.type == "integer"
-        schema = {"type": "integer" if integer else "number"}
-        minimum = option.minimum
-        maximum = option.maximum
-        if integer:  # .int() is the safe-integer format: its bounds come with it
-            minimum = -_MAX_SAFE_INTEGER if minimum is None else max(minimum, -_MAX_SAFE_INTEGER)
-            maximum = _MAX_SAFE_INTEGER if maximum is None else min(maximum, _MAX_SAFE_INTEGER)
-        if option.exclusive_minimum is not None:
-            schema["exclusiveMinimum"] = _as_number(option.exclusive_minimum)
-        if minimum is not None and not (
-            option.exclusive_minimum is not None and option.exclusive_minimum >= minimum
-        ):
-            schema["minimum"] = _as_number(minimum)
-        if maximum is not None:
-            schema["maximum"] = _as_number(maximum)
-        return schema
-    if option.type == "boolean":
-        return {"type": "boolean"}
-    schema = {"type": "string"}
-    if option.min_length is not None:
-        schema["minLength"] = option.min_length
-    if option.max_length is not None:
-        schema["maxLength"] = option.max_length
-    if option.pattern is not None:
-        schema["pattern"] = option.pattern
-    return schema
-
-
-def official_option_schema(option: Option) -> dict[str, Any]:
-    """One property as ``z.toJSONSchema`` writes it: ``description`` (from ``.describe()``)
-    first, then ``default``, then the type's own keys."""
-    schema: dict[str, Any] = {"description": option.help}
-    if option.has_default:
-        schema["default"] = option.default_value()
-    base = _base_schema(option)
-    if option.repeatable:
-        base = {"type": "array", "items": base}
-    schema.update(base)
-    return schema
 
 
 def _object(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
@@ -88,9 +26,8 @@ def command_schema(command: Command) -> dict[str, Any]:
     """
     result: dict[str, Any] = {}
     if command.args:
-        properties = {a.name: {"description": a.help, "type": "string"} for a in command.args}
-        result["args"] = _object(properties, [a.name for a in command.args if a.required])
-    properties = {o.name: official_option_schema(o) for o in command.options}
+        result["args"] = args_schema(command)
+    properties = {o.name: option_schema(o) for o in command.options}
     required = [o.name for o in command.options if o.required or o.has_default]
     result["options"] = _object(properties, required)
     return result

@@ -573,40 +573,57 @@ def _expected_name(option: Option) -> str:
 # ---------------------------------------------------------------------------
 
 
-def _scalar_schema(option: Option) -> dict[str, Any]:
+def _base_schema(option: Option) -> dict[str, Any]:
+    """The JSON Schema zod v4 emits for the option's type and checks, in zod's key order."""
     schema: dict[str, Any]
+    if option.accepts_object:
+        return {
+            "anyOf": [
+                {"type": "string"},
+                {"type": "object", "propertyNames": {"type": "string"}, "additionalProperties": {}},
+            ]
+        }
     if option.type == "enum":
-        schema = {"type": "string", "enum": list(option.choices)}
-    elif option.type == "integer":
-        schema = {"type": "integer"}
-    else:
-        schema = {"type": option.type}
+        return {"type": "string", "enum": list(option.choices)}
+    if option.type in ("number", "integer"):
+        integer = option.type == "integer"
+        schema = {"type": "integer" if integer else "number"}
+        minimum = option.minimum
+        maximum = option.maximum
+        if integer:  # .int() is the safe-integer format: its bounds come with it
+            minimum = -_MAX_SAFE_INTEGER if minimum is None else max(minimum, -_MAX_SAFE_INTEGER)
+            maximum = _MAX_SAFE_INTEGER if maximum is None else min(maximum, _MAX_SAFE_INTEGER)
+        if option.exclusive_minimum is not None:
+            schema["exclusiveMinimum"] = _as_number(option.exclusive_minimum)
+        if minimum is not None and not (
+            option.exclusive_minimum is not None and option.exclusive_minimum >= minimum
+        ):
+            schema["minimum"] = _as_number(minimum)
+        if maximum is not None:
+            schema["maximum"] = _as_number(maximum)
+        return schema
+    if option.type == "boolean":
+        return {"type": "boolean"}
+    schema = {"type": "string"}
     if option.min_length is not None:
         schema["minLength"] = option.min_length
-    if option.pattern is not None:
-        schema["pattern"] = option.pattern
     if option.max_length is not None:
         schema["maxLength"] = option.max_length
-    if option.minimum is not None:
-        schema["minimum"] = _as_number(option.minimum)
-    if option.exclusive_minimum is not None:
-        schema["exclusiveMinimum"] = _as_number(option.exclusive_minimum)
-    if option.maximum is not None:
-        schema["maximum"] = _as_number(option.maximum)
-    if option.accepts_object:
-        schema = {"anyOf": [schema, {"type": "object", "additionalProperties": {}}]}
+    if option.pattern is not None:
+        schema["pattern"] = option.pattern
     return schema
 
 
 def option_schema(option: Option) -> dict[str, Any]:
-    """JSON Schema of one option, with description and default."""
-    schema = _scalar_schema(option)
-    if option.repeatable:
-        schema = {"type": "array", "items": schema}
+    """One property as ``z.toJSONSchema`` writes it: ``description`` (from ``.describe()``)
+    first, then ``default``, then the type's own keys."""
+    schema: dict[str, Any] = {"description": option.help}
     if option.has_default:
         schema["default"] = option.default_value()
-    if option.help:
-        schema["description"] = option.help
+    base = _base_schema(option)
+    if option.repeatable:
+        base = {"type": "array", "items": base}
+    schema.update(base)
     return schema
 
 
@@ -621,15 +638,12 @@ def _object_schema(properties: dict[str, Any], required: list[str]) -> dict[str,
 
 def args_schema(command: Command) -> dict[str, Any]:
     """JSON Schema of the positional arguments."""
-    properties = {
-        a.name: {"type": "string", **({"description": a.help} if a.help else {})}
-        for a in command.args
-    }
+    properties = {a.name: {"description": a.help, "type": "string"} for a in command.args}
     return _object_schema(properties, [a.name for a in command.args if a.required])
 
 
 def options_schema(command: Command) -> dict[str, Any]:
-    """JSON Schema of the options."""
+    """JSON Schema of the options; ``required`` lists what a caller must pass (MCP tools)."""
     properties = {o.name: option_schema(o) for o in command.options}
     return _object_schema(properties, [o.name for o in command.options if o.required])
 
