@@ -263,6 +263,7 @@ def test_llms_lists_commands_with_their_positional_arguments(base_env) -> None:
         "Run `link-cli --llms-full` for full manifest. "
         "Run `link-cli <command> --schema` for argument details."
     )
+    assert run(base_env, "--llms", "--format", "md") == (0, out)  # md is this Markdown
 
 
 def test_llms_full_has_group_headings_arguments_and_option_tables(base_env) -> None:

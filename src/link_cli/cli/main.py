@@ -223,7 +223,7 @@ def _meta_output(invocation: Any, out: TextIO, human: bool) -> int | None:
     if flags.llms or flags.llms_full:
         from link_cli.commands import _manifest
 
-        if flags.format:
+        if flags.format and flags.format != "md":  # md is the Markdown reference, as in incur
             from link_cli.cli.render import render
 
             manifest = _manifest.llms_manifest(invocation.path, full=flags.llms_full)
