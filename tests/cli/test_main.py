@@ -248,7 +248,10 @@ def test_unknown_command_renders_command_not_found_in_the_chosen_format(env):
 
 def test_parse_errors_follow_format_and_full_output(env):
     code, out = cli("spend-request", "create", "--bogus", "--format", "yaml")
-    assert (code, out) == (1, "code: UNKNOWN\nmessage: 'Unknown flag: --bogus'\n")
+    assert (code, out) == (
+        1,
+        'code: UNKNOWN\nmessage: "Unknown flag: --bogus"\n',
+    )  # yaml npm quoting
     code, out = cli("frobnicate", "--format", "json", "--full-output")
     envelope = json.loads(out)
     assert code == 1 and list(envelope) == ["ok", "error", "meta"]

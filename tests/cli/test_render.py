@@ -134,14 +134,18 @@ def test_jsonl_one_line_per_element():
 
 
 def test_yaml_keeps_key_order():
-    assert render({"z": 1, "a": [1, 2]}, "yaml") == "z: 1\na:\n- 1\n- 2"
+    # As the yaml npm package: a sequence inside a mapping is indented under its key.
+    assert render({"z": 1, "a": [1, 2]}, "yaml") == "z: 1\na:\n  - 1\n  - 2"
 
 
 def test_markdown_flat_object_and_array_tables():
-    assert render({"id": "x", "n": 1}, "md") == "| Key | Value |\n|---|---|\n| id | x |\n| n | 1 |"
-    assert render([{"id": "a"}, {"id": "b"}], "md") == "| id |\n|---|\n| a |\n| b |"
+    # Columns padded to the widest cell, under a rule of the same widths (contract §2.1a).
+    assert render({"id": "x", "n": 1}, "md") == (
+        "| Key | Value |\n|-----|-------|\n| id  | x     |\n| n   | 1     |"
+    )
+    assert render([{"id": "a"}, {"id": "b"}], "md") == "| id |\n|----|\n| a  |\n| b  |"
     nested = render({"id": "x", "card": {"brand": "visa"}}, "md")
-    assert "## card" in nested and "| brand | visa |" in nested
+    assert nested == "## id\n\nx\n\n## card.brand\n\nvisa"
 
 
 # Differential check against the toon-format package wherever its newer spec's

@@ -354,7 +354,10 @@ def test_an_ofx_export_brings_its_bank_and_ledger_balance(wallet) -> None:
 
 def test_the_date_rule_reports_zods_regex_issue(tmp_path) -> None:
     agent = Agent("http://127.0.0.1:9", tmp_path / "none.json")
-    code, error = agent.json("transactions", "list", "--end-date", "2026-3-1")
+    # The auth middleware runs before validation (as in incur): an env token passes it.
+    code, error = agent.json(
+        "transactions", "list", "--end-date", "2026-3-1", LINK_ACCESS_TOKEN="liwltoken_x"
+    )
     assert code == 1
     details = json.loads(error["message"].split("Details: ", 1)[1])
     assert details == [

@@ -28,6 +28,12 @@ def _write(out: TextIO, text: str) -> None:
     out.flush()
 
 
+def _write_rendered(out: TextIO, text: str) -> None:
+    """Rendered output; nothing at all when it is empty (Markdown of an empty list), as incur."""
+    if text:
+        _write(out, text)
+
+
 def _error_line(error: LinkError) -> str:
     """The plain error line of a streaming command (contract §5.1), then any suggestion (contract §14.6 fix)."""
     if error.code in ("UNKNOWN", "COMMAND_NOT_FOUND"):
@@ -96,6 +102,12 @@ class _Runner:
         printed = False
         try:
             result = invoke(self.command, self.invocation.raw, self.context())
+        except Exception as exc:
+            # Validation and the auth middleware run before a streaming command's body (incur
+            # does the same), so their errors print as plain error objects in every format.
+            self.failure(_as_link_error(exc), streamed=False, before_stream=True)
+            return 1
+        try:
             if self.human:
                 from link_cli.cli import tty
 
@@ -137,15 +149,15 @@ class _Runner:
     def success(self, value: Any) -> None:
         if self.flags.full_output:
             value = {"ok": True, "data": value, "meta": self.meta()}
-        _write(self.out, self.render(value))
+        _write_rendered(self.out, self.render(value))
 
-    def failure(self, error: LinkError, *, streamed: bool) -> None:
+    def failure(self, error: LinkError, *, streamed: bool, before_stream: bool = False) -> None:
         if self.human:
             from link_cli.cli import tty
 
             tty.present_error(error, self.command, self.out)
             return
-        streaming = self.command.streaming
+        streaming = self.command.streaming and not before_stream
         body = error.to_dict()  # contract §14.6 fix: the official CLI drops CTAs when streaming
         if streaming and self.fmt == "jsonl":
             from link_cli.cli.render.json import compact
@@ -156,9 +168,9 @@ class _Runner:
         elif self.flags.full_output:  # the envelope carries the suggestion in meta (contract §1.4)
             body = error.to_dict(include_cta=False)
             envelope = {"ok": False, "error": body, "meta": self.meta(error.cta)}
-            _write(self.out, self.render(envelope))
+            _write_rendered(self.out, self.render(envelope))
         else:
-            _write(self.out, self.render(body))
+            _write_rendered(self.out, self.render(body))
 
 
 def _print_error_early(
@@ -211,7 +223,7 @@ def _meta_output(invocation: Any, out: TextIO, human: bool) -> int | None:
     if flags.llms or flags.llms_full:
         from link_cli.commands import _manifest
 
-        if flags.format:
+        if flags.format and flags.format != "md":  # md is the Markdown reference, as in incur
             from link_cli.cli.render import render
 
             manifest = _manifest.llms_manifest(invocation.path, full=flags.llms_full)

@@ -17,12 +17,13 @@ if TYPE_CHECKING:
 
 
 def invoke(command: Command, raw: Mapping[str, Any], ctx: Context) -> Any:
-    """Validate ``raw`` (VALIDATION_ERROR before anything else), then run the handler.
+    """Apply the auth middleware, validate ``raw``, then call the handler.
 
-    ``middleware`` commands fail with NOT_AUTHENTICATED here, before any request;
-    ``guard`` commands check inside their handler, after their own input rules.
+    As in incur, ``middleware`` commands fail with NOT_AUTHENTICATED first, before their
+    arguments are even validated and before any request; ``guard`` commands check inside
+    their handler, after validation and their own input rules.
     """
-    params = validate(command, raw)
     if command.auth == "middleware":
         ctx.require_auth()
+    params = validate(command, raw)
     return load_handler(command)(params, ctx)

@@ -268,7 +268,11 @@ def _as_number(value: float) -> int | float:
 # ---------------------------------------------------------------------------
 
 
-def _received(value: Any) -> str:
+_MAX_SAFE_INTEGER = 2**53 - 1
+
+
+def _parsed_type(value: Any) -> str:
+    """zod's name for a value in its messages (``received …``)."""
     if value is UNDEFINED:
         return "undefined"
     if value is None:
@@ -277,8 +281,6 @@ def _received(value: Any) -> str:
         return "boolean"
     if isinstance(value, float) and math.isnan(value):
         return "NaN"
-    if isinstance(value, float) and math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
     if isinstance(value, (int, float)):
         return "number"
     if isinstance(value, str):
@@ -288,55 +290,80 @@ def _received(value: Any) -> str:
     return "object"
 
 
+def js_to_number(value: Any) -> float | int:
+    """JavaScript's ``Number(value)`` for JSON-like values (what ``z.coerce.number()`` does)."""
+    if isinstance(value, bool):
+        return 1 if value else 0
+    if isinstance(value, (int, float)):
+        return value
+    if value is None:
+        return 0
+    if isinstance(value, str):
+        return js_number(value)
+    if isinstance(value, list):  # via String(array): "" → 0, one element → that element
+        if not value:
+            return 0
+        if len(value) == 1 and not isinstance(value[0], (dict, list)):
+            item = value[0]
+            return 0 if item is None else js_to_number(item if isinstance(item, str) else str(item))
+        return math.nan
+    return math.nan
+
+
 def _fmt(number: float) -> str:
     return str(_as_number(number))
 
 
 class _Issues:
-    """Collects zod-style issues; ``raise_if_any`` turns them into VALIDATION_ERROR."""
+    """Collects zod-style issues (keys in zod's order); ``raise_if_any`` makes VALIDATION_ERROR.
 
-    def __init__(self) -> None:
+    ``received`` inside an issue exists only where zod puts it (a number that is NaN or
+    infinite); ``fieldErrors`` entries always carry ``expected`` and ``received``, empty
+    when the issue has none, as incur builds them.
+    """
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        self.raw = raw
         self.issues: list[dict[str, Any]] = []
-        self.missing: list[bool] = []
+
+    def push(self, issue: dict[str, Any], path: list[Any], message: str) -> None:
+        self.issues.append({**issue, "path": path, "message": message})
 
     def type_error(self, path: list[Any], expected: str, value: Any) -> None:
-        received = _received(value)
-        self.issues.append(
-            {
-                "expected": expected,
-                "code": "invalid_type",
-                "path": path,
-                "message": f"Invalid input: expected {expected}, received {received}",
-                "_received": received,
-            }
+        self.push(
+            {"expected": expected, "code": "invalid_type"},
+            path,
+            f"Invalid input: expected {expected}, received {_parsed_type(value)}",
         )
-        self.missing.append(value is UNDEFINED)
 
-    def add(self, path: list[Any], code: str, message: str, **extra: Any) -> None:
-        self.issues.append({**extra, "code": code, "path": path, "message": message})
-        self.missing.append(False)
+    def _missing(self, path: list[Any]) -> bool:
+        current: Any = self.raw
+        for part in path:
+            in_dict = isinstance(current, dict) and part in current
+            in_list = isinstance(current, list) and isinstance(part, int) and part < len(current)
+            if not (in_dict or in_list):
+                return True
+            current = current[part]
+        return False
 
     def raise_if_any(self) -> None:
         if not self.issues:
             return
-        public = [{k: v for k, v in i.items() if not k.startswith("_")} for i in self.issues]
-        field_errors = []
-        for issue, missing in zip(self.issues, self.missing, strict=True):
-            entry: dict[str, Any] = {
+        field_errors = [
+            {
                 "code": issue["code"],
-                "missing": missing,
+                "missing": self._missing(issue["path"]),
                 "path": ".".join(str(p) for p in issue["path"]),
+                "expected": issue.get("expected", ""),
+                "received": issue.get("received", ""),
+                "message": issue["message"],
             }
-            if "expected" in issue:
-                entry["expected"] = issue["expected"]
-            if "_received" in issue:
-                entry["received"] = issue["_received"]
-            entry["message"] = issue["message"]
-            field_errors.append(entry)
+            for issue in self.issues
+        ]
         message = "; ".join(i["message"] for i in self.issues)
         import json  # error path only
 
-        message += "\n\nDetails: " + json.dumps(public, indent=2)
+        message += "\n\nDetails: " + json.dumps(self.issues, indent=2, ensure_ascii=False)
         raise ValidationError(message, field_errors=field_errors)
 
 
@@ -344,39 +371,45 @@ def _check_string(issues: _Issues, path: list[Any], value: Any, option: Option |
     if not isinstance(value, str):
         issues.type_error(path, "string", value)
         return value
-    if option is not None:
-        if option.pattern is not None and not _matches(option.pattern, value):
-            # zod's key order for a regex issue: origin, code, format, pattern, path, message.
-            issues.issues.append(
-                {
-                    "origin": "string",
-                    "code": "invalid_format",
-                    "format": "regex",
-                    "pattern": f"/{option.pattern}/",
-                    "path": path,
-                    "message": option.pattern_message
-                    or f"Invalid string: must match pattern /{option.pattern}/",
-                }
-            )
-            issues.missing.append(False)
-        if option.min_length is not None and len(value) < option.min_length:
-            issues.add(
-                path,
-                "too_small",
-                f"Too small: expected string to have >={option.min_length} characters",
-                origin="string",
-                minimum=option.min_length,
-                inclusive=True,
-            )
-        if option.max_length is not None and len(value) > option.max_length:
-            issues.add(
-                path,
-                "too_big",
-                f"Too big: expected string to have <={option.max_length} characters",
-                origin="string",
-                maximum=option.max_length,
-                inclusive=True,
-            )
+    if option is None:
+        return value
+    exact = option.min_length is not None and option.min_length == option.max_length
+    length = len(value.encode("utf-16-le")) // 2  # JavaScript counts UTF-16 code units
+    if option.min_length is not None and length < option.min_length:
+        issues.push(
+            {
+                "origin": "string",
+                "code": "too_small",
+                "minimum": option.min_length,
+                "inclusive": True,
+                **({"exact": True} if exact else {}),
+            },
+            path,
+            f"Too small: expected string to have >={option.min_length} characters",
+        )
+    if option.max_length is not None and length > option.max_length:
+        issues.push(
+            {
+                "origin": "string",
+                "code": "too_big",
+                "maximum": option.max_length,
+                "inclusive": True,
+                **({"exact": True} if exact else {}),
+            },
+            path,
+            f"Too big: expected string to have <={option.max_length} characters",
+        )
+    if option.pattern is not None and not _matches(option.pattern, value):
+        issues.push(
+            {
+                "origin": "string",
+                "code": "invalid_format",
+                "format": "regex",
+                "pattern": f"/{option.pattern}/",
+            },
+            path,
+            option.pattern_message or f"Invalid string: must match pattern /{option.pattern}/",
+        )
     return value
 
 
@@ -391,44 +424,74 @@ def _matches(pattern: str, value: str) -> bool:
 
 
 def _check_number(issues: _Issues, path: list[Any], value: Any, option: Option) -> Any:
-    if isinstance(value, str):
-        value = js_number(value)
+    """``z.coerce.number()`` [+ ``.int()``] + bounds, with zod's issues in zod's order."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        issues.type_error(path, "number", value)
-        return value
+        value = js_to_number(UNDEFINED if value is UNDEFINED else value)
     if isinstance(value, float) and not math.isfinite(value):
-        issues.type_error(path, "number", value)
+        received = "NaN" if math.isnan(value) else "Infinity"
+        issues.push(
+            {"expected": "number", "code": "invalid_type", "received": received},
+            path,
+            f"Invalid input: expected number, received {_parsed_type(value)}",
+        )
         return value
     number = _as_number(value)
-    if option.type == "integer" and not isinstance(number, int):
-        issues.type_error(path, "int", number)
-        return number
+    if option.type == "integer":
+        if not isinstance(number, int):
+            issues.push(
+                {"expected": "int", "format": "safeint", "code": "invalid_type"},
+                path,
+                "Invalid input: expected int, received number",
+            )
+            return number
+        if abs(number) > _MAX_SAFE_INTEGER:
+            big = number > 0
+            issues.push(
+                {
+                    "code": "too_big" if big else "too_small",
+                    ("maximum" if big else "minimum"): _MAX_SAFE_INTEGER
+                    if big
+                    else -_MAX_SAFE_INTEGER,
+                    "note": "Integers must be within the safe integer range.",
+                    "origin": "int",
+                },
+                path,
+                f"Too big: expected int to be <{_MAX_SAFE_INTEGER}"
+                if big
+                else f"Too small: expected int to be >-{_MAX_SAFE_INTEGER}",
+            )
     if option.exclusive_minimum is not None and not number > option.exclusive_minimum:
-        issues.add(
+        issues.push(
+            {
+                "origin": "number",
+                "code": "too_small",
+                "minimum": _as_number(option.exclusive_minimum),
+                "inclusive": False,
+            },
             path,
-            "too_small",
             f"Too small: expected number to be >{_fmt(option.exclusive_minimum)}",
-            origin="number",
-            minimum=_as_number(option.exclusive_minimum),
-            inclusive=False,
         )
     if option.minimum is not None and number < option.minimum:
-        issues.add(
+        issues.push(
+            {
+                "origin": "number",
+                "code": "too_small",
+                "minimum": _as_number(option.minimum),
+                "inclusive": True,
+            },
             path,
-            "too_small",
             f"Too small: expected number to be >={_fmt(option.minimum)}",
-            origin="number",
-            minimum=_as_number(option.minimum),
-            inclusive=True,
         )
     if option.maximum is not None and number > option.maximum:
-        issues.add(
+        issues.push(
+            {
+                "origin": "number",
+                "code": "too_big",
+                "maximum": _as_number(option.maximum),
+                "inclusive": True,
+            },
             path,
-            "too_big",
             f"Too big: expected number to be <={_fmt(option.maximum)}",
-            origin="number",
-            maximum=_as_number(option.maximum),
-            inclusive=True,
         )
     return number
 
@@ -444,13 +507,13 @@ def _check_scalar(issues: _Issues, path: list[Any], value: Any, option: Option) 
         return _check_number(issues, path, value, option)
     if option.type == "enum":
         if value not in option.choices:
-            listed = "|".join(f'"{c}"' for c in option.choices)
-            issues.add(
-                path,
-                "invalid_value",
-                f"Invalid option: expected one of {listed}",
-                values=list(option.choices),
-            )
+            if len(option.choices) == 1:
+                message = f'Invalid input: expected "{option.choices[0]}"'
+            else:
+                message = "Invalid option: expected one of " + "|".join(
+                    f'"{c}"' for c in option.choices
+                )
+            issues.push({"code": "invalid_value", "values": list(option.choices)}, path, message)
         return value
     return _check_string(issues, path, value, option)
 
@@ -460,8 +523,10 @@ def validate(command: Command, raw: Mapping[str, Any]) -> dict[str, Any]:
 
     ``raw`` is keyed by argument names and camelCase option names; absent keys take
     the option's default. Unknown keys are ignored (as zod's non-strict objects do).
+    As incur does, positional arguments are checked first and on their own: when one
+    is wrong, the options are not reported.
     """
-    issues = _Issues()
+    issues = _Issues({a.name: raw[a.name] for a in command.args if a.name in raw})
     params: dict[str, Any] = {}
     for argument in command.args:
         value = raw.get(argument.name, UNDEFINED)
@@ -469,12 +534,17 @@ def validate(command: Command, raw: Mapping[str, Any]) -> dict[str, Any]:
             params[argument.name] = UNDEFINED
             continue
         params[argument.name] = _check_string(issues, [argument.name], value, None)
+    issues.raise_if_any()
+    issues = _Issues({o.name: raw[o.name] for o in command.options if o.name in raw})
     for option in command.options:
         value = raw.get(option.name, UNDEFINED)
         if value is UNDEFINED or (value is None and not option.required):
             if option.required:
-                expected = "array" if option.repeatable else _expected_name(option)
-                issues.type_error([option.name], expected, UNDEFINED)
+                if option.type in ("number", "integer") and not option.repeatable:
+                    params[option.name] = _check_number(issues, [option.name], UNDEFINED, option)
+                else:
+                    expected = "array" if option.repeatable else _expected_name(option)
+                    issues.type_error([option.name], expected, UNDEFINED)
                 continue
             params[option.name] = option.default_value()
             continue
@@ -503,40 +573,57 @@ def _expected_name(option: Option) -> str:
 # ---------------------------------------------------------------------------
 
 
-def _scalar_schema(option: Option) -> dict[str, Any]:
+def _base_schema(option: Option) -> dict[str, Any]:
+    """The JSON Schema zod v4 emits for the option's type and checks, in zod's key order."""
     schema: dict[str, Any]
+    if option.accepts_object:
+        return {
+            "anyOf": [
+                {"type": "string"},
+                {"type": "object", "propertyNames": {"type": "string"}, "additionalProperties": {}},
+            ]
+        }
     if option.type == "enum":
-        schema = {"type": "string", "enum": list(option.choices)}
-    elif option.type == "integer":
-        schema = {"type": "integer"}
-    else:
-        schema = {"type": option.type}
+        return {"type": "string", "enum": list(option.choices)}
+    if option.type in ("number", "integer"):
+        integer = option.type == "integer"
+        schema = {"type": "integer" if integer else "number"}
+        minimum = option.minimum
+        maximum = option.maximum
+        if integer:  # .int() is the safe-integer format: its bounds come with it
+            minimum = -_MAX_SAFE_INTEGER if minimum is None else max(minimum, -_MAX_SAFE_INTEGER)
+            maximum = _MAX_SAFE_INTEGER if maximum is None else min(maximum, _MAX_SAFE_INTEGER)
+        if option.exclusive_minimum is not None:
+            schema["exclusiveMinimum"] = _as_number(option.exclusive_minimum)
+        if minimum is not None and not (
+            option.exclusive_minimum is not None and option.exclusive_minimum >= minimum
+        ):
+            schema["minimum"] = _as_number(minimum)
+        if maximum is not None:
+            schema["maximum"] = _as_number(maximum)
+        return schema
+    if option.type == "boolean":
+        return {"type": "boolean"}
+    schema = {"type": "string"}
     if option.min_length is not None:
         schema["minLength"] = option.min_length
-    if option.pattern is not None:
-        schema["pattern"] = option.pattern
     if option.max_length is not None:
         schema["maxLength"] = option.max_length
-    if option.minimum is not None:
-        schema["minimum"] = _as_number(option.minimum)
-    if option.exclusive_minimum is not None:
-        schema["exclusiveMinimum"] = _as_number(option.exclusive_minimum)
-    if option.maximum is not None:
-        schema["maximum"] = _as_number(option.maximum)
-    if option.accepts_object:
-        schema = {"anyOf": [schema, {"type": "object", "additionalProperties": {}}]}
+    if option.pattern is not None:
+        schema["pattern"] = option.pattern
     return schema
 
 
 def option_schema(option: Option) -> dict[str, Any]:
-    """JSON Schema of one option, with description and default."""
-    schema = _scalar_schema(option)
-    if option.repeatable:
-        schema = {"type": "array", "items": schema}
+    """One property as ``z.toJSONSchema`` writes it: ``description`` (from ``.describe()``)
+    first, then ``default``, then the type's own keys."""
+    schema: dict[str, Any] = {"description": option.help}
     if option.has_default:
         schema["default"] = option.default_value()
-    if option.help:
-        schema["description"] = option.help
+    base = _base_schema(option)
+    if option.repeatable:
+        base = {"type": "array", "items": base}
+    schema.update(base)
     return schema
 
 
@@ -551,15 +638,12 @@ def _object_schema(properties: dict[str, Any], required: list[str]) -> dict[str,
 
 def args_schema(command: Command) -> dict[str, Any]:
     """JSON Schema of the positional arguments."""
-    properties = {
-        a.name: {"type": "string", **({"description": a.help} if a.help else {})}
-        for a in command.args
-    }
+    properties = {a.name: {"description": a.help, "type": "string"} for a in command.args}
     return _object_schema(properties, [a.name for a in command.args if a.required])
 
 
 def options_schema(command: Command) -> dict[str, Any]:
-    """JSON Schema of the options."""
+    """JSON Schema of the options; ``required`` lists what a caller must pass (MCP tools)."""
     properties = {o.name: option_schema(o) for o in command.options}
     return _object_schema(properties, [o.name for o in command.options if o.required])
 

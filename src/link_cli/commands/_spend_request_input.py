@@ -74,14 +74,15 @@ def parse_items(values: list[Any], parse: Any) -> list[Any]:
 
 
 def parse_approval_detail(value: Any) -> Any:
-    import json
+    """``JSON.parse`` of the CLI string, failing with its very message (contract §3.5)."""
+    from link_cli.commands import _js_json
 
     if not given(value) or isinstance(value, dict):
         return value
     try:
-        return json.loads(value)
-    except ValueError as exc:
-        raise Unknown(f"Invalid approval-detail JSON: {exc}") from exc
+        return _js_json.parse(value)
+    except _js_json.JsonSyntaxError as exc:
+        raise Unknown(str(exc)) from exc
 
 
 def create_body(p: dict[str, Any]) -> dict[str, Any]:

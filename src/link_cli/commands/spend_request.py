@@ -49,10 +49,10 @@ _TOTAL = Option(
     default=(),
     help="Total as key:value pairs, e.g. type:total,display_text:Total,amount:5000",
 )
-_POLL_OPTIONS = (
+_POLL_OPTIONS = (  # the official schema's order (contract §9.1): timeout first
+    Option("timeout", "number", "Stop polling after N seconds", 600),
     Option("interval", "number", "Poll every N seconds until a terminal status (0: fetch once)", 0),
     Option("maxAttempts", "number", "Stop polling after N fetches (0: unlimited)", 0),
-    Option("timeout", "number", "Stop polling after N seconds", 600),
 )
 _OUTPUT_FILE = Option(
     "outputFile",

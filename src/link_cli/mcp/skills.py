@@ -15,7 +15,7 @@ from importlib import resources
 from typing import Any
 
 from link_cli import commands
-from link_cli.commands._manifest import llms_full
+from link_cli.commands._manifest import command_reference, scoped_commands
 from link_cli.mcp import tools
 
 MAIN_SKILL = "link-cli"
@@ -110,7 +110,7 @@ def _group_markdown(top: str, description: str) -> str:
         "",
     ]
     # The command reference is --llms-full's, scoped to this name: one generator, no drift.
-    reference = llms_full((top,)).split("\n", 3)[-1]  # minus its "# link-cli <version>" title
+    reference = "\n\n".join(command_reference(c, 2) for c in scoped_commands((top,)))
     lines.append(reference.strip())
     exposed = {c.tool_name for c in tools.tool_commands()}
     tool_names = [c.tool_name for c in commands.commands_for(top) if c.tool_name in exposed]

@@ -169,15 +169,21 @@ class MerchantResponse:
         return [value for key, value in self.headers if key.lower() == name.lower()]
 
     def pay_result(self) -> dict[str, object]:
-        """The PayResult of contract §8.2 (not yet sanitised): status, lower-cased headers, text body."""
+        """The PayResult of contract §8.2 (not yet sanitised): status, lower-cased headers, text body.
+
+        Headers come out as the official CLI prints them (``Object.fromEntries`` over a fetch
+        ``Headers``): sorted by lower-cased name, repeated names joined with ``", "``, except
+        ``set-cookie``, whose values stay separate so the last one is kept.
+        """
         merged: dict[str, str] = {}
         for key, value in self.headers:
             text = _wire.wire_text(value)
             lower = key.lower()
-            merged[lower] = f"{merged[lower]}, {text}" if lower in merged else text
+            joined = lower in merged and lower != "set-cookie"
+            merged[lower] = f"{merged[lower]}, {text}" if joined else text
         return {
             "status": self.status,
-            "headers": merged,
+            "headers": dict(sorted(merged.items())),
             "body": self.body.decode("utf-8", errors="replace"),
         }
 
