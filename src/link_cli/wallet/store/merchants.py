@@ -18,7 +18,7 @@ from .crypto import sha256_hex
 from .models.base import new_id
 from .models.merchants import Merchant
 
-__all__ = ["authenticate_merchant", "create_merchant"]
+__all__ = ["authenticate_merchant", "create_merchant", "get_merchant", "list_merchants"]
 
 
 def create_merchant(
@@ -71,3 +71,15 @@ def authenticate_merchant(session: Session, secret_key: str) -> Merchant | None:
     if merchant is None or not hmac.compare_digest(merchant.secret_key_hash, digest):
         return None
     return merchant
+
+
+def get_merchant(session: Session, merchant_id: str) -> Merchant | None:
+    """The merchant with account id ``merchant_id`` (``acct_…``), or None."""
+    if not merchant_id.startswith("acct_") or len(merchant_id) > 40:
+        return None
+    return session.get(Merchant, merchant_id)
+
+
+def list_merchants(session: Session) -> list[Merchant]:
+    """Every registered merchant, oldest first."""
+    return list(session.scalars(select(Merchant).order_by(Merchant.created_at, Merchant.id)))
