@@ -154,20 +154,20 @@ def test_lpt_rules_in_official_order(env):
             "merchant-account-id is required when execution-method is link_pay_token",
         ),
         (  # c comes before the SPT rule (no network id)
-            LPT + ("--credential-type", "shared_payment_token"),
+            (*LPT, "--credential-type", "shared_payment_token"),
             "credential-type must be card when execution-method is link_pay_token",
         ),
         (  # d
-            LPT + ("--network-id", "net_1"),
+            (*LPT, "--network-id", "net_1"),
             "network-id cannot be used when execution-method is link_pay_token",
         ),
         (  # f
-            LPT + ("--approve",),
+            (*LPT, "--approve"),
             "approve cannot be used when execution-method is link_pay_token; "
             "use request-approval instead",
         ),
         (  # g: the URL alone
-            LPT + ("--merchant-url", "https://shop.example"),
+            (*LPT, "--merchant-url", "https://shop.example"),
             "merchant-name and merchant-url cannot be used when execution-method is link_pay_token; "
             "Link resolves the merchant identity from merchant-account-id",
         ),
