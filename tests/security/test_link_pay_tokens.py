@@ -114,8 +114,15 @@ def test_the_redemption_parameter() -> None:
 # -- a real wallet and a second process on its database ---------------------------------------
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def wallet(request: pytest.FixtureRequest) -> WalletProcess:
+    """The session's SQLite wallet, then its PostgreSQL one."""
+    return request.getfixturevalue("wallet" if request.param == "sqlite" else "pg_wallet")
+
+
 @pytest.fixture(scope="module")
 def peer(wallet: WalletProcess) -> Iterator[WalletProcess]:
+    """A second ``link-wallet serve`` on the same database."""
     with WalletProcess.start(wallet.data_dir, database_url=wallet.database_url) as process:
         yield process
 
