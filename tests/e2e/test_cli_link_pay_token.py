@@ -126,6 +126,9 @@ def refused(world: World, token: str, amount: int, shop: Shop | None = None) -> 
 
 
 def test_the_merchant_is_resolved_and_the_token_redeems_exactly_once(world: World) -> None:
+    account = world.shop.client(world.wallet).v1.accounts.retrieve_current()
+    assert (account.id, account.business_profile.name) == (world.shop.id, SHOP_NAME)
+    assert account.livemode is True
     created = create_lpt(world, 1850)
     assert created["status"] == "pending_approval"
     assert (created["merchant_name"], created["merchant_url"]) == (SHOP_NAME, SHOP_SITE)
