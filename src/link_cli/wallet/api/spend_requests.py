@@ -96,9 +96,6 @@ def spend_request_json(
         "created_at": iso(request.created_at),
         "updated_at": iso(request.updated_at),
     }
-    if request.is_link_pay_token:
-        body["execution_method"] = request.execution_method
-        body["merchant_account_id"] = request.merchant_account_id
     if credential is None:
         return body
     if credential.kind == issued_credentials.KIND_CARD:
