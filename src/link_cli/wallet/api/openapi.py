@@ -164,12 +164,14 @@ SCHEMAS: dict[str, Any] = {
             "card_last4": _NULLABLE_STRING,
             "card": {"type": "object"},
             "shared_payment_token": {"type": "object"},
+            "link_pay_token": {"type": "string", "description": "with include=link_pay_token"},
         },
         ["id", "status", "amount", "currency", "credential_type", "created_at", "expires_at"],
     ),
     "SpendRequestCreate": {
         "description": "contract §7.3; card requests need merchant_name and merchant_url, "
-        "shared_payment_token requests need network_id instead.",
+        "shared_payment_token requests need network_id instead, Link Pay Token requests "
+        "execution_method and merchant_account_id (a live merchant registered here) instead.",
         **_object(
             {
                 "credential_type": {"type": "string", "enum": ["card", "shared_payment_token"]},
@@ -179,6 +181,8 @@ SCHEMAS: dict[str, Any] = {
                 "merchant_name": {"type": "string", "minLength": 1, "maxLength": 500},
                 "merchant_url": {"type": "string", "format": "uri"},
                 "network_id": _IDENTIFIER,
+                "execution_method": {"type": "string", "enum": ["link_pay_token"]},
+                "merchant_account_id": _IDENTIFIER,
                 "payment_details": _IDENTIFIER,
                 "line_items": {"type": "array", "items": _LINE_ITEM, "maxItems": 100},
                 "totals": {"type": "array", "items": _TOTAL, "maxItems": 50},
