@@ -132,3 +132,47 @@ def test_a_wrong_cvc_is_declined_and_the_card_still_works_after(
     page.get_by_role("button", name="Pay $45.00").click()
     expect(page.get_by_role("heading", name="Thank you! Your order is confirmed.")).to_be_visible()
     assert issued.status(wallet) == "succeeded"
+
+
+def test_an_agent_pays_with_a_link_pay_token_in_the_hidden_agent_block(
+    page: Page, wallet: WalletProcess, shop: ShopProcess, screenshot: Screenshot
+) -> None:
+    page.goto(f"{shop.url}/checkout?item=lantern")
+    block = page.locator(".AiAgentPaymentSteering")
+    account = block.get_attribute("data-stripe-merchant-account")
+    assert account is not None and account.startswith("acct_")
+    expect(page.get_by_label("Link Pay Token")).to_be_hidden()
+
+    person = wallet.create_person()
+    token = wallet_tokens(wallet, person)["access_token"]
+    created = create_spend_request(
+        wallet.url,
+        token,
+        amount=LANTERN_PRICE,
+        merchant_name=None,
+        merchant_url=None,
+        execution_method="link_pay_token",
+        merchant_account_id=account,
+        line_items=[{"name": "Camp lantern", "quantity": 1, "unit_amount": LANTERN_PRICE}],
+        totals=[{"type": "total", "display_text": "Total", "amount": LANTERN_PRICE}],
+    )
+    approve_spend_request(person, created["approval_url"])
+    import httpx2
+
+    lpt = httpx2.get(
+        f"{wallet.url}/spend_requests/{created['id']}",
+        params={"include": "link_pay_token"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=15,
+    ).json()["link_pay_token"]
+    person.close()
+
+    page.get_by_label("I am an AI agent").check()
+    page.get_by_label("Link Pay Token").fill(lpt)
+    screenshot(page, "agent-block")
+    page.get_by_role("button", name="Pay $45.00 with Link").click()
+
+    expect(page.get_by_role("heading", name="Thank you! Your order is confirmed.")).to_be_visible()
+    expect(page.locator("#paid-with")).to_have_text("Link")
+    screenshot(page, "confirmed-with-link")
+    assert retrieve_spend_request(wallet.url, token, created["id"])["status"] == "succeeded"

@@ -121,7 +121,11 @@ def test_unknown_code_line_has_no_code(env):
     assert (code, out) == (1, "Error: Invalid field (missing ':'): oops\n")
 
 
+LPT = ("--execution-method", "link_pay_token", "--merchant-account-id", " acct_1 ")
+
+
 def test_lpt_rules_in_official_order(env):
+    """Each of contract §3.5 rules a-g, before any request (the API base is a closed port)."""
     base = ("spend-request", "create", "--amount", "100", "--context", CONTEXT, "--json")
     cases = [
         (
@@ -144,6 +148,28 @@ def test_lpt_rules_in_official_order(env):
         (
             ("--network-id", "net_1", "-m", "X", "--merchant-url", "u"),
             "network-id can only be used when credential-type is shared_payment_token",
+        ),
+        (  # b: the execution method alone
+            ("--execution-method", "link_pay_token"),
+            "merchant-account-id is required when execution-method is link_pay_token",
+        ),
+        (  # c comes before the SPT rule (no network id)
+            (*LPT, "--credential-type", "shared_payment_token"),
+            "credential-type must be card when execution-method is link_pay_token",
+        ),
+        (  # d
+            (*LPT, "--network-id", "net_1"),
+            "network-id cannot be used when execution-method is link_pay_token",
+        ),
+        (  # f
+            (*LPT, "--approve"),
+            "approve cannot be used when execution-method is link_pay_token; "
+            "use request-approval instead",
+        ),
+        (  # g: the URL alone
+            (*LPT, "--merchant-url", "https://shop.example"),
+            "merchant-name and merchant-url cannot be used when execution-method is link_pay_token; "
+            "Link resolves the merchant identity from merchant-account-id",
         ),
     ]
     for extra, message in cases:

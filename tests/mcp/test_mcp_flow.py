@@ -382,3 +382,62 @@ async def test_http_polling_call_stops_when_the_client_cancels(
     seen = world.requests_for(created["id"])
     await anyio.sleep(1.5)  # five intervals
     assert world.requests_for(created["id"]) - seen <= 1
+
+
+def _agent_block(page: str) -> tuple[str, dict[str, str]]:
+    """The checkout's hidden agent block: its merchant account and its form's own fields."""
+    match = re.search(
+        r'<form[^>]*class="AiAgentPaymentSteering"[^>]*'
+        r'data-stripe-merchant-account="(acct_[A-Za-z0-9]+)"[^>]*>(.*?)</form>',
+        page,
+        re.S,
+    )
+    assert match, page[-2000:]
+    fields = dict(re.findall(r'name="(csrf_token|order_ref|item)" value="([^"]*)"', match[2]))
+    assert 'name="link_pay_token"' in match[2] and 'id="ai-agent"' in match[2]
+    return match[1], fields
+
+
+async def test_link_pay_token_paid_in_the_checkouts_agent_block(world: World) -> None:
+    import httpx2
+
+    with httpx2.Client(base_url=world.shop.url, timeout=30) as browser:
+        account, fields = _agent_block(browser.get("/checkout?item=coffee").text)
+        assert account == world.merchant.id
+        async with world.stdio() as client:
+            [created] = ok(
+                await call(
+                    client,
+                    "spend-request_create",
+                    {
+                        "executionMethod": "link_pay_token",
+                        "merchantAccountId": account,
+                        "amount": 1850,
+                        "context": CONTEXT,
+                    },
+                )
+            )
+            assert created["merchant_name"] == "Test Shop"
+            approve_spend_request(world.person, created["approval_url"])
+            [approved] = ok(
+                await call(
+                    client,
+                    "spend-request_retrieve",
+                    {"id": created["id"], "include": ["link_pay_token"]},
+                )
+            )
+        token = approved["link_pay_token"]
+        assert token.startswith("lpt_") and "card" not in approved  # never a card number
+
+        paid = browser.post("/checkout", data=fields | {"ai_agent": "1", "link_pay_token": token})
+        assert paid.status_code == 303, paid.text[-1500:]
+        receipt = browser.get(paid.headers["location"]).text
+        assert "order is confirmed" in receipt and 'id="paid-with">Link<' in receipt
+
+        _, fields = _agent_block(browser.get("/checkout?item=coffee").text)
+        again = browser.post("/checkout", data=fields | {"link_pay_token": token})
+        assert again.status_code == 402
+        assert 'data-code="link_pay_token_consumed"' in again.text
+    assert world.agent.json("spend-request", "retrieve", created["id"])[1][0]["status"] == (
+        "succeeded"
+    )

@@ -168,6 +168,9 @@ class FlakyCardWallet:
         self.keys.append(idempotency_key)
         raise self.failure
 
+    async def account(self) -> Any:
+        raise self.failure  # the checkout then shows no agent block
+
 
 @pytest.mark.parametrize(
     ("maybe_processed", "says"),

@@ -57,3 +57,23 @@ def test_a_merchant_site_is_stored_and_bad_ones_are_refused(wallet: WalletProces
             "--url", bad,
         )  # fmt: skip
         assert refused.returncode == 1 and "--url" in refused.stderr, bad
+
+
+def test_merchant_list_shows_account_ids_and_never_keys(wallet: WalletProcess) -> None:
+    network_id = "profile_" + secrets.token_hex(4)
+    created = wallet.run_cli(
+        "merchant", "create", "--name", "Listed Shop", "--network-id", network_id, "--live",
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    account = json.loads(created.stdout)
+    listed = wallet.run_cli("merchant", "list")
+    assert listed.returncode == 0, listed.stderr
+    merchants = json.loads(listed.stdout)
+    assert {
+        "id": account["id"],
+        "name": "Listed Shop",
+        "network_id": network_id,
+        "livemode": True,
+        "url": None,
+    } in merchants
+    assert "secret_key" not in listed.stdout and account["secret_key"] not in listed.stdout

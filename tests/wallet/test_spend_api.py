@@ -179,7 +179,7 @@ def test_spt_request_gets_a_token_for_its_seller(agent: ApiAgent) -> None:
     [
         ("cards", "parameter_invalid"),
         ("card,nope", "parameter_invalid"),
-        ("link_pay_token", "parameter_unsupported"),
+        ("link_pay_tokens", "parameter_invalid"),
     ],
 )
 def test_unknown_include_values_are_refused(agent: ApiAgent, include: str, code: str) -> None:
@@ -465,8 +465,8 @@ BAD_CREATE_BODIES = [
     (None, card_body(metadata={"k": 1}), 400, "parameter_invalid_type"),
     (None, card_body(approval_details={"approved_at": 1}), 400, "parameter_missing"),
     (None, card_body(expires_at=1720100000), 400, "parameter_unsupported"),
-    (None, card_body(execution_method="link_pay_token"), 400, "parameter_unsupported"),
-    (None, card_body(merchant_account_id="acct_1"), 400, "parameter_unsupported"),
+    (None, card_body(execution_method="link_pay_token"), 400, "parameter_missing"),
+    (None, card_body(merchant_account_id="acct_1"), 400, "parameter_missing"),
     (None, card_body(approve=True), 400, "parameter_unknown"),
     (None, card_body(payment_details="csmrpd_nope"), 400, "resource_missing"),
     ("{" + '"context": "' + "x" * 300_000 + '"}', None, 413, "body_too_large"),

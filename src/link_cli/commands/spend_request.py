@@ -260,7 +260,10 @@ def create(p: dict[str, Any], ctx: Context) -> Iterator[dict[str, Any]]:
         return
     yield with_approval_hint(created, created.get("id", ""))
     if ctx.human and created.get("status") in ("created", "pending_approval"):
-        include = ("card",) if p["credentialType"] == "card" else ("shared_payment_token",)
+        if given(p["executionMethod"]):
+            include: tuple[str, ...] = ("link_pay_token",)
+        else:
+            include = ("card",) if p["credentialType"] == "card" else ("shared_payment_token",)
         final = wait_for_decision(ctx, created["id"], include)
         yield write_card_file(final, p["outputFile"], p["force"])
 

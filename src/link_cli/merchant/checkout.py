@@ -1,7 +1,11 @@
 """The shop's pages: the catalogue, a card checkout and the order confirmation.
 
 The checkout form posts card details once; the shop settles them at the wallet and shows
-either the confirmation or the decline reason. The card number is never rendered back,
+either the confirmation or the decline reason. Like a Stripe-hosted checkout, it also carries
+a hidden agent block (``AiAgentPaymentSteering``, shown once "I am an AI agent" is ticked)
+with the shop's merchant account (``data-stripe-merchant-account``) and a
+``link_pay_token`` input: an agent pays with a Link Pay Token it never has to turn into a
+card number, and the shop redeems it at the wallet. The card number is never rendered back,
 logged or stored: an order keeps only the brand-less last four digits. Forms are protected
 by a double-submit CSRF token: a random cookie (``SameSite=Strict``, ``HttpOnly``) and a
 hidden field holding its HMAC, compared in constant time.
@@ -28,7 +32,7 @@ from link_cli.money import format_amount
 
 from .catalog import PRODUCTS, Product, find_product
 from .config import MerchantConfig
-from .settlement import CardDetails, Declined, SettlementClient, WalletUnavailable
+from .settlement import CardDetails, Declined, Settled, SettlementClient, WalletUnavailable
 
 __all__ = ["Checkout"]
 
@@ -37,6 +41,7 @@ _MAX_ORDERS = 1000
 _TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 _ADDRESS_FIELDS = ("name", "line1", "line2", "city", "state", "postal_code", "country")
 _ORDER_REF = re.compile(r"[A-Za-z0-9]{16,64}\Z")
+_LINK_PAY_TOKEN = re.compile(r"lpt_[A-Za-z0-9]{8,64}\Z")
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,19 @@ class Checkout:
         self._config = config
         self._wallet = wallet
         self._orders = _Orders()
+        self._merchant_account: str | None = None
+
+    async def merchant_account(self) -> str | None:
+        """The shop's merchant account id, asked of the wallet once; None while the wallet
+        cannot say, or for a test-mode shop (Link Pay Tokens are live only)."""
+        if self._merchant_account is None:
+            try:
+                account = await self._wallet.account()
+            except WalletUnavailable:
+                return None
+            # "" remembers a test-mode shop, which never shows the agent block.
+            self._merchant_account = account.id if account.livemode else ""
+        return self._merchant_account or None
 
     # -- CSRF -------------------------------------------------------------------------
 
@@ -121,9 +139,9 @@ class Checkout:
         product = find_product(request.query_params.get("item"))
         if product is None:
             return self._render(request, "missing.html", status=404)
-        return self._form(request, product)
+        return await self._form(request, product)
 
-    def _form(
+    async def _form(
         self,
         request: Request,
         product: Product,
@@ -146,6 +164,7 @@ class Checkout:
             # A fresh reference per rendered form: resubmitting the same form replays the
             # wallet's answer instead of charging twice (Idempotency-Key).
             order_ref=order_ref or secrets.token_hex(16),
+            merchant_account=await self.merchant_account(),
         )
 
     async def place_order(self, request: Request) -> Response:
@@ -157,10 +176,12 @@ class Checkout:
             return self._render(request, "missing.html", status=404)
         if not self._csrf_ok(request, fields["csrf_token"]):
             return self._render(request, "forbidden.html", status=403)
+        if fields["link_pay_token"]:
+            return await self._pay_with_link(request, product, fields)
         keep = {key: fields[key] for key in _ADDRESS_FIELDS}
         problem = _check_fields(fields)
         if problem is not None or not _ORDER_REF.match(fields["order_ref"]):
-            return self._form(
+            return await self._form(
                 request, product, error=problem or "Please try again.", values=keep, status=422
             )
         month, _, year = fields["expiry"].partition("/")
@@ -180,7 +201,7 @@ class Checkout:
                 metadata={"order_ref": fields["order_ref"], "sku": product.sku},
             )
         except Declined as declined:
-            return self._form(
+            return await self._form(
                 request,
                 product,
                 error=_decline_text(declined),
@@ -196,7 +217,7 @@ class Checkout:
                 if exc.maybe_processed
                 else "Your card was not charged."
             )
-            return self._form(
+            return await self._form(
                 request,
                 product,
                 error=f"Payments are unavailable right now. {outcome} Please try again.",
@@ -204,12 +225,58 @@ class Checkout:
                 status=503,
                 order_ref=fields["order_ref"],
             )
+        return self._confirm(
+            product,
+            settled,
+            card_last4=card.number[-4:],
+            ship_to=", ".join(v for v in (fields["name"], fields["city"], fields["country"]) if v),
+        )
+
+    async def _pay_with_link(
+        self, request: Request, product: Product, fields: dict[str, str]
+    ) -> Response:
+        """Redeem the Link Pay Token an agent put into the agent block."""
+        if not _LINK_PAY_TOKEN.match(fields["link_pay_token"]) or not _ORDER_REF.match(
+            fields["order_ref"]
+        ):
+            return await self._form(
+                request, product, error="Enter the Link Pay Token (lpt_…).", status=422
+            )
+        try:
+            settled = await self._wallet.charge_link_pay_token(
+                amount=product.price,
+                currency=self._config.currency,
+                token=fields["link_pay_token"],
+                idempotency_key=f"checkout_{fields['order_ref']}",
+                metadata={"order_ref": fields["order_ref"], "sku": product.sku},
+            )
+        except Declined as declined:
+            return await self._form(
+                request,
+                product,
+                error=_decline_text(declined),
+                error_code=declined.code,
+                status=402,
+            )
+        except WalletUnavailable:
+            return await self._form(
+                request,
+                product,
+                error="Payments are unavailable right now. Please try again.",
+                status=503,
+                order_ref=fields["order_ref"],
+            )
+        return self._confirm(product, settled, card_last4="", ship_to="")
+
+    def _confirm(
+        self, product: Product, settled: Settled, *, card_last4: str, ship_to: str
+    ) -> Response:
         order = Order(
             id="ord_" + secrets.token_hex(12),
             product=product,
             amount_text=format_amount(product.price, self._config.currency),
-            card_last4=card.number[-4:],
-            ship_to=", ".join(v for v in (fields["name"], fields["city"], fields["country"]) if v),
+            card_last4=card_last4,
+            ship_to=ship_to,
             payment_intent=settled.id,
             created=datetime.now(UTC),
         )
@@ -231,6 +298,7 @@ _FORM_FIELDS = (
     "number",
     "expiry",
     "cvc",
+    "link_pay_token",
     *_ADDRESS_FIELDS,
 )
 

@@ -16,7 +16,14 @@ import httpx2
 
 from link_cli._sanitize import sanitize_text
 
-__all__ = ["CardDetails", "Declined", "Settled", "SettlementClient", "WalletUnavailable"]
+__all__ = [
+    "Account",
+    "CardDetails",
+    "Declined",
+    "Settled",
+    "SettlementClient",
+    "WalletUnavailable",
+]
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,15 @@ class Settled:
     def id(self) -> str:
         """The PaymentIntent id (``pi_…``)."""
         return str(self.payment_intent.get("id", ""))
+
+
+@dataclass(frozen=True)
+class Account:
+    """The shop's own account at the wallet (``GET /v1/account``)."""
+
+    id: str
+    """``acct_…``: the merchant account id agents create Link Pay Token requests for."""
+    livemode: bool
 
 
 class Declined(Exception):
@@ -77,8 +93,43 @@ class SettlementClient:
 
     def __init__(self, wallet_url: str, secret_key: str, *, timeout: float = 30.0) -> None:
         self._url = wallet_url.rstrip("/") + "/v1/payment_intents"
+        self._account_url = wallet_url.rstrip("/") + "/v1/account"
         self._secret_key = secret_key
         self._timeout = timeout
+
+    async def account(self) -> Account:
+        """The shop's account id and mode, as the wallet knows them."""
+        headers = {"Authorization": f"Bearer {self._secret_key}"}
+        try:
+            async with httpx2.AsyncClient(timeout=self._timeout) as client:
+                response = await client.get(self._account_url, headers=headers)
+            body = response.json()
+        except (httpx2.HTTPError, ValueError) as exc:
+            raise WalletUnavailable(
+                f"the wallet's account could not be read ({type(exc).__name__})"
+            ) from None
+        account_id = body.get("id") if isinstance(body, dict) else None
+        if response.status_code != 200 or not isinstance(account_id, str):
+            raise WalletUnavailable(f"the wallet answered HTTP {response.status_code}")
+        return Account(id=account_id, livemode=body.get("livemode") is True)
+
+    async def charge_link_pay_token(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        token: str,
+        idempotency_key: str,
+        metadata: Mapping[str, str] | None = None,
+    ) -> Settled:
+        """Charge a Link Pay Token an agent put into the checkout: only this shop's account
+        can, once, up to the amount the person approved."""
+        form = self._base(amount, currency, metadata)
+        form += [
+            ("payment_method_data[type]", "link_pay_token"),
+            ("payment_method_data[link_pay_token]", token),
+        ]
+        return await self._post(form, idempotency_key)
 
     async def charge_spt(
         self,

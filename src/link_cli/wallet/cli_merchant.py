@@ -1,6 +1,7 @@
 """``link-wallet merchant create`` and ``link-wallet demo-merchant``.
 
-``merchant create`` registers a seller and prints its secret key once (only its SHA-256 is
+``merchant create`` registers a seller and prints its secret key once; ``merchant list``
+prints the registered merchants (account ids, never keys) (only its SHA-256 is
 stored): ``sk_test_…`` by default (test mode: redeems only credentials of ``test: true``
 spend requests), ``sk_live_…`` with ``--live`` (redeems only live credentials). ``demo-merchant`` runs the demo shop (:mod:`link_cli.merchant`) against a wallet.
 """
@@ -52,6 +53,12 @@ def add_merchant_commands(commands: Any) -> None:
         "are meant for this merchant (wrong CVCs of other merchants never burn them)",
     )
 
+    actions.add_parser(
+        "list",
+        help="list registered merchants: account id (acct_…, the merchant account id of Link "
+        "Pay Tokens), name, network id, mode and site; never their keys",
+    )
+
     from link_cli.merchant.server import add_arguments
 
     demo = commands.add_parser("demo-merchant", help="run the demo shop (402 API + checkout)")
@@ -64,9 +71,35 @@ def run_merchant_command(args: argparse.Namespace, settings: WalletSettings) -> 
         from link_cli.merchant.server import run
 
         return run(args)
+    if args.merchant_command == "list":
+        print(json.dumps(_list(settings)))
+        return 0
     print(json.dumps(_create(settings, args)))
     print("Store the secret key now: it is not shown again.", file=sys.stderr)
     return 0
+
+
+def _list(settings: WalletSettings) -> list[dict[str, Any]]:
+    from .store.engine import Database
+    from .store.merchants import list_merchants
+    from .store.migrations import upgrade
+
+    upgrade(settings.database_url)
+    database = Database(settings.database_url)
+    try:
+        with database.session_scope() as session:
+            return [
+                {
+                    "id": merchant.id,
+                    "name": merchant.name,
+                    "network_id": merchant.network_id,
+                    "livemode": merchant.livemode,
+                    "url": merchant.site,
+                }
+                for merchant in list_merchants(session)
+            ]
+    finally:
+        database.dispose()
 
 
 def _create(settings: WalletSettings, args: argparse.Namespace) -> dict[str, Any]:

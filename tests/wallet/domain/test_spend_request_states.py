@@ -337,3 +337,21 @@ def test_lazy_expiry_is_idempotent(seconds: int) -> None:
     for status in Status:
         once = sr.expire_if_due(in_status(status), now=now)
         assert sr.expire_if_due(once, now=now) == once
+
+
+def test_a_link_pay_token_is_valid_30_minutes_or_until_the_request_expires() -> None:
+    lpt = build_request(execution_method="link_pay_token", merchant_account_id="acct_1")
+    approved = sr.approve(lpt, now=T0 + timedelta(minutes=1))
+    assert approved.valid_until == T0 + timedelta(minutes=31)
+    assert sr.is_due(approved, T0 + timedelta(minutes=31))
+    late = dataclasses.replace(lpt, expires_at=T0 + timedelta(minutes=9))
+    assert sr.approve(late, now=T0 + timedelta(minutes=1)).valid_until == late.expires_at
+    # A plain card keeps the request's whole lifetime.
+    assert sr.approve(build_request(), now=T0).valid_until == T0 + LIFETIME
+
+
+def test_a_link_pay_token_request_keeps_its_merchant_url() -> None:
+    lpt = build_request(execution_method="link_pay_token", merchant_account_id="acct_1")
+    with pytest.raises(WalletError) as caught:
+        sr.update(lpt, sr.SpendRequestChanges(merchant_url="https://else.example"), now=T0)
+    assert caught.value.code == "parameter_not_allowed"

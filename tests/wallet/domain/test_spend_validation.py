@@ -229,17 +229,17 @@ def test_null_optional_fields_count_as_absent() -> None:
         ),
         (
             with_(CARD_BODY, execution_method="link_pay_token"),
-            "parameter_unsupported",
+            "parameter_missing",
             400,
-            "execution_method",
-            "Link Pay Tokens",
+            "merchant_account_id",
+            "merchant_account_id is required when execution_method is link_pay_token",
         ),
         (
             with_(CARD_BODY, merchant_account_id="acct_1"),
-            "parameter_unsupported",
+            "parameter_missing",
             400,
-            "merchant_account_id",
-            "Link Pay Tokens",
+            "execution_method",
+            "execution_method link_pay_token is required when merchant_account_id",
         ),
         (with_(CARD_BODY, approve=True), "parameter_unknown", 400, "approve", "unknown parameter"),
         (
@@ -470,7 +470,7 @@ def test_update_takes_any_subset() -> None:
         ({"merchant_name": "New"}, "parameter_unknown", "merchant_name"),
         ({"credential_type": "card"}, "parameter_unknown", "credential_type"),
         ({"context": CONTEXT}, "parameter_unknown", "context"),
-        ({"merchant_id": "m_1"}, "parameter_unsupported", "merchant_id"),
+        ({"merchant_id": "m_1"}, "parameter_not_allowed", "merchant_id"),
         ({"expires_at": 5}, "parameter_unsupported", "expires_at"),
         ({"amount": 0}, "parameter_invalid", "amount"),
         ({"amount": 60000}, "parameter_invalid", "amount"),
@@ -541,3 +541,86 @@ def test_currency_is_an_iso_4217_code(currency: str) -> None:
         assert create(body).currency == currency.lower()
     else:
         assert error_of(body).code == "parameter_invalid"
+
+
+# -- Link Pay Tokens (contract §3.5 rules a–g, as the wallet words them) -------------------
+
+LPT_BODY: dict[str, Any] = with_(
+    CARD_BODY,
+    merchant_name=...,
+    merchant_url=...,
+    execution_method="link_pay_token",
+    merchant_account_id="acct_1234567890abcdef",
+)
+
+
+def test_a_link_pay_token_body_is_accepted_without_merchant_name_or_url() -> None:
+    draft = create(LPT_BODY)
+    assert (draft.execution_method, draft.merchant_account_id) == (
+        "link_pay_token",
+        "acct_1234567890abcdef",
+    )
+    assert (draft.merchant_name, draft.merchant_url) == (None, None)
+    assert create(with_(LPT_BODY, merchant_account_id="  acct_x  ")).merchant_account_id == (
+        "acct_x"
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "code", "param", "message"),
+    [
+        (  # a
+            {"execution_method": ...},
+            "parameter_missing",
+            "execution_method",
+            "execution_method link_pay_token is required when merchant_account_id is provided.",
+        ),
+        (  # a: the only execution method
+            {"execution_method": "card"},
+            "parameter_invalid",
+            "execution_method",
+            "link_pay_token",
+        ),
+        (  # b
+            {"merchant_account_id": "   "},
+            "parameter_missing",
+            "merchant_account_id",
+            "merchant_account_id is required when execution_method is link_pay_token.",
+        ),
+        (  # c
+            {"credential_type": "shared_payment_token"},
+            "parameter_not_allowed",
+            "credential_type",
+            "credential_type must be card when execution_method is link_pay_token.",
+        ),
+        (  # d
+            {"network_id": "profile_1"},
+            "parameter_not_allowed",
+            "network_id",
+            "network_id cannot be used when execution_method is link_pay_token.",
+        ),
+        (  # e
+            {"test": True},
+            "parameter_not_allowed",
+            "test",
+            "test cannot be used when execution_method is link_pay_token.",
+        ),
+        (  # g
+            {"merchant_name": "Shop"},
+            "parameter_not_allowed",
+            "merchant_name",
+            "merchant_name and merchant_url cannot be used when execution_method is link_pay_token",
+        ),
+        (  # g
+            {"merchant_url": "https://shop.example"},
+            "parameter_not_allowed",
+            "merchant_url",
+            "the merchant is resolved from merchant_account_id",
+        ),
+    ],
+)
+def test_link_pay_token_rules(changes: dict[str, Any], code: str, param: str, message: str) -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        create(with_(LPT_BODY, **changes))
+    assert (caught.value.code, caught.value.extra["param"]) == (code, param)
+    assert message in caught.value.message

@@ -164,12 +164,14 @@ SCHEMAS: dict[str, Any] = {
             "card_last4": _NULLABLE_STRING,
             "card": {"type": "object"},
             "shared_payment_token": {"type": "object"},
+            "link_pay_token": {"type": "string", "description": "with include=link_pay_token"},
         },
         ["id", "status", "amount", "currency", "credential_type", "created_at", "expires_at"],
     ),
     "SpendRequestCreate": {
         "description": "contract §7.3; card requests need merchant_name and merchant_url, "
-        "shared_payment_token requests need network_id instead.",
+        "shared_payment_token requests need network_id instead, Link Pay Token requests "
+        "execution_method and merchant_account_id (a live merchant registered here) instead.",
         **_object(
             {
                 "credential_type": {"type": "string", "enum": ["card", "shared_payment_token"]},
@@ -179,6 +181,8 @@ SCHEMAS: dict[str, Any] = {
                 "merchant_name": {"type": "string", "minLength": 1, "maxLength": 500},
                 "merchant_url": {"type": "string", "format": "uri"},
                 "network_id": _IDENTIFIER,
+                "execution_method": {"type": "string", "enum": ["link_pay_token"]},
+                "merchant_account_id": _IDENTIFIER,
                 "payment_details": _IDENTIFIER,
                 "line_items": {"type": "array", "items": _LINE_ITEM, "maxItems": 100},
                 "totals": {"type": "array", "items": _TOTAL, "maxItems": 50},
@@ -481,7 +485,8 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                 "confirm": {"type": "string", "enum": ["true", "false"]},
                 "shared_payment_granted_token": _STRING,
                 "payment_method_types[0]": {"type": "string", "example": "card"},
-                "payment_method_data[type]": {"type": "string", "example": "card"},
+                "payment_method_data[type]": {"type": "string", "enum": ["card", "link_pay_token"]},
+                "payment_method_data[link_pay_token]": _STRING,
                 "payment_method_data[card][number]": _STRING,
                 "payment_method_data[card][exp_month]": _STRING,
                 "payment_method_data[card][exp_year]": _STRING,

@@ -69,7 +69,8 @@ def _form(properties: dict[str, Any], required: list[str] | None = None) -> dict
 
 
 _CARD_FIELDS = {
-    "payment_method_data[type]": {"type": "string", "example": "card"},
+    "payment_method_data[type]": {"type": "string", "enum": ["card", "link_pay_token"]},
+    "payment_method_data[link_pay_token]": {"type": "string", "example": "lpt_…"},
     "payment_method_data[card][number]": _STRING,
     "payment_method_data[card][exp_month]": _STRING,
     "payment_method_data[card][exp_year]": _STRING,
@@ -77,6 +78,20 @@ _CARD_FIELDS = {
 }
 
 STRIPE_SCHEMAS: dict[str, Any] = {
+    "Account": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string", "example": "acct_…"},
+            "object": {"type": "string", "enum": ["account"]},
+            "business_profile": {
+                "type": "object",
+                "properties": {"name": _STRING, "url": {"type": ["string", "null"]}},
+            },
+            "livemode": {"type": "boolean"},
+            "created": {"type": "integer"},
+        },
+        "required": ["id", "object", "business_profile", "livemode"],
+    },
     "PaymentIntentList": {
         "type": "object",
         "properties": {
@@ -165,6 +180,10 @@ STRIPE_OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
             {"cancellation_reason": {"type": "string", "enum": sorted(CANCELLATION_REASONS)}}
         ),
         "responses": _responses(_ref("PaymentIntent"), (400, 401, 404, 409, 413, 503)),
+    },
+    ("get", "/v1/account"): {
+        "security": _MERCHANT,
+        "responses": _responses(_ref("Account"), (400, 401, 503)),
     },
     ("get", "/v1/payment_methods/{payment_method_id}"): {
         "security": _MERCHANT,

@@ -48,6 +48,7 @@ from ..domain.payment_intent_params import (
 from ..domain.stripe_errors import StripeError, invalid_request
 from ..domain.stripe_form import canonical_params, decode_form
 from ..domain.stripe_list import parse_list
+from ..domain.stripe_objects import account_object
 from ..domain.throttle import card_failure_budgets
 from ..services.redemption import cancel_intent, confirm_payment_intent
 from ..store import throttle
@@ -292,6 +293,23 @@ def list_intents(request: Request) -> JSONResponse:
         merchant = _merchant(request, session)
         params = parse_list(decode_form(request.query_params.multi_items()))
         return _answer(200, list_payment_intents(session, merchant=merchant, params=params))
+
+
+@router.get("/account")
+def retrieve_account(request: Request) -> JSONResponse:
+    """The calling merchant's own account, as Stripe's ``GET /v1/account`` answers it: its
+    ``id`` (``acct_…``) is the merchant account id a checkout advertises for Link Pay
+    Tokens (``data-stripe-merchant-account``)."""
+    return _read(
+        request,
+        lambda _session, merchant, _now: account_object(
+            id=merchant.id,
+            name=merchant.name,
+            url=merchant.site,
+            livemode=merchant.livemode,
+            created=merchant.created_at,
+        ),
+    )
 
 
 @router.get("/payment_methods/{payment_method_id}")

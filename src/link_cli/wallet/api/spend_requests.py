@@ -35,11 +35,11 @@ router = APIRouter(tags=["spend requests"])
 SpendRequester = Annotated[AccessContext, Depends(require_scope(SCOPE_PAYMENT_METHODS))]
 DelegatedApprover = Annotated[AccessContext, Depends(require_scope(SCOPE_APPROVE))]
 
-INCLUDABLE = ("card", "shared_payment_token")
+INCLUDABLE = ("card", "shared_payment_token", "link_pay_token")
 # Statuses in which an issued credential still exists and may be shown with `include=`.
 _REVEALABLE = frozenset({Status.APPROVED, Status.REQUIRES_ACTION, Status.SUCCEEDED, Status.FAILED})
-# A card's number and CVC only while it can still pay (docs/security.md): once used, burned
-# or expired, `include=card` adds nothing and only `card_brand`/`card_last4` remain.
+# A card's number and CVC, or a Link Pay Token, only while it can still pay
+# (docs/security.md): once used, burned or expired, `include=` adds nothing.
 _CARD_REVEALABLE = frozenset({Status.APPROVED, Status.REQUIRES_ACTION})
 
 
@@ -107,9 +107,16 @@ def spend_request_json(
         "card" in include
         and credential.kind == issued_credentials.KIND_CARD
         and cipher
-        and _card_can_pay(request, credential, now)
+        and _can_pay(request, credential, now)
     ):
         body["card"] = _card_json(credential, cipher)
+    if (
+        "link_pay_token" in include
+        and credential.kind == issued_credentials.KIND_LPT
+        and _can_pay(request, credential, now)
+    ):
+        # A bare string (contract §7.2), put into the checkout's link_pay_token input.
+        body["link_pay_token"] = credential.id
     if "shared_payment_token" in include and credential.kind == issued_credentials.KIND_SPT:
         body["shared_payment_token"] = {
             "id": credential.id,
@@ -118,9 +125,7 @@ def spend_request_json(
     return body
 
 
-def _card_can_pay(
-    request: SpendRequest, credential: IssuedCredential, now: datetime | None
-) -> bool:
+def _can_pay(request: SpendRequest, credential: IssuedCredential, now: datetime | None) -> bool:
     return (
         request.status in _CARD_REVEALABLE
         and credential.consumed_at is None
@@ -190,16 +195,10 @@ JsonBody = Annotated[object, Depends(json_body)]
 
 
 def parse_include(values: list[str] | None) -> frozenset[str]:
-    """``include=card,shared_payment_token`` (comma list, may repeat) → a set of names."""
+    """``include=card,shared_payment_token,link_pay_token`` (comma list, may repeat) → a set
+    of names."""
     names = {part.strip() for value in values or () for part in value.split(",") if part.strip()}
     for name in sorted(names):
-        if name == "link_pay_token":
-            raise InvalidRequest(
-                "include=link_pay_token is not supported: this wallet does not offer "
-                "Link Pay Tokens.",
-                code="parameter_unsupported",
-                extra={"param": "include"},
-            )
         if name not in INCLUDABLE:
             raise InvalidRequest(
                 f"include must list only {', '.join(INCLUDABLE)} (got {name[:40]!r}).",

@@ -22,6 +22,7 @@ __all__ = [
     "card_expiry",
     "is_sandbox_card_number",
     "new_cvc",
+    "new_lpt_id",
     "new_sandbox_card_number",
     "new_spt_id",
     "new_virtual_card_id",
@@ -82,3 +83,9 @@ def new_spt_id(randbelow: RandBelow = secrets.randbelow) -> str:
 def new_virtual_card_id(randbelow: RandBelow = secrets.randbelow) -> str:
     """A virtual card id: ``vcard_`` and 24 random letters and digits."""
     return _random_id("vcard_", 24, randbelow)
+
+
+def new_lpt_id(randbelow: RandBelow = secrets.randbelow) -> str:
+    """A Link Pay Token: ``lpt_`` and 32 random letters and digits (~190 bits): the token is
+    the bearer secret, so it is longer than an id."""
+    return _random_id("lpt_", 32, randbelow)

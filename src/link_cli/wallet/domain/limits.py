@@ -124,8 +124,8 @@ def find_duplicate(draft: SpendRequestDraft, recent: Iterable[SpendRequest]) -> 
         same_seller = (
             request.network_id == draft.network_id
             if draft.credential_type is CredentialType.SHARED_PAYMENT_TOKEN
-            else (request.merchant_name, request.merchant_url)
-            == (draft.merchant_name, draft.merchant_url)
+            else (request.merchant_name, request.merchant_url, request.merchant_account_id)
+            == (draft.merchant_name, draft.merchant_url, draft.merchant_account_id)
         )
         if (
             same_seller

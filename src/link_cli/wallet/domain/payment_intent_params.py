@@ -87,9 +87,9 @@ class CardAttempt:
 class PaymentIntentCreate:
     """A validated ``POST /v1/payment_intents`` body.
 
-    With ``confirm`` exactly one of ``spt``/``card`` is set. Without it, at most an SPT: the
-    intent is only stored, and card details are refused (the wallet never keeps a number or
-    CVC it was not asked to charge at once).
+    With ``confirm`` exactly one of ``spt``/``card``/``lpt`` is set. Without it, at most an
+    SPT: the intent is only stored, and ``payment_method_data`` is refused (the wallet never
+    keeps a card number, CVC or Link Pay Token it was not asked to charge at once).
     """
 
     amount: int
@@ -101,6 +101,8 @@ class PaymentIntentCreate:
     metadata: dict[str, str]
     description: str | None = None
     confirm: bool = True
+    lpt: str | None = None
+    """A Link Pay Token (``payment_method_data[type]=link_pay_token``)."""
 
 
 def parse_payment_intent_create(form: Mapping[str, Any]) -> PaymentIntentCreate:
@@ -109,7 +111,7 @@ def parse_payment_intent_create(form: Mapping[str, Any]) -> PaymentIntentCreate:
     amount = _positive_int(form, "amount")
     currency = _currency(form.get("currency"))
     confirm = _boolean(form, "confirm")
-    spt, card = _credential(form, confirm=confirm)
+    spt, card, lpt = _credential(form, confirm=confirm)
     types = _payment_method_types(form)
     automatic = form.get("automatic_payment_methods")
     if automatic is not None and not isinstance(automatic, dict):
@@ -129,6 +131,7 @@ def parse_payment_intent_create(form: Mapping[str, Any]) -> PaymentIntentCreate:
         metadata=_metadata(form.get("metadata")),
         description=description[:1000] if isinstance(description, str) else None,
         confirm=confirm,
+        lpt=lpt,
     )
 
 
@@ -157,6 +160,7 @@ class PaymentIntentConfirm:
 
     spt: str | None
     card: CardAttempt | None
+    lpt: str | None = None
 
 
 def parse_payment_intent_confirm(form: Mapping[str, Any]) -> PaymentIntentConfirm:
@@ -164,23 +168,26 @@ def parse_payment_intent_confirm(form: Mapping[str, Any]) -> PaymentIntentConfir
     creation); raises :class:`StripeError` (400 ``invalid_request_error`` or 402
     ``card_error`` for malformed card details)."""
     _refuse_unknown(form, _CONFIRM_KNOWN | _CONFIRM_TOLERATED)
-    spt, card = _credential(form, confirm=True, required=False)
+    spt, card, lpt = _credential(form, confirm=True, required=False)
     _payment_method_types(form)
-    return PaymentIntentConfirm(spt=spt, card=card)
+    return PaymentIntentConfirm(spt=spt, card=card, lpt=lpt)
 
 
 def confirmation_of(draft: PaymentIntentCreate, given: PaymentIntentConfirm) -> PaymentIntentCreate:
     """What confirming the stored ``draft`` with ``given`` charges: the credential given now,
     else the SPT given at creation; refused when there is none."""
     if given.card is not None:
-        return replace(draft, spt=None, card=given.card, confirm=True)
+        return replace(draft, spt=None, card=given.card, lpt=None, confirm=True)
+    if given.lpt is not None:
+        return replace(draft, spt=None, card=None, lpt=given.lpt, confirm=True)
     if given.spt is not None:
-        return replace(draft, spt=given.spt, card=None, confirm=True)
+        return replace(draft, spt=given.spt, card=None, lpt=None, confirm=True)
     if draft.spt is not None:
-        return replace(draft, card=None, confirm=True)
+        return replace(draft, card=None, lpt=None, confirm=True)
     raise invalid_request(
         "You cannot confirm this PaymentIntent because it's missing a payment method: pass "
-        "shared_payment_granted_token or payment_method_data[card].",
+        "shared_payment_granted_token, payment_method_data[card] or "
+        "payment_method_data[link_pay_token].",
         code="payment_intent_unexpected_state",
         param="shared_payment_granted_token",
     )
@@ -227,9 +234,9 @@ def _boolean(form: Mapping[str, Any], name: str) -> bool:
 
 def _credential(
     form: Mapping[str, Any], *, confirm: bool, required: bool = True
-) -> tuple[str | None, CardAttempt | None]:
-    """The SPT or the card of a create or confirm body: never both; exactly one when
-    confirming at creation (``required``)."""
+) -> tuple[str | None, CardAttempt | None, str | None]:
+    """The SPT, the card or the Link Pay Token of a create or confirm body: never two;
+    exactly one when confirming at creation (``required``)."""
     spt = form.get("shared_payment_granted_token")
     if spt is not None and (not isinstance(spt, str) or not spt.strip()):
         raise invalid_request(
@@ -239,22 +246,47 @@ def _credential(
         )
     if not confirm and form.get("payment_method_data") is not None:
         raise invalid_request(
-            "This wallet takes card details only when it charges them: pass confirm=true, "
-            "or give payment_method_data when you confirm the PaymentIntent.",
+            "This wallet takes card details and Link Pay Tokens only when it charges them: "
+            "pass confirm=true, or give payment_method_data when you confirm the "
+            "PaymentIntent.",
             code="parameter_invalid",
             param="payment_method_data",
         )
-    card = _card(form.get("payment_method_data"))
+    data = form.get("payment_method_data")
+    lpt = _link_pay_token(data)
+    card = None if lpt is not None else _card(data)
     token = spt.strip() if isinstance(spt, str) else None
     if not confirm:
-        return token, None
-    if (token is not None and card is not None) or (required and token is None and card is None):
+        return token, None, None
+    given = sum(value is not None for value in (token, card, lpt))
+    if given > 1 or (required and given == 0):
         raise invalid_request(
-            "Pass exactly one of shared_payment_granted_token or payment_method_data[card].",
+            "Pass exactly one of shared_payment_granted_token, payment_method_data[card] or "
+            "payment_method_data[link_pay_token].",
             code="parameter_missing",
             param="shared_payment_granted_token",
         )
-    return token, card
+    return token, card, lpt
+
+
+def _link_pay_token(raw: Any) -> str | None:
+    """``payment_method_data[type]=link_pay_token`` with ``[link_pay_token]=lpt_…``."""
+    if not isinstance(raw, dict) or raw.get("type") != "link_pay_token":
+        return None
+    unknown = sorted(set(raw) - {"type", "link_pay_token", "billing_details", "metadata"})
+    if unknown:
+        param = f"payment_method_data[{unknown[0][:40]}]"
+        raise invalid_request(
+            f"Received unknown parameter: {param}", code="parameter_unknown", param=param
+        )
+    token = raw.get("link_pay_token")
+    if not isinstance(token, str) or not token.strip():
+        raise invalid_request(
+            "Missing required param: payment_method_data[link_pay_token].",
+            code="parameter_missing",
+            param="payment_method_data[link_pay_token]",
+        )
+    return token.strip()[:200]
 
 
 def _payment_method_types(form: Mapping[str, Any]) -> tuple[str, ...]:
@@ -349,7 +381,7 @@ def _card(raw: Any) -> CardAttempt | None:
         )
     if raw.get("type") != "card":
         raise invalid_request(
-            "payment_method_data[type] must be `card`.",
+            "payment_method_data[type] must be `card` or `link_pay_token`.",
             code="parameter_invalid",
             param="payment_method_data[type]",
         )

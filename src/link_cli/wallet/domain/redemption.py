@@ -1,10 +1,11 @@
 """Redemption rules: what a merchant may charge against an issued credential.
 
 The wallet is its own acquirer for merchants registered with it: a merchant confirms a
-Stripe-shaped PaymentIntent (``POST /v1/payment_intents``) carrying either a shared payment
-token (SPT) or the virtual card's number, expiry and CVC. This module is pure: it decides
-whether a credential may pay. ``services/redemption.py`` loads plain snapshots, asks
-:func:`judge_spt` / :func:`judge_card`, and applies the verdict in one transaction.
+Stripe-shaped PaymentIntent (``POST /v1/payment_intents``) carrying a shared payment token
+(SPT), a Link Pay Token (bound to the merchant's account id) or the virtual card's number,
+expiry and CVC. This module is pure: it decides whether a credential may pay.
+``services/redemption.py`` loads plain snapshots, asks :func:`judge_token` (both kinds of
+token: one set of rules) / :func:`judge_card`, and applies the verdict in one transaction.
 
 Refusals fall in four kinds (:class:`Effect`), decided here so every route agrees:
 
@@ -51,17 +52,22 @@ from .stripe_errors import StripeError, card_error, invalid_request
 
 __all__ = [
     "GENERIC_DECLINE_MESSAGE",
+    "LPT",
     "MAX_FAILED_CARD_ATTEMPTS",
     "MAX_FOREIGN_FAILED_CARD_ATTEMPTS",
+    "SPT",
     "CardSnapshot",
     "Effect",
     "Presenter",
     "Refusal",
     "SptSnapshot",
+    "TokenKind",
+    "TokenSnapshot",
     "already_used",
     "generic_decline",
     "judge_card",
     "judge_spt",
+    "judge_token",
     "presenter_of",
     "same_mode",
     "site_host",
@@ -177,6 +183,48 @@ def same_mode(*, credential_livemode: bool, key_livemode: bool) -> bool:
     return credential_livemode == key_livemode
 
 
+@dataclass(frozen=True, slots=True)
+class TokenKind:
+    """How the merchant API names one kind of token in its errors."""
+
+    noun: str
+    """In sentences: ``shared payment token``."""
+    resource: str
+    """In ``No such <resource>``: the parameter's name on Stripe."""
+    param: str
+    """The parameter an error names."""
+    code_prefix: str
+    """``<prefix>_consumed``, ``_expired``, ``_revoked``."""
+
+
+SPT = TokenKind(
+    noun="shared payment token",
+    resource="shared_payment_granted_token",
+    param="shared_payment_granted_token",
+    code_prefix="shared_payment_token",
+)
+LPT = TokenKind(
+    noun="Link Pay Token",
+    resource="link_pay_token",
+    param="payment_method_data[link_pay_token]",
+    code_prefix="link_pay_token",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenSnapshot:
+    """A one-time token (SPT or Link Pay Token) as the rules need it. ``bound_to`` is the
+    seller it pays: an SPT's network id, a Link Pay Token's merchant account id."""
+
+    id: str
+    bound_to: str | None
+    max_amount: int
+    currency: str
+    expires_at: datetime
+    consumed: bool
+    usable: bool
+
+
 def judge_spt(
     spt: SptSnapshot | None,
     *,
@@ -186,58 +234,95 @@ def judge_spt(
     currency: str,
     now: datetime,
 ) -> Refusal | None:
-    """Decide whether the merchant with ``network_id`` may charge ``amount`` on the SPT.
+    """Decide whether the merchant with ``network_id`` may charge ``amount`` on the SPT
+    (:func:`judge_token`)."""
+    snapshot = None
+    if spt is not None:
+        snapshot = TokenSnapshot(
+            id=spt.id,
+            bound_to=spt.network_id,
+            max_amount=spt.max_amount,
+            currency=spt.currency,
+            expires_at=spt.expires_at,
+            consumed=spt.consumed,
+            usable=spt.usable,
+        )
+    return judge_token(
+        snapshot,
+        kind=SPT,
+        token=token,
+        presenter=network_id,
+        amount=amount,
+        currency=currency,
+        now=now,
+    )
 
-    None means "settle". A token issued for another seller is reported exactly like an
-    unknown one (``resource_missing``), so its existence does not leak.
+
+def judge_token(
+    snapshot: TokenSnapshot | None,
+    *,
+    kind: TokenKind,
+    token: str,
+    presenter: str,
+    amount: int,
+    currency: str,
+    now: datetime,
+) -> Refusal | None:
+    """The one set of rules of one-time tokens: whether the seller ``presenter`` (a network
+    id or a merchant account id) may charge ``amount`` in ``currency``. None means "settle".
+
+    A token bound to another seller is reported exactly like an unknown one
+    (``resource_missing``), so its existence does not leak. Then, in order: already used,
+    expired, no longer usable (its request canceled or failed), another currency, more
+    than approved (these two burn it: a one-time token answers one purchase).
     """
     if (
-        spt is None
-        or spt.network_id is None
-        or not hmac.compare_digest(spt.network_id.encode(), network_id.encode())
+        snapshot is None
+        or snapshot.bound_to is None
+        or not hmac.compare_digest(snapshot.bound_to.encode(), presenter.encode())
     ):
         return Refusal(
             invalid_request(
-                f"No such shared_payment_granted_token: '{token[:64]}'",
+                f"No such {kind.resource}: '{token[:64]}'",
                 code="resource_missing",
-                param="shared_payment_granted_token",
+                param=kind.param,
             ),
             Effect.NONE,
         )
-    if spt.consumed:
-        return already_used(spt=True)
-    if now >= spt.expires_at:
+    if snapshot.consumed:
+        return already_used(kind)
+    if now >= snapshot.expires_at:
         return Refusal(
             invalid_request(
-                "This shared payment token has expired.",
-                code="shared_payment_token_expired",
-                param="shared_payment_granted_token",
+                f"This {kind.noun} has expired.",
+                code=f"{kind.code_prefix}_expired",
+                param=kind.param,
             ),
             Effect.NONE,
         )
-    if not spt.usable:
+    if not snapshot.usable:
         return Refusal(
             invalid_request(
-                "This shared payment token has been revoked.",
-                code="shared_payment_token_revoked",
-                param="shared_payment_granted_token",
+                f"This {kind.noun} has been revoked.",
+                code=f"{kind.code_prefix}_revoked",
+                param=kind.param,
             ),
             Effect.NONE,
         )
-    if currency != spt.currency:
+    if currency != snapshot.currency:
         return Refusal(
             invalid_request(
-                f"This shared payment token can only be used in {spt.currency.upper()}.",
+                f"This {kind.noun} can only be used in {snapshot.currency.upper()}.",
                 code="currency_mismatch",
                 param="currency",
             ),
             Effect.BURN,
         )
-    if amount > spt.max_amount:
+    if amount > snapshot.max_amount:
         return Refusal(
             invalid_request(
-                "Amount exceeds this shared payment token's limit of "
-                f"{format_amount(spt.max_amount, spt.currency)}.",
+                f"Amount exceeds this {kind.noun}'s limit of "
+                f"{format_amount(snapshot.max_amount, snapshot.currency)}.",
                 code="amount_too_large",
                 param="amount",
             ),
@@ -319,13 +404,14 @@ def _same(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode(), expected.encode())
 
 
-def already_used(*, spt: bool) -> Refusal:
-    """The refusal for a credential that was already redeemed (or lost the race to it)."""
-    if spt:
+def already_used(kind: TokenKind | None) -> Refusal:
+    """The refusal for a credential that was already redeemed (or lost the race to it):
+    a token of ``kind``, or a card (None)."""
+    if kind is not None:
         error = invalid_request(
-            "This shared payment token has already been used.",
-            code="shared_payment_token_consumed",
-            param="shared_payment_granted_token",
+            f"This {kind.noun} has already been used.",
+            code=f"{kind.code_prefix}_consumed",
+            param=kind.param,
         )
     else:
         error = generic_decline()

@@ -39,6 +39,8 @@ from .errors import Conflict, InvalidRequest
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "LINK_PAY_TOKEN",
+    "LINK_PAY_TOKEN_LIFETIME",
     "TERMINAL_STATUSES",
     "TRANSITIONS",
     "CredentialType",
@@ -85,6 +87,13 @@ class CredentialType(StrEnum):
     CARD = "card"
     SHARED_PAYMENT_TOKEN = "shared_payment_token"
 
+
+LINK_PAY_TOKEN = "link_pay_token"
+"""The one ``execution_method``: a card request paid by a token bound to one merchant account."""
+
+LINK_PAY_TOKEN_LIFETIME = timedelta(minutes=30)
+"""A Link Pay Token lives at most this long after approval (contract §11.1), and never past
+the request's own ``expires_at``."""
 
 TERMINAL_STATUSES = frozenset(
     {Status.DENIED, Status.EXPIRED, Status.CANCELED, Status.SUCCEEDED, Status.FAILED}
@@ -164,6 +173,15 @@ class SpendRequest:
     revision: int = 1
     """Bumped by the store on every saved change; a write applies only to the revision it
     was decided on (compare-and-set), and the approval page carries the one it showed."""
+    execution_method: str | None = None
+    """:data:`LINK_PAY_TOKEN` or None (a plain card or SPT request)."""
+    merchant_account_id: str | None = None
+    """The registered merchant (``acct_…``) a Link Pay Token request pays; only it redeems."""
+
+    @property
+    def is_link_pay_token(self) -> bool:
+        """True for a Link Pay Token request (contract §11.4)."""
+        return self.execution_method == LINK_PAY_TOKEN
 
     @property
     def is_terminal(self) -> bool:
@@ -240,13 +258,17 @@ def request_approval(
 
 
 def approve(request: SpendRequest, *, now: datetime) -> SpendRequest:
-    """The person approved: the credential will be valid until the request's lifetime ends."""
+    """The person approved: the credential will be valid until the request's lifetime ends,
+    a Link Pay Token at most :data:`LINK_PAY_TOKEN_LIFETIME` from now."""
+    valid_until = request.expires_at
+    if request.is_link_pay_token:
+        valid_until = min(valid_until, now + LINK_PAY_TOKEN_LIFETIME)
     return _move(
         request,
         "approve",
         now,
         approved_at=now,
-        valid_until=request.expires_at,
+        valid_until=valid_until,
     )
 
 
@@ -348,6 +370,8 @@ class SpendRequestDraft:
     request_approval: bool = False
     test: bool = False
     approval_details: dict[str, Any] | None = None
+    execution_method: str | None = None
+    merchant_account_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,6 +422,8 @@ def new_spend_request(
         test=draft.test,
         approval_details=draft.approval_details,
         grant_id=grant_id,
+        execution_method=draft.execution_method,
+        merchant_account_id=draft.merchant_account_id,
     )
 
 
@@ -442,6 +468,13 @@ def update(request: SpendRequest, changes: SpendRequestChanges, *, now: datetime
     if is_spt and changes.merchant_url is not None:
         raise InvalidRequest(
             "merchant_url cannot be used when credential_type is shared_payment_token.",
+            code="parameter_not_allowed",
+            extra={"param": "merchant_url"},
+        )
+    if request.is_link_pay_token and changes.merchant_url is not None:
+        raise InvalidRequest(
+            "merchant_url cannot be used when execution_method is link_pay_token; the "
+            "merchant is the registered merchant account.",
             code="parameter_not_allowed",
             extra={"param": "merchant_url"},
         )

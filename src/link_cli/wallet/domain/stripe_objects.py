@@ -11,6 +11,7 @@ from .redemption import SptSnapshot
 from .stripe_errors import StripeError
 
 __all__ = [
+    "account_object",
     "granted_token_object",
     "payment_intent_object",
     "payment_method_object",
@@ -157,3 +158,21 @@ def payment_status_details(
         if error.decline_code is not None:
             details["decline_code"] = error.decline_code
     return details
+
+
+def account_object(
+    *, id: str, name: str, url: str | None, livemode: bool, created: datetime
+) -> dict[str, Any]:
+    """A merchant's own account in the shape of Stripe's ``GET /v1/account``: what a
+    checkout needs to advertise Link Pay Tokens (its ``id``, the merchant account id)."""
+    return {
+        "id": id,
+        "object": "account",
+        "business_profile": {"name": name, "url": url},
+        "charges_enabled": True,
+        "country": "US",
+        "created": int(created.timestamp()),
+        "default_currency": "usd",
+        "livemode": livemode,
+        "type": "standard",
+    }

@@ -39,6 +39,7 @@ from link_cli.money import is_currency_code
 
 from .errors import InvalidRequest
 from .spend_request import (
+    LINK_PAY_TOKEN,
     CredentialType,
     SpendRequestChanges,
     SpendRequestDraft,
@@ -107,12 +108,14 @@ _CREATE_FIELDS = frozenset(
         "test",
         "approval_details",
         "metadata",
+        "execution_method",
+        "merchant_account_id",
     }
 )
 _UPDATE_FIELDS = frozenset(
     {"payment_details", "amount", "merchant_url", "profile_id", "currency", "line_items", "totals"}
 )
-_LINK_PAY_TOKEN_FIELDS = frozenset({"execution_method", "merchant_account_id", "merchant_id"})
+EXECUTION_METHODS = (LINK_PAY_TOKEN,)
 _LINE_ITEM_TEXT = ("name", "description", "sku")
 _LINE_ITEM_URLS = ("url", "image_url", "product_url")
 _LINE_ITEM_INTS = ("quantity", "unit_amount")
@@ -434,15 +437,50 @@ def _reject_unsupported(body: Mapping[str, Any]) -> None:
     # expires_at is gated to allow-listed clients upstream; the wording is the service's.
     if "expires_at" in body:
         _fail("parameter_unsupported", "expires_at", "expires_at is not supported for this client")
-    for key in sorted(_LINK_PAY_TOKEN_FIELDS):
-        if key in body:
+
+
+def _link_pay_token_fields(data: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """``(execution_method, merchant_account_id)`` of a create body, checked with the rules
+    the official client applies before sending (contract §3.5, rules a–g), in its order."""
+    method = _optional(
+        data, "execution_method", lambda v: _choice(v, "execution_method", EXECUTION_METHODS)
+    )
+    raw_account = data.get("merchant_account_id")
+    if method is None and raw_account is None:
+        return None, None
+    if method is None:
+        _missing(
+            "execution_method",
+            "execution_method link_pay_token is required when merchant_account_id is provided.",
+        )
+    account = raw_account.strip() if isinstance(raw_account, str) else raw_account
+    if account is None or account == "":
+        _missing(
+            "merchant_account_id",
+            "merchant_account_id is required when execution_method is link_pay_token.",
+        )
+    account = _identifier(account, "merchant_account_id")
+    if data.get("credential_type", "card") != "card":
+        _fail(
+            "parameter_not_allowed",
+            "credential_type",
+            "credential_type must be card when execution_method is link_pay_token.",
+        )
+    for key, message in (
+        ("network_id", "network_id cannot be used when execution_method is link_pay_token."),
+        ("test", "test cannot be used when execution_method is link_pay_token."),
+    ):
+        if data.get(key) not in (None, False):
+            _fail("parameter_not_allowed", key, message)
+    for key in ("merchant_name", "merchant_url"):
+        if data.get(key) not in (None, ""):
             _fail(
-                "parameter_unsupported",
+                "parameter_not_allowed",
                 key,
-                f"{key} is not supported: this wallet does not offer Link Pay Tokens "
-                "(execution_method link_pay_token). Use credential_type card or "
-                "shared_payment_token.",
+                "merchant_name and merchant_url cannot be used when execution_method is "
+                "link_pay_token; the merchant is resolved from merchant_account_id.",
             )
+    return method, account
 
 
 def _optional(body: Mapping[str, Any], key: str, read: Callable[[Any], Any]) -> Any:
@@ -484,12 +522,15 @@ def parse_create_body(
     amount = _amount(data["amount"], max_amount)
     currency = _optional(data, "currency", _currency) or "usd"
 
+    execution_method, merchant_account_id = _link_pay_token_fields(data)
     merchant_name = _optional(
         data, "merchant_name", lambda v: _text(v, "merchant_name", max_length=MAX_NAME_LENGTH)
     )
     merchant_url = _optional(data, "merchant_url", lambda v: _url(v, "merchant_url"))
     network_id = _optional(data, "network_id", lambda v: _identifier(v, "network_id"))
-    if credential_type is CredentialType.CARD:
+    if execution_method is not None:
+        pass  # the merchant's name and site come from its registration (services)
+    elif credential_type is CredentialType.CARD:
         if network_id is not None:
             _fail(
                 "parameter_not_allowed",
@@ -538,6 +579,8 @@ def parse_create_body(
         approval_details=_optional(
             data, "approval_details", lambda v: parse_approval_details(v, now=now)
         ),
+        execution_method=execution_method,
+        merchant_account_id=merchant_account_id,
     )
 
 
@@ -549,6 +592,13 @@ def parse_update_body(body: object, *, max_amount: int) -> SpendRequestChanges:
     """
     data = _body(body)
     _reject_unsupported(data)
+    if "merchant_id" in data:
+        _fail(
+            "parameter_not_allowed",
+            "merchant_id",
+            "merchant_id cannot be changed: a Link Pay Token request's merchant account is "
+            "fixed when it is created.",
+        )
     _reject_unknown(data, _UPDATE_FIELDS)
     return SpendRequestChanges(
         payment_method_id=_optional(

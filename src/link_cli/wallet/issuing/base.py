@@ -15,7 +15,14 @@ from typing import Any, Protocol
 
 from ..domain.spend_request import SpendRequest
 
-__all__ = ["FundingCard", "IssuedCard", "IssuedSpt", "Issuer", "IssuingError"]
+__all__ = [
+    "FundingCard",
+    "IssuedCard",
+    "IssuedLinkPayToken",
+    "IssuedSpt",
+    "Issuer",
+    "IssuingError",
+]
 
 
 class IssuingError(Exception):
@@ -66,6 +73,18 @@ class IssuedSpt:
     livemode: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class IssuedLinkPayToken:
+    """A Link Pay Token: one payment, to one merchant account, at most ``max_amount``."""
+
+    token: str = field(repr=False)
+    merchant_account_id: str
+    max_amount: int
+    currency: str
+    valid_until: datetime
+    livemode: bool = True
+
+
 class Issuer(Protocol):
     """Issues the credential of an approved spend request, in the request's mode
     (``livemode`` is ``not request.test``; the wallet records the request's mode)."""
@@ -81,4 +100,9 @@ class Issuer(Protocol):
 
     def issue_spt(self, request: SpendRequest, now: datetime) -> IssuedSpt:
         """A token for ``request.network_id``, at most ``request.amount`` in its currency."""
+        ...
+
+    def issue_link_pay_token(self, request: SpendRequest, now: datetime) -> IssuedLinkPayToken:
+        """A token for ``request.merchant_account_id``, at most ``request.amount``, valid
+        until ``request.valid_until`` (≤ 30 minutes after approval)."""
         ...

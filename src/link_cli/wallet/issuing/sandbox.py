@@ -15,12 +15,13 @@ from ..domain.credentials import (
     RandBelow,
     card_expiry,
     new_cvc,
+    new_lpt_id,
     new_sandbox_card_number,
     new_spt_id,
     new_virtual_card_id,
 )
 from ..domain.spend_request import CredentialType, SpendRequest, Status
-from .base import FundingCard, IssuedCard, IssuedSpt, IssuingError
+from .base import FundingCard, IssuedCard, IssuedLinkPayToken, IssuedSpt, IssuingError
 
 __all__ = ["SandboxIssuer"]
 
@@ -73,6 +74,22 @@ class SandboxIssuer:
         return IssuedSpt(
             id=new_spt_id(self._randbelow),
             network_id=request.network_id,
+            max_amount=request.amount,
+            currency=request.currency,
+            valid_until=valid_until,
+            livemode=not request.test,
+        )
+
+    def issue_link_pay_token(self, request: SpendRequest, now: datetime) -> IssuedLinkPayToken:
+        """A token for the request's merchant account, capped at its amount and currency."""
+        valid_until = _require_approved(request, CredentialType.CARD)
+        if valid_until <= now:
+            raise IssuingError(f"spend request {request.id} is past its valid_until")
+        if not request.is_link_pay_token or not request.merchant_account_id:
+            raise IssuingError(f"spend request {request.id} is not a Link Pay Token request")
+        return IssuedLinkPayToken(
+            token=new_lpt_id(self._randbelow),
+            merchant_account_id=request.merchant_account_id,
             max_amount=request.amount,
             currency=request.currency,
             valid_until=valid_until,

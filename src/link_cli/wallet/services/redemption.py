@@ -26,11 +26,15 @@ from ..domain.payment_intent_params import (
     confirmation_of,
 )
 from ..domain.redemption import (
+    LPT,
+    SPT,
     Effect,
     Refusal,
+    TokenKind,
     already_used,
     judge_card,
     judge_spt,
+    judge_token,
     presenter_of,
     same_mode,
 )
@@ -109,6 +113,8 @@ def confirm_payment_intent(
     try:
         if params.spt is not None:
             result = _settle_spt(session, merchant, params, now, existing)
+        elif params.lpt is not None:
+            result = _settle_lpt(session, merchant, params, now, existing)
         else:
             assert params.card is not None
             result = _settle_card(
@@ -124,7 +130,7 @@ def confirm_payment_intent(
             )
     except _LostToConcurrentChange:
         session.rollback()
-        refusal = already_used(spt=params.spt is not None)
+        refusal = already_used(_token_kind(params))
         return ConfirmResult(refusal.error.status, refusal.error.to_body())
     return _finish(session, merchant, idempotency_key, result)
 
@@ -199,6 +205,37 @@ def _settle_spt(
     return _apply(session, merchant, params, row, request, refusal, now, existing)
 
 
+def _settle_lpt(
+    session: Session,
+    merchant: Merchant,
+    params: PaymentIntentCreate,
+    now: datetime,
+    existing: PaymentIntentRecord | None,
+) -> ConfirmResult:
+    """A Link Pay Token pays only the merchant account it was approved for, by the rules
+    of every one-time token (:func:`judge_token`)."""
+    token = params.lpt or ""
+    row = _in_mode(credentials.find_lpt(session, token), merchant)
+    request = credentials.spend_request_of(session, row, now)
+    snapshot = credentials.lpt_snapshot(row, request) if row and request else None
+    refusal = judge_token(
+        snapshot,
+        kind=LPT,
+        token=token,
+        presenter=merchant.id,
+        amount=params.amount,
+        currency=params.currency,
+        now=now,
+    )
+    return _apply(session, merchant, params, row, request, refusal, now, existing)
+
+
+def _token_kind(params: PaymentIntentCreate) -> TokenKind | None:
+    if params.spt is not None:
+        return SPT
+    return LPT if params.lpt is not None else None
+
+
 def _settle_card(
     session: Session,
     merchant: Merchant,
@@ -265,7 +302,7 @@ def _apply(
         assert row is not None and request is not None
         if not credentials.consume(session, row.id, now):
             # Lost a race with another redemption: the credential is spent.
-            refusal = already_used(spt=params.spt is not None)
+            refusal = already_used(_token_kind(params))
     elif refusal.effect in (Effect.ATTEMPT, Effect.FOREIGN):
         assert row is not None
         credentials.count_failed_attempt(session, row.id, foreign=refusal.effect is Effect.FOREIGN)

@@ -182,6 +182,7 @@ def create(
     draft asks for it."""
     method = _payment_method(session, user_id, draft.payment_method_id, now)
     _check_redeemable_here(session, draft.credential_type, draft.network_id, test=draft.test)
+    draft = _resolve_merchant_account(session, draft)
     repository.lock_person(session, user_id)
     recent = repository.recent_for_user(session, user_id, now=now)
     limit_rules.check_create(draft, recent, limits, now, grant_id=grant_id)
@@ -203,6 +204,29 @@ def create(
     return request
 
 
+def _resolve_merchant_account(session: Session, draft: SpendRequestDraft) -> SpendRequestDraft:
+    """A Link Pay Token request takes the merchant's name and site from its registration
+    (contract §11.4); an account no live merchant here has is refused now, as its token
+    could never be redeemed."""
+    if draft.merchant_account_id is None:
+        return draft
+    merchant = merchants.get_merchant(session, draft.merchant_account_id)
+    if merchant is None or not merchant.livemode:
+        shown = draft.merchant_account_id[:64]
+        reason = (
+            "it is a test-mode merchant, and Link Pay Tokens are live only"
+            if merchant is not None
+            else "no merchant with this account id is registered at this wallet"
+        )
+        raise InvalidRequest(
+            f"Cannot pay merchant account '{shown}' with a Link Pay Token: {reason}. "
+            "Use the data-stripe-merchant-account value of the merchant's checkout.",
+            code="merchant_account_unknown",
+            extra={"param": "merchant_account_id"},
+        )
+    return dataclasses.replace(draft, merchant_name=merchant.name, merchant_url=merchant.site)
+
+
 def create_delegated(
     session: Session,
     *,
@@ -214,6 +238,13 @@ def create_delegated(
     issuing: Issuing,
 ) -> tuple[SpendRequest, IssuedCredential]:
     """Create and approve in one go, on the person's standing permission (contract §11.3)."""
+    if draft.execution_method is not None:
+        raise InvalidRequest(
+            "approve cannot be used when execution_method is link_pay_token; use "
+            "request_approval instead.",
+            code="parameter_not_allowed",
+            extra={"param": "execution_method"},
+        )
     if draft.approval_details is None:
         raise InvalidRequest(
             "approval_details is required to create a pre-approved spend request.",
@@ -365,6 +396,11 @@ def _issue(
     session: Session, request: SpendRequest, *, now: datetime, issuing: Issuing
 ) -> IssuedCredential:
     issuer = issuing.issuer
+    if request.is_link_pay_token:
+        lpt = issuer.issue_link_pay_token(request, now)
+        return issued_credentials.insert_lpt(
+            session, request=request, lpt=lpt, issuer=issuer.name, now=now
+        )
     if request.credential_type is CredentialType.SHARED_PAYMENT_TOKEN:
         spt = issuer.issue_spt(request, now)
         return issued_credentials.insert_spt(

@@ -1,4 +1,5 @@
-"""Repository of issued credentials (virtual cards and SPTs), one per spend request.
+"""Repository of issued credentials (virtual cards, SPTs and Link Pay Tokens), one per
+spend request.
 
 Card number and CVC are stored only as AES-GCM ciphertexts bound to the credential's id
 (store/crypto.py); ``card_fingerprint`` is an HMAC of the number under a key derived from
@@ -17,9 +18,9 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ..domain.redemption import CardSnapshot, SptSnapshot
+from ..domain.redemption import CardSnapshot, SptSnapshot, TokenSnapshot
 from ..domain.spend_request import SpendRequest, Status
-from ..issuing.base import IssuedCard, IssuedSpt
+from ..issuing.base import IssuedCard, IssuedLinkPayToken, IssuedSpt
 from .crypto import FieldCipher, derive_key
 from .models.spend import IssuedCredential
 from .spend_requests import get_for_user
@@ -33,12 +34,15 @@ __all__ = [
     "decoy_card_work",
     "decoy_update",
     "find_card",
+    "find_lpt",
     "find_spt",
     "fingerprint_taken",
     "get_for_request",
     "get_for_requests",
     "insert_card",
+    "insert_lpt",
     "insert_spt",
+    "lpt_snapshot",
     "reveal_card",
     "spend_request_of",
     "spt_snapshot",
@@ -46,6 +50,7 @@ __all__ = [
 
 KIND_CARD = "card"
 KIND_SPT = "shared_payment_token"
+KIND_LPT = "link_pay_token"
 
 
 def card_fingerprint(secret_key: bytes, number: str) -> str:
@@ -121,6 +126,34 @@ def insert_spt(
     return row
 
 
+def insert_lpt(
+    session: Session,
+    *,
+    request: SpendRequest,
+    lpt: IssuedLinkPayToken,
+    issuer: str,
+    now: datetime,
+) -> IssuedCredential:
+    """Store ``lpt`` as the credential of ``request`` (UNIQUE per request). The token is its
+    id, as an SPT's is; the merchant account it pays is the request's."""
+    row = IssuedCredential(
+        id=lpt.token,
+        spend_request_id=request.id,
+        user_id=request.user_id,
+        kind=KIND_LPT,
+        issuer=issuer,
+        livemode=not request.test,
+        max_amount=lpt.max_amount,
+        currency=lpt.currency,
+        valid_until=lpt.valid_until,
+        failed_attempts=0,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
 def get_for_request(
     session: Session, user_id: str, spend_request_id: str
 ) -> IssuedCredential | None:
@@ -173,6 +206,12 @@ def find_spt(session: Session, token: str) -> IssuedCredential | None:
     """The SPT with id ``token``, or None (also for a card's id)."""
     row = session.get(IssuedCredential, token) if token.startswith("spt_") else None
     return row if row is not None and row.kind == KIND_SPT else None
+
+
+def find_lpt(session: Session, token: str) -> IssuedCredential | None:
+    """The Link Pay Token ``token``, or None (also for any other credential's id)."""
+    row = session.get(IssuedCredential, token) if token.startswith("lpt_") else None
+    return row if row is not None and row.kind == KIND_LPT else None
 
 
 def find_card(session: Session, secret_key: bytes, number: str) -> IssuedCredential | None:
@@ -230,6 +269,20 @@ def spt_snapshot(row: IssuedCredential, request: SpendRequest) -> SptSnapshot:
     return SptSnapshot(
         id=row.id,
         network_id=row.network_id,
+        max_amount=row.max_amount,
+        currency=row.currency,
+        expires_at=row.valid_until,
+        consumed=row.consumed_at is not None,
+        usable=request.status is Status.APPROVED,
+    )
+
+
+def lpt_snapshot(row: IssuedCredential, request: SpendRequest) -> TokenSnapshot:
+    """The Link Pay Token as the redemption rules see it: bound to the request's merchant
+    account."""
+    return TokenSnapshot(
+        id=row.id,
+        bound_to=request.merchant_account_id if request.is_link_pay_token else None,
         max_amount=row.max_amount,
         currency=row.currency,
         expires_at=row.valid_until,

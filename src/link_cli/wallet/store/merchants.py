@@ -18,7 +18,13 @@ from .crypto import sha256_hex
 from .models.base import new_id
 from .models.merchants import Merchant
 
-__all__ = ["authenticate_merchant", "create_merchant", "network_id_registered"]
+__all__ = [
+    "authenticate_merchant",
+    "create_merchant",
+    "get_merchant",
+    "list_merchants",
+    "network_id_registered",
+]
 
 
 def create_merchant(
@@ -79,3 +85,15 @@ def network_id_registered(session: Session, network_id: str, *, livemode: bool) 
         select(Merchant.id).where(Merchant.network_id == network_id, Merchant.livemode == livemode)
     )
     return found is not None
+
+
+def get_merchant(session: Session, merchant_id: str) -> Merchant | None:
+    """The merchant with account id ``merchant_id`` (``acct_…``), or None."""
+    if not merchant_id.startswith("acct_") or len(merchant_id) > 40:
+        return None
+    return session.get(Merchant, merchant_id)
+
+
+def list_merchants(session: Session) -> list[Merchant]:
+    """Every registered merchant, oldest first."""
+    return list(session.scalars(select(Merchant).order_by(Merchant.created_at, Merchant.id)))

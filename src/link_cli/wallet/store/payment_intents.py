@@ -75,7 +75,9 @@ def record_payment_intent(
         last_error = {k: v for k, v in error.to_body()["error"].items() if k != "payment_intent"}
     record = existing or _new_record(intent_id, merchant, params, now)
     record.status = status
-    record.credential_kind = "spt" if params.spt is not None else "card"
+    record.credential_kind = (
+        "spt" if params.spt is not None else "lpt" if params.lpt is not None else "card"
+    )
     record.credential_id = row.id if row is not None else None
     record.spend_request_id = request.id if request is not None else None
     record.payment_method_id = new_id("pm", 24)

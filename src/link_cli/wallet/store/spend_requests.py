@@ -79,6 +79,8 @@ _COLUMNS = (
     "valid_until",
     "grant_id",
     "revision",
+    "execution_method",
+    "merchant_account_id",
 )
 
 

@@ -67,6 +67,10 @@ CREDENTIAL_TEXT = {
         "A one-time payment token that only this seller can charge, up to this amount"
     ),
 }
+LINK_PAY_TOKEN_TEXT = (
+    "A one-time Link Pay Token that only this merchant's account can charge, up to this "
+    "amount, for 30 minutes at most; the agent never sees a card number"
+)
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,8 @@ class ApprovalPage:
     merchant: str
     merchant_url: str | None
     network_id: str | None
+    merchant_account_id: str | None
+    """The registered merchant a Link Pay Token request pays (its name is ``merchant``)."""
     amount_text: str
     currency: str
     context: str
@@ -167,6 +173,7 @@ def approval_page(db: Session, person: User, request: SpendRequest) -> ApprovalP
         merchant=request.merchant_name or request.network_id or "Unknown seller",
         merchant_url=request.merchant_url,
         network_id=request.network_id,
+        merchant_account_id=request.merchant_account_id if request.is_link_pay_token else None,
         amount_text=format_amount(request.amount, request.currency),
         currency=request.currency.upper(),
         context=request.context,
@@ -178,7 +185,11 @@ def approval_page(db: Session, person: User, request: SpendRequest) -> ApprovalP
         payment_method=(
             f"{method.brand.title()} ···· {method.last4}" if method is not None else None
         ),
-        credential_text=CREDENTIAL_TEXT[request.credential_type],
+        credential_text=(
+            LINK_PAY_TOKEN_TEXT
+            if request.is_link_pay_token
+            else CREDENTIAL_TEXT[request.credential_type]
+        ),
         test=request.test,
         expires_at=int(due.timestamp()) if due is not None else None,
         revision=spend_service.revision(request),

@@ -59,12 +59,16 @@ class SpendRequestRow(Base):
     grant_id: Mapped[str | None] = mapped_column(String(40))
     # Bumped by every stored change; writes are ``WHERE revision = :seen`` (compare-and-set).
     revision: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    # Revision ``0012_lpt``: ``link_pay_token`` and the merchant account (``acct_…``) it pays.
+    execution_method: Mapped[str | None] = mapped_column(String(30))
+    merchant_account_id: Mapped[str | None] = mapped_column(String(40))
 
 
 class IssuedCredential(Base):
-    """The one credential of an approved spend request: a virtual card or an SPT.
+    """The one credential of an approved spend request: a virtual card, an SPT or a Link Pay
+    Token.
 
-    ``id`` is the credential's public id (``vcard_…`` or ``spt_…``). ``consumed_at`` is set
+    ``id`` is the credential's public id (``vcard_…``, ``spt_…`` or ``lpt_…``). ``consumed_at`` is set
     once a merchant redeemed it; ``failed_attempts`` counts wrong expiry/CVC presentations by the merchant the card was
     meant for, ``foreign_failed_attempts`` those of any other merchant.
     """
