@@ -252,6 +252,32 @@ def test_transport_error_names_the_unreachable_url(env, monkeypatch):
     assert os.environ["LINK_API_BASE_URL"] in body["message"]
 
 
+def test_without_base_urls_the_local_wallet_is_the_service(env, monkeypatch):
+    monkeypatch.setenv("LINK_ACCESS_TOKEN", "tok")
+    monkeypatch.delenv("LINK_API_BASE_URL")
+    monkeypatch.delenv("LINK_AUTH_BASE_URL")
+    assert json.loads(cli("payment-methods", "add", "--json")[1]) == {
+        "url": "http://127.0.0.1:8725/wallet/cards/new"
+    }
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "message"),
+    [
+        (("--filter-output", "id", "auth", "status"), "UNKNOWN", "Unknown flag: --filter-output"),
+        (("--token-count", "auth", "status"), "UNKNOWN", "Unknown flag: --token-count"),
+        (("completions", "bash"), "COMMAND_NOT_FOUND", "'completions' is not a command"),
+        (("mcp", "add"), "COMMAND_NOT_FOUND", "'mcp' is not a command"),
+        (("skills", "list"), "COMMAND_NOT_FOUND", "'skills' is not a command"),
+    ],
+)
+def test_framework_built_ins_are_not_offered(env, argv, code, message):
+    status, out = cli(*argv, "--json")
+    body = json.loads(out)
+    assert status == 1 and body["code"] == code
+    assert body["message"].startswith(message)
+
+
 def test_debug_variable_re_raises_unexpected_errors(env, monkeypatch):
     monkeypatch.setenv("LINK_ACCESS_TOKEN", "tok")
     monkeypatch.setenv("LINK_CLI_DEBUG", "1")
