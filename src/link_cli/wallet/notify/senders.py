@@ -55,18 +55,25 @@ def send_email(smtp: SmtpSettings, to: str, notice: Notice) -> None:
     message["Message-ID"] = make_msgid(domain=smtp.sender.rpartition("@")[2] or None)
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(notice.email_text())
-    context = ssl.create_default_context()
+    # An explicit EHLO name: smtplib's default (socket.getfqdn) may wait on reverse DNS.
+    helo = socket.gethostname() or "localhost"
     try:
         client: smtplib.SMTP
         if smtp.ssl:
             client = smtplib.SMTP_SSL(
-                smtp.host, smtp.port, timeout=smtp.timeout_seconds, context=context
+                smtp.host,
+                smtp.port,
+                local_hostname=helo,
+                timeout=smtp.timeout_seconds,
+                context=ssl.create_default_context(),
             )
         else:
-            client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout_seconds)
+            client = smtplib.SMTP(
+                smtp.host, smtp.port, local_hostname=helo, timeout=smtp.timeout_seconds
+            )
         with client:
             if smtp.starttls and not smtp.ssl:
-                client.starttls(context=context)
+                client.starttls(context=ssl.create_default_context())
             if smtp.username:
                 client.login(smtp.username, smtp.password or "")
             client.send_message(message)
@@ -103,20 +110,24 @@ def check_destination(url: str, *, allow_private: bool) -> None:
             )
 
 
-def _post(url: str, *, content: bytes, headers: dict[str, str]) -> httpx2.Response:
+def http_client() -> httpx2.Client:
+    """One client per worker: its TLS context and connections are reused between sends."""
+    return httpx2.Client(
+        timeout=HTTP_TIMEOUT_SECONDS, follow_redirects=False, headers={"User-Agent": USER_AGENT}
+    )
+
+
+def _post(
+    client: httpx2.Client, url: str, *, content: bytes, headers: dict[str, str]
+) -> httpx2.Response:
     try:
-        return httpx2.post(
-            url,
-            content=content,
-            headers={"User-Agent": USER_AGENT, **headers},
-            timeout=HTTP_TIMEOUT_SECONDS,
-            follow_redirects=False,
-        )
+        return client.post(url, content=content, headers=headers)
     except httpx2.HTTPError as exc:
         raise DeliveryError(f"{type(exc).__name__}: {exc}") from None
 
 
 def send_push(
+    client: httpx2.Client,
     settings: NotifySettings,
     secret_key: bytes,
     public_url: str,
@@ -154,6 +165,7 @@ def send_push(
     vapid = Vapid02(private_key=vapid_private_key(secret_key))
     headers = vapid.sign(claims)
     response = _post(
+        client,
         endpoint,
         content=encrypted,
         headers={
@@ -180,13 +192,18 @@ def _default_subject(settings: NotifySettings, public_url: str) -> str:
 
 
 def send_webhook(
-    settings: NotifySettings, url: str, secret: str, payload: dict[str, object]
+    client: httpx2.Client,
+    settings: NotifySettings,
+    url: str,
+    secret: str,
+    payload: dict[str, object],
 ) -> None:
     """POST the signed payload; any 2xx is a delivery."""
     check_destination(url, allow_private=settings.webhook_allow_private)
     body = webhook_body(payload)
     signature = sign_webhook(secret, int(time.time()), body)
     response = _post(
+        client,
         url,
         content=body,
         headers={"Content-Type": "application/json", SIGNATURE_HEADER: signature},

@@ -20,11 +20,12 @@ from ..settings import WalletSettings
 from ..store import notifications as outbox
 from ..store.crypto import DecryptionError, FieldCipher
 from ..store.engine import Database
-from .senders import DeliveryError, send_email, send_push, send_webhook
+from .senders import DeliveryError, http_client, send_email, send_push, send_webhook
 
 log = logging.getLogger("link_wallet.notify")
 
-THREADS = 2
+THREADS = 3
+"""One per channel kind of a typical person, so no notice waits behind another."""
 
 
 def approval_url(public_url: str, request_id: str) -> str:
@@ -49,6 +50,7 @@ class DeliveryWorker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._http = http_client()
 
     def wake(self) -> None:
         """Look for due rows now."""
@@ -72,6 +74,7 @@ class DeliveryWorker:
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()
+        self._http.close()
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -141,6 +144,7 @@ class DeliveryWorker:
             send_email(settings.notify.smtp, claimed.target, notice)
         elif claimed.kind == "webpush":
             send_push(
+                self._http,
                 settings.notify,
                 settings.secret_key,
                 settings.public_url,
@@ -154,6 +158,7 @@ class DeliveryWorker:
             except (KeyError, DecryptionError):
                 raise DeliveryError("the webhook's secret cannot be read", permanent=True) from None
             send_webhook(
+                self._http,
                 settings.notify,
                 claimed.target,
                 secret,
