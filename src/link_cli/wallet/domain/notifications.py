@@ -66,13 +66,13 @@ class Notice:
 
     @property
     def payee(self) -> str:
-        """The merchant's name, else its site, else a neutral word."""
-        return self.merchant_name or self.merchant_url or "a merchant"
+        """The merchant's name, else its site, else a neutral word (on one line)."""
+        return " ".join((self.merchant_name or self.merchant_url or "a merchant").split())
 
     @property
     def agent(self) -> str:
-        """The agent connection's name."""
-        return self.agent_name or "An agent"
+        """The agent connection's name (on one line)."""
+        return " ".join((self.agent_name or "").split()) or "An agent"
 
     @property
     def title(self) -> str:
