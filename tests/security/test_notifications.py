@@ -4,12 +4,14 @@ network, and the settings page is behind sign-in and CSRF."""
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import timedelta
 from html import unescape
 
 import pytest
 from sqlalchemy import func, select
+from tests.conftest import POSTGRES_ENV, fresh_postgres_database
 from tests.support.agent import CONTEXT
 from tests.support.racing import race
 from tests.support.wallet import DEFAULT_CARD, copy_migrated_sqlite, wallet_env
@@ -32,11 +34,19 @@ from link_cli.wallet.store.models.notify import NotificationOutbox
 PAGE = "/wallet/notifications"
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
+POSTGRES_BASE = os.environ.get(POSTGRES_ENV)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def store(request, tmp_path_factory):
     directory = tmp_path_factory.mktemp("notify-store")
-    copy_migrated_sqlite(directory / "wallet.db")
-    return WalletStore(directory, None, wallet_env())
+    if request.param == "sqlite":
+        copy_migrated_sqlite(directory / "wallet.db")
+        return WalletStore(directory, None, wallet_env())
+    if not POSTGRES_BASE:
+        pytest.skip(f"{POSTGRES_ENV} is not set (make test starts a throwaway PostgreSQL)")
+    url = fresh_postgres_database(POSTGRES_BASE, migrated=True)
+    return WalletStore(directory, url, wallet_env())
 
 
 def _person_with_channel(store: WalletStore, email: str) -> str:
@@ -71,7 +81,7 @@ def _rows(store: WalletStore, request_id: str) -> int:
 
 
 def test_the_outbox_row_commits_with_the_transition_and_one_worker_wins_it(store):
-    user_id = _person_with_channel(store, "outbox@example.com")
+    user_id = _person_with_channel(store, f"outbox-{store.settings.database_url[:4]}@example.com")
     now = Clock().now()
     limits = LimitSettings()
     # A transaction that rolls back leaves no notification behind.
@@ -109,7 +119,7 @@ def test_the_outbox_row_commits_with_the_transition_and_one_worker_wins_it(store
     assert len(won) == 1, results
     assert all(r is None for r in results if r not in won), results
     assert won[0].spend_request_id == created.id and won[0].attempts == 1
-    assert won[0].target == "outbox@example.com"
+    assert won[0].target.startswith("outbox-")
     assert claim() is None, "claimed rows are not handed out again"
     # A worker that died holding the claim: the row is due again once the claim lapses.
     later = now + timedelta(seconds=outbox.CLAIM_SECONDS + 1)
