@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 
@@ -68,11 +69,12 @@ class DeliveryWorker:
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop after the deliveries in flight."""
-        outbox.set_wakeup(None)
+        outbox.clear_wakeup(self.wake)
         self._stop.set()
         self._wake.set()
+        deadline = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(timeout)
+            thread.join(max(0.0, deadline - time.monotonic()))
         self._threads.clear()
         self._http.close()
 

@@ -27,6 +27,7 @@ __all__ = [
     "add_channel",
     "channels_for_user",
     "claim_due",
+    "clear_wakeup",
     "enqueue",
     "new_channel_id",
     "record_result",
@@ -49,6 +50,14 @@ def set_wakeup(callback: Callable[[], None] | None) -> None:
     global _wakeup
     with _wakeup_lock:
         _wakeup = callback
+
+
+def clear_wakeup(callback: Callable[[], None]) -> None:
+    """Forget ``callback`` if it is the current one (another app's worker may have replaced it)."""
+    global _wakeup
+    with _wakeup_lock:
+        if _wakeup == callback:
+            _wakeup = None
 
 
 def _wake_after_commit(session: Session) -> None:
