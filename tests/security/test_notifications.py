@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from tests.conftest import POSTGRES_ENV, fresh_postgres_database
 from tests.support.agent import CONTEXT
+from tests.support.push_receiver import Subscription
 from tests.support.racing import race
 from tests.support.wallet import DEFAULT_CARD, copy_migrated_sqlite, wallet_env
 from tests.support.wallet_store import WalletStore
@@ -234,3 +235,54 @@ def test_a_person_cannot_remove_another_persons_channel(wallet):
     assert channel_id in owner.client.get(PAGE).text
     for person in (owner, other):
         person.close()
+
+
+NASTY = [
+    "\x00",
+    "a\x00b@example.com",
+    "https://example.com/\x00",
+    "https://exa\u202emple.com/",
+    "nch_\x00",
+    "x" * 5000,
+    "two@at@example.com",
+    "BNcR\x00W5dwh3Dx",
+    "a@b\r\nBcc: c@d",
+    "https://[::1",
+    "http://:80/",
+]
+
+
+def test_any_settings_form_value_is_answered_without_a_5xx(any_wallet):
+    """Control characters (PostgreSQL refuses NUL in text), bidi marks, huge and malformed
+    values in every field of every form: a page or a 4xx, never a 5xx, nothing stored."""
+    person = any_wallet.create_person(with_card=False)
+    person.sign_in()
+    token = _token(person)
+    for value in NASTY:
+        for path, data in [
+            ("email", {"email": value}),
+            ("webhook", {"url": value}),
+            ("push", {"endpoint": value, "p256dh": "x", "auth": "y"}),
+            ("push", {"endpoint": "https://push.example/x", "p256dh": value, "auth": value}),
+            ("remove", {"channel_id": value}),
+        ]:
+            answer = person.client.post(f"{PAGE}/{path}", data={"csrf_token": token, **data})
+            assert answer.status_code < 500, (path, value, answer.text[:300])
+            if path != "remove":
+                assert answer.status_code == 400, (path, value)
+    assert 'name="channel_id"' not in person.client.get(PAGE).text
+    # A valid subscription with a label full of controls is stored with the label cleaned.
+    keys = Subscription("https://push.example/sub").as_json()["keys"]
+    answer = person.client.post(
+        f"{PAGE}/push",
+        data={
+            "csrf_token": token,
+            "endpoint": "https://push.example/sub",
+            **keys,
+            "label": "Phone\u202e\x1b[31m\u200b",
+        },
+    )
+    assert answer.status_code == 200, answer.text
+    page = person.client.get(PAGE).text
+    assert "Phone[31m" in page and "\x00" not in page and "\u202e" not in page
+    person.close()

@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 from link_cli.money import format_amount
 
+from .text import CONTROL_SINGLE_LINE
+
 __all__ = [
     "MAX_ATTEMPTS",
     "SIGNATURE_HEADER",
@@ -161,7 +163,7 @@ def check_webhook_url(url: str) -> str:
         raise WebhookUrlError("Enter the webhook's URL.")
     if len(url) > MAX_URL_LENGTH:
         raise WebhookUrlError("The URL is too long.")
-    if any(ord(ch) < 33 for ch in url):
+    if any(ord(ch) < 33 for ch in url) or CONTROL_SINGLE_LINE.search(url):
         raise WebhookUrlError("The URL must not contain spaces or control characters.")
     try:
         parts = urlsplit(url)

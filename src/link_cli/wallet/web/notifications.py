@@ -9,6 +9,7 @@ approval page; it is served from the root so its scope covers ``/approve/…``.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from ..deps import Cipher, DbSession, Form, Now
 from ..domain.notifications import WebhookUrlError, check_webhook_url
+from ..domain.text import CONTROL_SINGLE_LINE, clean_label
 from ..notify.vapid import application_server_key, b64url_decode
 from ..store import notifications as channels_store
 from ..store.models.accounts import User
@@ -49,6 +51,8 @@ PAGE = "/wallet/notifications"
 MAX_EMAIL_LENGTH = 254
 MAX_ENDPOINT_LENGTH = 2048
 MAX_LABEL_LENGTH = 200
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]{1,200}={0,2}")
+_CHANNEL_ID = re.compile(r"nch_[A-Za-z0-9]{1,40}")
 
 
 def _email_problem(address: str) -> str | None:
@@ -59,7 +63,7 @@ def _email_problem(address: str) -> str | None:
     local, at, domain = address.rpartition("@")
     if not at or not local or not domain or "@" in local:
         return "Enter one e-mail address, like you@example.com."
-    if any(ch.isspace() or ord(ch) < 32 or ch in '<>,;"' for ch in address):
+    if CONTROL_SINGLE_LINE.search(address) or any(ch.isspace() or ch in '<>,;"' for ch in address):
         return "An e-mail address has no spaces, commas or angle brackets."
     return None
 
@@ -178,8 +182,10 @@ def _push_problem(endpoint: str, p256dh: str, auth: str, *, allow_http: bool) ->
     schemes = ("https://", "http://") if allow_http else ("https://",)
     if not endpoint.startswith(schemes) or len(endpoint) > MAX_ENDPOINT_LENGTH:
         return "The subscription's endpoint must be an https URL."
-    if any(ord(ch) < 33 for ch in endpoint):
+    if any(ord(ch) < 33 for ch in endpoint) or CONTROL_SINGLE_LINE.search(endpoint):
         return "The subscription's endpoint is not a valid URL."
+    if not (_BASE64URL.fullmatch(p256dh) and _BASE64URL.fullmatch(auth)):
+        return "The subscription's keys are not base64url."
     try:
         key = b64url_decode(p256dh)
         secret = b64url_decode(auth)
@@ -205,7 +211,7 @@ def save_push(
         problem = "Too many notification channels; remove one first."
     if problem:
         return JSONResponse({"error": {"message": problem}}, status_code=400)
-    label = str(form.get("label") or "").strip()[:MAX_LABEL_LENGTH] or None
+    label = clean_label(str(form.get("label") or ""), MAX_LABEL_LENGTH)
     channel = channels_store.add_channel(
         db,
         user_id=person.id,
@@ -222,9 +228,9 @@ def save_push(
 def remove_channel(request: Request, person: PersonSession, form: Form, db: DbSession) -> Response:
     """Stop one channel (only the person's own)."""
     verify_csrf(request, form)
-    channels_store.remove_channel(
-        db, user_id=person.id, channel_id=str(form.get("channel_id") or "")[:64]
-    )
+    channel_id = str(form.get("channel_id") or "")
+    if _CHANNEL_ID.fullmatch(channel_id):
+        channels_store.remove_channel(db, user_id=person.id, channel_id=channel_id)
     return RedirectResponse(f"{PAGE}?saved=removed", status_code=303)
 
 
