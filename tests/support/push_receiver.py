@@ -185,15 +185,22 @@ def smtp_server(username: str, password: str) -> Iterator[SmtpServer]:
             logins.append(mechanism)
         return AuthResult(success=ok)
 
-    controller = Controller(
-        sink,
-        hostname="127.0.0.1",
-        port=free_port(),
-        authenticator=authenticator,
-        auth_required=True,
-        auth_require_tls=False,
-    )
-    controller.start()
+    # A port picked free can be taken before aiosmtpd binds it: try another.
+    for attempts_left in reversed(range(5)):
+        controller = Controller(
+            sink,
+            hostname="127.0.0.1",
+            port=free_port(),
+            authenticator=authenticator,
+            auth_required=True,
+            auth_require_tls=False,
+        )
+        try:
+            controller.start()
+            break
+        except (OSError, RuntimeError):
+            if not attempts_left:
+                raise
     try:
         yield SmtpServer("127.0.0.1", controller.port, sink.messages, logins)
     finally:
