@@ -16,11 +16,12 @@ from .api.errors import install_error_handlers
 from .api.openapi import install_openapi
 from .clock import Clock
 from .deps import refuse_nul_in_url
+from .notify.worker import DeliveryWorker
 from .request_limits import RequestLimitsMiddleware
 from .settings import WalletSettings
 from .store.crypto import FieldCipher, derive_key
 from .store.engine import Database
-from .web import approvals, cards, device, home, sign_in, transactions
+from .web import approvals, cards, device, home, notifications, sign_in, transactions
 from .web.session import SignInRequired
 from .web.templating import STATIC_DIR, make_templates
 
@@ -31,10 +32,15 @@ SESSION_MAX_AGE_SECONDS = 7 * 24 * 3600
 def create_app(settings: WalletSettings, *, clock: Clock | None = None) -> FastAPI:
     """Build the app. The database must already be migrated (``store.migrations.upgrade``)."""
     database = Database(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    clock = clock or Clock()
+    cipher = FieldCipher(settings.secret_key)
+    notifier = DeliveryWorker(settings, database, cipher, clock.now)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        notifier.start()
         yield
+        notifier.stop()
         database.dispose()
 
     app = FastAPI(
@@ -46,9 +52,10 @@ def create_app(settings: WalletSettings, *, clock: Clock | None = None) -> FastA
         dependencies=[Depends(refuse_nul_in_url)],
     )
     app.state.settings = settings
-    app.state.clock = clock or Clock()
+    app.state.clock = clock
     app.state.db = database
-    app.state.cipher = FieldCipher(settings.secret_key)
+    app.state.cipher = cipher
+    app.state.notifier = notifier
     app.state.csrf_key = derive_key(settings.secret_key, "csrf").hex()
     app.state.templates = make_templates()
     app.state.home_sections = []
@@ -57,7 +64,7 @@ def create_app(settings: WalletSettings, *, clock: Clock | None = None) -> FastA
     install_openapi(app)
     app.add_exception_handler(SignInRequired, _redirect_to_sign_in)  # type: ignore[arg-type]
 
-    for router_module in (health, oauth, account, sign_in, device, home, cards):
+    for router_module in (health, oauth, account, sign_in, device, home, cards, notifications):
         app.include_router(router_module.router)
     if settings.test_clock:
         app.include_router(health.test_router)

@@ -60,6 +60,63 @@ def _integers_from_env(env: Mapping[str, str], shape: type, prefix: str) -> dict
 
 
 @dataclass(frozen=True)
+class SmtpSettings:
+    """Where pending-approval e-mails go out (``LINK_WALLET_SMTP_*``); no host, no e-mail."""
+
+    host: str | None = None
+    port: int = 587
+    starttls: bool = True
+    ssl: bool = False
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    sender: str = "link-wallet@localhost"
+    timeout_seconds: int = 10
+
+    @property
+    def enabled(self) -> bool:
+        """True when a server is configured."""
+        return bool(self.host)
+
+
+def _smtp_from_env(env: Mapping[str, str]) -> SmtpSettings:
+    host = env.get("LINK_WALLET_SMTP_HOST", "").strip() or None
+    use_ssl = _flag(env, "LINK_WALLET_SMTP_SSL")
+    default_port = 465 if use_ssl else 587
+    raw_starttls = env.get("LINK_WALLET_SMTP_STARTTLS", "").strip()
+    starttls = (not use_ssl) if raw_starttls == "" else _flag(env, "LINK_WALLET_SMTP_STARTTLS")
+    if use_ssl and starttls:
+        raise SettingsError("LINK_WALLET_SMTP_SSL and LINK_WALLET_SMTP_STARTTLS exclude each other")
+    sender = env.get("LINK_WALLET_SMTP_FROM", "").strip() or "link-wallet@localhost"
+    if "\n" in sender or "\r" in sender or "@" not in sender:
+        raise SettingsError("LINK_WALLET_SMTP_FROM must be one e-mail address")
+    port = _positive_int(env, "LINK_WALLET_SMTP_PORT", default_port)
+    if port > 65535:
+        raise SettingsError("LINK_WALLET_SMTP_PORT must be at most 65535")
+    return SmtpSettings(
+        host=host,
+        port=port,
+        starttls=starttls,
+        ssl=use_ssl,
+        username=env.get("LINK_WALLET_SMTP_USERNAME", "").strip() or None,
+        password=env.get("LINK_WALLET_SMTP_PASSWORD") or None,
+        sender=sender,
+        timeout_seconds=_positive_int(env, "LINK_WALLET_SMTP_TIMEOUT_SECONDS", 10),
+    )
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    """Delivery of pending-approval notifications (docs/notifications.md)."""
+
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    webhook_allow_private: bool = False
+    """Webhooks may target loopback, private and link-local addresses (tests, a LAN bot)."""
+    poll_seconds: int = 1
+    """How often the worker looks for deliveries enqueued by other wallet processes."""
+    vapid_subject: str | None = None
+
+
+@dataclass(frozen=True)
 class WalletSettings:
     """Everything the wallet process needs to know about its deployment."""
 
@@ -82,6 +139,7 @@ class WalletSettings:
     """How long a SQLite write waits for the write lock before answering 503."""
     card_merchant_lock: bool = False
     """A virtual card pays only the merchant whose registered site its request names."""
+    notify: NotifySettings = field(default_factory=NotifySettings)
 
     @property
     def public_url(self) -> str:
@@ -138,7 +196,20 @@ def load_settings(
         forwarded_allow_ips=env.get("LINK_WALLET_FORWARDED_ALLOW_IPS", "").strip() or None,
         sqlite_busy_timeout_ms=_busy_timeout_from_env(env),
         card_merchant_lock=_flag(env, "LINK_WALLET_CARD_MERCHANT_LOCK"),
+        notify=NotifySettings(
+            smtp=_smtp_from_env(env),
+            webhook_allow_private=_flag(env, "LINK_WALLET_WEBHOOK_ALLOW_PRIVATE"),
+            poll_seconds=_positive_int(env, "LINK_WALLET_NOTIFY_POLL_SECONDS", 1),
+            vapid_subject=_vapid_subject(env),
+        ),
     )
+
+
+def _vapid_subject(env: Mapping[str, str]) -> str | None:
+    raw = env.get("LINK_WALLET_VAPID_SUBJECT", "").strip()
+    if raw and not raw.startswith(("mailto:", "https://")):
+        raise SettingsError("LINK_WALLET_VAPID_SUBJECT must start with mailto: or https://")
+    return raw or None
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:

@@ -40,9 +40,10 @@ from ..domain.spend_request import (
     SpendRequest,
     SpendRequestChanges,
     SpendRequestDraft,
+    Status,
 )
 from ..issuing.base import FundingCard, Issuer
-from ..store import accounts, issued_credentials, merchants
+from ..store import accounts, issued_credentials, merchants, notifications
 from ..store import spend_requests as repository
 from ..store.crypto import FieldCipher
 from ..store.models.accounts import PaymentMethod
@@ -201,6 +202,8 @@ def create(
             request, now=now, approval_window=timedelta(seconds=limits.approval_window_seconds)
         )
     repository.insert_request(session, request)
+    if request.status is Status.PENDING_APPROVAL:
+        notifications.enqueue(session, user_id=user_id, spend_request_id=request.id, now=now)
     return request
 
 
@@ -294,7 +297,11 @@ def request_approval(
     pending = rules.request_approval(
         request, now=now, approval_window=timedelta(seconds=limits.approval_window_seconds)
     )
-    return _save(session, request, pending, now)
+    saved = _save(session, request, pending, now)
+    if request.status is not Status.PENDING_APPROVAL and saved.status is Status.PENDING_APPROVAL:
+        # Same transaction as the move: the notification commits with it or not at all.
+        notifications.enqueue(session, user_id=user_id, spend_request_id=saved.id, now=now)
+    return saved
 
 
 def cancel(

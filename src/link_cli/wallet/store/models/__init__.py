@@ -4,7 +4,7 @@ Other parts add their own line below (e.g. ``from . import spend  # noqa: F401``
 """
 
 # -- spend requests (WB) and redemption models register here --
-from . import accounts, financial, merchants, reports, spend, throttle  # noqa: F401
+from . import accounts, financial, merchants, notify, reports, spend, throttle  # noqa: F401
 from .base import Base
 
 __all__ = ["Base"]
