@@ -178,7 +178,7 @@ def payee_of(db: Session, request: SpendRequest) -> Payee:
         name=typed or "Unknown seller",
         registered=False,
         site=site_parts(request.merchant_url),
-        source=("Named by your agent: check that the web address below is the shop you expect."),
+        source=("Named by your agent: check that the website above is the shop you expect."),
         agent_name=None,
     )
 
