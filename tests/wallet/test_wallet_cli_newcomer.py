@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -159,12 +160,16 @@ def test_serve_off_a_terminal_prints_no_guide(tmp_path: Path) -> None:
     )
     try:
         assert process.stderr is not None
-        for line in process.stderr:  # JSON log lines; the first one says where it serves
+        for line in process.stderr:  # JSON log lines, until uvicorn says it runs
             if "serving" in line:
                 assert json.loads(line)["message"].startswith(f"serving http://127.0.0.1:{port}")
+            if "Uvicorn running on" in line:
                 break
+        # Served once: start-up, and the guide a terminal would get, are behind us.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as response:
+            assert response.status == 200
     finally:
-        process.terminate()
+        process.kill()
         out, err = process.communicate(timeout=20)
     assert "Next:" not in out + err
 
