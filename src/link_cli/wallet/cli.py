@@ -452,12 +452,18 @@ def _serve(settings: WalletSettings, admin_options: list[str]) -> int:
     warning = public_url_warning(settings)
     if warning:
         log.warning("%s", warning)
+
     # uvicorn handles SIGTERM/SIGINT itself (stop accepting, finish in-flight requests, run
     # the lifespan shutdown) and afterwards re-raises the signal against the handlers that
     # were installed before it started. A no-op handler there turns a completed graceful
     # shutdown into exit status 0 instead of death by the signal (-15) or a KeyboardInterrupt.
+    # A signal that arrives before uvicorn installs its own handlers lands here too: it asks
+    # the server to stop as soon as it has started, instead of being lost.
+    def stop_when_started(_signum: int, _frame: FrameType | None) -> None:
+        server.should_exit = True
+
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, _after_graceful_shutdown)
+        signal.signal(signum, stop_when_started)
     server.run()  # a failed bind or start-up exits with uvicorn's status 3
     return 0
 
@@ -551,10 +557,6 @@ def _is_loopback_url(url: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def _after_graceful_shutdown(_signum: int, _frame: FrameType | None) -> None:
-    """Handler left behind for uvicorn's post-shutdown re-raise: nothing more to do."""
 
 
 def _redacted_url(url: str) -> str:
