@@ -4,6 +4,7 @@ domain in bold, and the requesting agent's name and when it was connected."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -90,7 +91,7 @@ def signed_in_page(browser: Browser, wallet: WalletProcess, person: Person, widt
 def assert_agent_shown(page: Page) -> None:
     expect(page.locator("#agent-name")).to_have_text(AGENT_NAME)
     expect(page.locator("#agent-connected")).to_have_text(
-        __import__("re").compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC$")
+        re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC$")
     )
 
 
@@ -139,5 +140,9 @@ def test_each_payee_is_shown_as_registered_and_look_alike_domains_stand_out(
         screenshot(page, f"card-look-alike-{width}")
         if width == "phone":
             assert page.evaluate("document.documentElement.scrollWidth") <= WIDTHS["phone"]["width"]
+        # The wallet home's recent requests name each payee the same way.
+        page.goto(f"{wallet.url}/wallet")
+        expect(page.get_by_text(requests.spt_name)).to_be_visible()
+        expect(page.get_by_text(requests.spt["network_id"])).to_have_count(0)
     finally:
         page.context.close()
