@@ -176,3 +176,31 @@ def test_an_agent_pays_with_a_link_pay_token_in_the_hidden_agent_block(
     expect(page.locator("#paid-with")).to_have_text("Link")
     screenshot(page, "confirmed-with-link")
     assert retrieve_spend_request(wallet.url, token, created["id"])["status"] == "succeeded"
+
+
+def test_a_public_test_card_is_explained_and_the_shop_uses_its_registered_name(
+    page: Page, shop: ShopProcess, screenshot: Screenshot
+) -> None:
+    page.goto(f"{shop.url}/checkout?item=lantern")
+    # register_merchant registers the shop as "Test Shop"; the shop's default name differs.
+    expect(page.locator(".brand")).to_have_text("Test Shop")
+    fill_checkout(
+        page, {"number": "4242 4242 4242 4242", "exp_month": 12, "exp_year": 2034, "cvc": "123"}
+    )
+    page.get_by_role("button", name="Pay $45.00").click()
+
+    error = page.get_by_role("alert")
+    expect(error).to_contain_text("public test card number")
+    expect(error).to_contain_text("only the one-time virtual cards a Link wallet issues")
+    expect(error).to_have_attribute("data-code", "public_test_card")
+    expect(page.get_by_label("Card number")).to_have_value("")
+    screenshot(page, "public-test-card")
+
+    # A number the wallet never issued (not a published one) is declined by the wallet,
+    # and the shop explains the same rule.
+    fill_checkout(
+        page, {"number": "4000 1234 5678 9010", "exp_month": 12, "exp_year": 2034, "cvc": "123"}
+    )
+    page.get_by_role("button", name="Pay $45.00").click()
+    expect(page.get_by_role("alert")).to_contain_text("Payment declined")
+    expect(page.get_by_role("alert")).to_contain_text("only the one-time virtual cards")

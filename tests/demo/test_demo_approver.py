@@ -73,3 +73,36 @@ def test_children_bypass_any_proxy_for_loopback(monkeypatch: pytest.MonkeyPatch)
     env = child_environment({"EXTRA": "1"})
     assert env["NO_PROXY"] == env["no_proxy"] == "corp.example,localhost,127.0.0.1,::1"
     assert "LINK_ACCESS_TOKEN" not in env and env["EXTRA"] == "1"
+
+
+def test_a_qr_code_of_a_loopback_link_warns_and_names_the_lan_address(
+    opened: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(approver, "lan_address", lambda: "192.168.1.20")
+    out = io.StringIO()
+    person(out).approve_spend_request(URL)
+    text = out.getvalue()
+    assert "this code opens 127.0.0.1, which is this computer itself" in text
+    assert "network address is 192.168.1.20" in text
+    assert (
+        "LINK_WALLET_PUBLIC_URL=http://192.168.1.20:8725 link-wallet serve --host 0.0.0.0" in text
+    )
+
+
+def test_a_qr_code_of_a_public_link_has_no_warning(opened: list[str]) -> None:
+    out = io.StringIO()
+    person(out).approve_spend_request("https://wallet.example/approve/lsrq_1")
+    assert "▄▄▄▄▄▄▄" in out.getvalue()
+    assert "Warning" not in out.getvalue()
+
+
+@pytest.mark.parametrize("url", ["http://localhost:8725/x", "http://[::1]:8725/x"])
+def test_every_loopback_name_is_recognised(url: str) -> None:
+    assert approver.loopback_warning(url)
+
+
+def test_the_lan_address_is_never_loopback() -> None:
+    import ipaddress
+
+    found = approver.lan_address()
+    assert found is None or not ipaddress.ip_address(found).is_loopback

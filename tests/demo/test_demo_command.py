@@ -187,6 +187,17 @@ def test_keep_leaves_the_servers_running_and_says_where(tmp_path: Path) -> None:
         with urllib.request.urlopen(f"{summary['wallet_url']}/healthz", timeout=5) as response:
             assert response.status == 200
         assert Path(kept.group(3)).is_dir()
+        # Off a terminal too, it says how to sign in to the wallet it leaves running.
+        sign_in = re.search(
+            r"Sign in to the wallet at (\S+)\n\s+email: (\S+)\n\s+password: (\S+)",
+            completed.stdout,
+        )
+        assert sign_in is not None, completed.stdout
+        assert sign_in.group(1) == summary["sign_in"]["url"] == f"{summary['wallet_url']}/wallet"
+        assert f"Stop them with: kill {pids[0]} {pids[1]}" in completed.stdout
+        from link_cli.demo.person import WalletPerson
+
+        WalletPerson(summary["wallet_url"], sign_in.group(2), sign_in.group(3)).sign_in()
     finally:
         for pid in pids:  # each server leads its own process group
             with contextlib.suppress(ProcessLookupError):

@@ -52,9 +52,12 @@ def test_the_page_shows_what_the_person_approves(agent: ApiAgent) -> None:
     )
     created = agent.create_ok(body)
     text = html.unescape(page_of(agent, created))
+    # The address is split in spans so its registrable domain stands out (issue 12).
+    visible = re.sub(r"<[^>]+>", "", text)
+    assert "https://shop.example/checkout" in visible
+    assert '<strong class="site-domain">shop.example</strong>' in text
     for expected in (
         "Blue Widget Co",
-        "https://shop.example/checkout",
         "$50.00",
         "USD",
         CONTEXT,

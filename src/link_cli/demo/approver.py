@@ -8,11 +8,14 @@ button in the wallet's page.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
 import sys
 import webbrowser
 from dataclasses import dataclass
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from link_cli._sanitize import sanitize_text
 from link_cli.demo.person import WalletPerson
@@ -87,10 +90,59 @@ def _can_open_browser() -> bool:
 
 
 def qr_text(url: str) -> str:
-    """The URL as the same half-block QR code the CLI shows; empty without qrcode."""
+    """The URL as the same half-block QR code the CLI shows (empty without qrcode), with a
+    warning under it when the URL is a loopback address that no phone can open."""
     try:
         from link_cli._qr import qr_lines
 
-        return "\n".join(qr_lines(url))
+        lines = qr_lines(url)
     except ImportError:
         return ""
+    warning = loopback_warning(url)
+    return "\n".join([*lines, *warning])
+
+
+def loopback_warning(url: str) -> list[str]:
+    """Why a phone scanning this code gets nowhere, and this computer's network address."""
+    host = urlsplit(url).hostname or ""
+    if not _is_loopback(host):
+        return []
+    lines = [
+        f"  Warning: this code opens {host}, which is this computer itself: a phone that",
+        "  scans it reaches nothing. Open the link on this computer instead.",
+    ]
+    lan = lan_address()
+    if lan is not None:
+        wallet = f"http://{lan}:8725"
+        lines += [
+            f"  This computer's network address is {lan}. To approve from a phone on the same",
+            "  network, run a wallet that listens there (the demo's sandbox stays on this",
+            "  computer on purpose):",
+            f"    LINK_WALLET_PUBLIC_URL={wallet} link-wallet serve --host 0.0.0.0",
+        ]
+    return lines
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def lan_address() -> str | None:
+    """This computer's IPv4 address on its default route, or None without a network.
+
+    Connecting a UDP socket sends nothing; it only makes the OS choose the source address.
+    """
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.connect(("192.0.2.1", 9))  # TEST-NET-1: never answered, nothing is sent
+            address = sock.getsockname()[0]
+    except OSError:
+        return None
+    if not isinstance(address, str) or ipaddress.ip_address(address).is_loopback:
+        return None
+    return address

@@ -96,6 +96,13 @@ def _run_demo(
             "shop_url": session.shop.base_url,
             "servers": "left running (--keep)" if keep else "stopped",
         }
+        if keep:
+            # A sandbox person on a loopback wallet: the terminal run shows the same.
+            summary["sign_in"] = {
+                "url": f"{session.wallet_url}/wallet",
+                "email": person.email,
+                "password": person.password,
+            }
     if human:
         _print_human_summary(reporter, summary)
     if failures:

@@ -64,12 +64,26 @@ class DemoSession:
             if kept:
                 pids = ", ".join(f"{server.name} pid {server.pid}" for server in kept)
                 self.reporter.line(f"Left running ({pids}); files in {self.work_dir}")
+                for line in self.sign_in_lines():
+                    self.reporter.line(line)
+                stop = " ".join(str(server.pid) for server in kept)
+                self.reporter.line(f"Stop them with: kill {stop}")
             return
         # A second Ctrl-C must not cut the clean-up short and orphan a server; stopping
         # is bounded (a grace period, then SIGKILL), so holding interrupts back is safe.
         with _interrupts_deferred():
             self.supervisor.stop_all()
             shutil.rmtree(self.work_dir, ignore_errors=True)
+
+    def sign_in_lines(self) -> list[str]:
+        """How a person signs in to the wallet the demo leaves running (``--keep``)."""
+        if not self.wallet_url:
+            return []
+        return [
+            f"Sign in to the wallet at {self.wallet_url}/wallet",
+            f"  email: {self.person.email}",
+            f"  password: {self.person.password}",
+        ]
 
     def start(self) -> None:
         """Provision the wallet, start it, register and start the shop."""

@@ -83,10 +83,14 @@ class Checkout:
         self._wallet = wallet
         self._orders = _Orders()
         self._merchant_account: str | None = None
+        # The configured name until the wallet says what the shop is registered as.
+        self._shop_name = config.name
 
     async def merchant_account(self) -> str | None:
         """The shop's merchant account id, asked of the wallet once; None while the wallet
-        cannot say, or for a test-mode shop (Link Pay Tokens are live only)."""
+        cannot say, or for a test-mode shop (Link Pay Tokens are live only). The same answer
+        gives the name the shop is registered under, which its pages then show: payers see
+        that name on the wallet's approval page too."""
         if self._merchant_account is None:
             try:
                 account = await self._wallet.account()
@@ -94,6 +98,8 @@ class Checkout:
                 return None
             # "" remembers a test-mode shop, which never shows the agent block.
             self._merchant_account = account.id if account.livemode else ""
+            if account.name:
+                self._shop_name = account.name[:200]
         return self._merchant_account or None
 
     # -- CSRF -------------------------------------------------------------------------
@@ -109,7 +115,7 @@ class Checkout:
         self, request: Request, template: str, status: int = 200, **context: Any
     ) -> Response:
         cookie = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
-        context.update(shop=self._config.name, csrf_token=self._csrf_for(cookie))
+        context.update(shop=self._shop_name, csrf_token=self._csrf_for(cookie))
         response = _TEMPLATES.TemplateResponse(request, template, context, status_code=status)
         response.set_cookie(
             CSRF_COOKIE,
@@ -131,6 +137,7 @@ class Checkout:
 
     async def index(self, request: Request) -> Response:
         """The catalogue."""
+        await self.merchant_account()
         items = [(p, format_amount(p.price, self._config.currency)) for p in PRODUCTS]
         return self._render(request, "index.html", items=items)
 
@@ -184,9 +191,20 @@ class Checkout:
             return await self._form(
                 request, product, error=problem or "Please try again.", values=keep, status=422
             )
+        number = re.sub(r"[\s-]", "", fields["number"])
+        if number in PUBLIC_TEST_CARDS:
+            # Never sent to the wallet: it cannot be a card the wallet issued.
+            return await self._form(
+                request,
+                product,
+                error=public_test_card_text(number),
+                error_code="public_test_card",
+                values=keep,
+                status=402,
+            )
         month, _, year = fields["expiry"].partition("/")
         card = CardDetails(
-            number=re.sub(r"[\s-]", "", fields["number"]),
+            number=number,
             exp_month=month.strip(),
             exp_year=year.strip(),
             cvc=fields["cvc"],
@@ -321,6 +339,57 @@ def _check_fields(fields: dict[str, str]) -> str | None:
     return None
 
 
+ONLY_ISSUED_CARDS = (
+    "This shop accepts only the one-time virtual cards a Link wallet issues for an approved "
+    "purchase: have your agent create a spend request, approve it in your wallet, and pay "
+    "with the card it retrieves."
+)
+
+# Card numbers published in payment providers' test documentation (Stripe's among them):
+# anyone may type them, and no wallet ever issues them.
+PUBLIC_TEST_CARDS = frozenset(
+    {
+        "4242424242424242",
+        "4000056655665556",
+        "4000002500003155",
+        "4000002760003184",
+        "4000000000003220",
+        "4000000000000002",
+        "4000000000009995",
+        "4000000000000069",
+        "4000000000000127",
+        "4000000000000119",
+        "4000000000000077",
+        "4100000000000019",
+        "4111111111111111",
+        "5555555555554444",
+        "2223003122003222",
+        "5200828282828210",
+        "5105105105105100",
+        "378282246310005",
+        "371449635398431",
+        "6011111111111117",
+        "6011000990139424",
+        "3056930009020004",
+        "36227206271667",
+        "3566002020360505",
+        "6200000000000005",
+    }
+)
+
+
+def public_test_card_text(number: str) -> str:
+    """Why a public test card number is refused, naming only its last four digits."""
+    return (
+        f"The card ending {number[-4:]} is a public test card number, which no wallet "
+        f"issues. {ONLY_ISSUED_CARDS}"
+    )
+
+
 def _decline_text(declined: Declined) -> str:
-    """What the shopper reads: the wallet's reason, already sanitised by the client."""
-    return f"Payment declined: {declined.message}"
+    """What the shopper reads: the wallet's reason, already sanitised by the client; a
+    number the wallet does not know gets the shop's rule explained."""
+    text = f"Payment declined: {declined.message}"
+    if declined.code == "incorrect_number" or declined.decline_code == "incorrect_number":
+        text += " " + ONLY_ISSUED_CARDS
+    return text

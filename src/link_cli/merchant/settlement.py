@@ -57,6 +57,8 @@ class Account:
     id: str
     """``acct_…``: the merchant account id agents create Link Pay Token requests for."""
     livemode: bool
+    name: str | None = None
+    """The name the shop is registered under at the wallet (what payers are shown)."""
 
 
 class Declined(Exception):
@@ -111,7 +113,11 @@ class SettlementClient:
         account_id = body.get("id") if isinstance(body, dict) else None
         if response.status_code != 200 or not isinstance(account_id, str):
             raise WalletUnavailable(f"the wallet answered HTTP {response.status_code}")
-        return Account(id=account_id, livemode=body.get("livemode") is True)
+        profile = body.get("business_profile")
+        registered = profile.get("name") if isinstance(profile, dict) else None
+        if not isinstance(registered, str) or not registered.strip():
+            registered = None
+        return Account(id=account_id, livemode=body.get("livemode") is True, name=registered)
 
     async def charge_link_pay_token(
         self,

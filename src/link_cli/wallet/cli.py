@@ -41,8 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="link-wallet", description="A self-hostable wallet speaking the Link API."
     )
-    parser.add_argument("--database-url", help="SQLAlchemy URL (default: SQLite in the data dir)")
-    parser.add_argument("--data-dir", help="where wallet.db and secret.key live")
+    _add_global_options(parser, default=None)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="run the wallet's HTTP server")
@@ -97,11 +96,103 @@ def build_parser() -> argparse.ArgumentParser:
         "--shipping", action="store_true", help="also save the billing address as shipping address"
     )
     add_merchant_commands(commands)
+    _accept_global_options_everywhere(parser)
     return parser
+
+
+def _add_global_options(parser: argparse.ArgumentParser, *, default: Any) -> None:
+    parser.add_argument(
+        "--database-url",
+        default=default,
+        help="SQLAlchemy URL (default: SQLite in the data dir)",
+    )
+    parser.add_argument("--data-dir", default=default, help="where wallet.db and secret.key live")
+
+
+def _accept_global_options_everywhere(parser: argparse.ArgumentParser) -> None:
+    """Let ``link-wallet serve --data-dir X`` mean ``link-wallet --data-dir X serve``, for
+    every command and action, including ones added later.
+
+    Below the top level the options default to "not given" (SUPPRESS), so a value placed
+    before the command is kept unless the same option comes again after it (the later wins).
+    """
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        for sub in dict.fromkeys(action.choices.values()):
+            if "--data-dir" not in sub._option_string_actions:
+                _add_global_options(sub, default=argparse.SUPPRESS)
+            _accept_global_options_everywhere(sub)
+
+
+# Top-level modules of the ``wallet`` extra (pyproject.toml); tests check the list against it.
+WALLET_EXTRA_MODULES = frozenset(
+    {
+        "fastapi",
+        "starlette",
+        "pydantic",
+        "pydantic_core",
+        "httpx2",
+        "uvicorn",
+        "jinja2",
+        "multipart",
+        "python_multipart",
+        "sqlalchemy",
+        "alembic",
+        "psycopg",
+        "cryptography",
+        "argon2",
+        "itsdangerous",
+        "ofxtools",
+        "publicsuffixlist",
+    }
+)
+
+
+def install_command() -> str:
+    """The pip command that adds the wallet extra to this installation: from the clone or
+    wheel it came from when pip recorded one (link-cli is not on a public index)."""
+    import shlex
+    from importlib.metadata import PackageNotFoundError, distribution
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        recorded = json.loads(distribution("link-cli").read_text("direct_url.json") or "{}")
+    except (PackageNotFoundError, ValueError):
+        recorded = {}
+    url = recorded.get("url") if isinstance(recorded, dict) else None
+    if isinstance(url, str) and url.startswith("file://"):
+        source = unquote(urlsplit(url).path)
+        editable = bool((recorded.get("dir_info") or {}).get("editable"))
+        return f"pip install {'-e ' if editable else ''}{shlex.quote(source + '[wallet]')}"
+    return "pip install '<your link-cli clone or wheel>[wallet]'"
+
+
+def missing_extra_message(exc: ModuleNotFoundError) -> str | None:
+    """The one line to print when a module of the wallet extra is not installed."""
+    top = (exc.name or "").split(".")[0]
+    if top not in WALLET_EXTRA_MODULES:
+        return None
+    return (
+        f"link-wallet needs link-cli's 'wallet' extra, which is not installed "
+        f"(no module {top!r}); install it with: {install_command()} "
+        "(link-cli is not on a public package index: README, Installing)"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``link-wallet`` console script."""
+    try:
+        return _main(argv)
+    except ModuleNotFoundError as exc:
+        message = missing_extra_message(exc)
+        if message is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
+        return 1
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings(
@@ -111,7 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             port=getattr(args, "port", None),
         )
         if args.command == "serve":
-            return _serve(settings)
+            return _serve(settings, _admin_options(args))
         if args.command in MERCHANT_COMMANDS:
             return run_merchant_command(args, settings)
         if args.command == "db":
@@ -326,7 +417,7 @@ def public_url_warning(settings: WalletSettings) -> str | None:
     return None
 
 
-def _serve(settings: WalletSettings) -> int:
+def _serve(settings: WalletSettings, admin_options: list[str]) -> int:
     import uvicorn
 
     from .app import create_app
@@ -352,24 +443,120 @@ def _serve(settings: WalletSettings) -> int:
         proxy_headers=settings.forwarded_allow_ips is not None,
         forwarded_allow_ips=settings.forwarded_allow_ips or "",
     )
-    server = uvicorn.Server(config)
+    # On a terminal, say where the wallet listens and what to do next, once it does listen.
+    hint = _next_steps(settings, admin_options) if sys.stderr.isatty() else None
+    on_started = (lambda: print(hint, file=sys.stderr, flush=True)) if hint else None
+    server = _server_class()(config, on_started)
     log = logging.getLogger("link_wallet")
     log.info("serving %s (database: %s)", settings.public_url, _redacted_url(settings.database_url))
     warning = public_url_warning(settings)
     if warning:
         log.warning("%s", warning)
+
     # uvicorn handles SIGTERM/SIGINT itself (stop accepting, finish in-flight requests, run
     # the lifespan shutdown) and afterwards re-raises the signal against the handlers that
     # were installed before it started. A no-op handler there turns a completed graceful
     # shutdown into exit status 0 instead of death by the signal (-15) or a KeyboardInterrupt.
+    # A signal that arrives before uvicorn installs its own handlers lands here too: it asks
+    # the server to stop as soon as it has started, instead of being lost.
+    def stop_when_started(_signum: int, _frame: FrameType | None) -> None:
+        server.should_exit = True
+
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, _after_graceful_shutdown)
+        signal.signal(signum, stop_when_started)
     server.run()  # a failed bind or start-up exits with uvicorn's status 3
     return 0
 
 
-def _after_graceful_shutdown(_signum: int, _frame: FrameType | None) -> None:
-    """Handler left behind for uvicorn's post-shutdown re-raise: nothing more to do."""
+def _server_class() -> type[Any]:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, calling ``on_started`` once its sockets are bound."""
+
+        def __init__(self, config: Any, on_started: Any = None) -> None:
+            super().__init__(config)
+            self._on_started = on_started
+
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            if self.started and self._on_started is not None:
+                self._on_started()
+
+    return Server
+
+
+def _people_count(settings: WalletSettings) -> int:
+    from sqlalchemy import func, select
+
+    from .store.engine import Database
+    from .store.models.accounts import User
+
+    database = Database(settings.database_url)
+    try:
+        with database.session_scope() as session:
+            return int(session.scalar(select(func.count()).select_from(User)) or 0)
+    finally:
+        database.dispose()
+
+
+def _admin_options(args: argparse.Namespace) -> list[str]:
+    """The storage options this run was given, for the commands it suggests next."""
+    import shlex
+
+    options = []
+    if args.data_dir:
+        options.append(f"--data-dir {shlex.quote(args.data_dir)}")
+    if args.database_url:
+        options.append("--database-url '<the same URL>'")
+    return options
+
+
+def _next_steps(settings: WalletSettings, admin_options: list[str]) -> str:
+    """What a person at a terminal reads once the wallet listens."""
+    url = settings.public_url
+    admin = " ".join(["link-wallet", *admin_options])
+    lines = [
+        "",
+        f"link-wallet is listening on {url}  (Ctrl-C stops it)",
+        "",
+        "Next:",
+    ]
+    if _people_count(settings) == 0:
+        lines += [
+            f"  1. Create the person who approves payments:  {admin} user create --email you@example.com",
+            f"  2. Add their card:  {admin} card add --email you@example.com --exp-month 12 "
+            '--exp-year 2030 --name "Your Name" --line1 "1 Main St"',
+            f"     (or sign in at {url}/wallet and add it at {url}/wallet/cards/new)",
+        ]
+    else:
+        lines.append(f"  - Sign in at {url}/wallet to see cards and approve payments.")
+    lines += [
+        "  - Point an agent's link-cli at this wallet and log in:",
+        f"      export LINK_API_BASE_URL={url} LINK_AUTH_BASE_URL={url}",
+        '      link-cli auth login --client-name "My agent"',
+    ]
+    warning = public_url_warning(settings)
+    if warning is None and _is_loopback_url(url):
+        lines.append(
+            "  - Only this computer can open these links; to approve from a phone, serve on "
+            "your network address and set LINK_WALLET_PUBLIC_URL (docs/deploy.md)."
+        )
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _is_loopback_url(url: str) -> bool:
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _redacted_url(url: str) -> str:

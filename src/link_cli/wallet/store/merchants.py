@@ -23,6 +23,7 @@ __all__ = [
     "create_merchant",
     "get_merchant",
     "list_merchants",
+    "merchant_for_network_id",
     "network_id_registered",
 ]
 
@@ -85,6 +86,15 @@ def network_id_registered(session: Session, network_id: str, *, livemode: bool) 
         select(Merchant.id).where(Merchant.network_id == network_id, Merchant.livemode == livemode)
     )
     return found is not None
+
+
+def merchant_for_network_id(
+    session: Session, network_id: str, *, livemode: bool
+) -> Merchant | None:
+    """The merchant of that mode registered under ``network_id`` (unique per mode), or None."""
+    return session.scalar(
+        select(Merchant).where(Merchant.network_id == network_id, Merchant.livemode == livemode)
+    )
 
 
 def get_merchant(session: Session, merchant_id: str) -> Merchant | None:

@@ -315,3 +315,9 @@ def _issue_token_pair(session: Session, grant: OAuthGrant, *, now: datetime) -> 
     if grant.authorization_details:
         body["authorization_details"] = json.loads(grant.authorization_details)
     return body
+
+
+def grant_of_user(session: Session, user_id: str, grant_id: str) -> OAuthGrant | None:
+    """The agent connection ``grant_id`` if it is ``user_id``'s (revoked or not), else None."""
+    grant = session.get(OAuthGrant, grant_id)
+    return grant if grant is not None and grant.user_id == user_id else None

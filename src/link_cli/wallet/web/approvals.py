@@ -31,11 +31,12 @@ from ..deps import DbSession, Form, Now, issuing_for
 from ..domain.errors import WalletError
 from ..domain.spend_request import CredentialType, SpendRequest, Status, deadline
 from ..services import spend_requests as spend_service
-from ..store import accounts, issued_credentials, reports
+from ..store import accounts, issued_credentials, merchants, oauth, reports
 from ..store import spend_requests as repository
 from ..store.models.accounts import User
 from ..store.models.reports import AgentReport
 from .csrf import verify_csrf
+from .payee import SiteParts, site_parts
 from .session import PersonSession
 from .templating import render
 
@@ -71,6 +72,8 @@ LINK_PAY_TOKEN_TEXT = (
     "A one-time Link Pay Token that only this merchant's account can charge, up to this "
     "amount, for 30 minutes at most; the agent never sees a card number"
 )
+
+TIME_FORMAT = "%Y-%m-%d %H:%M UTC"
 
 
 @dataclass(frozen=True)
@@ -109,10 +112,89 @@ def _report_rows(db: Session, person: User, request: SpendRequest) -> list[Repor
             domain=report.domain,
             step=report.step,
             context=report.freeform_context,
-            reported_at=report.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+            reported_at=report.created_at.strftime(TIME_FORMAT),
         )
         for report in reports.reports_for_request(db, person.id, request.id)
     ]
+
+
+@dataclass(frozen=True)
+class Payee:
+    """Who gets the money, and how far the wallet vouches for that name."""
+
+    name: str
+    registered: bool
+    """The name is this wallet's registration of the merchant, not what the agent typed."""
+    site: SiteParts | None
+    source: str
+    """One sentence on where the name comes from."""
+    agent_name: str | None
+    """The name the agent typed, when it differs from the registered one."""
+
+
+@dataclass(frozen=True)
+class AgentInfo:
+    """The agent connection that asked: its name and when the person connected it."""
+
+    name: str
+    connected_at: str | None
+    revoked: bool
+
+
+def payee_of(db: Session, request: SpendRequest) -> Payee:
+    """The payee as registered here: an SPT's seller by its network id (in the request's
+    mode), a Link Pay Token's merchant by its account; a card's by the agent's words."""
+    typed = request.merchant_name
+    if request.is_link_pay_token and request.merchant_account_id:
+        merchant = merchants.get_merchant(db, request.merchant_account_id)
+        if merchant is not None:
+            return Payee(
+                name=merchant.name,
+                registered=True,
+                site=site_parts(merchant.site),
+                source=f"Registered at this wallet as merchant account {merchant.id}.",
+                agent_name=None,
+            )
+    if request.credential_type is CredentialType.SHARED_PAYMENT_TOKEN and request.network_id:
+        merchant = merchants.merchant_for_network_id(
+            db, request.network_id, livemode=not request.test
+        )
+        if merchant is not None:
+            return Payee(
+                name=merchant.name,
+                registered=True,
+                site=site_parts(merchant.site),
+                source=f"Registered at this wallet as seller {merchant.network_id}.",
+                agent_name=typed if typed and typed != merchant.name else None,
+            )
+        return Payee(
+            name=request.network_id,
+            registered=False,
+            site=site_parts(request.merchant_url),
+            source="No merchant with this seller id is registered at this wallet.",
+            agent_name=typed,
+        )
+    return Payee(
+        name=typed or "Unknown seller",
+        registered=False,
+        site=site_parts(request.merchant_url),
+        source=("Named by your agent: check that the website above is the shop you expect."),
+        agent_name=None,
+    )
+
+
+def agent_of(db: Session, person: User, request: SpendRequest) -> AgentInfo:
+    """The connection label the person approved at sign-in, and when."""
+    grant = oauth.grant_of_user(db, person.id, request.grant_id) if request.grant_id else None
+    if grant is None:
+        return AgentInfo(
+            name="An agent connection the wallet has no record of", connected_at=None, revoked=False
+        )
+    return AgentInfo(
+        name=grant.connection_label or "An agent that gave no name",
+        connected_at=grant.created_at.strftime(TIME_FORMAT),
+        revoked=grant.revoked_at is not None,
+    )
 
 
 @dataclass(frozen=True)
@@ -125,6 +207,8 @@ class ApprovalPage:
     pending: bool
     merchant: str
     merchant_url: str | None
+    payee: Payee
+    agent: AgentInfo
     network_id: str | None
     merchant_account_id: str | None
     """The registered merchant a Link Pay Token request pays (its name is ``merchant``)."""
@@ -165,13 +249,16 @@ def approval_page(db: Session, person: User, request: SpendRequest) -> ApprovalP
     method = accounts.get_payment_method(db, person.id, request.payment_method_id)
     credential = issued_credentials.get_for_request(db, person.id, request.id)
     due = deadline(request)
+    payee = payee_of(db, request)
     return ApprovalPage(
         id=request.id,
         status=str(request.status),
         status_text=STATUS_TEXT[request.status],
         pending=request.status is Status.PENDING_APPROVAL,
-        merchant=request.merchant_name or request.network_id or "Unknown seller",
+        merchant=payee.name,
         merchant_url=request.merchant_url,
+        payee=payee,
+        agent=agent_of(db, person, request),
         network_id=request.network_id,
         merchant_account_id=request.merchant_account_id if request.is_link_pay_token else None,
         amount_text=format_amount(request.amount, request.currency),
@@ -317,10 +404,11 @@ def recent_requests_section(db: Session, person: User, now: datetime) -> tuple[s
         db, person.id, now=now, include_history=True, limit=RECENT_ON_HOME
     )
     latest = reports.reports_for_requests(db, person.id, [s.id for s in spends])
+    payees = {s.id: payee_of(db, s).name for s in spends}
     rows = [
         {
             "id": s.id,
-            "merchant": s.merchant_name or s.network_id or "Unknown seller",
+            "merchant": payees[s.id],
             "amount_text": format_amount(s.amount, s.currency),
             "status_text": STATUS_TEXT[s.status],
             "pending": s.status is Status.PENDING_APPROVAL,
