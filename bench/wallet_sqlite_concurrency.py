@@ -176,6 +176,8 @@ def main() -> int:
         "LINK_WALLET_LIMIT_HOURLY_CREATIONS": "10000",
         "LINK_WALLET_LIMIT_MAX_ACTIVE": "10000",
         "LINK_WALLET_WORKERS": str(args.workers),
+        # The test clock is per process, so the wallet refuses it with several workers.
+        "LINK_WALLET_TEST_CLOCK": "1" if args.workers == 1 else "0",
     }
     if args.wallet_src:
         env["PYTHONPATH"] = str(args.wallet_src.resolve())

@@ -48,6 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the wallet's HTTP server")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=_port, default=8725, help="port to bind (default 8725)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="processes serving the port, all on the same database (default: "
+        "LINK_WALLET_WORKERS, else 1; docs/deploy.md)",
+    )
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -109,6 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             data_dir=args.data_dir,
             host=getattr(args, "host", None),
             port=getattr(args, "port", None),
+            workers=getattr(args, "workers", None),
         )
         if args.command == "serve":
             return _serve(settings)
@@ -326,16 +333,34 @@ def public_url_warning(settings: WalletSettings) -> str | None:
     return None
 
 
+def _worker_app(settings: WalletSettings) -> Any:
+    """The app of one ``serve --workers N`` process (the supervisor ran the migrations)."""
+    from .app import create_app
+
+    _configure_logging()
+    return create_app(settings)
+
+
 def _serve(settings: WalletSettings) -> int:
+    import functools
+
     import uvicorn
 
     from .app import create_app
 
     _configure_logging()
+    if settings.workers > 1 and settings.test_clock:
+        # Each process would keep its own clock: moving one would split the wallet's time.
+        raise SettingsError("LINK_WALLET_TEST_CLOCK needs a single process (--workers 1)")
     _upgrade(settings)
-    app = create_app(settings)
+    # Several workers share one listening socket; each builds its own app (and database
+    # pool) in a fresh process. Every one-time rule is decided in the database, so
+    # processes need nothing else in common (docs/deploy.md, "Several processes").
+    app: Any = functools.partial(_worker_app, settings) if settings.workers > 1 else None
     config = uvicorn.Config(
-        app,
+        app or create_app(settings),
+        factory=settings.workers > 1,
+        workers=settings.workers,
         host=settings.host,
         port=settings.port,
         access_log=False,
@@ -352,12 +377,25 @@ def _serve(settings: WalletSettings) -> int:
         proxy_headers=settings.forwarded_allow_ips is not None,
         forwarded_allow_ips=settings.forwarded_allow_ips or "",
     )
-    server = uvicorn.Server(config)
     log = logging.getLogger("link_wallet")
-    log.info("serving %s (database: %s)", settings.public_url, _redacted_url(settings.database_url))
+    log.info(
+        "serving %s (database: %s, %d process%s)",
+        settings.public_url,
+        _redacted_url(settings.database_url),
+        settings.workers,
+        "" if settings.workers == 1 else "es",
+    )
     warning = public_url_warning(settings)
     if warning:
         log.warning("%s", warning)
+    if settings.workers > 1:
+        from uvicorn.supervisors import Multiprocess
+
+        # The supervisor stops its workers gracefully on SIGTERM/SIGINT and replaces one
+        # that dies; a worker that cannot start at all stops the supervisor.
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+        return 0
+    server = uvicorn.Server(config)
     # uvicorn handles SIGTERM/SIGINT itself (stop accepting, finish in-flight requests, run
     # the lifespan shutdown) and afterwards re-raises the signal against the handlers that
     # were installed before it started. A no-op handler there turns a completed graceful
