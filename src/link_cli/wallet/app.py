@@ -64,11 +64,13 @@ def create_app(settings: WalletSettings, *, clock: Clock | None = None) -> FastA
     install_openapi(app)
     app.add_exception_handler(SignInRequired, _redirect_to_sign_in)  # type: ignore[arg-type]
 
-    for router_module in (health, oauth, account, sign_in, device, home, cards, notifications):
+    # Routes are matched in order, one by one: the Link API routes agents poll come first.
+    # No two routers share a path.
+    for router_module in (spend_requests, oauth, account, reports, financial, redemption, health):
         app.include_router(router_module.router)
     if settings.test_clock:
         app.include_router(health.test_router)
-    for router_module in (spend_requests, reports, financial, approvals, transactions, redemption):
+    for router_module in (sign_in, device, home, cards, notifications, approvals, transactions):
         app.include_router(router_module.router)
     app.include_router(redemption.fallback_router)
 

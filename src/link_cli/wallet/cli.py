@@ -10,6 +10,7 @@ import getpass
 import json
 import logging
 import signal
+import socket
 import sys
 from collections.abc import Sequence
 from types import FrameType
@@ -47,6 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the wallet's HTTP server")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=_port, default=8725, help="port to bind (default 8725)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="processes serving the port, all on the same database (default: "
+        "LINK_WALLET_WORKERS, else 1; docs/deploy.md)",
+    )
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -200,6 +207,7 @@ def _main(argv: Sequence[str] | None) -> int:
             data_dir=args.data_dir,
             host=getattr(args, "host", None),
             port=getattr(args, "port", None),
+            workers=getattr(args, "workers", None),
         )
         if args.command == "serve":
             return _serve(settings, _admin_options(args))
@@ -417,16 +425,34 @@ def public_url_warning(settings: WalletSettings) -> str | None:
     return None
 
 
+def _worker_app(settings: WalletSettings) -> Any:
+    """The app of one ``serve --workers N`` process (the supervisor ran the migrations)."""
+    from .app import create_app
+
+    _configure_logging()
+    return create_app(settings)
+
+
 def _serve(settings: WalletSettings, admin_options: list[str]) -> int:
+    import functools
+
     import uvicorn
 
     from .app import create_app
 
     _configure_logging()
+    if settings.workers > 1 and settings.test_clock:
+        # Each process would keep its own clock: moving one would split the wallet's time.
+        raise SettingsError("LINK_WALLET_TEST_CLOCK needs a single process (--workers 1)")
     _upgrade(settings)
-    app = create_app(settings)
+    # Several workers share one listening socket; each builds its own app (and database
+    # pool) in a fresh process. Every one-time rule is decided in the database, so
+    # processes need nothing else in common (docs/deploy.md, "Several processes").
+    app: Any = functools.partial(_worker_app, settings) if settings.workers > 1 else None
     config = uvicorn.Config(
-        app,
+        app or create_app(settings),
+        factory=settings.workers > 1,
+        workers=settings.workers,
         host=settings.host,
         port=settings.port,
         access_log=False,
@@ -445,14 +471,29 @@ def _serve(settings: WalletSettings, admin_options: list[str]) -> int:
     )
     # On a terminal, say where the wallet listens and what to do next, once it does listen.
     hint = _next_steps(settings, admin_options) if sys.stderr.isatty() else None
-    on_started = (lambda: print(hint, file=sys.stderr, flush=True)) if hint else None
-    server = _server_class()(config, on_started)
     log = logging.getLogger("link_wallet")
-    log.info("serving %s (database: %s)", settings.public_url, _redacted_url(settings.database_url))
+    log.info(
+        "serving %s (database: %s, %d process%s)",
+        settings.public_url,
+        _redacted_url(settings.database_url),
+        settings.workers,
+        "" if settings.workers == 1 else "es",
+    )
     warning = public_url_warning(settings)
     if warning:
         log.warning("%s", warning)
+    if settings.workers > 1:
+        from uvicorn.supervisors import Multiprocess
 
+        listener = _tcp_listener(config.bind_socket())
+        if hint:
+            print(hint, file=sys.stderr, flush=True)  # the socket is bound: it listens
+        # The supervisor stops its workers gracefully on SIGTERM/SIGINT and replaces one
+        # that dies; a worker that cannot start at all stops the supervisor.
+        Multiprocess(config, sockets=[listener]).run()
+        return 0
+    on_started = (lambda: print(hint, file=sys.stderr, flush=True)) if hint else None
+    server = _server_class()(config, on_started)
     # uvicorn handles SIGTERM/SIGINT itself (stop accepting, finish in-flight requests, run
     # the lifespan shutdown) and afterwards re-raises the signal against the handlers that
     # were installed before it started. A no-op handler there turns a completed graceful
@@ -557,6 +598,13 @@ def _is_loopback_url(url: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _tcp_listener(sock: socket.socket) -> socket.socket:
+    """``sock`` marked as TCP (uvicorn binds it with protocol 0): asyncio sets TCP_NODELAY
+    only on connections accepted from a socket that says TCP, and without it every answer
+    written in two parts waits about 40 ms for the client's delayed ACK."""
+    return socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
 
 
 def _redacted_url(url: str) -> str:

@@ -25,6 +25,7 @@ DEFAULT_MAX_BODY_BYTES = 256 * 1024
 DEFAULT_MAX_CONNECTIONS = 256
 _TRUE = {"1", "true", "yes", "on"}
 DEFAULT_SQLITE_BUSY_TIMEOUT_MS = 5_000
+MAX_WORKERS = 64
 _BUSY_TIMEOUT_ENV = "LINK_WALLET_SQLITE_BUSY_TIMEOUT_MS"
 
 
@@ -140,6 +141,8 @@ class WalletSettings:
     card_merchant_lock: bool = False
     """A virtual card pays only the merchant whose registered site its request names."""
     notify: NotifySettings = field(default_factory=NotifySettings)
+    workers: int = 1
+    """Processes ``serve`` runs on one port and one database (``LINK_WALLET_WORKERS``)."""
 
     @property
     def public_url(self) -> str:
@@ -164,6 +167,7 @@ def load_settings(
     data_dir: str | Path | None = None,
     host: str | None = None,
     port: int | None = None,
+    workers: int | None = None,
     env: Mapping[str, str] | None = None,
 ) -> WalletSettings:
     """Build settings from explicit flags (which win) and the environment.
@@ -202,6 +206,7 @@ def load_settings(
             poll_seconds=_positive_int(env, "LINK_WALLET_NOTIFY_POLL_SECONDS", 1),
             vapid_subject=_vapid_subject(env),
         ),
+        workers=_workers(env) if workers is None else _check_workers(workers, "--workers"),
     )
 
 
@@ -228,6 +233,16 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if not raw.isdigit() or int(raw) < 1:
         raise SettingsError(f"{name} must be a positive integer, got {raw[:20]!r}")
     return int(raw)
+
+
+def _workers(env: Mapping[str, str]) -> int:
+    return _check_workers(_positive_int(env, "LINK_WALLET_WORKERS", 1), "LINK_WALLET_WORKERS")
+
+
+def _check_workers(count: int, name: str) -> int:
+    if not 1 <= count <= MAX_WORKERS:
+        raise SettingsError(f"{name} must be 1 to {MAX_WORKERS} processes, got {count}")
+    return count
 
 
 def _host_list(raw: str) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ from ..domain.oauth import SCOPE_PAYMENT_METHODS, SCOPE_USERINFO
 from ..store import accounts
 from ..store.models.accounts import PaymentMethod, ShippingAddress
 from ..store.oauth import AccessContext
+from .responses import ApiJSON
 
 router = APIRouter(tags=["account"])
 
@@ -64,30 +65,34 @@ def shipping_address_json(address: ShippingAddress) -> dict[str, Any]:
 
 
 @router.get("/payment-details")
-def list_payment_details(agent: PaymentMethodsReader, db: DbSession, now: Now) -> dict[str, Any]:
+def list_payment_details(agent: PaymentMethodsReader, db: DbSession, now: Now) -> ApiJSON:
     """The person's cards (scope ``payment_methods.agentic``); never numbers or CVCs."""
     methods = accounts.list_payment_methods(db, agent.user_id)
     today = (now.year, now.month)
-    return {"payment_details": [payment_method_json(m, today_year_month=today) for m in methods]}
+    return ApiJSON(
+        {"payment_details": [payment_method_json(m, today_year_month=today) for m in methods]}
+    )
 
 
 @router.get("/shipping_addresses")
-def list_shipping_addresses(agent: UserInfoReader, db: DbSession) -> dict[str, Any]:
+def list_shipping_addresses(agent: UserInfoReader, db: DbSession) -> ApiJSON:
     """The person's shipping addresses (scope ``userinfo:read``)."""
     addresses = accounts.list_shipping_addresses(db, agent.user_id)
-    return {"shipping_addresses": [shipping_address_json(a) for a in addresses]}
+    return ApiJSON({"shipping_addresses": [shipping_address_json(a) for a in addresses]})
 
 
 @router.get("/userinfo")
-def user_info(agent: UserInfoReader, db: DbSession) -> dict[str, Any]:
+def user_info(agent: UserInfoReader, db: DbSession) -> ApiJSON:
     """Who the token acts for (scope ``userinfo:read``), contract §7.7."""
     user = accounts.get_user(db, agent.user_id)
     name = user.name if user else None
     first, _, last = (name or "").partition(" ")
-    return {
-        "email": user.email if user else None,
-        "name": name,
-        "first_name": first or None,
-        "last_name": last or None,
-        "phone": user.phone if user else None,
-    }
+    return ApiJSON(
+        {
+            "email": user.email if user else None,
+            "name": name,
+            "first_name": first or None,
+            "last_name": last or None,
+            "phone": user.phone if user else None,
+        }
+    )

@@ -21,6 +21,7 @@ from ..domain.oauth import SCOPE_PAYMENT_METHODS
 from ..services.financial import all_sources, balances_for, check_sources, transaction_json
 from ..store import financial as store
 from ..store.oauth import AccessContext
+from .responses import ApiJSON
 
 router = APIRouter(tags=["financial"])
 
@@ -32,24 +33,24 @@ def _page(page: Page, url: str) -> dict[str, Any]:
 
 
 @router.get("/transactions")
-def list_transactions(request: Request, agent: Reader, db: DbSession, now: Now) -> dict[str, Any]:
+def list_transactions(request: Request, agent: Reader, db: DbSession, now: Now) -> ApiJSON:
     """The person's Link and imported transactions, newest first."""
     query = parse_list_query("transactions", request.query_params.multi_items())
     check_sources(db, agent.user_id, query.sources)
     rows, has_more = store.transactions_page(db, agent.user_id, query)
-    return _page(Page([transaction_json(row) for row in rows], has_more), "/transactions")
+    return ApiJSON(_page(Page([transaction_json(row) for row in rows], has_more), "/transactions"))
 
 
 @router.get("/sources")
-def list_sources(request: Request, agent: Reader, db: DbSession) -> dict[str, Any]:
+def list_sources(request: Request, agent: Reader, db: DbSession) -> ApiJSON:
     """The person's cards and connected bank accounts."""
     query = parse_list_query("sources", request.query_params.multi_items())
     page = paginate(all_sources(db, agent.user_id), lambda source: source["id"], query)
-    return _page(page, "/sources")
+    return ApiJSON(_page(page, "/sources"))
 
 
 @router.get("/balances")
-def list_balances(request: Request, agent: Reader, db: DbSession, now: Now) -> dict[str, Any]:
+def list_balances(request: Request, agent: Reader, db: DbSession, now: Now) -> ApiJSON:
     """A balance per source, in the order of ``/sources``."""
     query = parse_list_query("balances", request.query_params.multi_items())
     check_sources(db, agent.user_id, query.sources)
@@ -57,4 +58,4 @@ def list_balances(request: Request, agent: Reader, db: DbSession, now: Now) -> d
     if query.sources:
         balances = [b for b in balances if b["source_id"] in query.sources]
     page = paginate(balances, lambda balance: balance["source_id"], query)
-    return _page(page, "/balances")
+    return ApiJSON(_page(page, "/balances"))

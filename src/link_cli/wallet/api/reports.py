@@ -19,6 +19,7 @@ from ..store import reports
 from ..store import spend_requests as repository
 from ..store.models.reports import AgentReport
 from ..store.oauth import AccessContext
+from .responses import ApiJSON
 from .spend_requests import JsonBody, iso
 
 router = APIRouter(tags=["reports"])
@@ -42,7 +43,7 @@ def report_json(report: AgentReport) -> dict[str, Any]:
 
 
 @router.post("/agent_observations")
-def create_report(agent: Reporter, db: DbSession, now: Now, body: JsonBody) -> dict[str, Any]:
+def create_report(agent: Reporter, db: DbSession, now: Now, body: JsonBody) -> ApiJSON:
     """Store the report next to the agent's own spend request."""
     draft = parse_report_body(body)
     spend = repository.get_for_agent(
@@ -53,4 +54,4 @@ def create_report(agent: Reporter, db: DbSession, now: Now, body: JsonBody) -> d
     report = reports.add_report(
         db, user_id=agent.user_id, grant_id=agent.grant_id, draft=draft, now=now
     )
-    return report_json(report)
+    return ApiJSON(report_json(report))

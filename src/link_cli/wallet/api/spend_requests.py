@@ -10,9 +10,10 @@ grant's id, or another person's, answers exactly like an unknown one (404).
 
 from __future__ import annotations
 
+import enum
 import json
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
@@ -29,6 +30,7 @@ from ..store import spend_requests as repository
 from ..store.crypto import FieldCipher
 from ..store.models.spend import IssuedCredential
 from ..store.oauth import AccessContext
+from .responses import ApiJSON
 
 router = APIRouter(tags=["spend requests"])
 
@@ -147,15 +149,20 @@ def _card_json(credential: IssuedCredential, cipher: FieldCipher) -> dict[str, A
     }
 
 
+class _Credential(enum.Enum):
+    LOOK_UP = "look up"
+    """``_render``'s default: fetch the credential (passing None means there is none)."""
+
+
 def _render(
     request: Request,
     db: Session,
     spend: SpendRequest,
     *,
     include: frozenset[str] = frozenset(),
-    credential: IssuedCredential | None = None,
+    credential: IssuedCredential | Literal[_Credential.LOOK_UP] | None = _Credential.LOOK_UP,
 ) -> dict[str, Any]:
-    if credential is None:
+    if credential is _Credential.LOOK_UP:
         credential = issued_credentials.get_for_request(db, spend.user_id, spend.id)
     return spend_request_json(
         spend,
@@ -225,7 +232,7 @@ def list_spend_requests(
     db: DbSession,
     now: Now,
     include_history: bool = False,
-) -> dict[str, Any]:
+) -> ApiJSON:
     """The person's spend requests, newest first (at most 100): active ones (created,
     pending_approval, approved), or every status with ``include_history=true``."""
     spends = repository.list_for_agent(
@@ -233,11 +240,13 @@ def list_spend_requests(
     )
     credentials = issued_credentials.get_for_requests(db, agent.user_id, (s.id for s in spends))
     public_url = request.app.state.settings.public_url
-    return {
-        "data": [
-            spend_request_json(s, credentials.get(s.id), public_url=public_url) for s in spends
-        ]
-    }
+    return ApiJSON(
+        {
+            "data": [
+                spend_request_json(s, credentials.get(s.id), public_url=public_url) for s in spends
+            ]
+        }
+    )
 
 
 @router.post("/spend_requests")
@@ -248,7 +257,7 @@ def create_spend_request(
     now: Now,
     settings: Settings,
     body: JsonBody,
-) -> dict[str, Any]:
+) -> ApiJSON:
     """Create a request (contract §7.3); ``request_approval: true`` starts the approval at once.
 
     429 ``spend_request_rate_limited`` with ``duplicate_spend_request`` when an identical
@@ -266,7 +275,7 @@ def create_spend_request(
         )
     except DuplicateSpendRequest as error:
         raise _with_duplicate(request, db, error) from None
-    return _render(request, db, spend)
+    return ApiJSON(_render(request, db, spend))
 
 
 @router.post("/spend_requests/create_delegated")
@@ -278,7 +287,7 @@ def create_delegated_spend_request(
     now: Now,
     settings: Settings,
     body: JsonBody,
-) -> dict[str, Any]:
+) -> ApiJSON:
     """Create an already-approved request on the person's standing permission (scope
     ``spend_requests:approve``; ``approval_details`` required, contract §11.3). The credential is
     issued at once; retrieve it with ``include=``."""
@@ -295,7 +304,7 @@ def create_delegated_spend_request(
         )
     except DuplicateSpendRequest as error:
         raise _with_duplicate(request, db, error) from None
-    return _render(request, db, spend, credential=credential)
+    return ApiJSON(_render(request, db, spend, credential=credential))
 
 
 @router.get("/spend_requests/{request_id}")
@@ -306,14 +315,17 @@ def retrieve_spend_request(
     db: DbSession,
     now: Now,
     include: Annotated[list[str] | None, Query()] = None,
-) -> dict[str, Any]:
+) -> ApiJSON:
     """One request; ``include=card`` / ``shared_payment_token`` adds the credential once
     approved. 404 ``resource_missing`` for unknown ids and ids of other grants or people."""
     names = parse_include(include)
-    spend = repository.get_for_agent(db, agent.user_id, agent.grant_id, request_id, now=now)
-    if spend is None:
+    found = repository.get_with_credential_for_agent(
+        db, agent.user_id, agent.grant_id, request_id, now=now
+    )
+    if found is None:
         raise spend_service.not_found(request_id)
-    return _render(request, db, spend, include=names)
+    spend, credential = found
+    return ApiJSON(_render(request, db, spend, include=names, credential=credential))
 
 
 @router.post("/spend_requests/{request_id}")
@@ -325,7 +337,7 @@ def update_spend_request(
     now: Now,
     settings: Settings,
     body: JsonBody,
-) -> dict[str, Any]:
+) -> ApiJSON:
     """Change amount, currency, merchant_url, profile_id, payment_details, line items or
     totals (contract §7.4) while created or pending_approval; 409 afterwards."""
     changes = parse_update_body(body, max_amount=settings.limits.max_amount)
@@ -337,7 +349,7 @@ def update_spend_request(
         changes=changes,
         now=now,
     )
-    return _render(request, db, spend)
+    return ApiJSON(_render(request, db, spend))
 
 
 @router.post("/spend_requests/{request_id}/request_approval")
@@ -348,7 +360,7 @@ def request_spend_request_approval(
     db: DbSession,
     now: Now,
     settings: Settings,
-) -> dict[str, Any]:
+) -> ApiJSON:
     """Ask the person to approve: ``{id, approval_link}`` plus every spend-request field
     (including ``approval_url``), as the official client expects (contract §7.1)."""
     spend = spend_service.request_approval(
@@ -360,19 +372,19 @@ def request_spend_request_approval(
         limits=settings.limits,
     )
     body = _render(request, db, spend)
-    return {"id": spend.id, "approval_link": body["approval_url"], **body}
+    return ApiJSON({"id": spend.id, "approval_link": body["approval_url"], **body})
 
 
 @router.post("/spend_requests/{request_id}/cancel")
 def cancel_spend_request(
     request: Request, request_id: str, agent: SpendRequester, db: DbSession, now: Now
-) -> dict[str, Any]:
+) -> ApiJSON:
     """Withdraw a created, pending or approved request (its credential stops working);
     409 once it is finished."""
     spend = spend_service.cancel(
         db, user_id=agent.user_id, grant_id=agent.grant_id, request_id=request_id, now=now
     )
-    return _render(request, db, spend)
+    return ApiJSON(_render(request, db, spend))
 
 
 __all__ = ["approval_url", "iso", "router", "spend_request_json"]

@@ -18,7 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
@@ -135,6 +135,7 @@ class Database:
         )
         event.listen(self.read_sessions, "do_orm_execute", _refuse_write_statement)
         event.listen(self.read_sessions, "before_flush", _refuse_flush)
+        self._read_engine = self.engine.execution_options(**{_READ_ONLY: True})
 
     @contextmanager
     def write_scope(self) -> Iterator[Session]:
@@ -152,18 +153,45 @@ class Database:
         with self._scope(self.read_sessions) as session:
             yield session
 
-    @staticmethod
     @contextmanager
-    def _scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-        session = factory()
+    def read_connection(self) -> Iterator[Connection]:
+        """A Core connection in a read transaction (no lock on SQLite), for a lookup done on
+        every request (the bearer token) where an ORM session's bookkeeping would cost more
+        than the query itself. Only for SELECTs."""
+        with self._read_engine.connect() as connection:
+            yield connection
+            connection.commit()
+
+    def open_session(self, *, read_only: bool) -> Session:
+        """A new session of either kind. Opening it does no I/O (it connects on first use),
+        so it may be called on the event loop; end it with :meth:`end_session`."""
+        return (self.read_sessions if read_only else self.sessions)()
+
+    @staticmethod
+    def end_session(session: Session, *, commit: bool) -> None:
+        """Commit (or roll back) ``session``'s transaction and close it; a failed commit
+        is rolled back and raised."""
         try:
-            yield session
-            session.commit()
+            if commit:
+                session.commit()
+            else:
+                session.rollback()
         except BaseException:
             session.rollback()
             raise
         finally:
             session.close()
+
+    @classmethod
+    @contextmanager
+    def _scope(cls, factory: sessionmaker[Session]) -> Iterator[Session]:
+        session = factory()
+        try:
+            yield session
+        except BaseException:
+            cls.end_session(session, commit=False)
+            raise
+        cls.end_session(session, commit=True)
 
     def dispose(self) -> None:
         """Close every pooled connection."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from ..domain import oauth as rules
@@ -269,21 +269,33 @@ def revoke_grant(session: Session, grant_id: str, *, now: datetime) -> None:
     )
 
 
+# Every agent request runs this lookup: built once, with only the columns it needs.
+_ACCESS_TOKEN_LOOKUP = (
+    select(
+        OAuthToken.id,
+        OAuthToken.expires_at,
+        OAuthGrant.id,
+        OAuthGrant.user_id,
+        OAuthGrant.scope,
+        OAuthGrant.revoked_at,
+    )
+    .join(OAuthGrant, OAuthGrant.id == OAuthToken.grant_id)
+    .where(OAuthToken.token_hash == bindparam("token_hash"), OAuthToken.kind == "access")
+)
+
+
 def authenticate_access_token(
-    session: Session, token: str, *, now: datetime
+    connection: Connection | Session, token: str, *, now: datetime
 ) -> AccessContext | None:
     """The context of a live access token, or None (unknown, expired or revoked)."""
-    found = _token_and_grant(session, token, kind="access")
+    found = connection.execute(_ACCESS_TOKEN_LOOKUP, {"token_hash": sha256_hex(token)}).first()
     if found is None:
         return None
-    record, grant = found
-    if grant.revoked_at is not None or record.expires_at <= now:
+    token_id, expires_at, grant_id, user_id, scope, revoked_at = found
+    if revoked_at is not None or expires_at <= now:
         return None
     return AccessContext(
-        user_id=grant.user_id,
-        scopes=frozenset(grant.scope.split()),
-        token_id=record.id,
-        grant_id=grant.id,
+        user_id=user_id, scopes=frozenset(scope.split()), token_id=token_id, grant_id=grant_id
     )
 
 

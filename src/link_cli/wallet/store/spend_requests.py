@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -35,12 +35,13 @@ from ..domain.spend_request import (
     expire_if_due,
 )
 from .engine import is_writable
-from .models.spend import SpendLimitLock, SpendRequestRow
+from .models.spend import IssuedCredential, SpendLimitLock, SpendRequestRow
 
 __all__ = [
     "DEFAULT_LIST_LIMIT",
     "get_for_agent",
     "get_for_user",
+    "get_with_credential_for_agent",
     "insert_request",
     "list_for_agent",
     "list_for_user",
@@ -181,17 +182,52 @@ def get_for_user(
     return None if row is None else _current(session, row, now)
 
 
+# An agent's own request (by person, grant and id), built once: agents poll it.
+_AGENT_REQUEST = (
+    select(SpendRequestRow)
+    .where(
+        SpendRequestRow.user_id == bindparam("user_id"),
+        SpendRequestRow.grant_id == bindparam("grant_id"),
+        SpendRequestRow.id == bindparam("request_id"),
+    )
+    .execution_options(populate_existing=True)
+)
+_AGENT_REQUEST_WITH_CREDENTIAL = (
+    select(SpendRequestRow, IssuedCredential)
+    .outerjoin(
+        IssuedCredential,
+        (IssuedCredential.spend_request_id == SpendRequestRow.id)
+        & (IssuedCredential.user_id == SpendRequestRow.user_id),
+    )
+    .where(
+        SpendRequestRow.user_id == bindparam("user_id"),
+        SpendRequestRow.grant_id == bindparam("grant_id"),
+        SpendRequestRow.id == bindparam("request_id"),
+    )
+    .execution_options(populate_existing=True)
+)
+
+
 def get_for_agent(
     session: Session, user_id: str, grant_id: str, request_id: str, *, now: datetime
 ) -> SpendRequest | None:
     """The request if the agent connection ``grant_id`` created it, else None, exactly as
     for an unknown id."""
-    row = session.scalar(
-        _scoped(user_id).where(
-            SpendRequestRow.grant_id == grant_id, SpendRequestRow.id == request_id
-        )
-    )
+    keys = {"user_id": user_id, "grant_id": grant_id, "request_id": request_id}
+    row = session.scalar(_AGENT_REQUEST, keys)
     return None if row is None else _current(session, row, now)
+
+
+def get_with_credential_for_agent(
+    session: Session, user_id: str, grant_id: str, request_id: str, *, now: datetime
+) -> tuple[SpendRequest, IssuedCredential | None] | None:
+    """:func:`get_for_agent` and the request's issued credential (or None), in one query."""
+    keys = {"user_id": user_id, "grant_id": grant_id, "request_id": request_id}
+    found = session.execute(_AGENT_REQUEST_WITH_CREDENTIAL, keys).first()
+    if found is None:
+        return None
+    row, credential = found
+    return _current(session, row, now), credential
 
 
 def _list(
