@@ -494,6 +494,7 @@ def _serve(settings: WalletSettings, admin_options: list[str]) -> int:
         return 0
     on_started = (lambda: print(hint, file=sys.stderr, flush=True)) if hint else None
     server = _server_class()(config, on_started)
+
     # uvicorn handles SIGTERM/SIGINT itself (stop accepting, finish in-flight requests, run
     # the lifespan shutdown) and afterwards re-raises the signal against the handlers that
     # were installed before it started. A no-op handler there turns a completed graceful
