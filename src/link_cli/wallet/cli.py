@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import Any
 
+from .cli_manage import add_manage_commands, run_manage_command
 from .cli_merchant import MERCHANT_COMMANDS, add_merchant_commands, run_merchant_command
 from .clock import Clock
 from .domain.errors import WalletError
@@ -97,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--shipping", action="store_true", help="also save the billing address as shipping address"
     )
     add_merchant_commands(commands)
+    add_manage_commands(commands, user_commands, card_commands)
     return parser
 
 
@@ -112,6 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if args.command == "serve":
             return _serve(settings)
+        if getattr(args, "manage", None) is not None:
+            return run_manage_command(args, settings)
         if args.command in MERCHANT_COMMANDS:
             return run_merchant_command(args, settings)
         if args.command == "db":

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..domain import oauth as rules
 from ..domain.errors import OAuthError
+from ..domain.manage import LAST_USED_RESOLUTION
 from .crypto import sha256_hex
 from .models.accounts import DeviceAuthorization, OAuthGrant, OAuthToken
 from .models.base import new_id
@@ -46,6 +47,7 @@ class AccessContext:
     scopes: frozenset[str]
     token_id: str
     grant_id: str
+    last_used_at: datetime | None = None
 
 
 def start_device_authorization(
@@ -250,6 +252,7 @@ def refresh_tokens(
             "the refresh token was already used; the session has been revoked",
             code="invalid_grant",
         )
+    touch_grant(session, grant.id, now=now)
     return _issue_token_pair(session, grant, now=now)
 
 
@@ -284,6 +287,26 @@ def authenticate_access_token(
         scopes=frozenset(grant.scope.split()),
         token_id=record.id,
         grant_id=grant.id,
+        last_used_at=grant.last_used_at,
+    )
+
+
+def touch_grant(session: Session, grant_id: str, *, now: datetime) -> None:
+    """Record a use of the connection, unless one was recorded within the last minute.
+
+    Conditional, so concurrent requests write it once; callers skip it entirely when the
+    value they read is fresh (``domain.manage.needs_touch``).
+    """
+    session.execute(
+        update(OAuthGrant)
+        .where(
+            OAuthGrant.id == grant_id,
+            or_(
+                OAuthGrant.last_used_at.is_(None),
+                OAuthGrant.last_used_at <= now - LAST_USED_RESOLUTION,
+            ),
+        )
+        .values(last_used_at=now)
     )
 
 
