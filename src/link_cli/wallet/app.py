@@ -21,6 +21,7 @@ from .settings import WalletSettings
 from .store.crypto import FieldCipher, derive_key
 from .store.engine import Database
 from .web import approvals, cards, device, home, sign_in, transactions
+from .web import manage as manage_pages
 from .web.session import SignInRequired
 from .web.templating import STATIC_DIR, make_templates
 
@@ -59,6 +60,7 @@ def create_app(settings: WalletSettings, *, clock: Clock | None = None) -> FastA
 
     for router_module in (health, oauth, account, sign_in, device, home, cards):
         app.include_router(router_module.router)
+    app.include_router(manage_pages.router)
     if settings.test_clock:
         app.include_router(health.test_router)
     for router_module in (spend_requests, reports, financial, approvals, transactions, redemption):

@@ -13,15 +13,16 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from .settings import WalletSettings
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 __all__ = ["add_manage_commands", "run_manage_command"]
 
-Handler = Callable[[Session, argparse.Namespace, WalletSettings], Any]
+Handler = Callable[["Session", argparse.Namespace, WalletSettings], Any]
 
 
 def _common(parser: argparse.ArgumentParser, *, email: bool = True) -> None:
