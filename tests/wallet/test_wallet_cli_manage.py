@@ -25,7 +25,7 @@ pytestmark = pytest.mark.server
 def _ok(wallet: WalletProcess, *args: str, input_text: str | None = None) -> Any:
     result = wallet.run_cli(*args, input_text=input_text)
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout) if not args[-1] == "--csv" else result.stdout
+    return json.loads(result.stdout) if args[-1] != "--csv" else result.stdout
 
 
 def _fails(wallet: WalletProcess, *args: str) -> str:
