@@ -105,8 +105,9 @@ def test_one_person_cannot_touch_anothers_things(
 
 
 def test_revoking_on_the_page_kills_access_and_refresh_tokens_at_once(
-    wallet: WalletProcess,
+    any_wallet: WalletProcess,
 ) -> None:
+    wallet = any_wallet
     api = new_agent(wallet)
     assert api.client.get("/userinfo").status_code == 200
     page = api.person.client.get("/wallet/agents")
@@ -129,8 +130,10 @@ def test_revoking_on_the_page_kills_access_and_refresh_tokens_at_once(
     api.close()
 
 
-def test_removing_a_card_with_an_approved_credential_asks_first(wallet: WalletProcess) -> None:
-    api = new_agent(wallet)
+def test_removing_a_card_with_an_approved_credential_asks_first(
+    any_wallet: WalletProcess,
+) -> None:
+    api = new_agent(any_wallet)
     created = api.create_ok(card_body())
     approve_spend_request(api.person, created["approval_url"])
     card = api.person.payment_method_id
