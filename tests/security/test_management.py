@@ -151,6 +151,9 @@ def test_removing_a_card_with_an_approved_credential_asks_first(
 
 def test_password_change_checks_the_current_one_and_is_throttled(wallet: WalletProcess) -> None:
     person = wallet.create_person(with_card=False)
+    elsewhere = Person(wallet=wallet, email=person.email, password=person.password,
+                       user_id=person.user_id, payment_method_id=None)  # fmt: skip
+    elsewhere.sign_in()
     token = _csrf(person)
 
     def change(current: str, new: str = "a fresh passphrase") -> httpx2.Response:
@@ -163,6 +166,9 @@ def test_password_change_checks_the_current_one_and_is_throttled(wallet: WalletP
     assert change(person.password, "short").status_code == 403  # too weak, nothing changed
     ok = change(person.password)
     assert ok.status_code == 200 and "Password changed" in ok.text
+    # This browser stays signed in; every other session of the person ended.
+    assert person.is_signed_in() and not elsewhere.is_signed_in()
+    elsewhere.close()
     person.password = "a fresh passphrase"
     statuses = [change("not my password").status_code for _ in range(5)]
     assert statuses == [403] * 5

@@ -149,9 +149,11 @@ def test_profile_users_and_password_reset(wallet: WalletProcess) -> None:
     mine = next(u for u in everyone if u["email"] == person.email)
     assert mine["name"] == "Ada Byron" and mine["cards"] == 0 and "password_hash" not in mine
 
+    person.sign_in()
     reset = _ok(wallet, "user", "reset-password", "--email", person.email, "--password-stdin",
                 input_text="a brand new secret\n")  # fmt: skip
     assert reset["password_reset"] is True
+    assert not person.is_signed_in()  # every browser session ended with the reset
     person.password = "a brand new secret"
     person.sign_in()  # the new password works on the sign-in page
     assert "no user with email" in _fails(

@@ -251,8 +251,10 @@ def change_password(
     throttles: ThrottleSettings,
     fast_hash: bool,
     now: datetime,
+    this_browser: str | None,
 ) -> None:
-    """Change the signed-in person's password after checking the current one.
+    """Change the signed-in person's password after checking the current one; every other
+    browser session of the person ends (``this_browser``: the raw id of the one kept).
 
     The check spends the sign-in budgets of this email and address (a stolen session cannot
     guess faster than sign-in allows); the reservation is committed before the slow hash, as
@@ -273,15 +275,16 @@ def change_password(
     stored = session.get(User, user.id)
     assert stored is not None
     stored.password_hash = _new_password_hash(new, fast=fast_hash)
+    store.end_other_web_sessions(session, user.id, keep_raw_id=this_browser)
     session.flush()
 
 
 def reset_password(session: Session, *, email: str, password: str, fast_hash: bool) -> User:
-    """An administrator sets someone's password (``link-wallet user reset-password``)."""
-    user = accounts.get_user_by_email(session, email)
-    if user is None:
-        raise NotFound(f"no user with email {email.strip()[:320]}", code="user_not_found")
+    """An administrator sets someone's password (``link-wallet user reset-password``); the
+    person is signed out of every browser."""
+    user = user_by_email(session, email)
     user.password_hash = _new_password_hash(password, fast=fast_hash)
+    store.end_other_web_sessions(session, user.id, keep_raw_id=None)
     session.flush()
     return user
 

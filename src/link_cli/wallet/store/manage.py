@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from ..domain.manage import AddressInput
-from .models.accounts import OAuthGrant, PaymentMethod, ShippingAddress, User
+from .crypto import sha256_hex
+from .models.accounts import OAuthGrant, PaymentMethod, ShippingAddress, User, WebSession
 from .models.base import new_id
 from .models.merchants import Merchant, PaymentIntentRecord
 from .models.spend import IssuedCredential, SpendRequestRow
@@ -140,6 +141,14 @@ def delete_address(session: Session, row: ShippingAddress) -> None:
     session.flush()
     if was_default:
         _promote_newest(session, ShippingAddress, user_id)
+
+
+def end_other_web_sessions(session: Session, user_id: str, *, keep_raw_id: str | None) -> None:
+    """Sign the person out of every browser except the one whose raw session id is kept."""
+    statement = delete(WebSession).where(WebSession.user_id == user_id)
+    if keep_raw_id:
+        statement = statement.where(WebSession.id_hash != sha256_hex(keep_raw_id))
+    session.execute(statement)
 
 
 # --- people ------------------------------------------------------------------------------

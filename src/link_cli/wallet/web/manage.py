@@ -24,7 +24,7 @@ from ..domain.manage import (
 )
 from ..services import manage
 from .csrf import verify_csrf
-from .session import PersonSession
+from .session import PersonSession, current_session_id
 from .templating import render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -356,6 +356,7 @@ def change_password(
             throttles=settings.throttles,
             fast_hash=settings.fast_password_hash,
             now=now,
+            this_browser=current_session_id(request),
         )
     except WalletError as exc:
         response = _profile(request, person, password_error=exc.message, status=exc.status)
