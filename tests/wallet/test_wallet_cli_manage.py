@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.redemption.delegated import confirm, register_merchant, spt_form
 from tests.support.agent import Agent, login
-from tests.support.approvals import approve_spend_request, card_body, new_agent
+from tests.support.approvals import approve_spend_request, card_body, new_agent, spt_body
 from tests.support.wallet import DEFAULT_CARD, WalletProcess
 
 pytestmark = pytest.mark.server
@@ -140,16 +141,19 @@ def test_shipping_addresses_add_edit_default_remove(wallet: WalletProcess) -> No
 
 
 def test_profile_users_and_password_reset(wallet: WalletProcess) -> None:
-    person = wallet.create_person(with_card=False)
+    api = new_agent(wallet, with_card=False)
+    person = api.person
     profile = _ok(wallet, "user", "profile", "--email", person.email, "--name", "Ada Byron",
                   "--phone", "+44 20 7946 0000")  # fmt: skip
     assert (profile["name"], profile["phone"]) == ("Ada Byron", "+44 20 7946 0000")
+    info = api.client.get("/userinfo").json()  # what `link-cli user-info retrieve` shows
+    assert (info["name"], info["phone"]) == ("Ada Byron", "+44 20 7946 0000")
 
     everyone = _ok(wallet, "user", "list")
     mine = next(u for u in everyone if u["email"] == person.email)
     assert mine["name"] == "Ada Byron" and mine["cards"] == 0 and "password_hash" not in mine
 
-    person.sign_in()
+    assert person.is_signed_in()  # since approving the agent's login
     reset = _ok(wallet, "user", "reset-password", "--email", person.email, "--password-stdin",
                 input_text="a brand new secret\n")  # fmt: skip
     assert reset["password_reset"] is True
@@ -159,6 +163,7 @@ def test_profile_users_and_password_reset(wallet: WalletProcess) -> None:
     assert "no user with email" in _fails(
         wallet, "user", "reset-password", "--email", "nobody@example.com", "--password-stdin"
     )
+    api.close()
 
 
 def test_history_filters_and_formula_safe_csv(wallet: WalletProcess) -> None:
@@ -167,11 +172,25 @@ def test_history_filters_and_formula_safe_csv(wallet: WalletProcess) -> None:
     hostile = api.create_ok(card_body(merchant_name='=HYPERLINK("http://evil")'))
     plain = api.create_ok(card_body(merchant_name="Corner Books"))
     approve_spend_request(api.person, plain["approval_url"])
+    # A shared payment token the merchant settles: the history shows settlement and receipt.
+    merchant = register_merchant(wallet)
+    paid = api.create_ok(spt_body(network_id=merchant.network_id, amount=700))
+    approve_spend_request(api.person, paid["approval_url"])
+    token = api.retrieve(paid["id"], "shared_payment_token").json()["shared_payment_token"]
+    settled = confirm(wallet, merchant, spt_form(token["id"] if isinstance(token, dict) else token,
+                                                 amount=650))  # fmt: skip
+    assert settled.status_code == 200, settled.text
 
     rows = _ok(wallet, "history", "--email", email)
-    assert [r["id"] for r in rows] == [plain["id"], hostile["id"]]
-    assert rows[0]["status"] == "approved" and rows[0]["credential_id"]
-    assert rows[1]["credential_id"] is None
+    assert [r["id"] for r in rows] == [paid["id"], plain["id"], hostile["id"]]
+    receipt = rows[0]
+    assert (receipt["status"], receipt["credential_type"]) == ("succeeded", "shared_payment_token")
+    assert (receipt["settlement_status"], receipt["settled_amount"], receipt["settled_by"]) == (
+        "succeeded", 650, "Test Shop",
+    )  # fmt: skip
+    assert receipt["receipt"] == settled.json()["id"] and receipt["credential_used_at"]
+    assert rows[1]["status"] == "approved" and rows[1]["credential_id"]
+    assert rows[1]["receipt"] is None and rows[2]["credential_id"] is None
 
     only = _ok(wallet, "history", "--email", email, "--status", "approved")
     assert [r["id"] for r in only] == [plain["id"]]
