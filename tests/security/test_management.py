@@ -174,3 +174,39 @@ def test_password_change_checks_the_current_one_and_is_throttled(wallet: WalletP
     assert statuses == [403] * 5
     throttled = change(person.password)  # even the right one waits now
     assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) > 0
+
+
+def test_bad_input_on_the_pages_is_a_clear_4xx(
+    wallet: WalletProcess, two: tuple[ApiAgent, ApiAgent]
+) -> None:
+    person = two[0].person
+    token = _csrf(person)
+    long_id = "csmrpd_" + "x" * 5000
+    gets = [
+        "/wallet/history?status=weird",
+        "/wallet/history?since=2026-13-40",
+        "/wallet/history?since=2026-02-01&until=2026-01-01",
+        "/wallet/history?merchant=" + "m" * 300,
+        "/wallet/history.csv?status=weird",
+        f"/wallet/cards/{long_id}/remove",
+        "/wallet/cards/%E2%80%AE/remove",
+        "/wallet/addresses/shpadr_nope/edit",
+    ]
+    for path in gets:
+        response = person.client.get(path)
+        assert 400 <= response.status_code < 500, (path, response.status_code)
+        assert "x" * 100 not in response.text
+    posts = {
+        f"/wallet/cards/{person.payment_method_id}/nickname": {"nickname": "n" * 101},
+        f"/wallet/cards/{person.payment_method_id}/nickname?x=1": {"nickname": "a\u202eb"},
+        "/wallet/addresses/new": {"name": "x" * 300, "line_1": "", "country_code": "U\u0000"},
+        "/wallet/profile": {"name": "n" * 201, "phone": "+1 555"},
+        "/wallet/profile/password": {"current_password": "", "new_password": "a",
+                                     "repeat_password": "b"},
+        f"/wallet/agents/{long_id}/revoke": {},
+    }  # fmt: skip
+    for path, fields in posts.items():
+        response = person.client.post(path, data={"csrf_token": token, **fields})
+        assert 400 <= response.status_code < 500, (path, response.status_code)
+    page = person.client.get("/wallet/cards").text
+    assert "n" * 101 not in page and "a\u202eb" not in page
