@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import Any
 
-from .cli_manage import add_manage_commands, run_manage_command
+from .cli_manage import add_manage_commands, print_result, run_manage_command
 from .cli_merchant import MERCHANT_COMMANDS, add_merchant_commands, run_merchant_command
 from .clock import Clock
 from .domain.errors import WalletError
@@ -136,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"error: cannot use the database: {problem}", file=sys.stderr)
         return 1
-    print(json.dumps(result))
+    print_result(result, getattr(args, "format", "json"))
     return 0
 
 

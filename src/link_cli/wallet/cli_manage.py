@@ -9,6 +9,7 @@ one line on stderr and exit with status 1, as every ``link-wallet`` command.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -20,20 +21,25 @@ from .settings import WalletSettings
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-__all__ = ["add_manage_commands", "run_manage_command"]
+__all__ = ["add_format_option", "add_manage_commands", "print_result", "run_manage_command"]
 
 Handler = Callable[["Session", argparse.Namespace, WalletSettings], Any]
 
 
-def _common(parser: argparse.ArgumentParser, *, email: bool = True) -> None:
-    if email:
-        parser.add_argument("--email", required=True, help="the person acted for")
+def add_format_option(parser: argparse.ArgumentParser) -> None:
+    """``--format json|text`` (json by default), as every ``link-wallet`` command that prints."""
     parser.add_argument(
         "--format",
         choices=("json", "text"),
         default="json",
         help="json (default, for scripts) or text (aligned, for people)",
     )
+
+
+def _common(parser: argparse.ArgumentParser, *, email: bool = True) -> None:
+    if email:
+        parser.add_argument("--email", required=True, help="the person acted for")
+    add_format_option(parser)
 
 
 def _add(
@@ -64,7 +70,12 @@ def _address_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def add_manage_commands(commands: Any, user_actions: Any, card_actions: Any) -> None:
-    """Add the management subcommands to ``link-wallet`` (``user``/``card`` exist already)."""
+    """Add the management subcommands to ``link-wallet`` (``user``/``card`` exist already),
+    and ``--format`` to the commands that were there before them."""
+    for group in (user_actions, card_actions):
+        for name in ("create", "add"):
+            if name in group.choices:
+                add_format_option(group.choices[name])
     _add(user_actions, "list", _user_list, "list everyone registered", email=False)
     reset = _add(user_actions, "reset-password", _user_reset, "set a person's password")
     reset.add_argument(
@@ -138,11 +149,14 @@ def run_manage_command(args: argparse.Namespace, settings: WalletSettings) -> in
         result = args.manage(session, args, settings)
     if isinstance(result, str):
         sys.stdout.write(result)
-    elif args.format == "text":
-        print(_text(result))
     else:
-        print(json.dumps(result))
+        print_result(result, getattr(args, "format", "json"))
     return 0
+
+
+def print_result(result: Any, output_format: str) -> None:
+    """Print a command's answer as JSON or, for ``--format text``, aligned text."""
+    print(_text(result) if output_format == "text" else json.dumps(result))
 
 
 def _text(result: Any) -> str:
@@ -192,14 +206,27 @@ def _user_list(session: Session, args: argparse.Namespace, settings: WalletSetti
 
 
 def _user_reset(session: Session, args: argparse.Namespace, settings: WalletSettings) -> Any:
-    from .cli import _read_password as read_password
     from .services.manage import reset_password
 
-    password = read_password(args.password_stdin)
+    password = _read_new_password(args.password_stdin)
     user = reset_password(
         session, email=args.email, password=password, fast_hash=settings.fast_password_hash
     )
     return {"id": user.id, "email": user.email, "password_reset": True}
+
+
+def _read_new_password(from_stdin: bool) -> str:
+    """From standard input, or typed twice at hidden prompts; never an argument."""
+    from .domain.errors import InvalidRequest
+
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise InvalidRequest("no terminal to prompt for a password; use --password-stdin")
+    first = getpass.getpass("New password: ")
+    if getpass.getpass("Repeat new password: ") != first:
+        raise InvalidRequest("the two passwords differ")
+    return first
 
 
 def _user_profile(session: Session, args: argparse.Namespace, settings: WalletSettings) -> Any:
