@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import Any
 
+from .cli_manage import add_manage_commands, print_result, run_manage_command
 from .cli_merchant import MERCHANT_COMMANDS, add_merchant_commands, run_merchant_command
 from .clock import Clock
 from .domain.errors import WalletError
@@ -103,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--shipping", action="store_true", help="also save the billing address as shipping address"
     )
     add_merchant_commands(commands)
+    add_manage_commands(commands, user_commands, card_commands)
     _accept_global_options_everywhere(parser)
     return parser
 
@@ -211,6 +213,8 @@ def _main(argv: Sequence[str] | None) -> int:
         )
         if args.command == "serve":
             return _serve(settings, _admin_options(args))
+        if getattr(args, "manage", None) is not None:
+            return run_manage_command(args, settings)
         if args.command in MERCHANT_COMMANDS:
             return run_merchant_command(args, settings)
         if args.command == "db":
@@ -231,7 +235,7 @@ def _main(argv: Sequence[str] | None) -> int:
             raise
         print(f"error: cannot use the database: {problem}", file=sys.stderr)
         return 1
-    print(json.dumps(result))
+    print_result(result, getattr(args, "format", "json"))
     return 0
 
 

@@ -9,7 +9,6 @@ spend requests), ``sk_live_…`` with ``--live`` (redeems only live credentials)
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from typing import Any
@@ -53,10 +52,16 @@ def add_merchant_commands(commands: Any) -> None:
         "are meant for this merchant (wrong CVCs of other merchants never burn them)",
     )
 
-    actions.add_parser(
+    create.add_argument(
+        "--format", choices=("json", "text"), default="json", help="json (default) or text"
+    )
+    merchant_list = actions.add_parser(
         "list",
         help="list registered merchants: account id (acct_…, the merchant account id of Link "
         "Pay Tokens), name, network id, mode and site; never their keys",
+    )
+    merchant_list.add_argument(
+        "--format", choices=("json", "text"), default="json", help="json (default) or text"
     )
 
     from link_cli.merchant.server import add_arguments
@@ -71,10 +76,12 @@ def run_merchant_command(args: argparse.Namespace, settings: WalletSettings) -> 
         from link_cli.merchant.server import run
 
         return run(args)
+    from .cli_manage import print_result
+
     if args.merchant_command == "list":
-        print(json.dumps(_list(settings)))
+        print_result(_list(settings), args.format)
         return 0
-    print(json.dumps(_create(settings, args)))
+    print_result(_create(settings, args), args.format)
     print("Store the secret key now: it is not shown again.", file=sys.stderr)
     return 0
 

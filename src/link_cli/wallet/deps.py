@@ -21,14 +21,15 @@ from starlette.datastructures import FormData
 
 from .clock import Clock
 from .domain.errors import Forbidden, InvalidRequest, Unauthorized, WalletError
+from .domain.manage import needs_touch
 from .domain.statements import MAX_IMPORT_BYTES
 from .domain.stripe_errors import invalid_request
 from .issuing import default_issuer
 from .services.spend_requests import Issuing
 from .settings import WalletSettings
 from .store.crypto import FieldCipher
-from .store.engine import Database
-from .store.oauth import AccessContext, authenticate_access_token
+from .store.engine import Database, is_contention
+from .store.oauth import AccessContext, authenticate_access_token, touch_grant
 
 MAX_FORM_FIELDS = 300
 # Forms (pages, OAuth endpoints, Stripe's form-encoded /v1) are small; JSON API bodies may be
@@ -215,7 +216,20 @@ def agent_token(request: Request, now: Now) -> AccessContext:
             code="invalid_token",
             headers={"WWW-Authenticate": _BEARER_CHALLENGE + ', error="invalid_token"'},
         )
+    if needs_touch(context.last_used_at, now):
+        _touch(database, context.grant_id, now)
     return context
+
+
+def _touch(database: Database, grant_id: str, now: datetime) -> None:
+    """Record the connection's last use in its own short write (at most once a minute);
+    a busy database skips it rather than delaying or failing the agent's request."""
+    try:
+        with database.write_scope() as db:
+            touch_grant(db, grant_id, now=now)
+    except Exception as exc:
+        if not is_contention(exc):
+            raise
 
 
 AgentToken = Annotated[AccessContext, Depends(agent_token)]

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..domain import oauth as rules
 from ..domain.errors import OAuthError
+from ..domain.manage import LAST_USED_RESOLUTION
 from .crypto import sha256_hex
 from .models.accounts import DeviceAuthorization, OAuthGrant, OAuthToken
 from .models.base import new_id
@@ -46,6 +47,7 @@ class AccessContext:
     scopes: frozenset[str]
     token_id: str
     grant_id: str
+    last_used_at: datetime | None = None
 
 
 def start_device_authorization(
@@ -250,6 +252,7 @@ def refresh_tokens(
             "the refresh token was already used; the session has been revoked",
             code="invalid_grant",
         )
+    touch_grant(session, grant.id, now=now)
     return _issue_token_pair(session, grant, now=now)
 
 
@@ -278,6 +281,7 @@ _ACCESS_TOKEN_LOOKUP = (
         OAuthGrant.user_id,
         OAuthGrant.scope,
         OAuthGrant.revoked_at,
+        OAuthGrant.last_used_at,
     )
     .join(OAuthGrant, OAuthGrant.id == OAuthToken.grant_id)
     .where(OAuthToken.token_hash == bindparam("token_hash"), OAuthToken.kind == "access")
@@ -291,11 +295,34 @@ def authenticate_access_token(
     found = connection.execute(_ACCESS_TOKEN_LOOKUP, {"token_hash": sha256_hex(token)}).first()
     if found is None:
         return None
-    token_id, expires_at, grant_id, user_id, scope, revoked_at = found
+    token_id, expires_at, grant_id, user_id, scope, revoked_at, last_used_at = found
     if revoked_at is not None or expires_at <= now:
         return None
     return AccessContext(
-        user_id=user_id, scopes=frozenset(scope.split()), token_id=token_id, grant_id=grant_id
+        user_id=user_id,
+        scopes=frozenset(scope.split()),
+        token_id=token_id,
+        grant_id=grant_id,
+        last_used_at=last_used_at,
+    )
+
+
+def touch_grant(session: Session, grant_id: str, *, now: datetime) -> None:
+    """Record a use of the connection, unless one was recorded within the last minute.
+
+    Conditional, so concurrent requests write it once; callers skip it entirely when the
+    value they read is fresh (``domain.manage.needs_touch``).
+    """
+    session.execute(
+        update(OAuthGrant)
+        .where(
+            OAuthGrant.id == grant_id,
+            or_(
+                OAuthGrant.last_used_at.is_(None),
+                OAuthGrant.last_used_at <= now - LAST_USED_RESOLUTION,
+            ),
+        )
+        .values(last_used_at=now)
     )
 
 

@@ -278,3 +278,8 @@ def recent_for_user(session: Session, user_id: str, *, now: datetime) -> Sequenc
         )
     )
     return [_current(session, row, now) for row in session.scalars(query)]
+
+
+def to_domain(row: SpendRequestRow) -> SpendRequest:
+    """The stored row as the domain's request (as stored: not expired on reading)."""
+    return _to_domain(row)

@@ -44,6 +44,12 @@ def current_user(request: Request, db: Session, *, now: datetime) -> User | None
     return accounts.user_for_web_session(db, raw, now=now)
 
 
+def current_session_id(request: Request) -> str | None:
+    """This browser's raw session id (to keep it when ending the person's other sessions)."""
+    raw = request.session.get(_SID_KEY)
+    return raw if isinstance(raw, str) and raw else None
+
+
 def begin(request: Request, db: Session, user: User, *, now: datetime) -> None:
     """Sign ``user`` in on this browser with a fresh session id and CSRF seed."""
     end(request, db)

@@ -121,6 +121,8 @@ class OAuthGrant(Base):
     connection_label: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Revision ``0014_manage``: written at most once a minute (store/oauth.py touch_grant).
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class OAuthToken(Base):
