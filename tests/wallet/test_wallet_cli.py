@@ -9,18 +9,19 @@ import pytest
 from tests.support.wallet import WalletProcess, wallet_env
 
 
-def test_db_upgrade_is_idempotent(offline: WalletProcess) -> None:
+def test_db_upgrade_is_idempotent(empty_offline: WalletProcess) -> None:
     for _ in range(2):
-        result = offline.run_cli("db", "upgrade")
+        result = empty_offline.run_cli("db", "upgrade")
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout) == {"status": "upgraded"}
 
 
-def test_user_create_prints_json_and_refuses_duplicates(offline: WalletProcess) -> None:
-    created = offline.create_user("Ann@Example.com", "a good password", "Ann Lee")
+def test_user_create_prints_json_and_refuses_duplicates(empty_offline: WalletProcess) -> None:
+    # On an empty data directory: the command creates and migrates the database first.
+    created = empty_offline.create_user("Ann@Example.com", "a good password", "Ann Lee")
     assert created["email"] == "ann@example.com"
     assert created["id"].startswith("usr_")
-    again = offline.run_cli(
+    again = empty_offline.run_cli(
         "user",
         "create",
         "--email",
