@@ -26,6 +26,7 @@ if _REPO_ROOT not in sys.path:
     sys.path.insert(0, _REPO_ROOT)
 
 from tests.support.environment import HOME_VARIABLES, home_layout  # noqa: E402
+from tests.support.fork_server import stop_fork_server  # noqa: E402
 from tests.support.wallet import WalletProcess  # noqa: E402
 
 POSTGRES_ENV = "LINK_TEST_POSTGRES_URL"
@@ -42,6 +43,13 @@ _hypothesis_settings.register_profile("quick", deadline=None, max_examples=25)
 _hypothesis_settings.register_profile("deep", deadline=None, max_examples=1000)
 _hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 _POSTGRES_URL = os.environ.get(POSTGRES_ENV)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fork_server() -> Iterator[None]:
+    """Stops the wallets' fork server (tests/support/wallet.py) after every wallet, last."""
+    yield
+    stop_fork_server()
 
 
 @pytest.fixture(scope="session", autouse=True)
