@@ -26,20 +26,30 @@ if _REPO_ROOT not in sys.path:
     sys.path.insert(0, _REPO_ROOT)
 
 from tests.support.environment import HOME_VARIABLES, home_layout  # noqa: E402
+from tests.support.fork_server import stop_fork_server  # noqa: E402
 from tests.support.wallet import WalletProcess  # noqa: E402
 
 POSTGRES_ENV = "LINK_TEST_POSTGRES_URL"
 
 # No test asserts on wall-clock time, so Hypothesis's per-example deadline is off (on a
-# loaded machine it fails tests that are merely slow). `make check` is the quick loop:
-# property tests that do not set their own example count run 25 examples there instead of
-# 100; `make test` runs the full count.
+# loaded machine it fails tests that are merely slow). Property tests that do not set their
+# own example count run 100 examples in `make test` ("suite"), 25 in `make check` ("quick")
+# and 1,000 with HYPOTHESIS_PROFILE=deep, a long search to run now and then; every input a
+# search once found stays pinned as an @example or a named test.
 from hypothesis import settings as _hypothesis_settings  # noqa: E402
 
 _hypothesis_settings.register_profile("suite", deadline=None)
 _hypothesis_settings.register_profile("quick", deadline=None, max_examples=25)
+_hypothesis_settings.register_profile("deep", deadline=None, max_examples=1000)
 _hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 _POSTGRES_URL = os.environ.get(POSTGRES_ENV)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fork_server() -> Iterator[None]:
+    """Stops the wallets' fork server (tests/support/wallet.py) after every wallet, last."""
+    yield
+    stop_fork_server()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -15,10 +15,11 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     return isolated_env(tmp_path)
 
 
-@pytest.fixture
-def serve(cli_env: dict[str, str]) -> Iterator[ServeProcess]:
-    """A `link-cli serve` on a free loopback port, stopped after the test."""
-    server = start_serve(cli_env)
+@pytest.fixture(scope="module")
+def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
+    """A `link-cli serve` on a free loopback port, shared by the module (it keeps no state
+    between requests: no session, no credential), stopped after its last test."""
+    server = start_serve(isolated_env(tmp_path_factory.mktemp("serve")))
     try:
         yield server
     finally:

@@ -36,7 +36,6 @@ from link_cli.wallet.domain.stripe_errors import StripeError
 from link_cli.wallet.domain.stripe_form import decode_form
 
 PROPERTIES = settings(
-    max_examples=150,
     derandomize=True,
     database=None,
     deadline=None,

@@ -7,6 +7,13 @@
     wallet.stop()                                    # SIGTERM, then kill after a bound
 
 Output of the process goes to a log file (``log_text()``) so a full pipe can never block it.
+
+Every wallet is its own OS process running ``link_cli.wallet.cli.main(["serve", ...])``, the
+function behind the ``link-wallet`` console script: signals, crashes and several processes on
+one database behave as in production. By default the process is forked from a server that
+imported the wallet once per test process (tests/support/fork_server.py), which saves the ~1 s
+of imports a fresh interpreter pays; ``console_script=True`` executes the real ``link-wallet``
+instead, for the tests of the command itself (tests/wallet/test_wallet_cli.py).
 """
 
 from __future__ import annotations
@@ -20,11 +27,12 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx2
 
 from .environment import clean_env
+from .fork_server import fork_server
 from .ports import free_port
 
 if TYPE_CHECKING:
@@ -105,6 +113,23 @@ def copy_migrated_sqlite(target: Path) -> None:
         file.write(data)
 
 
+class ChildProcess(Protocol):
+    """What the tests use of a wallet's process: ``subprocess.Popen``'s interface."""
+
+    pid: int
+
+    @property
+    def returncode(self) -> int | None: ...
+
+    def poll(self) -> int | None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+    def send_signal(self, sig: int) -> None: ...
+
+    def kill(self) -> None: ...
+
+
 @dataclass
 class WalletProcess:
     """A running wallet; ``url`` is both the Link API and the auth base URL."""
@@ -113,7 +138,8 @@ class WalletProcess:
     port: int
     database_url: str | None
     env: dict[str, str]
-    process: subprocess.Popen[bytes] | None = None
+    process: ChildProcess | None = None
+    console_script: bool = False
     _log_path: Path = field(init=False)
     _store: WalletStore | None = field(default=None, init=False, repr=False)
 
@@ -133,8 +159,10 @@ class WalletProcess:
         database_url: str | None = None,
         env: dict[str, str] | None = None,
         own_database: bool = False,
+        console_script: bool = False,
     ) -> WalletProcess:
-        """Start ``link-wallet serve`` on a free port and wait until ``/healthz`` answers.
+        """Start ``link-wallet serve`` on a free port and wait until ``/healthz`` answers
+        (forked from the fork server, or the console script with ``console_script=True``).
 
         A new SQLite wallet starts from a copy of a database migrated once per test process
         (:func:`copy_migrated_sqlite`), so it does not replay every migration;
@@ -157,6 +185,7 @@ class WalletProcess:
                 port=free_port(),
                 database_url=database_url,
                 env=wallet_env(env),
+                console_script=console_script,
             )
             try:
                 wallet._spawn()
@@ -174,18 +203,22 @@ class WalletProcess:
         return args
 
     def _spawn(self) -> None:
-        log = self._log_path.open("ab")
-        try:
-            self.process = subprocess.Popen(
-                [*self.base_args(), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                env=self.env,
-                cwd=REPO_ROOT,
-            )
-        finally:
-            log.close()
+        args = [*self.base_args(), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        if self.console_script:
+            log = self._log_path.open("ab")
+            try:
+                self.process = subprocess.Popen(
+                    args,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    env=self.env,
+                    cwd=REPO_ROOT,
+                )
+            finally:
+                log.close()
+        else:
+            self.process = fork_server().start(args[1:], self.env, self._log_path, REPO_ROOT)
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

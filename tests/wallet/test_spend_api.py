@@ -9,7 +9,7 @@ from datetime import datetime
 from urllib.parse import quote
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from tests.support.approvals import (
     CONTEXT,
@@ -558,13 +558,17 @@ def test_random_create_bodies_get_a_clear_answer_never_a_server_error(
 @settings(max_examples=40, deadline=None)
 # "." and ".." are dot-segments the HTTP client resolves before sending.
 @given(request_id=st.text(min_size=1, max_size=300).filter(lambda t: t not in {".", ".."}))
+@example(request_id="\x00")
+# The server routes on the decoded path: an id holding "/" matches no route of one segment.
+@example(request_id="/\x00")
 def test_random_ids_are_simply_not_found(fuzz_agent: ApiAgent, request_id: str) -> None:
     quoted = quote(request_id, safe="")
     for response in (
         fuzz_agent.client.get(f"/spend_requests/{quoted}"),
         fuzz_agent.client.post(f"/spend_requests/{quoted}/cancel"),
     ):
-        if "\x00" in request_id:  # PostgreSQL cannot hold NUL: refused before any lookup
+        # PostgreSQL cannot hold NUL: an id the route receives is refused before any lookup.
+        if "\x00" in request_id and "/" not in request_id:
             assert response.status_code == 400, response.text
             assert response.json()["error"]["code"] == "invalid_request"
             continue

@@ -9,18 +9,19 @@ import pytest
 from tests.support.wallet import WalletProcess, wallet_env
 
 
-def test_db_upgrade_is_idempotent(offline: WalletProcess) -> None:
+def test_db_upgrade_is_idempotent(empty_offline: WalletProcess) -> None:
     for _ in range(2):
-        result = offline.run_cli("db", "upgrade")
+        result = empty_offline.run_cli("db", "upgrade")
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout) == {"status": "upgraded"}
 
 
-def test_user_create_prints_json_and_refuses_duplicates(offline: WalletProcess) -> None:
-    created = offline.create_user("Ann@Example.com", "a good password", "Ann Lee")
+def test_user_create_prints_json_and_refuses_duplicates(empty_offline: WalletProcess) -> None:
+    # On an empty data directory: the command creates and migrates the database first.
+    created = empty_offline.create_user("Ann@Example.com", "a good password", "Ann Lee")
     assert created["email"] == "ann@example.com"
     assert created["id"].startswith("usr_")
-    again = offline.run_cli(
+    again = empty_offline.run_cli(
         "user",
         "create",
         "--email",
@@ -77,7 +78,7 @@ def test_user_create_without_a_terminal_needs_password_stdin(offline: WalletProc
 def test_serve_logs_json_lines_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     import httpx2
 
-    wallet = WalletProcess.start(tmp_path)
+    wallet = WalletProcess.start(tmp_path, console_script=True)
     httpx2.get(f"{wallet.url}/wallet?secret=should-not-be-logged", timeout=10)
     wallet.stop()
     # A completed graceful shutdown exits 0 (uvicorn would otherwise re-raise SIGTERM: -15).
@@ -96,7 +97,7 @@ def test_serve_logs_json_lines_and_stops_cleanly_on_sigterm(tmp_path: Path) -> N
 def test_serve_stops_cleanly_on_sigint(tmp_path: Path) -> None:
     import signal
 
-    wallet = WalletProcess.start(tmp_path)
+    wallet = WalletProcess.start(tmp_path, console_script=True)
     assert wallet.process is not None
     wallet.process.send_signal(signal.SIGINT)
     assert wallet.process.wait(timeout=10) == 0
@@ -111,7 +112,7 @@ def test_serve_takes_the_database_from_the_environment_in_wal_mode(tmp_path: Pat
     database = tmp_path / "elsewhere" / "custom.db"
     database.parent.mkdir()
     env = {"LINK_WALLET_DATABASE_URL": f"sqlite:///{database}"}
-    with WalletProcess.start(tmp_path / "data", env=env) as wallet:
+    with WalletProcess.start(tmp_path / "data", env=env, console_script=True) as wallet:
         person = wallet.create_person()
         assert person.user_id.startswith("usr_")
     assert not (tmp_path / "data" / "wallet.db").exists()

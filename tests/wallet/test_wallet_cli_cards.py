@@ -141,7 +141,6 @@ def test_card_add_prompts_for_number_and_cvc_on_a_terminal(offline: WalletProces
 
 
 def test_card_add_for_an_unknown_email(offline: WalletProcess) -> None:
-    offline.run_cli("db", "upgrade")
     result = offline.run_cli(*_card_args("ghost@example.com"))
     assert result.returncode == 1
     assert "no user with email ghost@example.com" in result.stderr

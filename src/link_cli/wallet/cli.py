@@ -277,13 +277,16 @@ def _read_password(from_stdin: bool) -> str:
 
 def _create_user(settings: WalletSettings, args: argparse.Namespace) -> dict[str, Any]:
     from .passwords import hash_password, password_problem
-    from .store import accounts
-    from .store.engine import Database
 
     password = _read_password(args.password_stdin)
     problem = password_problem(password)
     if problem:
         raise CommandError(problem)
+    # The store (SQLAlchemy and the models) loads only once the input is known good: a
+    # mistake is reported in a fraction of the time.
+    from .store import accounts
+    from .store.engine import Database
+
     _upgrade(settings)
     database = Database(settings.database_url)
     try:
@@ -344,9 +347,6 @@ def _read_card_secrets(args: argparse.Namespace) -> tuple[str, str]:
 
 def _add_card(settings: WalletSettings, args: argparse.Namespace) -> dict[str, Any]:
     from .domain.cards import validate_card
-    from .store import accounts
-    from .store.crypto import FieldCipher
-    from .store.engine import Database
 
     now = Clock().now()
     number, cvc = _read_card_secrets(args)
@@ -365,6 +365,10 @@ def _add_card(settings: WalletSettings, args: argparse.Namespace) -> dict[str, A
         "nickname": args.nickname,
     }
     card = validate_card(raw, today=now.date())
+    from .store import accounts
+    from .store.crypto import FieldCipher
+    from .store.engine import Database
+
     _upgrade(settings)
     database = Database(settings.database_url)
     try:

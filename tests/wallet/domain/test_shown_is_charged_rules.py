@@ -125,7 +125,7 @@ _VALUES = st.one_of(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(deadline=None)
 @given(pairs=st.lists(st.tuples(_NAMES, _VALUES), max_size=12))
 def test_random_forms_only_ever_raise_a_stripe_400(pairs: list[tuple[str, str]]) -> None:
     try:
@@ -150,7 +150,7 @@ def test_nesting_up_to_the_bound_still_decodes() -> None:
 _BASE = {"currency": "usd", "confirm": "true", "shared_payment_granted_token": "spt_1"}
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(amount=st.one_of(st.text(max_size=14), st.integers(-10, 10**12).map(str)))
 def test_amounts_are_ascii_integers_in_range_or_a_400(amount: str) -> None:
     try:
@@ -165,7 +165,7 @@ def test_amounts_are_ascii_integers_in_range_or_a_400(amount: str) -> None:
 # -- spend-request amounts (JSON) -----------------------------------------------------------
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(
     amount=st.one_of(
         st.integers(), st.floats(allow_nan=True), st.text(max_size=6), st.booleans(), st.none()

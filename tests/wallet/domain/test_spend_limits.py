@@ -311,7 +311,7 @@ def test_limit_error_body_names_the_limit() -> None:
 amounts = st.integers(min_value=1, max_value=20000)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(
     spends=st.lists(st.tuples(amounts, st.integers(min_value=0, max_value=47 * 3600)), max_size=8),
     amount=amounts,
@@ -342,7 +342,7 @@ def test_daily_spend_decision_matches_a_plain_sum(
         assert amount > limit
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(count=st.integers(min_value=0, max_value=12), limit=st.integers(min_value=0, max_value=12))
 def test_hourly_creation_decision(count: int, limit: int) -> None:
     recent: list[SpendRequest] = [

@@ -292,7 +292,7 @@ steps = st.lists(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(steps=steps)
 def test_random_walks_respect_the_table(steps: list[tuple[str, int]]) -> None:
     request = build_request()
@@ -316,7 +316,7 @@ def test_random_walks_respect_the_table(steps: list[tuple[str, int]]) -> None:
         request = after
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(
     status=st.sampled_from(sorted(TERMINAL_STATUSES)),
     verb=st.sampled_from(sorted(TRANSITIONS)),
@@ -330,7 +330,7 @@ def test_terminal_states_are_final(status: Status, verb: str, seconds: int) -> N
         VERBS[verb](request, now)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(seconds=st.integers(min_value=0, max_value=2 * 86400))
 def test_lazy_expiry_is_idempotent(seconds: int) -> None:
     now = T0 + timedelta(seconds=seconds)

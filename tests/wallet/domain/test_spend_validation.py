@@ -499,7 +499,7 @@ field_names = st.sampled_from(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(deadline=None)
 @given(changes=st.dictionaries(field_names, json_values, max_size=4))
 def test_any_json_either_validates_or_raises_a_4xx_naming_a_field(
     changes: dict[str, Any],
@@ -517,7 +517,7 @@ def test_any_json_either_validates_or_raises_a_4xx_naming_a_field(
         assert len(draft.context.strip()) >= 100
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(amount=st.integers(min_value=-(10**12), max_value=10**12))
 def test_amount_bounds(amount: int) -> None:
     body = with_(CARD_BODY, amount=amount, totals=...)
@@ -527,7 +527,7 @@ def test_amount_bounds(amount: int) -> None:
         assert error_of(body).status == 422
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(
     currency=st.one_of(
         st.text(max_size=5),

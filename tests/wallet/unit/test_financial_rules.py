@@ -5,7 +5,7 @@ from __future__ import annotations
 import string
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from link_cli.wallet.domain.errors import InvalidRequest
@@ -85,7 +85,6 @@ def test_sources_take_no_transaction_filters() -> None:
 @given(st.lists(st.tuples(st.sampled_from(
     ["limit", "starting_after", "ending_before", "date_start", "date_end", "category",
      "origin", "sources[]", "other"]), st.text(max_size=120)), max_size=8))  # fmt: skip
-@settings(max_examples=150)
 def test_any_query_string_is_a_query_or_a_400_naming_the_parameter(pairs) -> None:
     try:
         query = parse_list_query("transactions", pairs)
@@ -193,7 +192,6 @@ def test_csv_amounts_that_are_not_amounts(raw: str) -> None:
 
 
 @given(st.binary(max_size=2000))
-@settings(max_examples=200)
 def test_any_bytes_import_or_are_refused_with_a_clear_error(data: bytes) -> None:
     for name in ("x.csv", "x.ofx"):
         try:
@@ -209,7 +207,6 @@ _CELL = st.text(alphabet=string.ascii_letters + string.digits + " ,.;\"'-$()/", 
 
 
 @given(st.lists(st.tuples(_CELL, _CELL, _CELL), max_size=15))
-@settings(max_examples=200)
 def test_any_csv_rows_import_or_are_refused(rows) -> None:
     text = "Date,Description,Amount\n" + "\n".join(",".join(row) for row in rows)
     try:
@@ -232,7 +229,6 @@ def test_any_csv_rows_import_or_are_refused(rows) -> None:
         max_size=15,
     )
 )
-@settings(max_examples=150)
 def test_well_formed_csv_rows_round_trip(rows) -> None:
     lines = [
         f"{day},{name},{'-' if cents < 0 else ''}{abs(cents) // 100}.{abs(cents) % 100:02}"
