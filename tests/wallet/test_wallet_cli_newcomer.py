@@ -53,11 +53,17 @@ def leaf_parsers(
 
 
 def required_arguments(parser: argparse.ArgumentParser) -> list[str]:
+    """A value for each required positional argument, then each required option."""
+    positionals = [
+        "x"
+        for action in parser._actions
+        if not action.option_strings and action.required and action.nargs in (None, 1)
+    ]
     found: list[str] = []
     for action in parser._actions:
         if action.required and action.option_strings:
             found += [action.option_strings[0], "1"]
-    return found
+    return positionals + found
 
 
 def test_every_command_accepts_the_global_options_before_and_after_it() -> None:

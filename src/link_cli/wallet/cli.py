@@ -154,6 +154,8 @@ WALLET_EXTRA_MODULES = frozenset(
         "itsdangerous",
         "ofxtools",
         "publicsuffixlist",
+        "http_ece",
+        "py_vapid",
     }
 )
 

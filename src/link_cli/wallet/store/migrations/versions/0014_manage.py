@@ -4,7 +4,7 @@
 ``touch_grant``), so listing agents shows "last used" without a write per request.
 
 Revision ID: 0014_manage
-Revises: 0012_lpt
+Revises: 0013_notify
 """
 
 from __future__ import annotations
