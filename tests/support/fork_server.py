@@ -14,7 +14,11 @@ crashes and several processes on one database behave as they do in production.
     child.poll(); child.wait(10); child.send_signal(signal.SIGTERM); child.kill()
     stop_fork_server()                            # kills what is left, waits for the server
 
-Protocol, one JSON object per line: requests ``{"argv", "env", "log", "cwd"}`` on the server's
+Commands (``link-wallet user create …``) run the same way through ``server.run(argv, env, cwd,
+input_text=…)``, which returns what ``subprocess.run`` would.
+
+Protocol, one JSON object per line: requests ``{"argv", "env", "log", "cwd"}`` (and optionally
+``"stdin"``, ``"stdout"``, ``"stderr"`` file paths) on the server's
 stdin; ``{"started": pid}`` and ``{"exited": pid, "code": exit_code}`` on its stdout (the server
 reaps its children, so their CPU time counts in the test process's children too). When its
 stdin closes, the server kills the children still running, reaps them and exits.
@@ -31,6 +35,7 @@ import select
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import traceback
 from pathlib import Path
@@ -44,6 +49,9 @@ PRELOAD = (
     "link_cli.wallet.cli",
     "link_cli.wallet.app",
     "link_cli.wallet.store.migrations",
+    "link_cli.wallet.cli_manage",
+    "link_cli.wallet.cli_merchant",
+    "link_cli.wallet.services.manage",
     "uvicorn",
     "uvicorn.protocols.http.h11_impl",
     "uvicorn.lifespan.on",
@@ -54,15 +62,24 @@ PRELOAD = (
 # -- the server --------------------------------------------------------------------------------
 
 
+def _redirect(path: str, fd: int, flags: int) -> None:
+    opened = os.open(path, flags, 0o600)
+    os.dup2(opened, fd)
+    os.close(opened)
+
+
 def _run_child(request: dict[str, Any]) -> int:
-    """In the forked child: a fresh ``link-wallet <argv>``'s surroundings, then its main."""
-    log = os.open(request["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
-    os.dup2(log, 1)
-    os.dup2(log, 2)
-    os.close(log)
-    os.close(null)
+    """In the forked child: a fresh ``link-wallet <argv>``'s surroundings, then its main.
+
+    A server's stdout and stderr go to one log file (``log``); a command's may go to two
+    files (``stdout``, ``stderr``) and read its ``stdin`` from one, as ``subprocess.run``'s
+    pipes would.
+    """
+    appending = os.O_WRONLY | os.O_APPEND | os.O_CREAT
+    _redirect(request.get("stdin") or os.devnull, 0, os.O_RDONLY)
+    _redirect(request.get("stdout") or request["log"], 1, appending)
+    _redirect(request.get("stderr") or request["log"], 2, appending)
+    sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115
     # As with PYTHONUNBUFFERED=1: every line reaches the log at once.
     sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
     sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False)  # noqa: SIM115
@@ -217,7 +234,40 @@ class ForkServer:
 
     def start(self, argv: list[str], env: dict[str, str], log: Path, cwd: Path) -> ForkedProcess:
         """Fork ``link-wallet <argv>`` (without the program name)."""
-        request = {"argv": argv, "env": env, "log": str(log), "cwd": str(cwd)}
+        return self._start({"argv": argv, "env": env, "log": str(log), "cwd": str(cwd)})
+
+    def run(
+        self,
+        argv: list[str],
+        env: dict[str, str],
+        cwd: Path,
+        *,
+        input_text: str | None = None,
+        timeout: float = 60,
+    ) -> subprocess.CompletedProcess[str]:
+        """``link-wallet <argv>`` to completion, as ``subprocess.run(..., capture_output=True,
+        text=True)`` would run the console script: ``input_text`` on its stdin (else
+        /dev/null), its stdout, stderr and exit code returned."""
+        with tempfile.TemporaryDirectory(prefix="link-wallet-run-") as scratch:
+            files = {name: Path(scratch, name) for name in ("stdin", "stdout", "stderr")}
+            files["stdin"].write_text(input_text or "", encoding="utf-8")
+            request = {"argv": argv, "env": env, "cwd": str(cwd), "log": os.devnull}
+            request |= {name: str(path) for name, path in files.items()}
+            child = self._start(request)
+            try:
+                code = child.wait(timeout)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait(10)
+                raise
+            return subprocess.CompletedProcess(
+                ["link-wallet", *argv],
+                code,
+                files["stdout"].read_text(encoding="utf-8"),
+                files["stderr"].read_text(encoding="utf-8", errors="backslashreplace"),
+            )
+
+    def _start(self, request: dict[str, Any]) -> ForkedProcess:
         with self._lock:
             assert self._process.stdin is not None
             self._process.stdin.write((json.dumps(request) + "\n").encode())

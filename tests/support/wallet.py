@@ -244,16 +244,23 @@ class WalletProcess:
     def run_cli(
         self, *args: str, input_text: str | None = None
     ) -> subprocess.CompletedProcess[str]:
-        """Run ``link-wallet <args>`` against this wallet's storage (not through HTTP)."""
-        return subprocess.run(
-            [*self.base_args(), *args],
-            input=input_text,
-            capture_output=True,
-            text=True,
-            env=self.env,
-            timeout=60,
-            check=False,
-        )
+        """Run ``link-wallet <args>`` against this wallet's storage (not through HTTP).
+
+        A process of its own, forked from the warm fork server (``console_script=True``: the
+        installed console script itself), with ``input_text`` on its stdin.
+        """
+        if self.console_script:
+            return subprocess.run(
+                [*self.base_args(), *args],
+                input=input_text,
+                capture_output=True,
+                text=True,
+                env=self.env,
+                timeout=60,
+                check=False,
+            )
+        argv = [*self.base_args()[1:], *args]
+        return fork_server().run(argv, self.env, REPO_ROOT, input_text=input_text, timeout=60)
 
     def create_user(self, email: str, password: str, name: str | None = None) -> dict[str, Any]:
         """``link-wallet user create`` (password on stdin); returns its JSON output."""
