@@ -2,7 +2,8 @@
 # Installs the Debian packages the test suite needs when they are missing.
 set -euo pipefail
 need=()
-command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/chromium-headless-shell ] || need+=(chromium-headless-shell)
+[ -x /usr/bin/chromium ] || need+=(chromium)  # notifications are shown only by the full browser
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1 || true)
 [ -n "$pg_bin" ] && [ -x "$pg_bin/initdb" ] || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then

@@ -6,11 +6,13 @@ offline), add a webhook, and see the service worker show what the wallet pushed.
 
 from __future__ import annotations
 
+import os
 import queue
 import time
 
 import pytest
 from playwright.sync_api import Browser
+from tests.browser.conftest import FULL_CHROMIUM
 from tests.support.agent import CONTEXT, Agent, login
 from tests.support.push_receiver import Subscription, decrypt, http_recorder
 from tests.support.wallet import WalletProcess
@@ -37,6 +39,17 @@ HAND_SUBSCRIPTION = r"""
   };
 }
 """
+
+
+@pytest.fixture(scope="module")
+def browser(browser_type, browser_type_launch_args):
+    """The full Chromium: the headless shell the other modules use shows no notifications, so
+    a service worker's ``showNotification`` would never be seen."""
+    if not os.access(FULL_CHROMIUM, os.X_OK):
+        pytest.fail(f"{FULL_CHROMIUM} not found: run `make sysdeps` (apt-get install chromium)")
+    launched = browser_type.launch(**{**browser_type_launch_args, "executable_path": FULL_CHROMIUM})
+    yield launched
+    launched.close()
 
 
 @pytest.fixture(scope="module")
