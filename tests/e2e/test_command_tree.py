@@ -171,8 +171,8 @@ def test_every_command_from_the_cli(world: World, tmp_path: Path) -> None:
     inspected = tour.ok("merchant", "inspect", world.forecast_url)
     assert inspected["verdict"]["credential_type"] == "shared_payment_token"
     assert inspected["stripe_offer"]["network_id"] == world.merchant.network_id
-    assert f"--network-id {world.merchant.network_id}" in (
-        inspected["_next"]["spend_request_command"]
+    assert (
+        f"--network-id {world.merchant.network_id}" in (inspected["_next"]["spend_request_command"])
     )
 
     # A machine payment: decode the shop's challenge, then the full flow and the payment.

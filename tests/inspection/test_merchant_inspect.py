@@ -270,6 +270,8 @@ def test_the_command_sanitises_what_it_prints_and_checks_resolve(sites: Sites) -
     unreachable = {**params, "url": f"http://127.0.0.1:{free_port()}/", "resolve": []}
     with pytest.raises(Unknown, match="Request failed"):
         merchant_command.inspect(unreachable, None)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="drop the Cookie header"):
+        merchant_command.inspect({**params, "header": ["Cookie: a=b"]}, None)  # type: ignore[arg-type]
     assert parse_resolve(["Shop.Test:443:[::1]"]) == {("shop.test", 443): "::1"}
 
 

@@ -65,7 +65,7 @@ def inspect(p: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Inspect ``url`` and return the sanitised report."""
     from link_cli._sanitize import sanitize_deep, sanitize_text
     from link_cli.inspection import Inspection, inspect_merchant, parse_resolve
-    from link_cli.inspection.inspect import InspectError
+    from link_cli.inspection.inspect import InspectError, RefusedInput
 
     try:
         resolve = parse_resolve(list(p["resolve"]))
@@ -82,5 +82,7 @@ def inspect(p: dict[str, Any], ctx: Context) -> dict[str, Any]:
     )
     try:
         return sanitize_deep(inspect_merchant(target))
+    except RefusedInput as exc:
+        raise InvalidInput(sanitize_text(str(exc))) from None
     except InspectError as exc:
         raise Unknown(sanitize_text(str(exc))) from None

@@ -41,6 +41,10 @@ class InspectError(Exception):
     """The URL could not be inspected; the message is safe to show."""
 
 
+class RefusedInput(InspectError):
+    """The request asked for something inspect never does (send a credential)."""
+
+
 @dataclass(frozen=True)
 class Inspection:
     """What to inspect and how to reach it."""
@@ -89,7 +93,7 @@ def _request(target: Inspection) -> MerchantRequest:
         if line.partition(":")[0].strip().lower() in _PRIVATE_HEADERS
     ]
     if private:
-        raise InspectError(
+        raise RefusedInput(
             f"merchant inspect never sends credentials or cookies: drop the {private[0]} header."
         )
     return MerchantRequest.from_options(
