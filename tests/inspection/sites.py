@@ -131,6 +131,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.sites.seen.append({k.lower(): v for k, v in self.headers.items()})
         host = (self.headers.get("Host") or "").rsplit(":", 1)[0]
         path = self.path
+        if (host, path) == ("shop.test", "/huge"):
+            self._huge()
+            return
         port = self.sites.port
         text = "text/plain"
         routes: dict[tuple[str, str], tuple[int, str, str, dict[str, str]]] = {
@@ -181,6 +184,30 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             (host, path), (404, "<html><title>Not found</title></html>", "text/html", {})
         )
         self._answer(status, body, kind, headers)
+
+
+HUGE_BYTES = 3 * 1024 * 1024
+
+
+def _huge(self: _Handler) -> None:
+    """A checkout followed by more padding than inspect reads; the client may hang up early."""
+    head = CARD_PAGE.replace("</body></html>", "<!--").encode()
+    self.send_response(200)
+    self.send_header("Content-Type", "text/html")
+    self.send_header("Content-Length", str(len(head) + HUGE_BYTES))
+    self.end_headers()
+    sent = 0
+    try:
+        self.wfile.write(head)
+        chunk = b"x" * 65536
+        while sent < HUGE_BYTES:
+            self.wfile.write(chunk)
+            sent += len(chunk)
+    except OSError:
+        pass
+
+
+_Handler._huge = _huge  # type: ignore[attr-defined]
 
 
 @contextmanager
