@@ -46,7 +46,8 @@ ELEMENTS_PAGE = """<!doctype html><html><head><title>Pay · Trail Shop</title>
 <form id="payment-form"><div id="link-authentication-element"></div>
 <div id="payment-element"></div><button>Pay</button></form></body></html>"""
 
-PLAIN_PAGE = """<!doctype html><html><head><title>About us</title></head>
+PLAIN_PAGE = """<!doctype html><html><head><title>About us</title>
+<meta name="GPTBot" content="noindex, nofollow"></head>
 <body><p>We sell lanterns. Total happiness guaranteed.</p></body></html>"""
 
 PHISHING_PAGE = """<!doctype html><html><head><title>shop.test | Sign in to pay</title></head>

@@ -111,6 +111,12 @@ def test_a_page_without_payment_is_unknown_and_no_command_is_offered(sites: Site
     }
     assert "spend_request_command" not in report["_next"]
     assert report["_next"]["instruction"].startswith("Do not create a spend request")
+    # A <meta> addressed to an AI agent is part of the site's policy.
+    assert {
+        "source": "<meta name=robots>",
+        "status": "disallowed",
+        "lines": ["GPTBot: noindex, nofollow"],
+    } in report["agent_policy"]["sources"]
 
 
 def test_a_402_with_a_stripe_offer_asks_for_a_token_and_lists_the_other_offers(

@@ -207,8 +207,8 @@ def _agent_policy(
         )
         if meta is not None:
             sources.append(meta)
-    read = [s for s in sources if s["status"] != "absent"]
-    summary = policy.site_policy(read)["summary"]
+    present = [s for s in sources if s["status"] != "absent"]
+    summary = policy.site_policy(present)["summary"]
     return {"summary": summary, "sources": sources}
 
 
