@@ -296,6 +296,7 @@ def mppx_offers() -> Iterator[str]:
         process.wait(timeout=10)
 
 
+@pytest.mark.server
 def test_link_cli_picks_the_stripe_offer_of_an_mppx_merchant(mppx_offers: str) -> None:
     report = _link_cli("merchant", "inspect", mppx_offers)
     assert report["verdict"]["credential_type"] == "shared_payment_token"
