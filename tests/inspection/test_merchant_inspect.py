@@ -21,7 +21,7 @@ from tests.support.environment import clean_env, outer_env
 from tests.support.ports import free_port
 
 from link_cli.inspection import Inspection, inspect_merchant
-from link_cli.inspection.domains import lookalike_reason, registrable_domain
+from link_cli.inspection.domains import is_domain_name, lookalike_reason, registrable_domain
 from link_cli.inspection.policy import robots_policy, text_policy, x_robots_policy
 
 REPO = Path(__file__).resolve().parents[2]
@@ -226,6 +226,8 @@ def test_a_page_posting_cards_to_another_domain_and_naming_one_is_flagged(sites:
 
 
 def test_domain_rules() -> None:
+    assert is_domain_name("PayPal.com") and is_domain_name("shop.co.uk")
+    assert not is_domain_name("Node.js") and not is_domain_name("co.uk")
     assert registrable_domain("a.b.shop.co.uk") == "shop.co.uk"
     assert registrable_domain("127.0.0.1") == "127.0.0.1"
     assert lookalike_reason("www.shop.example", "shop.example") is None

@@ -13,7 +13,7 @@ import unicodedata
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["host_label", "lookalike_reason", "registrable_domain", "skeleton"]
+__all__ = ["host_label", "is_domain_name", "lookalike_reason", "registrable_domain", "skeleton"]
 
 # Characters that render like a Latin letter or digit (Unicode's confusables, the part that
 # matters for domain names: Cyrillic and Greek letters, and digits standing in for letters).
@@ -61,6 +61,15 @@ def registrable_domain(host: str) -> str:
     except UnicodeError:
         ascii_host = host
     return _psl().privatesuffix(ascii_host) or ascii_host
+
+
+def is_domain_name(word: str) -> bool:
+    """True when `word` is a name under a known public suffix (``shop.com``, not ``Node.js``)."""
+    word = word.strip().rstrip(".").lower()
+    if "." not in word or not word.isascii():
+        return False
+    suffix = _psl().publicsuffix(word, accept_unknown=False)
+    return suffix is not None and suffix != word
 
 
 def skeleton(domain: str) -> str:

@@ -119,8 +119,9 @@ def _offer(challenge: Any) -> dict[str, Any]:
     for key in ("amount", "currency"):
         if isinstance(request.get(key), str | int):
             out[key] = str(request[key])
-    if challenge.description:
-        out["description"] = challenge.description
+    description = challenge.description or request.get("description")
+    if isinstance(description, str) and description:
+        out["description"] = description
     if challenge.expires:
         out["expires"] = challenge.expires
     return out
@@ -276,8 +277,7 @@ def _risks(
                 )
         for word in signals.title.replace("|", " ").replace("·", " ").split():
             word = word.strip(".,:;!?()[]'\"").lower()
-            labels = word.split(".")
-            if len(labels) < 2 or not labels[-1].isalpha() or len(labels[-1]) < 2:
+            if not domains.is_domain_name(word):
                 continue
             named = domains.registrable_domain(word)
             if named != here and named not in _PAYMENT_DOMAINS:

@@ -105,7 +105,7 @@ def _parents(node: Any) -> Any:
         parent = parent.parent
 
 
-def _stripe_urls(tree: Any, selector: str, attribute: str) -> list[str]:
+def _urls(tree: Any, selector: str, attribute: str) -> list[str]:
     return [_attr(n, attribute) for n in tree.css(selector) if _attr(n, attribute)]
 
 
@@ -211,9 +211,9 @@ def read_page(html: str, url: str) -> PageSignals:
     site = tree.css_first("meta[property='og:site_name'], meta[name='application-name']")
     signals.site_name = _short(_attr(site, "content")) if site is not None else ""
     signals.card_fields = _card_fields(tree)
-    scripts = _stripe_urls(tree, "script[src]", "src")
-    frames = _stripe_urls(tree, "iframe[src]", "src")
-    targets = _stripe_urls(tree, "a[href]", "href") + [
+    scripts = _urls(tree, "script[src]", "src")
+    frames = _urls(tree, "iframe[src]", "src")
+    targets = _urls(tree, "a[href]", "href") + [
         urllib.parse.urljoin(url, _attr(f, "action")) for f in tree.css("form")
     ]
     stripe_js = any(_host(s) == "js.stripe.com" for s in scripts)
