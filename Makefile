@@ -52,7 +52,7 @@ lint: venv
 	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/lint-imports
 	$(BIN)/python -m link_cli.cli.reference --check
-	$(BIN)/mypy -p link_cli.sdk -p link_cli.mpp
+	$(BIN)/mypy -p link_cli.sdk -p link_cli.mpp -p link_cli.inspection
 	$(BIN)/deptry src
 
 format: venv

@@ -28,6 +28,11 @@ HEAVY = (
     "link_cli.sdk",
     "starlette",
     "qrcode",
+    # merchant inspect's parsers load only when it runs
+    "selectolax",
+    "protego",
+    "publicsuffixlist",
+    "link_cli.inspection",
 )
 
 _PROBE = """

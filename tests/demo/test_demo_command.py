@@ -84,9 +84,11 @@ def test_auto_approve_runs_both_flows_to_succeeded_and_stops_everything(tmp_path
     assert lines and not any(line.startswith("✗") for line in lines)
     steps = [line for line in lines if line.startswith("✓")]
     order = [
+        "Agent inspects the merchant (link-cli merchant inspect) — credential type card",
         "Agent creates a card spend request",
         "Agent retrieves the card into a private file",
         "Agent pays at the shop's checkout form",
+        "merchant inspect) — credential type shared_payment_token, network id",
         "Agent calls the paid API",
         "Agent decodes the challenge",
         "Agent pays with the token",

@@ -60,6 +60,9 @@ OFFICIAL_TREE = frozenset(
         "user-info retrieve",
     }
 )
+# Ours, not in the official CLI (docs/compatibility.md).
+OUR_COMMANDS = frozenset({"merchant inspect"})
+TREE = OFFICIAL_TREE | OUR_COMMANDS
 # Terminal-only commands: off a terminal they answer REQUIRES_TTY; their terminal journeys
 # are tests/demo/test_demo_terminal.py and tests/demo/test_onboard_terminal.py.
 TERMINAL_ONLY = frozenset({"demo", "onboard"})
@@ -87,8 +90,8 @@ def world(wallet: WalletProcess) -> Iterator[World]:
     person.close()
 
 
-def test_our_command_tree_is_the_official_one() -> None:
-    assert {" ".join(command.path) for command in all_commands()} == OFFICIAL_TREE
+def test_our_command_tree_is_the_official_one_plus_our_own() -> None:
+    assert {" ".join(command.path) for command in all_commands()} == TREE
 
 
 # --- from the command line -----------------------------------------------------------------
@@ -117,7 +120,7 @@ class CliTour:
 def _command_of(args: tuple[str, ...]) -> str:
     words = [a for a in args if not a.startswith("-")]
     for length in (2, 1):
-        if " ".join(words[:length]) in OFFICIAL_TREE:
+        if " ".join(words[:length]) in TREE:
             return " ".join(words[:length])
     raise AssertionError(f"not a command of the tree: {args}")
 
@@ -161,6 +164,17 @@ def test_every_command_from_the_cli(world: World, tmp_path: Path) -> None:
     canceled = tour.ok("spend-request", "cancel", draft["id"])
     assert canceled["status"] == "canceled"
 
+    # Step 2 of a purchase: the shop's checkout asks for a card, its paid API for a token.
+    checkout = tour.ok("merchant", "inspect", f"{world.shop.url}/checkout?item=lantern")
+    assert checkout["verdict"]["credential_type"] == "card"
+    assert checkout["checkout"]["card_fields"]["number"] is True
+    inspected = tour.ok("merchant", "inspect", world.forecast_url)
+    assert inspected["verdict"]["credential_type"] == "shared_payment_token"
+    assert inspected["stripe_offer"]["network_id"] == world.merchant.network_id
+    assert (
+        f"--network-id {world.merchant.network_id}" in (inspected["_next"]["spend_request_command"])
+    )
+
     # A machine payment: decode the shop's challenge, then the full flow and the payment.
     challenge = httpx2.get(world.forecast_url, timeout=10).headers["www-authenticate"]
     decoded = tour.ok("mpp", "decode", "--challenge", challenge)
@@ -193,7 +207,7 @@ def test_every_command_from_the_cli(world: World, tmp_path: Path) -> None:
     [status] = tour.ok("auth", "status")
     assert status["authenticated"] is False
 
-    assert tour.ran == OFFICIAL_TREE
+    assert tour.ran == TREE
 
 
 def _paid_forecasts(page: dict[str, Any]) -> list[dict[str, Any]]:
@@ -272,6 +286,10 @@ async def test_every_command_over_mcp(world: World, tmp_path: Path) -> None:
         canceled = await tour.call("spend-request_cancel", {"id": draft["id"]})
         assert canceled["status"] == "canceled"
 
+        inspected = await tour.call("merchant_inspect", {"url": world.forecast_url})
+        assert inspected["verdict"]["credential_type"] == "shared_payment_token"
+        assert inspected["stripe_offer"]["network_id"] == world.merchant.network_id
+
         challenge = httpx2.get(world.forecast_url, timeout=10).headers["www-authenticate"]
         decoded = await tour.call("mpp_decode", {"challenge": challenge})
         assert decoded["network_id"] == world.merchant.network_id
@@ -309,4 +327,4 @@ async def test_every_command_over_mcp(world: World, tmp_path: Path) -> None:
         stop(serve.process)
     tour.ran.add("serve")
 
-    assert tour.ran == OFFICIAL_TREE
+    assert tour.ran == TREE

@@ -56,6 +56,7 @@ TOP_LEVEL: dict[str, str] = {
     "auth": "link_cli.commands.auth",
     "balances": "link_cli.commands.financial",
     "demo": "link_cli.commands.demo",
+    "merchant": "link_cli.commands.merchant",
     "mpp": "link_cli.commands.mpp",
     "onboard": "link_cli.commands.demo",
     "payment-methods": "link_cli.commands.payment_methods",

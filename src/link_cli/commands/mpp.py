@@ -148,16 +148,9 @@ def _decoded(challenge: Any) -> dict[str, Any]:
 
 
 def _preferred_offer(challenges: list[Any]) -> Any:
-    """The first stripe offer that could be paid now; failing that, the first readable one,
-    which is all the official client looks at (a lone expired offer still decodes, and a
-    zero amount still asks for ``--amount``)."""
-    from link_cli.mpp import MppParseError, select_stripe_challenge
-    from link_cli.mpp.client import MppPayError, offer_problem
+    from link_cli.mpp.client import preferred_stripe_offer
 
-    try:
-        return select_stripe_challenge(challenges, check=offer_problem)
-    except (MppParseError, MppPayError):
-        return select_stripe_challenge(challenges)
+    return preferred_stripe_offer(challenges)
 
 
 def decode(p: dict[str, Any], ctx: Context) -> dict[str, Any]:

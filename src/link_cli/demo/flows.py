@@ -1,5 +1,8 @@
 """The two stories the demo tells, step by step, with the real programs.
 
+Each flow starts as the skill's step 2 does: ``link-cli merchant inspect`` evaluates the URL
+and names the credential type, and the flow goes on only with the one it names.
+
 * Card: the agent asks for a one-time card (spend request with line items and totals),
   the person approves, the agent retrieves the card into a 0600 file and types it into the
   shop's checkout form; the wallet settles the payment and the request ends ``succeeded``.
@@ -107,6 +110,7 @@ class FlowRunner:
         ``outcome`` is filled in as the flow goes, so a failure still shows how far it got.
         """
         self.reporter.heading("Card flow: a one-time card typed into a checkout")
+        self._inspect(self.shop.checkout_url, "card")
         with self.reporter.step("Agent reads the shop's checkout page") as step:
             cart = self.shop.read_checkout(FormBrowser())
             outcome.amount = format_amount(cart.amount, cart.currency)
@@ -177,12 +181,15 @@ class FlowRunner:
         """
         self.reporter.heading("Machine payment: HTTP 402 answered with a Shared Payment Token")
         api = self.shop.paid_api
+        inspected = self._inspect(api.url, "shared_payment_token", api.method, api.body)
         with self.reporter.step("Agent calls the paid API") as step:
             header = self.shop.probe_paid_api(FormBrowser())
             step.detail = "402 Payment Required with a Payment challenge"
         with self.reporter.step("Agent decodes the challenge (link-cli mpp decode)") as step:
             decoded = self.agent.run("mpp", "decode", "--challenge", header)
             network_id = str(decoded["network_id"])
+            if network_id != (inspected.get("stripe_offer") or {}).get("network_id"):
+                raise DemoFlowError("mpp decode and merchant inspect disagree on the network id")
             request = decoded.get("request_json") or {}
             amount = int(str(request.get("amount", "0")))
             currency = str(request.get("currency", "usd"))
@@ -231,6 +238,28 @@ class FlowRunner:
         self._await_succeeded(outcome)
 
     # -- shared steps -------------------------------------------------------------------
+
+    def _inspect(
+        self, url: str, expected: str, method: str = "GET", body: str | None = None
+    ) -> dict[str, Any]:
+        """Step 2 of a purchase: ``merchant inspect`` must name the credential the flow uses."""
+        with self.reporter.step("Agent inspects the merchant (link-cli merchant inspect)") as step:
+            args = ["merchant", "inspect", url]
+            if method != "GET":
+                args += ["--method", method]
+            if body is not None:
+                args += ["--data", body]
+            report = self.agent.run(*args)
+            verdict = report.get("verdict") or {}
+            kind = verdict.get("credential_type")
+            if kind != expected:
+                reason = sanitize_text(str(verdict.get("reason", "")))
+                raise DemoFlowError(f"merchant inspect says {kind} ({reason}), not {expected}")
+            offer = report.get("stripe_offer") or {}
+            step.detail = f"credential type {kind}" + (
+                f", network id {offer['network_id']}" if offer.get("network_id") else ""
+            )
+            return report
 
     def _approve(self, outcome: FlowOutcome, created: dict[str, Any]) -> None:
         approval_url = created.get("approval_url")

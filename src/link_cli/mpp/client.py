@@ -17,7 +17,7 @@ from __future__ import annotations
 import http.client
 import ssl
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -36,8 +36,10 @@ __all__ = [
     "MerchantResponse",
     "MppPayError",
     "PaymentOutcomeUnknown",
+    "Resolve",
     "offer_problem",
     "pay",
+    "preferred_stripe_offer",
     "read_challenges",
     "read_stripe_challenge",
     "send",
@@ -163,6 +165,7 @@ class MerchantResponse:
     status: int
     headers: tuple[tuple[str, str], ...]
     body: bytes
+    redirects: tuple[str, ...] = ()  # the URLs that redirected here, first one first
 
     def header_values(self, name: str) -> list[str]:
         """Every value of header `name` (case-insensitive), in order."""
@@ -188,23 +191,45 @@ class MerchantResponse:
         }
 
 
-def _connection(parts: urllib.parse.SplitResult, timeout: float) -> http.client.HTTPConnection:
+Resolve = Mapping[tuple[str, int], str]
+"""curl's ``--resolve``: (host, port) → the address to connect to instead of asking DNS."""
+
+
+def _connection(
+    parts: urllib.parse.SplitResult, timeout: float, resolve: Resolve | None = None
+) -> http.client.HTTPConnection:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise MerchantRequestFailed("Only http:// and https:// URLs can be paid.")
     try:
         port = parts.port
     except ValueError:
         raise MerchantRequestFailed("Invalid port in URL.") from None
+    connection: http.client.HTTPConnection
     if parts.scheme == "https":
-        return http.client.HTTPSConnection(
+        connection = http.client.HTTPSConnection(
             parts.hostname, port, timeout=timeout, context=ssl.create_default_context()
         )
-    return http.client.HTTPConnection(parts.hostname, port, timeout=timeout)
+    else:
+        connection = http.client.HTTPConnection(parts.hostname, port, timeout=timeout)
+    address = (resolve or {}).get((parts.hostname.lower(), connection.port))
+    if address is not None:
+        # Only the socket goes elsewhere: Host, SNI and the certificate check keep the name.
+        create = connection._create_connection  # type: ignore[attr-defined]
+        connection._create_connection = (  # type: ignore[attr-defined]
+            lambda target, *args: create((address, target[1]), *args)
+        )
+    return connection
 
 
-def _send_once(request: MerchantRequest, timeout: float) -> MerchantResponse:
+def _send_once(
+    request: MerchantRequest,
+    timeout: float,
+    *,
+    resolve: Resolve | None = None,
+    max_bytes: int = MAX_BODY_BYTES,
+) -> MerchantResponse:
     parts = urllib.parse.urlsplit(request.url)
-    connection = _connection(parts, timeout)
+    connection = _connection(parts, timeout, resolve)
     target = urllib.parse.quote(parts.path or "/", safe=_PATH_SAFE)
     if parts.query:
         target += "?" + urllib.parse.quote(parts.query, safe=_PATH_SAFE + "?")
@@ -217,7 +242,7 @@ def _send_once(request: MerchantRequest, timeout: float) -> MerchantResponse:
             connection.putheader("Content-Length", str(len(request.body)))
         connection.endheaders(request.body)
         response = connection.getresponse()
-        body = response.read(MAX_BODY_BYTES)
+        body = response.read(max_bytes)
         return MerchantResponse(request, response.status, tuple(response.getheaders()), body)
     except (ValueError, UnicodeError) as exc:
         raise MerchantRequestFailed(f"Invalid request to merchant: {type(exc).__name__}") from None
@@ -253,15 +278,23 @@ def send(
     *,
     follow_redirects: bool = True,
     timeout: float = DEFAULT_TIMEOUT,
+    max_redirects: int = MAX_REDIRECTS,
+    max_bytes: int = MAX_BODY_BYTES,
+    resolve: Resolve | None = None,
 ) -> MerchantResponse:
-    """Send `request`; with `follow_redirects`, follow at most :data:`MAX_REDIRECTS` hops."""
-    response = _send_once(request, timeout)
-    for _ in range(MAX_REDIRECTS if follow_redirects else 0):
+    """Send `request`; with `follow_redirects`, follow at most `max_redirects` hops.
+
+    At most `max_bytes` of each body are read; `resolve` pins host names to addresses.
+    """
+    response = _send_once(request, timeout, resolve=resolve, max_bytes=max_bytes)
+    visited: list[str] = []
+    for _ in range(max_redirects if follow_redirects else 0):
         following = _redirected(response.request, response)
         if following is None:
             break
-        response = _send_once(following, timeout)
-    return response
+        visited.append(response.request.url)
+        response = _send_once(following, timeout, resolve=resolve, max_bytes=max_bytes)
+    return replace(response, redirects=tuple(visited)) if visited else response
 
 
 def offer_problem(
@@ -285,6 +318,16 @@ def offer_problem(
         except ChallengeMismatch as exc:
             return exc
     return None
+
+
+def preferred_stripe_offer(challenges: list[Challenge]) -> Challenge:
+    """The first stripe offer that could be paid now; failing that, the first readable one,
+    which is all the official client looks at (a lone expired offer still decodes, and a
+    zero amount still asks for ``--amount``). Raises :class:`MppParseError`."""
+    try:
+        return stripe.select_stripe_challenge(challenges, check=offer_problem)
+    except (MppParseError, MppPayError):
+        return stripe.select_stripe_challenge(challenges)
 
 
 def read_stripe_challenge(
