@@ -272,6 +272,7 @@ def create_spend_request(
             draft=draft,
             now=now,
             limits=settings.limits,
+            issuing=issuing_for(request),
         )
     except DuplicateSpendRequest as error:
         raise _with_duplicate(request, db, error) from None
@@ -370,6 +371,7 @@ def request_spend_request_approval(
         request_id=request_id,
         now=now,
         limits=settings.limits,
+        issuing=issuing_for(request),
     )
     body = _render(request, db, spend)
     return ApiJSON({"id": spend.id, "approval_link": body["approval_url"], **body})
