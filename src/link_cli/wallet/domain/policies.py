@@ -568,8 +568,10 @@ def held_back(decision: Decision, reason: str) -> Decision:
 
 def denied_error(decision: Decision) -> Forbidden:
     """403 ``spend_request_denied_by_policy``: what the agent is told."""
+    # The code is in the message too: clients (ours, the official one) print the message.
     return Forbidden(
-        f"{decision.message} Do not retry; ask the person if this purchase is needed.",
+        f"Refused by a spending policy (spend_request_denied_by_policy): {decision.message} "
+        "Do not retry; ask the person if this purchase is needed.",
         code="spend_request_denied_by_policy",
         extra={"policy_id": decision.policy_id},
     )
