@@ -98,6 +98,10 @@ def spend_request_json(
         "created_at": iso(request.created_at),
         "updated_at": iso(request.updated_at),
     }
+    details = request.approval_details
+    if isinstance(details, dict) and details.get("approved_by") == "policy":
+        # Says who approved (docs/policies.md); only on requests a spending policy approved.
+        body["approval_details"] = details
     if credential is None:
         return body
     if credential.kind == issued_credentials.KIND_CARD:
