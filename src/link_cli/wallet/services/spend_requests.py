@@ -25,6 +25,7 @@ once and gets exactly one credential, even with many processes racing.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -212,8 +213,9 @@ def create(
         )
         if issuing is not None and decision is not None:
             approved = _auto_approve(
-                session, request, decision, now=now, limits=limits, issuing=issuing, stored=False
-            )
+                session, request, decision, now=now, limits=limits, issuing=issuing,
+                stored=False, recent=recent,
+            )  # fmt: skip
             if approved is not None:
                 return approved
     repository.insert_request(session, request)
@@ -443,6 +445,7 @@ def _auto_approve(
     limits: LimitSettings,
     issuing: Issuing,
     stored: bool,
+    recent: Sequence[SpendRequest] | None = None,
 ) -> SpendRequest | None:
     """Approve on a policy's decision, in this transaction (the caller holds
     ``lock_person``): the request's state, its credential and the budget it uses commit
@@ -450,7 +453,8 @@ def _auto_approve(
     apply on top) refuse: then the person is asked as usual."""
     if decision.outcome is not policy_rules.Outcome.APPROVE:
         return None
-    recent = repository.recent_for_user(session, request.user_id, now=now)
+    if recent is None:
+        recent = repository.recent_for_user(session, request.user_id, now=now)
     try:
         limit_rules.check_approve(request, recent, limits, now)
     except WalletError:
