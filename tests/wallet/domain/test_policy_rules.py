@@ -222,3 +222,20 @@ def test_merchants_are_matched_by_registrable_domain_and_time_zones_are_checked(
     with pytest.raises(InvalidRequest) as caught:
         time_zone("Mars/Olympus")
     assert caught.value.code == "invalid_time_zone"
+
+
+def test_an_auto_approval_notice_says_the_summary_on_every_channel() -> None:
+    from link_cli.wallet.domain.notifications import Notice
+
+    summary = "auto-approved $12.00 at Bean Bar under 'Coffee budget', $38.00 left this week"
+    notice = Notice(
+        spend_request_id="lsrq_1", amount=1200, currency="usd", merchant_name="Bean Bar",
+        merchant_url=None, agent_name="Claude", context="x" * 100, credential_type="card",
+        approval_url="https://wallet.example/wallet/policies", created_at=NOW, summary=summary,
+    )  # fmt: skip
+    assert notice.title == "A" + summary[1:]
+    assert summary[1:] in notice.email_text() and "wallet/policies" in notice.email_text()
+    assert notice.push_payload()["title"] == notice.title
+    assert notice.webhook_payload("spend_request.auto_approved", "nob_1")["data"]["summary"] == (
+        summary
+    )

@@ -124,7 +124,7 @@ class Notice:
             "title": self.title,
             "body": f"{self.agent}: {self.short_context}"
             if self.summary is None
-            else f"{self.agent}, no one asked",
+            else f"{self.agent}: approved by your spending policy; revoke it if unwanted",
             "url": self.approval_url,
             "tag": self.spend_request_id,
         }
