@@ -122,6 +122,17 @@ def test_each_condition_through_the_wire(wallet: WalletProcess) -> None:
         agent.close()
 
 
+def test_the_wallets_own_limits_still_apply_on_top(wallet: WalletProcess) -> None:
+    agent = PolicyAgent(wallet)
+    agent.policy(name="Anything small", max_amount=100)
+    try:
+        statuses = [agent.status(card_body(amount=100)) for _ in range(11)]
+        # At most 10 approved at once (contract §11.1): the 11th asks the person.
+        assert statuses == ["approved"] * 10 + ["pending_approval"]
+    finally:
+        agent.close()
+
+
 def test_the_official_path_gets_a_card_with_no_person_and_the_history_says_so(
     wallet: WalletProcess, tmp_path: Path
 ) -> None:

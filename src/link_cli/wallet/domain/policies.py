@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
@@ -410,8 +410,8 @@ class Decision:
     rule: str
     """``deny_list``, ``all_conditions`` (approved), ``no_policy``, or the first condition
     that failed: ``max_amount``, ``currency``, ``credential_type``, ``merchant``,
-    ``test_only``, ``time_window``, ``budget``, ``agent_budget``; the service adds
-    ``global_limit`` when the wallet's limits refuse what a policy would approve."""
+    ``test_only``, ``time_window``, ``budget``, ``agent_budget``. The wallet's own limits
+    apply on top, in the service: when they refuse an approval, the person is asked."""
     message: str
     policy_id: str | None = None
     policy_name: str | None = None
@@ -552,17 +552,6 @@ def decide(
         policy_id=first.policy_id,
         policy_name=first.policy_name,
         checks=tuple(checks),
-    )
-
-
-def held_back(decision: Decision, reason: str) -> Decision:
-    """An approval the wallet's global limits refuse: the person is asked instead."""
-    return replace(
-        decision,
-        outcome=Outcome.ASK,
-        rule="global_limit",
-        message=f"Policy '{decision.policy_name}' would approve it, but {reason}",
-        remaining=None,
     )
 
 
