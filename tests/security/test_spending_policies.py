@@ -1,6 +1,7 @@
-"""Spending-policy budgets hold under concurrency: 100 requests released together against a
-$100 budget, from four agents of one person, through two wallet processes on one PostgreSQL
-database, never approve more than $100 (docs/security.md, "Spending policies")."""
+"""Spending policies (docs/security.md, "Spending policies"): budgets hold under concurrency
+(100 requests released together against a $100 budget, from four agents of one person,
+through two wallet processes on one PostgreSQL database, never approve more than $100), and
+a person's policies are reachable by that person only, through CSRF-checked forms."""
 
 from __future__ import annotations
 
@@ -68,3 +69,29 @@ def test_concurrent_requests_on_two_processes_never_exceed_the_budget(make_walle
     finally:
         for client in clients:
             client.close()
+
+
+def test_another_persons_policy_is_a_404_and_changes_need_the_csrf_token(
+    wallet: WalletProcess,
+) -> None:
+    owner = wallet.create_person()
+    policy = wallet.store().create_policy(owner.email, name="Mine", max_amount=500)
+    stranger = wallet.create_person()
+    try:
+        stranger.sign_in()
+        assert stranger.client.get(f"/wallet/policies/{policy['id']}").status_code == 404
+        _, form = stranger.get_form("/wallet/policies", action="/wallet/policies")
+        token = form.fields["csrf_token"]
+        for action in ("delete", "pause"):
+            answer = stranger.client.post(
+                f"/wallet/policies/{policy['id']}/{action}", data={"csrf_token": token}
+            )
+            assert answer.status_code == 404
+        owner.sign_in()
+        forged = owner.client.post(f"/wallet/policies/{policy['id']}/delete", data={})
+        assert forged.status_code == 403
+        page = owner.client.get("/wallet/policies")
+        assert policy["id"] in page.text and "paused" not in page.text.split("Mine")[1][:80]
+    finally:
+        owner.close()
+        stranger.close()
