@@ -18,7 +18,7 @@ from tests.support.wallet import WalletProcess
 
 from link_cli.wallet.domain.oauth import DEFAULT_SCOPES
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.postgres]
 
 POSTGRES_BASE = os.environ.get(POSTGRES_ENV)  # read at import: tests run without LINK_*
 REQUESTS = 100
