@@ -203,6 +203,7 @@ def test_request_approval_is_answered_by_the_policy_and_the_person_can_revoke(
         assert created["status"] == "created"
         answer = agent.client.post(f"/spend_requests/{created['id']}/request_approval")
         assert answer.status_code == 200 and answer.json()["status"] == "approved"
+        assert answer.json()["approval_link"].endswith(f"/approve/{created['id']}")
         assert agent.status(card_body(amount=1000)) == "pending_approval"  # budget spent
 
         agent.person.sign_in()

@@ -329,9 +329,11 @@ def request_approval(
         if decision is not None and decision.outcome is policy_rules.Outcome.DENY:
             raise policy_rules.denied_error(decision)
         if decision is not None:
+            # Approved from the pending state, so the request keeps its approval link.
             approved = _auto_approve(
-                session, request, decision, now=now, limits=limits, issuing=issuing, stored=True
-            )
+                session, pending, decision, now=now, limits=limits, issuing=issuing,
+                stored=True, before=request,
+            )  # fmt: skip
             if approved is not None:
                 return approved
     saved = _save(session, request, pending, now)
@@ -446,6 +448,7 @@ def _auto_approve(
     issuing: Issuing,
     stored: bool,
     recent: Sequence[SpendRequest] | None = None,
+    before: SpendRequest | None = None,
 ) -> SpendRequest | None:
     """Approve on a policy's decision, in this transaction (the caller holds
     ``lock_person``): the request's state, its credential and the budget it uses commit
@@ -462,7 +465,7 @@ def _auto_approve(
     details = policy_rules.policy_approval_details(decision, user_id=request.user_id, now=now)
     approved = dataclasses.replace(rules.approve(request, now=now), approval_details=details)
     if stored:
-        approved = _save(session, request, approved, now)
+        approved = _save(session, before or request, approved, now)
     else:
         repository.insert_request(session, approved)
     _issue(session, approved, now=now, issuing=issuing)
