@@ -295,7 +295,7 @@ def time_zone(name: str | None) -> ZoneInfo:
     """The person's time zone (``UTC`` when unset); ``invalid_time_zone`` when unknown."""
     try:
         return ZoneInfo((name or "UTC").strip())
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise InvalidRequest(
             "time_zone must be an IANA name such as Europe/Paris or America/New_York",
             code="invalid_time_zone",
