@@ -66,6 +66,9 @@ def test_policy_commands_manage_dry_run_and_revoke(
         approved = agent.post("/spend_requests", json=body).json()
         assert approved["status"] == "approved"
         assert run("revoke", approved["id"]) == {"id": approved["id"], "status": "canceled"}
+        assert cli.main([*wallet.base_args()[1:], "history", "--email", email]) == 0
+        (row,) = json.loads(capsys.readouterr().out)
+        assert (row["id"], row["approved_by"]) == (approved["id"], "policy: Coffee budget")
         assert run("delete", pid) == {"id": pid, "deleted": True}
 
         code = cli.main([*wallet.base_args()[1:], "policy", "create", "--email", email,
