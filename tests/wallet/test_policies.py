@@ -112,6 +112,12 @@ def test_each_condition_through_the_wire(wallet: WalletProcess) -> None:
         wallet.store().update_policy(agent.person.email, policy["id"], weekdays=others)
         assert agent.status(card_body(amount=100, **coffee)) == "pending_approval"
         wallet.store().update_policy(agent.person.email, policy["id"], weekdays=days)
+        # The credential type: shared payment tokens only, so a card request asks.
+        spt_only = ["shared_payment_token"]
+        wallet.store().update_policy(agent.person.email, policy["id"], credential_types=spt_only)
+        assert agent.status(card_body(amount=100, **coffee)) == "pending_approval"
+        both = ["card", "shared_payment_token"]
+        wallet.store().update_policy(agent.person.email, policy["id"], credential_types=both)
 
         # Agent budget 4000: 1000 + 500 held; 2600 more is over, until the agent cancels.
         big = card_body(amount=2600, **coffee)
