@@ -27,11 +27,13 @@ SIGNED_IN_PAGES = (
     "/wallet/transactions",
     "/wallet/notifications",
     "/wallet/profile",
+    "/wallet/policies",
+    "/wallet/policies/dry-run?amount=12.00&merchant_url=https%3A%2F%2Fshop.example%2F",
 )
 
 
 def _slug(path: str) -> str:
-    return path.strip("/").replace("/", "-") or "root"
+    return path.split("?")[0].strip("/").replace("/", "-") or "root"
 
 
 @pytest.mark.parametrize("device", list(WIDTHS))
@@ -41,6 +43,9 @@ def test_every_page_loads_and_fits_the_screen(
     agent = new_agent(wallet)
     person = agent.person
     pending = agent.create_ok(card_body(merchant_name="Lantern Shop"))
+    policy = wallet.store().create_policy(
+        person.email, name="Small shop", max_amount=2000, merchants=["shop.example"]
+    )
     viewport = WIDTHS[device]
     context = browser.new_context(viewport=viewport)  # type: ignore[arg-type]
     page = context.new_page()
@@ -59,6 +64,7 @@ def test_every_page_loads_and_fits_the_screen(
         expect(page).to_have_url(f"{wallet.url}/wallet")
         for path in SIGNED_IN_PAGES:
             visit(path, _slug(path))
+        visit(f"/wallet/policies/{policy['id']}", "policy-edit")
         visit(f"/approve/{pending['id']}", "approval")
         expect(page.get_by_role("button", name="Approve $50.00")).to_be_visible()
         visit("/device/setup", "device-phrase")

@@ -131,6 +131,61 @@ class WalletStore:
                 now=now,
             )
 
+    def create_policy(self, email: str, **raw: Any) -> dict[str, Any]:
+        """Like ``link-wallet policy create`` (``raw`` as the service takes it: amounts in
+        minor units); returns the same JSON-shaped answer."""
+        from link_cli.wallet.services import policies
+
+        with self.database.session_scope() as session:
+            user = accounts.get_user_by_email(session, email)
+            assert user is not None
+            return policies.create_policy(session, user_id=user.id, raw=raw, now=Clock().now())
+
+    def update_policy(self, email: str, policy_id: str, **raw: Any) -> dict[str, Any]:
+        """Like ``link-wallet policy update``."""
+        from link_cli.wallet.services import policies
+
+        with self.database.session_scope() as session:
+            user = accounts.get_user_by_email(session, email)
+            assert user is not None
+            return policies.update_policy(
+                session, user_id=user.id, policy_id=policy_id, raw=raw, now=Clock().now()
+            )
+
+    def policy_settings(self, email: str, *, time_zone: str, notify: bool) -> None:
+        """Like ``link-wallet policy settings --time-zone … --notify on|off``."""
+        from link_cli.wallet.services import policies
+
+        with self.database.session_scope() as session:
+            user = accounts.get_user_by_email(session, email)
+            assert user is not None
+            policies.set_preferences(session, user_id=user.id, time_zone=time_zone, notify=notify)
+
+    def agent_ids(self, email: str) -> list[str]:
+        """The person's live agent connections (grant ids), newest first."""
+        from link_cli.wallet.services import manage
+
+        with self.database.session_scope() as session:
+            user = accounts.get_user_by_email(session, email)
+            assert user is not None
+            return [agent["id"] for agent in manage.list_agents(session, user.id)]
+
+    def outbox_summaries(self, email: str) -> list[str]:
+        """The auto-approval notices queued for the person (one per channel)."""
+        from sqlalchemy import select
+
+        from link_cli.wallet.store.models.accounts import User
+        from link_cli.wallet.store.models.notify import NotificationChannel, NotificationOutbox
+
+        with self.database.session_scope() as session:
+            rows = session.scalars(
+                select(NotificationOutbox.summary)
+                .join(NotificationChannel, NotificationChannel.id == NotificationOutbox.channel_id)
+                .join(User, User.id == NotificationChannel.user_id)
+                .where(User.email == email, NotificationOutbox.summary.is_not(None))
+            )
+            return [str(summary) for summary in rows]
+
     def close(self) -> None:
         """Close the pooled connections."""
         self.database.dispose()

@@ -23,6 +23,7 @@ from .store.crypto import FieldCipher, derive_key
 from .store.engine import Database
 from .web import approvals, cards, device, home, notifications, sign_in, transactions
 from .web import manage as manage_pages
+from .web import policies as policy_pages
 from .web.session import SignInRequired
 from .web.templating import STATIC_DIR, make_templates
 
@@ -74,6 +75,7 @@ def create_app(settings: WalletSettings, *, clock: Clock | None = None) -> FastA
     for router_module in (sign_in, device, home, cards, notifications, approvals, transactions):
         app.include_router(router_module.router)
     app.include_router(manage_pages.router)
+    app.include_router(policy_pages.router)
     app.include_router(redemption.fallback_router)
 
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

@@ -18,6 +18,7 @@ from typing import Any
 
 from .cli_manage import add_manage_commands, print_result, run_manage_command
 from .cli_merchant import MERCHANT_COMMANDS, add_merchant_commands, run_merchant_command
+from .cli_policy import add_policy_commands
 from .clock import Clock
 from .domain.errors import WalletError
 from .settings import SettingsError, WalletSettings, load_settings
@@ -105,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_merchant_commands(commands)
     add_manage_commands(commands, user_commands, card_commands)
+    add_policy_commands(commands)
     _accept_global_options_everywhere(parser)
     return parser
 

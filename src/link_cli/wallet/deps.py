@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from datetime import datetime
+from functools import partial
 from typing import Annotated
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from .clock import Clock
@@ -52,6 +54,17 @@ WRITES_ON_GET = Depends(_writes_on_get)
 """A page that records something when shown (e.g. a throttle counting wrong phrases)."""
 
 
+# Ending a transaction has its own threads: a route that returned may still hold a lock
+# (``lock_person``) that the routes occupying every shared worker thread wait for; were the
+# commit to queue behind them, nothing would move until the pool timed out (a 500 for all).
+_ENDING_THREADS = anyio.CapacityLimiter(64)
+
+
+async def _end_session(database: Database, session: Session, *, commit: bool) -> None:
+    end = partial(database.end_session, session, commit=commit)
+    await anyio.to_thread.run_sync(end, limiter=_ENDING_THREADS)
+
+
 async def get_db_session(request: Request) -> AsyncIterator[Session]:
     """A session per request: commit on success, rollback on any exception; reads only for
     GET and HEAD, so readers never queue behind writers.
@@ -65,9 +78,9 @@ async def get_db_session(request: Request) -> AsyncIterator[Session]:
     try:
         yield session
     except BaseException:
-        await run_in_threadpool(database.end_session, session, commit=False)
+        await _end_session(database, session, commit=False)
         raise
-    await run_in_threadpool(database.end_session, session, commit=True)
+    await _end_session(database, session, commit=True)
 
 
 # Dependencies that do no I/O are ``async def``: FastAPI runs a plain ``def`` dependency in

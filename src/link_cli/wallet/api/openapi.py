@@ -165,6 +165,11 @@ SCHEMAS: dict[str, Any] = {
             "card": {"type": "object"},
             "shared_payment_token": {"type": "object"},
             "link_pay_token": {"type": "string", "description": "with include=link_pay_token"},
+            "approval_details": {
+                "type": "object",
+                "description": "only on a request a spending policy approved "
+                "(approved_by: policy, policy_id, policy_name; docs/policies.md)",
+            },
         },
         ["id", "status", "amount", "currency", "credential_type", "created_at", "expires_at"],
     ),

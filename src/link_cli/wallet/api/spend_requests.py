@@ -98,6 +98,10 @@ def spend_request_json(
         "created_at": iso(request.created_at),
         "updated_at": iso(request.updated_at),
     }
+    details = request.approval_details
+    if isinstance(details, dict) and details.get("approved_by") == "policy":
+        # Says who approved (docs/policies.md); only on requests a spending policy approved.
+        body["approval_details"] = details
     if credential is None:
         return body
     if credential.kind == issued_credentials.KIND_CARD:
@@ -272,6 +276,7 @@ def create_spend_request(
             draft=draft,
             now=now,
             limits=settings.limits,
+            issuing=issuing_for(request),
         )
     except DuplicateSpendRequest as error:
         raise _with_duplicate(request, db, error) from None
@@ -370,6 +375,7 @@ def request_spend_request_approval(
         request_id=request_id,
         now=now,
         limits=settings.limits,
+        issuing=issuing_for(request),
     )
     body = _render(request, db, spend)
     return ApiJSON({"id": spend.id, "approval_link": body["approval_url"], **body})

@@ -60,6 +60,8 @@ class Notice:
     credential_type: str
     approval_url: str
     created_at: datetime
+    summary: str | None = None
+    """Set for a request a spending policy approved: the line the notice says instead."""
 
     @property
     def amount_text(self) -> str:
@@ -79,6 +81,8 @@ class Notice:
     @property
     def title(self) -> str:
         """Subject line and push title."""
+        if self.summary is not None:
+            return " ".join(self.summary.split())[:1].upper() + " ".join(self.summary.split())[1:]
         return f"Approve {self.amount_text} to {self.payee}?"
 
     @property
@@ -91,6 +95,12 @@ class Notice:
 
     def email_text(self) -> str:
         """The plain-text e-mail body."""
+        if self.summary is not None:
+            return (
+                f"{self.title}.\n\nAgent: {self.agent}\nSpend request: {self.spend_request_id}\n"
+                f"\nNo one was asked: one of your spending policies covered it. To revoke the "
+                f"credential before it is used, open {self.approval_url}\n"
+            )
         lines = [
             f"{self.agent} asks to pay {self.amount_text} to {self.payee}.",
             "",
@@ -112,7 +122,9 @@ class Notice:
         """What the service worker receives (kept small: push services cap about 4 KB)."""
         return {
             "title": self.title,
-            "body": f"{self.agent}: {self.short_context}",
+            "body": f"{self.agent}: {self.short_context}"
+            if self.summary is None
+            else f"{self.agent}: approved by your spending policy; revoke it if unwanted",
             "url": self.approval_url,
             "tag": self.spend_request_id,
         }
@@ -134,6 +146,7 @@ class Notice:
                 "context": self.context,
                 "credential_type": self.credential_type,
                 "approval_url": self.approval_url,
+                **({"summary": self.summary} if self.summary is not None else {}),
             },
         }
 

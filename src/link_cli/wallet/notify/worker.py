@@ -139,8 +139,12 @@ class DeliveryWorker:
             agent_name=claimed.agent_name,
             context=claimed.context,
             credential_type=claimed.credential_type,
-            approval_url=approval_url(settings.public_url, claimed.spend_request_id),
+            # An auto-approval links to the policies page, where it can be revoked.
+            approval_url=approval_url(settings.public_url, claimed.spend_request_id)
+            if claimed.summary is None
+            else settings.public_url.rstrip("/") + "/wallet/policies",
             created_at=claimed.created_at,
+            summary=claimed.summary,
         )
         if claimed.kind == "email":
             send_email(settings.notify.smtp, claimed.target, notice)

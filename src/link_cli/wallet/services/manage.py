@@ -319,6 +319,7 @@ HISTORY_COLUMNS = (
     "id", "created_at", "status", "amount", "currency", "merchant_name", "merchant_url",
     "network_id", "agent", "credential_type", "credential_id", "credential_used_at",
     "settlement_status", "settled_amount", "settled_by", "settled_at", "receipt", "context",
+    "approved_by",
 )  # fmt: skip
 HISTORY_STATUSES = frozenset(str(s) for s in rules.Status)
 
@@ -372,6 +373,17 @@ def history(
                 "settled_at": _iso(shown[0].created_at) if shown else None,
                 "receipt": settled[0].id if settled else None,
                 "context": request.context,
+                "approved_by": _approved_by(request),
             }
         )
     return found
+
+
+def _approved_by(request: Any) -> str | None:
+    """``policy: <name>`` (a spending policy), ``agent`` (delegated), ``person``, or None."""
+    details = request.approval_details if isinstance(request.approval_details, dict) else {}
+    if details.get("approved_by") == "policy":
+        return f"policy: {details.get('policy_name') or details.get('policy_id')}"
+    if request.approved_at is None:
+        return None
+    return "agent" if details else "person"

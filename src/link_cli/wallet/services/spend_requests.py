@@ -25,14 +25,16 @@ once and gets exactly one credential, even with many processes racing.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from ..domain import limits as limit_rules
+from ..domain import policies as policy_rules
 from ..domain import spend_request as rules
-from ..domain.errors import Conflict, InvalidRequest, NotFound
+from ..domain.errors import Conflict, InvalidRequest, NotFound, WalletError
 from ..domain.limits import LimitSettings
 from ..domain.spend_request import (
     CredentialType,
@@ -44,11 +46,13 @@ from ..domain.spend_request import (
 )
 from ..issuing.base import FundingCard, Issuer
 from ..store import accounts, issued_credentials, merchants, notifications
+from ..store import policies as policy_store
 from ..store import spend_requests as repository
 from ..store.crypto import FieldCipher
 from ..store.models.accounts import PaymentMethod
 from ..store.models.base import new_id
 from ..store.models.spend import IssuedCredential
+from . import policies as policy_service
 
 __all__ = [
     "Issuing",
@@ -60,6 +64,7 @@ __all__ = [
     "not_found",
     "request_approval",
     "revision",
+    "revoke_auto_approved",
     "update",
 ]
 
@@ -178,9 +183,11 @@ def create(
     draft: SpendRequestDraft,
     now: datetime,
     limits: LimitSettings,
+    issuing: Issuing | None = None,
 ) -> SpendRequest:
     """A new request of the agent connection ``grant_id``, pending approval at once when the
-    draft asks for it."""
+    draft asks for it, or approved at once when one of the person's spending policies covers
+    it (with ``issuing``); refused when a policy's deny-list names the merchant."""
     method = _payment_method(session, user_id, draft.payment_method_id, now)
     _check_redeemable_here(session, draft.credential_type, draft.network_id, test=draft.test)
     draft = _resolve_merchant_account(session, draft)
@@ -197,10 +204,20 @@ def create(
         lifetime=timedelta(seconds=limits.credential_validity_seconds),
         grant_id=grant_id,
     )
+    decision = policy_service.decide_for(session, request, now)
+    if decision is not None and decision.outcome is policy_rules.Outcome.DENY:
+        raise policy_rules.denied_error(decision)
     if draft.request_approval:
         request = rules.request_approval(
             request, now=now, approval_window=timedelta(seconds=limits.approval_window_seconds)
         )
+        if issuing is not None and decision is not None:
+            approved = _auto_approve(
+                session, request, decision, now=now, limits=limits, issuing=issuing,
+                stored=False, recent=recent,
+            )  # fmt: skip
+            if approved is not None:
+                return approved
     repository.insert_request(session, request)
     if request.status is Status.PENDING_APPROVAL:
         notifications.enqueue(session, user_id=user_id, spend_request_id=request.id, now=now)
@@ -280,6 +297,10 @@ def update(
             session, request.credential_type, changes.network_id, test=request.test
         )
     updated = rules.update(request, changes, now=now)
+    if (updated.merchant_url, updated.network_id) != (request.merchant_url, request.network_id):
+        decision = policy_service.decide_for(session, updated, now)
+        if decision is not None and decision.outcome is policy_rules.Outcome.DENY:
+            raise policy_rules.denied_error(decision)
     return _save(session, request, updated, now)
 
 
@@ -291,12 +312,30 @@ def request_approval(
     request_id: str,
     now: datetime,
     limits: LimitSettings,
+    issuing: Issuing | None = None,
 ) -> SpendRequest:
-    """Ask the person (idempotent while pending)."""
+    """Ask the person (idempotent while pending), or approve at once when one of their
+    spending policies covers the request (with ``issuing``)."""
+    has_policies = issuing is not None and policy_store.count_policies(session, user_id) > 0
+    if has_policies:
+        repository.lock_person(session, user_id)  # budgets are decided below
     request = _load(session, user_id, request_id, now, grant_id=grant_id)
     pending = rules.request_approval(
         request, now=now, approval_window=timedelta(seconds=limits.approval_window_seconds)
     )
+    if has_policies and request.status is Status.CREATED:
+        assert issuing is not None
+        decision = policy_service.decide_for(session, pending, now)
+        if decision is not None and decision.outcome is policy_rules.Outcome.DENY:
+            raise policy_rules.denied_error(decision)
+        if decision is not None:
+            # Approved from the pending state, so the request keeps its approval link.
+            approved = _auto_approve(
+                session, pending, decision, now=now, limits=limits, issuing=issuing,
+                stored=True, before=request,
+            )  # fmt: skip
+            if approved is not None:
+                return approved
     saved = _save(session, request, pending, now)
     if request.status is not Status.PENDING_APPROVAL and saved.status is Status.PENDING_APPROVAL:
         # Same transaction as the move: the notification commits with it or not at all.
@@ -397,6 +436,72 @@ def _approve_loaded(
     save = _save_as_seen if as_seen else _save
     approved = save(session, request, approved, now)
     return approved, _issue(session, approved, now=now, issuing=issuing)
+
+
+def _auto_approve(
+    session: Session,
+    request: SpendRequest,
+    decision: policy_rules.Decision,
+    *,
+    now: datetime,
+    limits: LimitSettings,
+    issuing: Issuing,
+    stored: bool,
+    recent: Sequence[SpendRequest] | None = None,
+    before: SpendRequest | None = None,
+) -> SpendRequest | None:
+    """Approve on a policy's decision, in this transaction (the caller holds
+    ``lock_person``): the request's state, its credential and the budget it uses commit
+    together. None when the policy does not approve, or the wallet's global limits (which
+    apply on top) refuse: then the person is asked as usual."""
+    if decision.outcome is not policy_rules.Outcome.APPROVE:
+        return None
+    if recent is None:
+        recent = repository.recent_for_user(session, request.user_id, now=now)
+    try:
+        limit_rules.check_approve(request, recent, limits, now)
+    except WalletError:
+        return None
+    details = policy_rules.policy_approval_details(decision, user_id=request.user_id, now=now)
+    approved = dataclasses.replace(rules.approve(request, now=now), approval_details=details)
+    if stored:
+        approved = _save(session, before or request, approved, now)
+    else:
+        repository.insert_request(session, approved)
+    _issue(session, approved, now=now, issuing=issuing)
+    assert decision.policy_id is not None
+    summary = policy_rules.summary_text(decision, policy_service.facts_of(approved))
+    policy_store.record_approval(
+        session,
+        user_id=approved.user_id,
+        spend_request_id=approved.id,
+        policy_id=decision.policy_id,
+        grant_id=approved.grant_id,
+        now=now,
+        summary=summary,
+    )
+    if policy_store.preferences(session, approved.user_id)[1]:
+        notifications.enqueue(
+            session,
+            user_id=approved.user_id,
+            spend_request_id=approved.id,
+            now=now,
+            event=notifications.AUTO_APPROVED_EVENT,
+            summary=summary,
+        )
+    return approved
+
+
+def revoke_auto_approved(
+    session: Session, *, user_id: str, request_id: str, now: datetime
+) -> SpendRequest:
+    """The person withdraws a credential a policy approved, before it is redeemed: the
+    request is canceled (the credential stops working) and its budget is given back."""
+    request = _load(session, user_id, request_id, now, grant_id=None)
+    if request.id not in policy_store.approval_summaries(session, [request.id]):
+        raise not_found(request_id)
+    canceled = rules.cancel(request, now=now)
+    return _save(session, request, canceled, now)
 
 
 def _issue(

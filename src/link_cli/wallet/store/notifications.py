@@ -37,6 +37,7 @@ __all__ = [
 
 CHANNEL_KINDS = ("email", "webpush", "webhook")
 PENDING_APPROVAL_EVENT = "spend_request.pending_approval"
+AUTO_APPROVED_EVENT = "spend_request.auto_approved"
 CLAIM_SECONDS = 120
 """A claim older than this is taken to belong to a crashed worker, and the row is due again."""
 MAX_CHANNELS_PER_PERSON = 20
@@ -134,8 +135,17 @@ def remove_channel(session: Session, *, user_id: str, channel_id: str) -> bool:
     return bool(result.rowcount)
 
 
-def enqueue(session: Session, *, user_id: str, spend_request_id: str, now: datetime) -> int:
-    """One outbox row per channel of the person; returns how many."""
+def enqueue(
+    session: Session,
+    *,
+    user_id: str,
+    spend_request_id: str,
+    now: datetime,
+    event: str = PENDING_APPROVAL_EVENT,
+    summary: str | None = None,
+) -> int:
+    """One outbox row per channel of the person; returns how many. ``summary`` is the line
+    an auto-approval notice says."""
     count = 0
     for channel in channels_for_user(session, user_id):
         session.add(
@@ -143,7 +153,8 @@ def enqueue(session: Session, *, user_id: str, spend_request_id: str, now: datet
                 id=new_id("nob"),
                 channel_id=channel.id,
                 spend_request_id=spend_request_id,
-                event=PENDING_APPROVAL_EVENT,
+                event=event,
+                summary=summary,
                 status="pending",
                 attempts=0,
                 next_attempt_at=now,
@@ -178,6 +189,7 @@ class Claimed:
     credential_type: str
     agent_name: str | None
     created_at: datetime
+    summary: str | None = None
 
 
 def claim_due(session: Session, *, now: datetime) -> Claimed | None:
@@ -239,6 +251,7 @@ def _claimed(session: Session, outbox_id: str) -> Claimed | None:
         credential_type=request.credential_type,
         agent_name=agent_name,
         created_at=outbox.created_at,
+        summary=outbox.summary,
     )
 
 

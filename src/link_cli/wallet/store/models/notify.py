@@ -61,3 +61,5 @@ class NotificationOutbox(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Revision ``0015_policy``: the line an auto-approval notice says (None: pending approval).
+    summary: Mapped[str | None] = mapped_column(Text)
