@@ -11,20 +11,12 @@ list, so nothing is fetched at run time (docs/security.md, "Trustworthy approval
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
-from functools import cache
 from urllib.parse import urlsplit
 
-from publicsuffixlist import PublicSuffixList
+from ..domain.sites import registrable_domain
 
 __all__ = ["SiteParts", "registrable_domain", "site_parts"]
-
-
-@cache
-def _suffix_list() -> PublicSuffixList:
-    # Parsing the bundled list takes tens of milliseconds: once per process, when first shown.
-    return PublicSuffixList()
 
 
 @dataclass(frozen=True)
@@ -55,19 +47,6 @@ def _ascii_host(host: str) -> tuple[str, bool]:
         return host.encode("idna").decode("ascii"), True
     except UnicodeError:
         return host, False
-
-
-def registrable_domain(host: str) -> str:
-    """``evil.example`` for ``paypal.com.evil.example``; IP addresses and names the list
-    does not split (``localhost``) are returned whole."""
-    host = host.rstrip(".").lower()
-    try:
-        ipaddress.ip_address(host)
-        return host
-    except ValueError:
-        pass
-    found = _suffix_list().privatesuffix(host)
-    return found if found else host
 
 
 def site_parts(url: str | None) -> SiteParts | None:
