@@ -200,7 +200,8 @@ class StripeIssuer:
             card = self._client.v1.issuing.cards.retrieve(
                 issuer_ref, params={"expand": ["number", "cvc"]}
             )
-        number, cvc = card.get("number"), card.get("cvc")
+        number = card["number"] if "number" in card else None
+        cvc = card["cvc"] if "cvc" in card else None
         if not isinstance(number, str) or not isinstance(cvc, str):
             raise IssuerRejected("Stripe returned the card without its number and CVC.")
         return CardSecrets(number=number, cvc=cvc)
