@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from tests.support.approvals import ApiAgent, approve_spend_request, card_body, new_agent
 from tests.support.stripe_fake import FakeStripe, running_fake, stripe_env
 from tests.support.wallet import WalletProcess
@@ -119,7 +118,7 @@ def test_create_approve_retrieve_authorize_capture_succeeds(
 def test_wrong_merchant_is_declined_and_the_request_fails(
     fake: FakeStripe, stripe_wallet: WalletProcess
 ) -> None:
-    agent, created, spend = _approved_card(stripe_wallet, amount=1500)
+    agent, created, _ = _approved_card(stripe_wallet, amount=1500)
     stripe_card = next(
         c for c in fake.cards.values() if c["metadata"].get("link_spend_request") == created["id"]
     )
@@ -180,3 +179,47 @@ def test_misconfigured_issuer_stops_serve_with_a_message(tmp_path: Path) -> None
     assert result.returncode == 1
     assert "LINK_WALLET_STRIPE_WEBHOOK_SECRETS" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_events_out_of_order_still_end_succeeded(
+    fake: FakeStripe, stripe_wallet: WalletProcess
+) -> None:
+    agent, created, _ = _approved_card(stripe_wallet, amount=900)
+    stripe_card = next(
+        c for c in fake.cards.values() if c["metadata"].get("link_spend_request") == created["id"]
+    )
+    fake.hold_events = True
+    try:
+        auth = fake.handle(
+            "POST",
+            "/v1/test_helpers/issuing/authorizations",
+            {},
+            {
+                "card": stripe_card["id"],
+                "amount": 900,
+                "currency": "usd",
+                "merchant_data": {
+                    "name": "Rocket Rides",
+                    "url": "https://checkout.rocketrides.io/",
+                },
+            },
+            _headers(fake),
+        )[1]
+        assert auth["approved"] is True
+        fake.handle(
+            "POST",
+            f"/v1/test_helpers/issuing/authorizations/{auth['id']}/capture",
+            {},
+            {},
+            _headers(fake),
+        )
+    finally:
+        fake.hold_events = False
+    # The capture arrives before the authorization it belongs to.
+    deliveries = fake.release_held(reverse=True)
+    assert [d.event["type"] for d in deliveries] == [
+        "issuing_transaction.created",
+        "issuing_authorization.created",
+    ]
+    assert all(d.status == 200 for d in deliveries)
+    assert agent.retrieve(created["id"]).json()["status"] == "succeeded"

@@ -200,8 +200,9 @@ class StripeIssuer:
             card = self._client.v1.issuing.cards.retrieve(
                 issuer_ref, params={"expand": ["number", "cvc"]}
             )
-        number = card["number"] if "number" in card else None
-        cvc = card["cvc"] if "cvc" in card else None
+        # StripeObject has no .get(): a field named "get" would shadow it.
+        shown = card.to_dict()
+        number, cvc = shown.get("number"), shown.get("cvc")
         if not isinstance(number, str) or not isinstance(cvc, str):
             raise IssuerRejected("Stripe returned the card without its number and CVC.")
         return CardSecrets(number=number, cvc=cvc)
