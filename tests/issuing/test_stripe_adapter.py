@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from tests.support.stripe_fake import FakeStripe, running_fake, stripe_env
 
 from link_cli.wallet.domain.issuing_authorization import merchant_matches
 from link_cli.wallet.domain.sites import registrable_domain
@@ -22,7 +23,6 @@ from link_cli.wallet.issuing.base import (
 from link_cli.wallet.issuing.config import IssuerConfigError, issuer_settings_from_env
 from link_cli.wallet.issuing.stripe_events import signature_header, verify_event
 from link_cli.wallet.issuing.stripe_issuing import StripeIssuer, cardholder_name
-from tests.support.stripe_fake import FakeStripe, running_fake, stripe_env
 
 NOW = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)
 FUNDING = FundingCard(

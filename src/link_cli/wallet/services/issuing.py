@@ -340,6 +340,8 @@ class CardStopper:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
+        # Parse the public suffix list now, not during the first 2-second authorization.
+        registrable_domain("warm-up.example")
         self._thread = threading.Thread(target=self._run, name="issuing-stopper", daemon=True)
         self._thread.start()
 
