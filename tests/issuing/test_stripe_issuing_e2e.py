@@ -5,6 +5,7 @@ Stripe and the card network and calls the wallet's signed webhook."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,9 @@ from tests.support.stripe_fake import FakeStripe, running_fake, stripe_env
 from tests.support.wallet import WalletProcess
 
 pytestmark = pytest.mark.server
+
+# Read before the suite's autouse fixture clears LINK_* variables for each test.
+_POSTGRES_URL = os.environ.get("LINK_TEST_POSTGRES_URL")
 
 
 @pytest.fixture(scope="module")
@@ -223,3 +227,69 @@ def test_events_out_of_order_still_end_succeeded(
     ]
     assert all(d.status == 200 for d in deliveries)
     assert agent.retrieve(created["id"]).json()["status"] == "succeeded"
+
+
+def _race_authorizations(fake: FakeStripe, wallet: WalletProcess, racers: int = 6) -> list[bool]:
+    """``racers`` signed real-time requests for one card, released together."""
+    import secrets as random
+
+    import httpx2
+    from tests.support.racing import race
+
+    from link_cli.wallet.issuing.stripe_events import signature_header
+
+    _, created, _ = _approved_card(wallet, amount=700)
+    ref = next(
+        c["id"]
+        for c in fake.cards.values()
+        if c["metadata"].get("link_spend_request") == created["id"]
+    )
+
+    def authorize() -> bool:
+        event = {
+            "id": "evt_" + random.token_hex(8),
+            "api_version": "2026-10-28.endive",
+            "type": "issuing_authorization.request",
+            "data": {
+                "object": {
+                    "id": "iauth_" + random.token_hex(8),
+                    "card": ref,
+                    "merchant_data": {"name": "Rocket Rides"},
+                    "pending_request": {"amount": 700, "currency": "usd"},
+                }
+            },
+        }
+        payload = json.dumps(event).encode()
+        response = httpx2.post(
+            f"{wallet.url}/issuing/stripe/webhook",
+            content=payload,
+            headers={"Stripe-Signature": signature_header(fake.webhook_secret, payload)},
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+        return bool(response.json()["approved"])
+
+    return race([authorize] * racers)
+
+
+def test_racing_authorizations_of_one_card_approve_once(
+    fake: FakeStripe, stripe_wallet: WalletProcess
+) -> None:
+    assert sorted(_race_authorizations(fake, stripe_wallet)) == [False] * 5 + [True]
+
+
+def test_racing_authorizations_across_processes_on_postgres(
+    fake: FakeStripe, tmp_path: Path
+) -> None:
+    from tests.conftest import POSTGRES_ENV, fresh_postgres_database
+
+    if not _POSTGRES_URL:
+        pytest.skip(f"{POSTGRES_ENV} is not set (make test starts a throwaway PostgreSQL)")
+    url = fresh_postgres_database(_POSTGRES_URL, migrated=True)
+    env = {**stripe_env(fake), "LINK_WALLET_WORKERS": "2", "LINK_WALLET_TEST_CLOCK": "0"}
+    with WalletProcess.start(tmp_path / "pg", database_url=url, env=env) as wallet:
+        previous, fake.webhook_url = fake.webhook_url, f"{wallet.url}/issuing/stripe/webhook"
+        try:
+            assert sorted(_race_authorizations(fake, wallet)) == [False] * 5 + [True]
+        finally:
+            fake.webhook_url = previous
