@@ -237,3 +237,58 @@ def test_cardholder_names_fit_the_card() -> None:
         cardholder_name("Zoë Ångström-Löfgren the Second of Sweden") == "Zoe Angstrom-Lofgren the"
     )
     assert cardholder_name("12345", None) == "Link Wallet Holder"
+
+
+def test_a_changed_profile_updates_the_cardholder(fake: FakeStripe) -> None:
+    issuer = _issuer(fake)
+    first = issuer.issue_card(_request(7), FUNDING, NOW, HOLDER)
+    assert first.holder is not None and first.holder.cardholder_id
+    renamed = dataclasses.replace(first.holder, name="Jenny Appleseed")
+    second = issuer.issue_card(_request(8), FUNDING, NOW, renamed)
+    assert second.holder is not None
+    assert second.holder.cardholder_id == first.holder.cardholder_id
+    assert second.holder.synced_profile != first.holder.synced_profile
+    assert fake.cardholders[first.holder.cardholder_id]["name"] == "Jenny Appleseed"
+
+
+def test_a_test_request_never_gets_a_card_from_a_live_key(fake: FakeStripe) -> None:
+    from link_cli.wallet.domain.errors import InvalidRequest
+
+    issuer = _issuer(fake)
+    with pytest.raises(InvalidRequest) as refused:
+        issuer.issue_card(dataclasses.replace(_request(9), test=False), FUNDING, NOW, HOLDER)
+    assert refused.value.code == "issuer_mode_mismatch"
+
+
+def test_every_decline_reason() -> None:
+    from link_cli.wallet.domain.issuing_authorization import AuthorizationAsk, decide
+
+    approved = _request(10, amount=1000)
+    ask = AuthorizationAsk(amount=1000, currency="usd", merchant_name="Rocket Rides")
+    cases = [
+        (None, ask, False, True, NOW, "unknown_card"),
+        (
+            dataclasses.replace(approved, status=Status.CANCELED),
+            ask,
+            False,
+            True,
+            NOW,
+            "spend_request_not_approved",
+        ),
+        (approved, ask, False, True, NOW + timedelta(hours=1), "spend_request_expired"),
+        (approved, dataclasses.replace(ask, currency="eur"), False, True, NOW, "currency_mismatch"),
+        (
+            approved,
+            dataclasses.replace(ask, amount=1001),
+            False,
+            True,
+            NOW,
+            "amount_exceeds_approval",
+        ),
+        (approved, ask, True, True, NOW, "credential_already_used"),
+        (approved, ask, False, False, NOW, "merchant_mismatch"),
+        (approved, dataclasses.replace(ask, amount=999), False, True, NOW, "approved"),
+    ]
+    for request, asked, used, merchant_ok, when, reason in cases:
+        decision = decide(request, asked, card_used=used, merchant_ok=merchant_ok, now=when)
+        assert (decision.reason, decision.approved) == (reason, reason == "approved")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -293,3 +294,73 @@ def test_racing_authorizations_across_processes_on_postgres(
             assert sorted(_race_authorizations(fake, wallet)) == [False] * 5 + [True]
         finally:
             fake.webhook_url = previous
+
+
+def test_spending_controls_decline_fails_the_request(
+    fake: FakeStripe, stripe_wallet: WalletProcess
+) -> None:
+    agent, created, _ = _approved_card(stripe_wallet, amount=500)
+    ref = next(
+        c["id"]
+        for c in fake.cards.values()
+        if c["metadata"].get("link_spend_request") == created["id"]
+    )
+    before = len(fake.events_of("issuing_authorization.request"))
+    auth = fake.handle(
+        "POST",
+        "/v1/test_helpers/issuing/authorizations",
+        {},
+        {"card": ref, "amount": 501, "currency": "usd", "merchant_data": {"name": "Rocket Rides"}},
+        _headers(fake),
+    )[1]
+    # Stripe's own controls decline above the approved amount; the wallet is not even asked.
+    assert auth["request_history"][0]["reason"] == "spending_controls"
+    assert len(fake.events_of("issuing_authorization.request")) == before
+    final = agent.retrieve(created["id"]).json()
+    assert final["status"] == "failed"
+    assert final["payment_status_details"]["decline_code"] == "spending_controls"
+
+
+def _stop_cards(fake: FakeStripe, wallet: WalletProcess, now: datetime) -> None:
+    """What the wallet's card stopper does, run here once so the test need not wait for it."""
+    from link_cli.wallet.issuing.config import issuer_settings_from_env
+    from link_cli.wallet.issuing.stripe_issuing import StripeIssuer
+    from link_cli.wallet.services.issuing import stop_finished_cards
+
+    issuer = StripeIssuer(issuer_settings_from_env(stripe_env(fake)))
+    stop_finished_cards(wallet.store().database, issuer, now)
+
+
+def test_cancel_and_expiry_cancel_the_card_at_stripe(
+    fake: FakeStripe, stripe_wallet: WalletProcess
+) -> None:
+    agent, created, _ = _approved_card(stripe_wallet, amount=300)
+    _, expiring, spend = _approved_card(stripe_wallet, amount=301)
+    ref = next(
+        c["id"]
+        for c in fake.cards.values()
+        if c["metadata"].get("link_spend_request") == created["id"]
+    )
+    late = next(
+        c["id"]
+        for c in fake.cards.values()
+        if c["metadata"].get("link_spend_request") == expiring["id"]
+    )
+    assert (
+        agent.client.post(f"/spend_requests/{created['id']}/cancel").json()["status"] == "canceled"
+    )
+    valid_until = datetime.fromisoformat(spend["card"]["valid_until"].replace("Z", "+00:00"))
+    _stop_cards(fake, stripe_wallet, valid_until - timedelta(seconds=1))
+    assert fake.cards[ref]["status"] == "canceled"
+    assert fake.cards[late]["status"] == "active"
+    _stop_cards(fake, stripe_wallet, valid_until + timedelta(seconds=1))
+    assert fake.cards[late]["status"] == "canceled"
+    # A canceled request's card is declined by the wallet too, should Stripe still ask.
+    auth = fake.handle(
+        "POST",
+        "/v1/test_helpers/issuing/authorizations",
+        {},
+        {"card": ref, "amount": 300, "currency": "usd"},
+        _headers(fake),
+    )[1]
+    assert auth["approved"] is False

@@ -17,7 +17,7 @@ import time
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..domain.credentials import new_virtual_card_id
@@ -234,12 +234,14 @@ class StripeIssuer:
     # -- webhooks --------------------------------------------------------------------------
 
     def verify_event(self, payload: bytes, signature: str | None, now: datetime) -> dict[str, Any]:
-        """The event, verified against every configured signing secret."""
+        """The event, verified against every configured signing secret. Stripe signs with
+        real time, so the tolerance is measured on the machine's clock, not ``now`` (which
+        a test clock may have moved)."""
         return stripe_events.verify_event(
             payload,
             signature,
             self.settings.webhook_secrets,
-            now=now.timestamp() if now.tzinfo else now.replace(tzinfo=UTC).timestamp(),
+            now=time.time(),
             tolerance_seconds=self.settings.webhook_tolerance_seconds,
         )
 
