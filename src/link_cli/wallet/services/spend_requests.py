@@ -421,7 +421,7 @@ def _issue(
         last4=method.last4,
         billing_address=accounts.billing_address(method),
     )
-    holder = outside.holder_for(session, request.user_id)
+    holder = outside.holder_for(session, request.user_id) if issuer.remote else None
     for _ in range(_FINGERPRINT_ATTEMPTS):
         card = issuer.issue_card(request, funding, now, holder)
         if card.number is None:
