@@ -352,3 +352,34 @@ def test_cancel_and_expiry_cancel_the_card_at_stripe(
         _headers(fake),
     )[1]
     assert auth["approved"] is False
+
+
+def test_stripe_declining_what_the_wallet_approved_fails_the_request(
+    fake: FakeStripe, stripe_wallet: WalletProcess
+) -> None:
+    agent, created, _ = _approved_card(stripe_wallet, amount=400)
+    ref = next(
+        c["id"]
+        for c in fake.cards.values()
+        if c["metadata"].get("link_spend_request") == created["id"]
+    )
+    fake.balance_short = True
+    try:
+        auth = fake.handle(
+            "POST",
+            "/v1/test_helpers/issuing/authorizations",
+            {},
+            {
+                "card": ref,
+                "amount": 400,
+                "currency": "usd",
+                "merchant_data": {"name": "Rocket Rides"},
+            },
+            _headers(fake),
+        )[1]
+    finally:
+        fake.balance_short = False
+    assert auth["approved"] is False
+    final = agent.retrieve(created["id"]).json()
+    assert final["status"] == "failed"
+    assert final["payment_status_details"]["decline_code"] == "insufficient_funds"

@@ -119,6 +119,8 @@ class FakeStripe:
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     held: list[dict[str, Any]] = field(default_factory=list)
     hold_events: bool = False
+    balance_short: bool = False
+    """Decline even what the wallet approved, as Stripe does when the Issuing balance is short."""
     _idempotency: dict[str, tuple[str, int, dict[str, Any]]] = field(default_factory=dict)
     _failures: list[tuple[str, int, float]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -375,6 +377,8 @@ class FakeStripe:
                 reason = "webhook_approved"
             else:
                 reason = "webhook_declined"
+        if reason == "webhook_approved" and self.balance_short:
+            reason = "insufficient_funds"
         approved = reason == "webhook_approved"
         auth["request_history"] = [
             {"amount": amount, "approved": approved, "reason": reason, "currency": currency}

@@ -239,15 +239,25 @@ def _authorization_reported(session: Session, authorization: dict[str, Any], now
     """``issuing_authorization.created``: what the issuer decided, also when our real-time
     answer did not count (spending controls, a timeout) or never was asked."""
     auth_id = _ref(authorization.get("id"))
-    if auth_id is None or store.get_decision(session, auth_id) is not None:
+    if auth_id is None:
         return
-    row, request = _load(session, _ref(authorization.get("card")), now)
-    ask = _ask(authorization)
     approved = authorization.get("approved") is True
     history = authorization.get("request_history")
     last = history[-1] if isinstance(history, list) and history else {}
     reason = _text(last.get("reason") if isinstance(last, dict) else None, 60)
     reason = reason or ("issuer_approved" if approved else "issuer_declined")
+    earlier = store.get_decision(session, auth_id)
+    if earlier is not None:
+        if earlier.approved and not approved:
+            # We said yes, Stripe still declined (e.g. the Issuing balance ran short): the
+            # payment failed, and the agent learns why.
+            earlier.approved, earlier.reason, earlier.source = False, reason, "event"
+            _, request = _load(session, earlier.issuer_card, now)
+            if request is not None:
+                _fail(session, request, _ask(authorization), reason, now)
+        return
+    row, request = _load(session, _ref(authorization.get("card")), now)
+    ask = _ask(authorization)
     store.record_decision(
         session,
         IssuingAuthorization(
