@@ -1,7 +1,7 @@
 """How long does the wallet take to decide a Stripe Issuing real-time authorization?
 
 Starts the contract fake of Stripe (tests/support/stripe_fake.py) and a ``link-wallet``
-(SQLite) in ``LINK_WALLET_ISSUER=stripe`` mode pointed at it, issues ``--cards`` approved
+(SQLite, or ``--database-url``) in ``LINK_WALLET_ISSUER=stripe`` mode pointed at it, issues ``--cards`` approved
 single-use cards through the Link API (``create_delegated``), then, per card, posts a signed
 ``issuing_authorization.request`` to the wallet's webhook exactly as Stripe would and times
 the round trip until ``{"approved": …}`` comes back. Half the requests approve (the first
@@ -65,6 +65,7 @@ def percentile(values: list[float], fraction: float) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cards", type=int, default=100)
+    parser.add_argument("--database-url", help="e.g. a PostgreSQL URL; default: SQLite")
     args = parser.parse_args()
     limits = {
         "LINK_WALLET_LIMIT_DAILY_SPEND": "100000000",
@@ -75,7 +76,9 @@ def main() -> int:
     }
     with tempfile.TemporaryDirectory() as directory, running_fake() as fake:
         env = {**stripe_env(fake), **limits}
-        with WalletProcess.start(Path(directory), env=env) as wallet:
+        with WalletProcess.start(
+            Path(directory), env=env, database_url=args.database_url
+        ) as wallet:
             url = f"{wallet.url}/issuing/stripe/webhook"
             fake.webhook_url = url
             agent = delegated_agent(wallet)
@@ -118,8 +121,10 @@ def main() -> int:
                         assert response.json()["approved"] is (kind == "approve"), response.text
                         times[kind].append(elapsed)
     everything = times["approve"] + times["decline"]
+    backend = "PostgreSQL" if args.database_url else "SQLite"
     print(
-        f"authorizations: {len(everything)} ({args.cards} cards), load average {os.getloadavg()[0]:.2f}"
+        f"authorizations: {len(everything)} ({args.cards} cards, {backend}), "
+        f"load average {os.getloadavg()[0]:.2f}"
     )
     for kind, values in (*times.items(), ("all", everything)):
         print(
