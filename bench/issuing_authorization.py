@@ -73,6 +73,7 @@ def main() -> int:
         "LINK_WALLET_LIMIT_MAX_ACTIVE": str(args.cards + 10),
         "LINK_WALLET_LIMIT_MAX_APPROVED": str(args.cards + 10),
         "LINK_WALLET_LIMIT_HOURLY_CREATIONS": str(args.cards + 10),
+        "LINK_WALLET_LIMIT_CREATIONS_60D": str(args.cards + 10),
     }
     with tempfile.TemporaryDirectory() as directory, running_fake() as fake:
         env = {**stripe_env(fake), **limits}

@@ -137,8 +137,9 @@ def handle_event(session: Session, event: dict[str, Any], now: datetime) -> dict
     kind = event["type"]
     obj = event["data"]["object"]
     if kind == REALTIME:
+        # Idempotent by the authorization's id (a repeated request gets the recorded
+        # answer), so the event id is not stored: fewer round trips inside the 2 s budget.
         decision = decide_realtime(session, obj, now)
-        store.record_event(session, event["id"], kind, now)
         return {"approved": decision.approved}
     if not store.record_event(session, event["id"], kind, now):
         return None
@@ -161,10 +162,12 @@ def decide_realtime(
 ) -> IssuingAuthorization:
     """The decision on ``authorization`` (taken once; a repeated request gets it again)."""
     auth_id = _ref(authorization.get("id")) or ""
+    # The card row first: locked (PostgreSQL), it serialises every decision on this card, so
+    # the look-up below sees any decision another process took on the same authorization.
+    row, request = _load(session, _ref(authorization.get("card")), now)
     earlier = store.get_decision(session, auth_id)
     if earlier is not None:
         return earlier
-    row, request = _load(session, _ref(authorization.get("card")), now)
     ask = _ask(authorization)
     merchant_ok = request is not None and rules.merchant_matches(
         approved_name=request.merchant_name,
@@ -201,8 +204,11 @@ def decide_realtime(
         source="realtime",
         decided_at=now,
     )
-    if not store.record_decision(session, record):
-        # Another process decided this authorization first: its answer stands.
+    if row is not None:
+        session.add(record)
+        session.flush()
+    elif not store.record_decision(session, record):
+        # Unknown card, so no lock: another process recorded this authorization first.
         return store.get_decision(session, auth_id) or record
     if not decision.approved and request is not None and row is not None and not card_used:
         # A card already used (its payment awaiting capture) is never failed by a later try.
