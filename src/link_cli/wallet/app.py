@@ -12,12 +12,15 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from .access_log import AccessLogMiddleware
 from .api import account, financial, health, oauth, redemption, reports, spend_requests
+from .api import issuing as issuing_api
 from .api.errors import install_error_handlers
 from .api.openapi import install_openapi
 from .clock import Clock
 from .deps import refuse_nul_in_url
+from .issuing import build_issuer
 from .notify.worker import DeliveryWorker
 from .request_limits import RequestLimitsMiddleware
+from .services.issuing import CardStopper
 from .settings import WalletSettings
 from .store.crypto import FieldCipher, derive_key
 from .store.engine import Database
@@ -28,6 +31,7 @@ from .web.session import SignInRequired
 from .web.templating import STATIC_DIR, make_templates
 
 SESSION_COOKIE = "link_wallet_session"
+CARD_STOPPER_INTERVAL_SECONDS = 30.0
 SESSION_MAX_AGE_SECONDS = 7 * 24 * 3600
 
 
@@ -41,7 +45,11 @@ def create_app(settings: WalletSettings, *, clock: Clock | None = None) -> FastA
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         notifier.start()
+        if stopper is not None:
+            stopper.start()
         yield
+        if stopper is not None:
+            stopper.stop()
         notifier.stop()
         database.dispose()
 
@@ -58,6 +66,14 @@ def create_app(settings: WalletSettings, *, clock: Clock | None = None) -> FastA
     app.state.db = database
     app.state.cipher = cipher
     app.state.notifier = notifier
+    issuer = build_issuer(settings.issuer)
+    app.state.issuer = issuer
+    stopper = (
+        CardStopper(database, issuer, clock.now, CARD_STOPPER_INTERVAL_SECONDS)
+        if issuer.remote
+        else None
+    )
+    app.state.card_stopper = stopper
     app.state.csrf_key = derive_key(settings.secret_key, "csrf").hex()
     app.state.templates = make_templates()
     app.state.home_sections = []
@@ -76,6 +92,7 @@ def create_app(settings: WalletSettings, *, clock: Clock | None = None) -> FastA
         app.include_router(router_module.router)
     app.include_router(manage_pages.router)
     app.include_router(policy_pages.router)
+    app.include_router(issuing_api.router)
     app.include_router(redemption.fallback_router)
 
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

@@ -21,6 +21,7 @@ from .cli_merchant import MERCHANT_COMMANDS, add_merchant_commands, run_merchant
 from .cli_policy import add_policy_commands
 from .clock import Clock
 from .domain.errors import WalletError
+from .issuing.config import IssuerConfigError
 from .settings import SettingsError, WalletSettings, load_settings
 
 
@@ -229,7 +230,7 @@ def _main(argv: Sequence[str] | None) -> int:
             result = _create_user(settings, args)
         else:
             result = _add_card(settings, args)
-    except (CommandError, SettingsError, WalletError) as exc:
+    except (CommandError, SettingsError, IssuerConfigError, WalletError) as exc:
         message = exc.message if isinstance(exc, WalletError) else str(exc)
         print(f"error: {message}", file=sys.stderr)
         return 1
@@ -456,6 +457,10 @@ def _serve(settings: WalletSettings, admin_options: list[str]) -> int:
     if settings.workers > 1 and settings.test_clock:
         # Each process would keep its own clock: moving one would split the wallet's time.
         raise SettingsError("LINK_WALLET_TEST_CLOCK needs a single process (--workers 1)")
+    if settings.workers > 1:
+        from .issuing import build_issuer
+
+        build_issuer(settings.issuer)  # refuse a broken issuer before any worker starts
     _upgrade(settings)
     # Several workers share one listening socket; each builds its own app (and database
     # pool) in a fresh process. Every one-time rule is decided in the database, so

@@ -37,7 +37,7 @@ MAX_FORM_FIELDS = 300
 # Forms (pages, OAuth endpoints, Stripe's form-encoded /v1) are small; JSON API bodies may be
 # larger (`LINK_WALLET_MAX_BODY_BYTES`, which also caps the form limit).
 FORM_LIMIT_BYTES = 64 * 1024
-JSON_PATH_PREFIXES = ("/spend_requests", "/__test__/")
+JSON_PATH_PREFIXES = ("/spend_requests", "/__test__/", "/issuing/")
 # The statement upload: one file of at most MAX_IMPORT_BYTES plus the form's own fields.
 IMPORT_PATH = "/wallet/transactions/import"
 IMPORT_FORM_LIMIT_BYTES = MAX_IMPORT_BYTES + 16 * 1024

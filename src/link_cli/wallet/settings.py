@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .domain.limits import LimitSettings
 from .domain.throttle import ThrottleSettings
+from .issuing.config import IssuerConfigError, IssuerSettings, issuer_settings_from_env
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8725
@@ -143,6 +144,8 @@ class WalletSettings:
     notify: NotifySettings = field(default_factory=NotifySettings)
     workers: int = 1
     """Processes ``serve`` runs on one port and one database (``LINK_WALLET_WORKERS``)."""
+    issuer: IssuerSettings = field(default_factory=IssuerSettings)
+    """Where credentials come from: the sandbox, or Stripe Issuing (docs/issuers.md)."""
 
     @property
     def public_url(self) -> str:
@@ -207,7 +210,15 @@ def load_settings(
             vapid_subject=_vapid_subject(env),
         ),
         workers=_workers(env) if workers is None else _check_workers(workers, "--workers"),
+        issuer=_issuer(env),
     )
+
+
+def _issuer(env: Mapping[str, str]) -> IssuerSettings:
+    try:
+        return issuer_settings_from_env(env)
+    except IssuerConfigError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def _vapid_subject(env: Mapping[str, str]) -> str | None:

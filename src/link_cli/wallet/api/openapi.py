@@ -359,6 +359,23 @@ _STRIPE_READ = (400, 401, 404, 503)
 
 OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("get", "/healthz"): {"responses": {"200": {"description": "OK"}}},
+    # Stripe Issuing's webhooks (real-time authorization and events); signed, not Bearer.
+    ("post", "/issuing/stripe/webhook"): {
+        "parameters": [
+            {
+                "name": "Stripe-Signature",
+                "in": "header",
+                "required": True,
+                "schema": {"type": "string"},
+            }
+        ],
+        "requestBody": {"required": True, "content": _json({"type": "object"})},
+        "responses": _responses(
+            _object({"approved": {"type": "boolean"}, "received": {"type": "boolean"}}, []),
+            "Error",
+            (400, 404, 413, 503),
+        ),
+    },
     ("post", "/device/code"): {
         "requestBody": _form(
             {

@@ -15,7 +15,7 @@ import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from sqlalchemy.orm import Session
 
 from ..deps import DbSession, Now, Settings, body_limit, issuing_for, require_scope, too_large_error
@@ -24,6 +24,7 @@ from ..domain.limits import DuplicateSpendRequest
 from ..domain.oauth import SCOPE_APPROVE, SCOPE_PAYMENT_METHODS
 from ..domain.spend_request import SpendRequest, Status, deadline
 from ..domain.validation import parse_create_body, parse_update_body
+from ..services import issuing as issuing_service
 from ..services import spend_requests as spend_service
 from ..store import issued_credentials
 from ..store import spend_requests as repository
@@ -68,6 +69,7 @@ def spend_request_json(
     include: frozenset[str] = frozenset(),
     cipher: FieldCipher | None = None,
     now: datetime | None = None,
+    revealed: issued_credentials.RevealedCard | None = None,
 ) -> dict[str, Any]:
     """The SpendRequest object. Card number and CVC appear only when ``include`` asks for
     ``card`` and the card can still pay: unused, its request approved, before ``now`` passes
@@ -114,8 +116,9 @@ def spend_request_json(
         and credential.kind == issued_credentials.KIND_CARD
         and cipher
         and _can_pay(request, credential, now)
+        and (revealed is not None or credential.card_number_encrypted is not None)
     ):
-        body["card"] = _card_json(credential, cipher)
+        body["card"] = _card_json(credential, cipher, revealed)
     if (
         "link_pay_token" in include
         and credential.kind == issued_credentials.KIND_LPT
@@ -139,8 +142,12 @@ def _can_pay(request: SpendRequest, credential: IssuedCredential, now: datetime 
     )
 
 
-def _card_json(credential: IssuedCredential, cipher: FieldCipher) -> dict[str, Any]:
-    secrets = issued_credentials.reveal_card(credential, cipher)
+def _card_json(
+    credential: IssuedCredential,
+    cipher: FieldCipher,
+    revealed: issued_credentials.RevealedCard | None = None,
+) -> dict[str, Any]:
+    secrets = revealed or issued_credentials.reveal_card(credential, cipher)
     return {
         "id": credential.id,
         "brand": credential.card_brand,
@@ -165,6 +172,7 @@ def _render(
     *,
     include: frozenset[str] = frozenset(),
     credential: IssuedCredential | Literal[_Credential.LOOK_UP] | None = _Credential.LOOK_UP,
+    revealed: issued_credentials.RevealedCard | None = None,
 ) -> dict[str, Any]:
     if credential is _Credential.LOOK_UP:
         credential = issued_credentials.get_for_request(db, spend.user_id, spend.id)
@@ -175,6 +183,7 @@ def _render(
         include=include,
         cipher=request.app.state.cipher,
         now=request.app.state.clock.now(),
+        revealed=revealed,
     )
 
 
@@ -330,7 +339,20 @@ def retrieve_spend_request(
     if found is None:
         raise spend_service.not_found(request_id)
     spend, credential = found
-    return ApiJSON(_render(request, db, spend, include=names, credential=credential))
+    revealed = None
+    if (
+        "card" in names
+        and credential is not None
+        and credential.issuer_ref is not None
+        and _can_pay(spend, credential, now)
+    ):
+        # An outside issuer's card: number and CVC fetched now, the first time, kept encrypted.
+        revealed = issuing_service.reveal_outside_card(
+            request.app.state.db, credential, request.app.state.issuer, request.app.state.cipher
+        )
+    return ApiJSON(
+        _render(request, db, spend, include=names, credential=credential, revealed=revealed)
+    )
 
 
 @router.post("/spend_requests/{request_id}")
@@ -383,13 +405,22 @@ def request_spend_request_approval(
 
 @router.post("/spend_requests/{request_id}/cancel")
 def cancel_spend_request(
-    request: Request, request_id: str, agent: SpendRequester, db: DbSession, now: Now
+    request: Request,
+    request_id: str,
+    agent: SpendRequester,
+    db: DbSession,
+    now: Now,
+    background: BackgroundTasks,
 ) -> ApiJSON:
     """Withdraw a created, pending or approved request (its credential stops working);
     409 once it is finished."""
     spend = spend_service.cancel(
         db, user_id=agent.user_id, grant_id=agent.grant_id, request_id=request_id, now=now
     )
+    stopper = getattr(request.app.state, "card_stopper", None)
+    if stopper is not None:
+        # An outside issuer's card is canceled there too, once this transaction commits.
+        background.add_task(stopper.wake)
     return ApiJSON(_render(request, db, spend))
 
 

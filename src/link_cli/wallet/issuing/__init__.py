@@ -1,10 +1,11 @@
 """Where one-time credentials come from: the :class:`~.base.Issuer` protocol and its
-implementations. The wallet uses ``app.state.issuer`` when one is configured, else
-:func:`default_issuer` (the built-in sandbox)."""
+implementations. The wallet uses ``app.state.issuer``, built by :func:`build_issuer` from the
+settings (``LINK_WALLET_ISSUER``); this package is the only place that knows which one runs."""
 
 from __future__ import annotations
 
 from .base import Issuer
+from .config import IssuerConfigError, IssuerSettings
 
 
 def default_issuer() -> Issuer:
@@ -14,4 +15,14 @@ def default_issuer() -> Issuer:
     return SandboxIssuer()
 
 
-__all__ = ["Issuer", "default_issuer"]
+def build_issuer(settings: IssuerSettings) -> Issuer:
+    """The configured issuer; raises :class:`IssuerConfigError` when it cannot run (e.g. the
+    ``stripe`` extra is not installed)."""
+    if settings.kind == "stripe":
+        from .stripe_issuing import StripeIssuer
+
+        return StripeIssuer(settings)
+    return default_issuer()
+
+
+__all__ = ["Issuer", "IssuerConfigError", "build_issuer", "default_issuer"]

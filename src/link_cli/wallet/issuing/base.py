@@ -13,20 +13,70 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from ..domain.errors import WalletError
 from ..domain.spend_request import SpendRequest
 
 __all__ = [
+    "CardSecrets",
     "FundingCard",
+    "Holder",
     "IssuedCard",
     "IssuedLinkPayToken",
     "IssuedSpt",
     "Issuer",
+    "IssuerRejected",
+    "IssuerUnavailable",
     "IssuingError",
+    "WebhookRejected",
 ]
 
 
 class IssuingError(Exception):
     """The issuer cannot issue for this request (wrong status, missing data)."""
+
+
+class IssuerUnavailable(WalletError):
+    """The outside issuer did not answer in time or failed; nothing was issued, and
+    trying again is safe (requests carry idempotency keys)."""
+
+    default_code = "issuer_unavailable"
+    default_status = 503
+
+
+class IssuerRejected(WalletError):
+    """The outside issuer refused the request (its message is passed on, never a key)."""
+
+    default_code = "issuer_error"
+    default_status = 502
+
+
+class WebhookRejected(WalletError):
+    """An issuer webhook whose signature, timestamp or body is not acceptable."""
+
+    default_code = "webhook_signature_invalid"
+    default_status = 400
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """The person a card is issued to, and what the issuer already knows of them."""
+
+    user_id: str
+    email: str
+    name: str | None
+    phone: str | None
+    cardholder_id: str | None = None
+    """The issuer's id of this person (e.g. Stripe's ``ich_…``), once created."""
+    synced_profile: str | None = None
+    """Fingerprint of the profile last sent to the issuer: a change is sent again."""
+
+
+@dataclass(frozen=True, slots=True)
+class CardSecrets:
+    """Number and CVC of an outside issuer's card, fetched when the agent asks for them."""
+
+    number: str = field(repr=False)
+    cvc: str = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,22 +92,29 @@ class FundingCard:
 
 @dataclass(frozen=True, slots=True)
 class IssuedCard:
-    """A single-use virtual card. ``number`` and ``cvc`` never appear in reprs or logs."""
+    """A single-use virtual card. ``number`` and ``cvc`` never appear in reprs or logs; an
+    outside issuer leaves them None (fetched only when the agent retrieves the card)."""
 
     id: str
     brand: str
-    number: str = field(repr=False)
-    cvc: str = field(repr=False)
+    number: str | None = field(repr=False)
+    cvc: str | None = field(repr=False)
     exp_month: int
     exp_year: int
     valid_until: datetime
     billing_address: dict[str, Any]
     livemode: bool = False
+    reported_last4: str | None = None
+    """The last four digits as the issuer reports them, when ``number`` is not known yet."""
+    issuer_ref: str | None = None
+    """The issuer's own id of the card (Stripe's ``ic_…``); None for the sandbox."""
+    holder: Holder | None = None
+    """The holder as the issuer now knows them (id and synced profile), to be remembered."""
 
     @property
     def last4(self) -> str:
         """The last four digits, the only part of the number shown without ``include``."""
-        return self.number[-4:]
+        return self.number[-4:] if self.number else (self.reported_last4 or "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,12 +147,20 @@ class Issuer(Protocol):
     (``livemode`` is ``not request.test``; the wallet records the request's mode)."""
 
     name: str
-    """Recorded with each credential (``"sandbox"``, later e.g. ``"stripe_issuing"``)."""
+    """Recorded with each credential (``"sandbox"``, ``"stripe_issuing"``)."""
+    remote: bool
+    """True when cards live at an outside issuer and must be stopped there when their
+    request ends (the wallet then runs a card stopper)."""
 
     def issue_card(
-        self, request: SpendRequest, payment_method: FundingCard, now: datetime
+        self,
+        request: SpendRequest,
+        payment_method: FundingCard,
+        now: datetime,
+        holder: Holder | None = None,
     ) -> IssuedCard:
-        """A virtual card funded by ``payment_method``, valid until ``request.valid_until``."""
+        """A virtual card funded by ``payment_method``, valid until ``request.valid_until``,
+        issued to ``holder`` (outside issuers need one)."""
         ...
 
     def issue_spt(self, request: SpendRequest, now: datetime) -> IssuedSpt:
@@ -105,4 +170,17 @@ class Issuer(Protocol):
     def issue_link_pay_token(self, request: SpendRequest, now: datetime) -> IssuedLinkPayToken:
         """A token for ``request.merchant_account_id``, at most ``request.amount``, valid
         until ``request.valid_until`` (≤ 30 minutes after approval)."""
+        ...
+
+    def reveal_card(self, issuer_ref: str) -> CardSecrets:
+        """Number and CVC of an outside issuer's card (never logged)."""
+        ...
+
+    def cancel_card(self, issuer_ref: str) -> None:
+        """Stop an outside issuer's card for good (idempotent)."""
+        ...
+
+    def verify_event(self, payload: bytes, signature: str | None, now: datetime) -> dict[str, Any]:
+        """The issuer's webhook event in ``payload``, once its signature is verified on the
+        raw bytes; raises :class:`WebhookRejected`."""
         ...

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from typing import Any
 
 from ..domain.credentials import (
     RandBelow,
@@ -20,8 +21,17 @@ from ..domain.credentials import (
     new_spt_id,
     new_virtual_card_id,
 )
+from ..domain.errors import NotFound
 from ..domain.spend_request import CredentialType, SpendRequest, Status
-from .base import FundingCard, IssuedCard, IssuedLinkPayToken, IssuedSpt, IssuingError
+from .base import (
+    CardSecrets,
+    FundingCard,
+    Holder,
+    IssuedCard,
+    IssuedLinkPayToken,
+    IssuedSpt,
+    IssuingError,
+)
 
 __all__ = ["SandboxIssuer"]
 
@@ -40,12 +50,17 @@ class SandboxIssuer:
     """Implements :class:`~.base.Issuer` with numbers from the sandbox range."""
 
     name = "sandbox"
+    remote = False
 
     def __init__(self, randbelow: RandBelow = secrets.randbelow) -> None:
         self._randbelow = randbelow
 
     def issue_card(
-        self, request: SpendRequest, payment_method: FundingCard, now: datetime
+        self,
+        request: SpendRequest,
+        payment_method: FundingCard,
+        now: datetime,
+        holder: Holder | None = None,
     ) -> IssuedCard:
         """A fresh sandbox Visa with the funding card's billing address."""
         valid_until = _require_approved(request, CredentialType.CARD)
@@ -94,4 +109,18 @@ class SandboxIssuer:
             currency=request.currency,
             valid_until=valid_until,
             livemode=not request.test,
+        )
+
+    def reveal_card(self, issuer_ref: str) -> CardSecrets:
+        """Sandbox cards keep their own secrets (encrypted in the wallet's database)."""
+        raise IssuingError("sandbox cards have no outside issuer")
+
+    def cancel_card(self, issuer_ref: str) -> None:
+        """Nothing to stop elsewhere: the sandbox card dies with its spend request."""
+
+    def verify_event(self, payload: bytes, signature: str | None, now: datetime) -> dict[str, Any]:
+        """The sandbox receives no issuer webhooks."""
+        raise NotFound(
+            "This wallet issues sandbox credentials; it has no issuer webhook endpoint.",
+            code="issuer_webhook_not_configured",
         )

@@ -52,6 +52,7 @@ from ..store.crypto import FieldCipher
 from ..store.models.accounts import PaymentMethod
 from ..store.models.base import new_id
 from ..store.models.spend import IssuedCredential
+from . import issuing as outside
 from . import policies as policy_service
 
 __all__ = [
@@ -525,8 +526,21 @@ def _issue(
         last4=method.last4,
         billing_address=accounts.billing_address(method),
     )
+    holder = outside.holder_for(session, request.user_id) if issuer.remote else None
     for _ in range(_FINGERPRINT_ATTEMPTS):
-        card = issuer.issue_card(request, funding, now)
+        card = issuer.issue_card(request, funding, now, holder)
+        if card.number is None:
+            # An outside issuer's card: its number stays there until the agent asks.
+            outside.remember_holder(session, holder, card, issuer.name, now)
+            return issued_credentials.insert_card(
+                session,
+                request=request,
+                card=card,
+                issuer=issuer.name,
+                cipher=issuing.cipher,
+                fingerprint=None,
+                now=now,
+            )
         fingerprint = issued_credentials.card_fingerprint(issuing.secret_key, card.number)
         if not issued_credentials.fingerprint_taken(session, fingerprint):
             return issued_credentials.insert_card(

@@ -72,10 +72,11 @@ def insert_card(
     card: IssuedCard,
     issuer: str,
     cipher: FieldCipher,
-    fingerprint: str,
+    fingerprint: str | None,
     now: datetime,
 ) -> IssuedCredential:
-    """Store ``card`` as the credential of ``request`` (UNIQUE per request)."""
+    """Store ``card`` as the credential of ``request`` (UNIQUE per request). An outside
+    issuer's card comes without number and CVC (fetched when the agent retrieves it)."""
     row = IssuedCredential(
         id=card.id,
         spend_request_id=request.id,
@@ -91,12 +92,16 @@ def insert_card(
         card_last4=card.last4,
         card_exp_month=card.exp_month,
         card_exp_year=card.exp_year,
-        card_number_encrypted=cipher.encrypt(card.id, "card_number", card.number),
-        card_cvc_encrypted=cipher.encrypt(card.id, "card_cvc", card.cvc),
+        card_number_encrypted=(
+            cipher.encrypt(card.id, "card_number", card.number) if card.number else None
+        ),
+        card_cvc_encrypted=cipher.encrypt(card.id, "card_cvc", card.cvc) if card.cvc else None,
         card_fingerprint=fingerprint,
         billing_address=dict(card.billing_address),
         failed_attempts=0,
         created_at=now,
+        issuer_ref=card.issuer_ref,
+        issuer_state="active" if card.issuer_ref else None,
     )
     session.add(row)
     session.flush()

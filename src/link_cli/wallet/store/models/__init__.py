@@ -4,7 +4,16 @@ Other parts add their own line below (e.g. ``from . import spend  # noqa: F401``
 """
 
 # -- spend requests (WB) and redemption models register here --
-from . import accounts, financial, merchants, notify, reports, spend, throttle  # noqa: F401
+from . import (  # noqa: F401
+    accounts,
+    financial,
+    issuing,
+    merchants,
+    notify,
+    reports,
+    spend,
+    throttle,
+)
 from . import policies as policies
 from .base import Base
 

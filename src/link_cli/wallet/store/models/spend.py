@@ -102,6 +102,10 @@ class IssuedCredential(Base):
     )
     consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Revision ``0016_issuing``: the outside issuer's id of the card (Stripe's ``ic_…``) and
+    # whether it is still open there (``active``) or was stopped (``canceled``).
+    issuer_ref: Mapped[str | None] = mapped_column(String(255), unique=True)
+    issuer_state: Mapped[str | None] = mapped_column(String(20))
 
 
 class SpendLimitLock(Base):

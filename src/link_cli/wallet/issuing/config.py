@@ -1,0 +1,146 @@
+"""Which issuer the wallet runs, read from the environment (docs/issuers.md).
+
+``LINK_WALLET_ISSUER`` is ``sandbox`` (the default) or ``stripe``. Stripe mode needs a secret
+key (``LINK_WALLET_STRIPE_SECRET_KEY`` or ``…_FILE``) and at least one webhook signing
+secret (``LINK_WALLET_STRIPE_WEBHOOK_SECRETS``, comma-separated, or ``…_FILE``, one a line);
+the API version is pinned so Stripe's objects keep the shape this code reads.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = [
+    "DEFAULT_STRIPE_API_VERSION",
+    "IssuerConfigError",
+    "IssuerSettings",
+    "issuer_settings_from_env",
+]
+
+# The version stripe-python 16.1 is generated for; events are verified against it too.
+DEFAULT_STRIPE_API_VERSION = "2026-10-28.endive"
+SANDBOX = "sandbox"
+STRIPE = "stripe"
+_KINDS = (SANDBOX, STRIPE)
+
+
+class IssuerConfigError(ValueError):
+    """The issuer settings cannot be used; the message names the variable to fix."""
+
+
+@dataclass(frozen=True)
+class IssuerSettings:
+    """The issuer and, in ``stripe`` mode, how to reach Stripe."""
+
+    kind: str = SANDBOX
+    stripe_secret_key: str | None = field(default=None, repr=False)
+    webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
+    api_version: str = DEFAULT_STRIPE_API_VERSION
+    api_base: str | None = None
+    """Another base address for Stripe's API (a contract fake in tests); None: Stripe's."""
+    timeout_seconds: float = 10.0
+    max_network_retries: int = 2
+    webhook_tolerance_seconds: int = 300
+
+    @property
+    def livemode(self) -> bool:
+        """Whether the key moves real money (``sk_live_``/``rk_live_``)."""
+        return bool(self.stripe_secret_key and "_live_" in self.stripe_secret_key[:8])
+
+
+def _read_secret_file(name: str, raw_path: str) -> str:
+    path = Path(raw_path).expanduser()
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as exc:
+        raise IssuerConfigError(f"{name}: cannot open {path}: {exc.strerror}") from None
+    with os.fdopen(fd, "r", encoding="utf-8") as handle:
+        if os.fstat(handle.fileno()).st_mode & 0o077:
+            raise IssuerConfigError(f"{name}: {path} is readable by others; run chmod 600")
+        return handle.read()
+
+
+def _value_or_file(env: Mapping[str, str], name: str) -> str | None:
+    direct = env.get(name, "").strip()
+    path = env.get(f"{name}_FILE", "").strip()
+    if direct and path:
+        raise IssuerConfigError(f"set {name} or {name}_FILE, not both")
+    if path:
+        return _read_secret_file(f"{name}_FILE", path).strip() or None
+    return direct or None
+
+
+def issuer_settings_from_env(env: Mapping[str, str]) -> IssuerSettings:
+    """The issuer settings, validated; raises :class:`IssuerConfigError`."""
+    kind = env.get("LINK_WALLET_ISSUER", "").strip().lower() or SANDBOX
+    if kind not in _KINDS:
+        raise IssuerConfigError(f"LINK_WALLET_ISSUER must be sandbox or stripe, got {kind[:20]!r}")
+    if kind == SANDBOX:
+        return IssuerSettings()
+    key = _value_or_file(env, "LINK_WALLET_STRIPE_SECRET_KEY")
+    if key is None:
+        raise IssuerConfigError(
+            "LINK_WALLET_ISSUER=stripe needs LINK_WALLET_STRIPE_SECRET_KEY (or _FILE): "
+            "a secret key (sk_test_… or sk_live_…) or a restricted key (rk_…) with Issuing "
+            "write access"
+        )
+    if not key.startswith(("sk_test_", "sk_live_", "rk_test_", "rk_live_")) or any(
+        c.isspace() for c in key
+    ):
+        raise IssuerConfigError(
+            "LINK_WALLET_STRIPE_SECRET_KEY must start with sk_test_, sk_live_, rk_test_ or "
+            "rk_live_ (a publishable pk_ key cannot issue cards)"
+        )
+    raw_secrets = _value_or_file(env, "LINK_WALLET_STRIPE_WEBHOOK_SECRETS") or ""
+    webhook_secrets = tuple(
+        s.strip() for s in raw_secrets.replace("\n", ",").split(",") if s.strip()
+    )
+    if not webhook_secrets:
+        raise IssuerConfigError(
+            "LINK_WALLET_ISSUER=stripe needs LINK_WALLET_STRIPE_WEBHOOK_SECRETS (or _FILE): "
+            "the signing secret (whsec_…) of each webhook endpoint, comma-separated"
+        )
+    for secret in webhook_secrets:
+        if not secret.startswith("whsec_") or len(secret) < 16:
+            raise IssuerConfigError(
+                "LINK_WALLET_STRIPE_WEBHOOK_SECRETS must list signing secrets starting "
+                "with whsec_ (the endpoint's 'Signing secret' in the Dashboard)"
+            )
+    version = env.get("LINK_WALLET_STRIPE_API_VERSION", "").strip() or DEFAULT_STRIPE_API_VERSION
+    if len(version) > 40 or not version[:10].replace("-", "").isdigit():
+        raise IssuerConfigError(
+            f"LINK_WALLET_STRIPE_API_VERSION must look like {DEFAULT_STRIPE_API_VERSION}"
+        )
+    base = env.get("LINK_WALLET_STRIPE_API_BASE", "").strip().rstrip("/") or None
+    if base is not None and not base.startswith(("https://", "http://127.0.0.1", "http://[::1]")):
+        raise IssuerConfigError(
+            "LINK_WALLET_STRIPE_API_BASE must be an https:// address (or http:// on loopback)"
+        )
+    return IssuerSettings(
+        kind=STRIPE,
+        stripe_secret_key=key,
+        webhook_secrets=webhook_secrets,
+        api_version=version,
+        api_base=base,
+        timeout_seconds=_number(env, "LINK_WALLET_STRIPE_TIMEOUT_SECONDS", 10.0, 0.1, 60.0),
+        max_network_retries=int(_number(env, "LINK_WALLET_STRIPE_MAX_RETRIES", 2, 0, 5)),
+        webhook_tolerance_seconds=int(
+            _number(env, "LINK_WALLET_STRIPE_WEBHOOK_TOLERANCE_SECONDS", 300, 1, 3600)
+        ),
+    )
+
+
+def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise IssuerConfigError(f"{name} must be a number, got {raw[:20]!r}") from None
+    if not low <= value <= high:
+        raise IssuerConfigError(f"{name} must be between {low:g} and {high:g}")
+    return value

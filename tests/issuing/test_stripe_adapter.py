@@ -1,0 +1,294 @@
+"""The Stripe Issuing adapter against the contract fake (in-process, real loopback HTTP):
+idempotent retries, timeouts, Stripe's errors; webhook signatures; settings; merchant rule."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from tests.support.stripe_fake import FakeStripe, running_fake, stripe_env
+
+from link_cli.wallet.domain.issuing_authorization import merchant_matches
+from link_cli.wallet.domain.sites import registrable_domain
+from link_cli.wallet.domain.spend_request import CredentialType, SpendRequest, Status
+from link_cli.wallet.issuing.base import (
+    FundingCard,
+    Holder,
+    IssuerRejected,
+    IssuerUnavailable,
+    WebhookRejected,
+)
+from link_cli.wallet.issuing.config import IssuerConfigError, issuer_settings_from_env
+from link_cli.wallet.issuing.stripe_events import signature_header, verify_event
+from link_cli.wallet.issuing.stripe_issuing import StripeIssuer, cardholder_name
+
+NOW = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)
+FUNDING = FundingCard(
+    id="csmrpd_1",
+    brand="visa",
+    last4="4242",
+    billing_address={
+        "name": "Jenny Rosen",
+        "line1": "510 Townsend St",
+        "city": "San Francisco",
+        "postal_code": "94103",
+        "country": "US",
+    },
+)
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeStripe]:
+    with running_fake() as fake:
+        yield fake
+
+
+@pytest.fixture(autouse=True)
+def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stripe._http_client import HTTPClient
+
+    monkeypatch.setattr(HTTPClient, "INITIAL_DELAY", 0.01)
+    monkeypatch.setattr(HTTPClient, "MAX_DELAY", 0.02)
+
+
+def _issuer(fake: FakeStripe, **env: str) -> StripeIssuer:
+    return StripeIssuer(issuer_settings_from_env({**stripe_env(fake), **env}))
+
+
+def _request(n: int, amount: int = 2500) -> SpendRequest:
+    return SpendRequest(
+        id=f"lsrq_adapter{n}_{NOW.timestamp():.0f}",
+        user_id="usr_1",
+        status=Status.APPROVED,
+        credential_type=CredentialType.CARD,
+        amount=amount,
+        currency="usd",
+        context="x",
+        payment_method_id="csmrpd_1",
+        created_at=NOW,
+        updated_at=NOW,
+        approval_expires_at=NOW + timedelta(minutes=10),
+        expires_at=NOW + timedelta(hours=1),
+        merchant_name="Rocket Rides",
+        merchant_url="https://rocketrides.io",
+        test=True,
+        valid_until=NOW + timedelta(hours=1),
+    )
+
+
+HOLDER = Holder(user_id="usr_1", email="jenny@example.com", name="Jenny Rosen 3rd", phone=None)
+
+
+def test_a_retry_after_a_lost_answer_creates_one_card(fake: FakeStripe) -> None:
+    issuer = _issuer(fake)
+    fake.fail_next(500, after_effect=True)  # created, but the answer is lost
+    card = issuer.issue_card(_request(1), FUNDING, NOW, HOLDER)
+    same = [c for c in fake.cards.values() if c["metadata"]["link_spend_request"] == _request(1).id]
+    assert len(same) == 1 and same[0]["id"] == card.issuer_ref
+    assert card.number is None and card.reported_last4 == same[0]["last4"]
+    holder = fake.cardholders[same[0]["cardholder"]]
+    assert holder["name"] == "Jenny Rosen rd"  # no digits on a card
+    # The same profile again: the cardholder is reused, nothing is sent.
+    before = len(fake.cardholders)
+    again = issuer.issue_card(_request(2), FUNDING, NOW, card.holder)
+    assert len(fake.cardholders) == before and again.holder == card.holder
+
+
+def test_a_timeout_is_retried_with_the_same_key(fake: FakeStripe) -> None:
+    issuer = _issuer(
+        fake, LINK_WALLET_STRIPE_TIMEOUT_SECONDS="0.3", LINK_WALLET_STRIPE_MAX_RETRIES="1"
+    )
+    fake.fail_next(delay=0.6)
+    card = issuer.issue_card(_request(3), FUNDING, NOW, HOLDER)
+    assert sum(1 for c in fake.cards.values() if c["id"] == card.issuer_ref) == 1
+
+
+def test_stripe_down_is_unavailable_and_a_changed_retry_is_refused(fake: FakeStripe) -> None:
+    issuer = _issuer(fake, LINK_WALLET_STRIPE_MAX_RETRIES="0")
+    fake.fail_next(503)
+    with pytest.raises(IssuerUnavailable):
+        issuer.issue_card(_request(4), FUNDING, NOW, HOLDER)
+    issuer.issue_card(_request(5), FUNDING, NOW, HOLDER)
+    with pytest.raises(IssuerRejected) as refused:
+        issuer.issue_card(dataclasses.replace(_request(5), amount=9999), FUNDING, NOW, HOLDER)
+    assert refused.value.extra["issuer_code"] in ("IdempotencyError", "idempotency_error")
+
+
+def test_reveal_and_cancel(fake: FakeStripe) -> None:
+    issuer = _issuer(fake)
+    card = issuer.issue_card(_request(6), FUNDING, NOW, HOLDER)
+    assert card.issuer_ref is not None
+    secrets = issuer.reveal_card(card.issuer_ref)
+    assert secrets.number == fake.cards[card.issuer_ref]["number"]
+    assert secrets.number not in repr(secrets)
+    issuer.cancel_card(card.issuer_ref)
+    issuer.cancel_card(card.issuer_ref)
+    assert fake.cards[card.issuer_ref]["status"] == "canceled"
+
+
+def test_signatures_are_checked_on_the_raw_body() -> None:
+    payload = b'{"id":"evt_1","type":"x","data":{"object":{}}}'
+    now = 1_800_000_000
+    good = signature_header("whsec_new_secret_1234", payload, now)
+    assert (
+        verify_event(
+            payload,
+            good,
+            ["whsec_old_secret_1234", "whsec_new_secret_1234"],
+            now=now,
+            tolerance_seconds=300,
+        )["id"]
+        == "evt_1"
+    )
+    for header, when in (
+        (good, now + 301),  # replayed later
+        (signature_header("whsec_other_secret_12", payload, now), now),
+        ("t=abc,v1=zz", now),
+        (None, now),
+    ):
+        with pytest.raises(WebhookRejected):
+            verify_event(
+                payload, header, ["whsec_new_secret_1234"], now=when, tolerance_seconds=300
+            )
+    with pytest.raises(WebhookRejected):
+        verify_event(
+            payload + b" ", good, ["whsec_new_secret_1234"], now=now, tolerance_seconds=300
+        )
+
+
+@pytest.mark.parametrize(
+    ("env", "needle"),
+    [
+        ({"LINK_WALLET_ISSUER": "visa"}, "sandbox or stripe"),
+        ({"LINK_WALLET_ISSUER": "stripe"}, "LINK_WALLET_STRIPE_SECRET_KEY"),
+        (
+            {"LINK_WALLET_ISSUER": "stripe", "LINK_WALLET_STRIPE_SECRET_KEY": "sk_test_1"},
+            "WEBHOOK_SECRETS",
+        ),
+        (
+            {
+                "LINK_WALLET_ISSUER": "stripe",
+                "LINK_WALLET_STRIPE_SECRET_KEY": "sk_test_1",
+                "LINK_WALLET_STRIPE_WEBHOOK_SECRETS": "nope",
+            },
+            "whsec_",
+        ),
+        (
+            {
+                "LINK_WALLET_ISSUER": "stripe",
+                "LINK_WALLET_STRIPE_SECRET_KEY": "sk_test_1",
+                "LINK_WALLET_STRIPE_WEBHOOK_SECRETS": "whsec_0123456789abcdef",
+                "LINK_WALLET_STRIPE_API_BASE": "http://example.com",
+            },
+            "API_BASE",
+        ),
+    ],
+)
+def test_settings_are_validated(env: dict[str, str], needle: str) -> None:
+    with pytest.raises(IssuerConfigError, match=needle):
+        issuer_settings_from_env(env)
+
+
+def test_the_key_may_come_from_a_private_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    key = tmp_path / "stripe.key"
+    key.write_text("sk_test_from_file\n")
+    key.chmod(0o644)
+    env = {
+        "LINK_WALLET_ISSUER": "stripe",
+        "LINK_WALLET_STRIPE_SECRET_KEY_FILE": str(key),
+        "LINK_WALLET_STRIPE_WEBHOOK_SECRETS": "whsec_0123456789abcdef",
+    }
+    with pytest.raises(IssuerConfigError, match="chmod 600"):
+        issuer_settings_from_env(env)
+    key.chmod(0o600)
+    settings = issuer_settings_from_env(env)
+    assert settings.stripe_secret_key == "sk_test_from_file" and "sk_test" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("name", "url", "ok"),
+    [
+        ("ROCKETRIDES.IO*RIDE 42", None, True),
+        ("Rocket Rides", None, True),
+        ("ROCKET RIDES SAN FRANC", None, True),
+        ("EVIL GADGETS LTD", None, False),
+        ("RR", None, False),
+        ("Anything", "https://pay.rocketrides.io/checkout", True),
+        ("Rocket Rides", "https://rocketrides.io.evil.example/", False),
+    ],
+)
+def test_merchant_rule(name: str, url: str | None, ok: bool) -> None:
+    assert (
+        merchant_matches(
+            approved_name="Rocket Rides",
+            approved_url="https://rocketrides.io/cart",
+            descriptor_name=name,
+            descriptor_url=url,
+            registrable_domain=registrable_domain,
+        )
+        is ok
+    )
+
+
+def test_cardholder_names_fit_the_card() -> None:
+    assert (
+        cardholder_name("Zoë Ångström-Löfgren the Second of Sweden") == "Zoe Angstrom-Lofgren the"
+    )
+    assert cardholder_name("12345", None) == "Link Wallet Holder"
+
+
+def test_a_changed_profile_updates_the_cardholder(fake: FakeStripe) -> None:
+    issuer = _issuer(fake)
+    first = issuer.issue_card(_request(7), FUNDING, NOW, HOLDER)
+    assert first.holder is not None and first.holder.cardholder_id
+    renamed = dataclasses.replace(first.holder, name="Jenny Appleseed")
+    second = issuer.issue_card(_request(8), FUNDING, NOW, renamed)
+    assert second.holder is not None
+    assert second.holder.cardholder_id == first.holder.cardholder_id
+    assert second.holder.synced_profile != first.holder.synced_profile
+    assert fake.cardholders[first.holder.cardholder_id]["name"] == "Jenny Appleseed"
+
+
+def test_a_test_request_never_gets_a_card_from_a_live_key(fake: FakeStripe) -> None:
+    from link_cli.wallet.domain.errors import InvalidRequest
+
+    issuer = _issuer(fake)
+    with pytest.raises(InvalidRequest) as refused:
+        issuer.issue_card(dataclasses.replace(_request(9), test=False), FUNDING, NOW, HOLDER)
+    assert refused.value.code == "issuer_mode_mismatch"
+
+
+def test_every_decline_reason() -> None:
+    from link_cli.wallet.domain.issuing_authorization import AuthorizationAsk, decide
+
+    approved = _request(10, amount=1000)
+    ask = AuthorizationAsk(amount=1000, currency="usd", merchant_name="Rocket Rides")
+    cases = [
+        (None, ask, False, True, NOW, "unknown_card"),
+        (
+            dataclasses.replace(approved, status=Status.CANCELED),
+            ask,
+            False,
+            True,
+            NOW,
+            "spend_request_not_approved",
+        ),
+        (approved, ask, False, True, NOW + timedelta(hours=1), "spend_request_expired"),
+        (approved, dataclasses.replace(ask, currency="eur"), False, True, NOW, "currency_mismatch"),
+        (
+            approved,
+            dataclasses.replace(ask, amount=1001),
+            False,
+            True,
+            NOW,
+            "amount_exceeds_approval",
+        ),
+        (approved, ask, True, True, NOW, "credential_already_used"),
+        (approved, ask, False, False, NOW, "merchant_mismatch"),
+        (approved, dataclasses.replace(ask, amount=999), False, True, NOW, "approved"),
+    ]
+    for request, asked, used, merchant_ok, when, reason in cases:
+        decision = decide(request, asked, card_used=used, merchant_ok=merchant_ok, now=when)
+        assert (decision.reason, decision.approved) == (reason, reason == "approved")
