@@ -16,12 +16,13 @@ from .api.errors import install_error_handlers
 from .api.openapi import install_openapi
 from .clock import Clock
 from .deps import refuse_nul_in_url
+from .long_poll import LongPoll
 from .notify.worker import DeliveryWorker
 from .request_limits import RequestLimitsMiddleware
 from .settings import WalletSettings
 from .store.crypto import FieldCipher, derive_key
 from .store.engine import Database
-from .web import approvals, cards, device, home, notifications, sign_in, transactions
+from .web import approvals, cards, device, home, live, notifications, sign_in, transactions
 from .web import manage as manage_pages
 from .web.session import SignInRequired
 from .web.templating import STATIC_DIR, make_templates
@@ -36,11 +37,14 @@ def create_app(settings: WalletSettings, *, clock: Clock | None = None) -> FastA
     clock = clock or Clock()
     cipher = FieldCipher(settings.secret_key)
     notifier = DeliveryWorker(settings, database, cipher, clock.now)
+    long_poll = LongPoll(settings.long_poll, database)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         notifier.start()
+        await long_poll.start()
         yield
+        await long_poll.stop()
         notifier.stop()
         database.dispose()
 
@@ -57,6 +61,7 @@ def create_app(settings: WalletSettings, *, clock: Clock | None = None) -> FastA
     app.state.db = database
     app.state.cipher = cipher
     app.state.notifier = notifier
+    app.state.long_poll = long_poll
     app.state.csrf_key = derive_key(settings.secret_key, "csrf").hex()
     app.state.templates = make_templates()
     app.state.home_sections = []
@@ -74,6 +79,7 @@ def create_app(settings: WalletSettings, *, clock: Clock | None = None) -> FastA
     for router_module in (sign_in, device, home, cards, notifications, approvals, transactions):
         app.include_router(router_module.router)
     app.include_router(manage_pages.router)
+    app.include_router(live.router)
     app.include_router(redemption.fallback_router)
 
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
