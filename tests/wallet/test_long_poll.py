@@ -10,11 +10,13 @@ the status the held answer carries and the order of events.
 from __future__ import annotations
 
 import os
+import socket
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx2
 import pytest
@@ -127,6 +129,26 @@ def test_without_the_preference_or_once_decided_the_answer_is_immediate(
     done = agent.client.get(f"/spend_requests/{created['id']}", headers={"Prefer": "wait=60"})
     assert done.json()["status"] == "canceled"
     assert "preference-applied" not in done.headers  # nothing to wait for
+
+
+def test_a_client_that_goes_away_frees_its_hold(
+    clock_wallet: WalletProcess, agent: ApiAgent
+) -> None:
+    created = agent.create_ok()
+    host, port = urlsplit(clock_wallet.url).hostname, urlsplit(clock_wallet.url).port
+    with socket.create_connection((host, port)) as raw:
+        raw.sendall(
+            f"GET /spend_requests/{created['id']} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+            f"Authorization: {agent.client.headers['authorization']}\r\n"
+            f"Prefer: wait={WAIT}\r\n\r\n".encode()
+        )
+        until_held(clock_wallet)
+    for _ in range(3000):  # closed: the wallet lets go of it without waiting for the bound
+        if held_count(clock_wallet) == 0:
+            break
+        time.sleep(0.01)
+    assert held_count(clock_wallet) == 0
+    agent.cancel(created["id"])
 
 
 def test_expiry_wakes_the_held_retrieve(clock_wallet: WalletProcess, agent: ApiAgent) -> None:

@@ -219,13 +219,23 @@ class LongPoll:
             else:
                 del self._per_agent[agent]
 
-    async def wait(self, waiter: _Waiter, timeout: float) -> None:
-        """Return when the waiter's key may have changed, after ``timeout`` seconds, or at
-        shutdown. The caller reads again to find out which."""
+    async def wait(
+        self, waiter: _Waiter, timeout: float, gone: asyncio.Future[None] | None = None
+    ) -> None:
+        """Return when the waiter's key may have changed, after ``timeout`` seconds, at
+        shutdown, or when ``gone`` (the client disconnected) is done. The caller reads again
+        to find out which."""
         if self._closing or timeout <= 0:
             return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(waiter.event.wait(), timeout)
+        woken = asyncio.ensure_future(waiter.event.wait())
+        try:
+            await asyncio.wait(
+                {woken, gone} if gone else {woken},
+                timeout=timeout,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            woken.cancel()
         waiter.event.clear()
 
     @property
@@ -323,17 +333,31 @@ async def hold_until_changed(
             return seen.value, {}
         with hub.count(agent, refusal):
             waiter.version = seen.version
-            while True:
-                timeout = end - loop.time()
-                if seen.due is not None:
-                    # A hair past the deadline, so the next read finds it passed.
-                    timeout = min(timeout, (seen.due - clock.now()).total_seconds() + 0.01)
-                await hub.wait(waiter, max(timeout, 0.01))
-                fresh = await run_in_threadpool(read)
-                if (
-                    fresh.version != seen.version
-                    or not fresh.waitable
-                    or loop.time() >= end - 0.005
-                    or hub.closing
-                ):
-                    return fresh.value, applied(seconds)
+            gone = asyncio.ensure_future(_disconnected(request))
+            try:
+                while True:
+                    timeout = end - loop.time()
+                    if seen.due is not None:
+                        # A hair past the deadline, so the next read finds it passed.
+                        timeout = min(timeout, (seen.due - clock.now()).total_seconds() + 0.01)
+                    await hub.wait(waiter, max(timeout, 0.01), gone)
+                    if gone.done():  # nobody to answer: free the hold now
+                        return seen.value, applied(seconds)
+                    fresh = await run_in_threadpool(read)
+                    if (
+                        fresh.version != seen.version
+                        or not fresh.waitable
+                        or loop.time() >= end - 0.005
+                        or hub.closing
+                    ):
+                        return fresh.value, applied(seconds)
+            finally:
+                gone.cancel()
+
+
+async def _disconnected(request: Request) -> None:
+    """Return when the client has gone (its connection closed while the poll is held)."""
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            return
