@@ -32,7 +32,11 @@ from tests.support.wallet import WalletProcess
 pytestmark = pytest.mark.server
 
 WAIT = 60  # the bound asked for; a held answer that says wait=60 came back early only if woken
-ENV = {"LINK_WALLET_LONG_POLL_MAX_WAIT_SECONDS": "120"}
+ENV = {
+    "LINK_WALLET_LONG_POLL_MAX_WAIT_SECONDS": "120",
+    # One wallet, two processes: one key (a card issued by one is decrypted by the other).
+    "LINK_WALLET_SECRET_KEY": "long-poll-test-secret-key-of-the-two-processes",
+}
 POSTGRES_BASE = os.environ.get(POSTGRES_ENV)  # read at import: the autouse fixture clears LINK_*
 
 
@@ -151,6 +155,26 @@ def test_a_client_that_goes_away_frees_its_hold(
     agent.cancel(created["id"])
 
 
+def test_a_change_through_another_process_wakes_the_held_retrieve_on_sqlite(
+    clock_wallet: WalletProcess, tmp_path: Path
+) -> None:
+    """No notifications between SQLite processes: the holder's bounded re-check sees it."""
+    database = f"sqlite:///{clock_wallet.data_dir / 'wallet.db'}"
+    with WalletProcess.start(tmp_path, env={**ENV, "LINK_WALLET_DATABASE_URL": database}) as other:
+        agent = new_agent(other)
+        try:
+            created = agent.create_ok()
+            held = HeldRequest(clock_wallet, agent, created["id"])
+            until_held(clock_wallet)
+            approve_spend_request(agent.person, created["approval_url"])
+            response = held.result()
+            assert response.status_code == 200, response.text
+            assert response.headers["preference-applied"] == f"wait={WAIT}"
+            assert response.json()["status"] == "approved" and response.json()["card"]["number"]
+        finally:
+            agent.close()
+
+
 def test_expiry_wakes_the_held_retrieve(clock_wallet: WalletProcess, agent: ApiAgent) -> None:
     # One second before the 10-minute window closes: the wake-up at the clock move finds
     # it still pending, the deadline then ends the wait (long before the 60 s bound).
@@ -168,8 +192,6 @@ def pg_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[WalletPro
     env = {
         **ENV,
         "LINK_WALLET_LONG_POLL_RECHECK_MS": "3600000",
-        # One wallet, two processes: one key (the card is decrypted by the other process).
-        "LINK_WALLET_SECRET_KEY": "long-poll-test-secret-key-of-the-two-processes",
     }
     base: Path = tmp_path_factory.mktemp("long-poll-pg")
     first = WalletProcess.start(base / "a", database_url=url, env=env)
