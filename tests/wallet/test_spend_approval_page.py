@@ -245,10 +245,15 @@ def test_status_endpoint_follows_the_request(agent: ApiAgent) -> None:
     status_url = created["approval_url"] + "/status"
     assert agent.person.client.get(status_url).json() == {
         "status": "pending_approval",
+        "revision": 1,
         "expires_at": created["expires_at"],
     }
     agent.cancel(created["id"])
-    assert agent.person.client.get(status_url).json() == {"status": "canceled", "expires_at": None}
+    assert agent.person.client.get(status_url).json() == {
+        "status": "canceled",
+        "revision": 2,
+        "expires_at": None,
+    }
     text = page_of(agent, created)
     assert "Canceled by the agent" in text
     assert 'value="approve"' not in text

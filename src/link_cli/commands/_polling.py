@@ -33,6 +33,21 @@ class PollEvent:
         return f"PollEvent({self.value!r}, final={self.final}, reason={self.reason!r})"
 
 
+class Held:
+    """What the server said of the last fetch: the seconds of ``Preference-Applied: wait``
+    it applied, or None. Fetches set ``applied``; pass the object as ``poll_until(held=)``."""
+
+    __slots__ = ("applied", "wait")
+
+    def __init__(self, wait: int | None = None) -> None:
+        self.applied: int | None = None
+        self.wait = wait
+        """The seconds to ask for (``Prefer: wait``)."""
+
+    def __call__(self) -> int | None:
+        return self.applied
+
+
 def _fingerprint(value: Any) -> str:
     return json.dumps(value, sort_keys=False, default=repr)
 
@@ -46,6 +61,7 @@ def poll_until(
     timeout: float = -1,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    held: Callable[[], int | None] | None = None,
 ) -> Iterator[PollEvent]:
     """Fetch until terminal, ``max_attempts`` fetches or the deadline, exactly as contract §4.1.
 
@@ -55,11 +71,18 @@ def poll_until(
     * ``max_attempts`` (0 = unlimited) is checked before the deadline; the deadline
       (``timeout >= 0``) is checked only after a fetch.
     Exceptions from ``fetch`` propagate.
+
+    ``held`` (long-poll, docs/long-poll.md) tells after each fetch whether the server held
+    it (the seconds of ``Preference-Applied: wait``, else None). Then the time the fetch took
+    counts towards the interval: the sleep is only what is left of it, usually nothing.
+    Fetches, their values, the attempt accounting and the emitted events stay the same;
+    without ``held``, or when the server never says it held, so do the sleeps.
     """
     deadline = clock() + timeout if timeout >= 0 else None
     attempts = 0
     previous: str | None = None
     while True:
+        started = clock() if held is not None else 0.0
         value = fetch()
         if interval <= 0 or is_terminal(value):
             yield PollEvent(value, final=True)
@@ -75,4 +98,9 @@ def poll_until(
         if fingerprint != previous:
             previous = fingerprint
             yield PollEvent(value, final=False)
+        if held is not None and held():
+            left = interval - (clock() - started)
+            if left > 0:
+                sleep(left)
+            continue
         sleep(interval)

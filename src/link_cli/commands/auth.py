@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from link_cli.commands._context import Context
+    from link_cli.commands._polling import Held
 
 _HANDLERS = "link_cli.commands.auth"
 DEFAULT_SCOPE = "userinfo:read payment_methods.agentic"
@@ -180,22 +181,32 @@ def _store_tokens(ctx: Context, tokens: dict[str, Any], previous: dict[str, Any]
     ctx.tokens.set_auth(merged)
 
 
-def _poll_device(ctx: Context, pending: dict[str, Any]) -> dict[str, Any] | None:
-    """One /device/token poll; a denied or expired code also forgets the pending login."""
+def _poll_device(
+    ctx: Context, pending: dict[str, Any], held: Held | None = None
+) -> dict[str, Any] | None:
+    """One /device/token poll; a denied or expired code also forgets the pending login.
+    With ``held``, the wallet may hold it until the person answers (docs/long-poll.md)."""
     try:
-        return ctx.auth.poll_device_auth(pending["device_code"])
+        if held is None:
+            return ctx.auth.poll_device_auth(pending["device_code"])
+        tokens, held.applied = ctx.auth.poll_device_auth_waiting(
+            pending["device_code"], wait=held.wait
+        )
+        return tokens
     except Exception as exc:
         if getattr(exc, "code", None) in ("access_denied", "expired_token"):
             ctx.tokens.clear_pending_device_auth()
         raise
 
 
-def _status_once(ctx: Context) -> dict[str, Any]:
+def _status_once(ctx: Context, held: Held | None = None) -> dict[str, Any]:
     """One iteration of contract §3.3: maybe finish a pending login, then report."""
+    if held is not None:
+        held.applied = None
     tokens = ctx.tokens
     pending = tokens.get_pending_device_auth()
     if pending and pending.get("replaces_existing_session"):
-        result = _poll_device(ctx, pending)
+        result = _poll_device(ctx, pending, held)
         if result is None:
             return _unauthenticated(ctx)
         previous = tokens.get_auth()
@@ -203,7 +214,7 @@ def _status_once(ctx: Context) -> dict[str, Any]:
         tokens.clear_pending_device_auth()
         _revoke_quietly(ctx, (previous or {}).get("refresh_token"))
     elif pending and tokens.get_auth() is None:
-        result = _poll_device(ctx, pending)
+        result = _poll_device(ctx, pending, held)
         if result is not None:
             tokens.set_auth(result)
             tokens.clear_pending_device_auth()
@@ -221,16 +232,20 @@ def _poll_status(
     interval, timeout = p["interval"], p["timeout"]
     if wait_for_person and interval <= 0:
         interval, timeout = HUMAN_POLL_INTERVAL, -1
-    from link_cli.commands._polling import poll_until
+    from link_cli.commands._polling import Held, poll_until
+    from link_cli.sdk._http import wait_for_interval
 
+    wait = wait_for_interval(interval) if interval > 0 else None
+    held = Held(wait) if wait is not None else None
     for event in poll_until(
-        lambda: _status_once(ctx),
+        lambda: _status_once(ctx, held),
         lambda status: bool(status.get("authenticated")),
         interval=interval,
         max_attempts=int(p["maxAttempts"]),
         timeout=timeout,
         sleep=ctx.sleep,
         clock=ctx.clock,
+        held=held,
     ):
         yield event.value
 

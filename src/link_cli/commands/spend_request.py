@@ -21,10 +21,11 @@ from link_cli.errors import NotFound, PollingTimeout, Unknown
 
 TYPE_CHECKING = False  # `typing` costs ~5 ms at start-up; only type checkers need it
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from typing import Any
 
     from link_cli.commands._context import Context
+    from link_cli.commands._polling import Held
 
 _HANDLERS = "link_cli.commands.spend_request"
 TERMINAL_STATUSES = frozenset({"approved", "denied", "expired", "succeeded", "failed", "canceled"})
@@ -214,6 +215,29 @@ def _is_terminal(value: dict[str, Any] | None) -> bool:
     return status in TERMINAL_STATUSES
 
 
+def _held_retrieve(
+    client: Any, spend_request_id: str, include: tuple[str, ...], interval: float
+) -> tuple[Callable[[], Any], Held | None]:
+    """The poller's fetch: a retrieve asking the wallet to hold it for up to ``interval``
+    (long-poll, docs/long-poll.md), and what the wallet said; a plain retrieve when polling
+    is not asked for or faster than a second."""
+    from link_cli.commands._polling import Held
+    from link_cli.sdk._http import wait_for_interval
+
+    wait = wait_for_interval(interval) if interval > 0 else None
+    if wait is None:
+        return lambda: client.spend_requests.retrieve(spend_request_id, include=include), None
+    held = Held()
+
+    def fetch() -> Any:
+        value, held.applied = client.spend_requests.retrieve_waiting(
+            spend_request_id, include, wait=wait
+        )
+        return value
+
+    return fetch, held
+
+
 def wait_for_decision(ctx: Context, spend_request_id: str, include: tuple[str, ...]) -> Any:
     """Human mode: wait for the person's decision (contract §4.3), then fetch once more."""
     client = ctx.client
@@ -223,14 +247,16 @@ def wait_for_decision(ctx: Context, spend_request_id: str, include: tuple[str, .
 
     from link_cli.commands._polling import poll_until
 
+    fetch, held = _held_retrieve(client, spend_request_id, (), HUMAN_POLL_INTERVAL)
     last: Any = None
     for event in poll_until(
-        lambda: client.spend_requests.retrieve(spend_request_id),
+        fetch,
         waiting,
         interval=HUMAN_POLL_INTERVAL,
         timeout=HUMAN_APPROVAL_TIMEOUT,
         sleep=ctx.sleep,
         clock=ctx.clock,
+        held=held,
     ):
         last = event.value
         if event.final and event.reason:
@@ -279,14 +305,16 @@ def retrieve(p: dict[str, Any], ctx: Context) -> Iterator[dict[str, Any]]:
         interval = HUMAN_POLL_INTERVAL  # contract §14.18: a person waits for a terminal status
     from link_cli.commands._polling import poll_until
 
+    fetch, held = _held_retrieve(client, spend_request_id, include, interval)
     for event in poll_until(
-        lambda: client.spend_requests.retrieve(spend_request_id, include=include),
+        fetch,
         _is_terminal,
         interval=interval,
         max_attempts=int(p["maxAttempts"]),
         timeout=timeout,
         sleep=ctx.sleep,
         clock=ctx.clock,
+        held=held,
     ):
         value = event.value
         if value is None:

@@ -259,6 +259,42 @@ async def arun_flow(
             return response
 
 
+# --- long-poll (docs/long-poll.md) ---------------------------------------------------------
+
+PREFER = "Prefer"
+MAX_WAIT_SECONDS = 25
+"""The longest wait asked for: well inside the transport's timeout."""
+WAITING_REFUSED = "too_many_waiting_requests"
+
+
+def wait_for_interval(interval: float) -> int | None:
+    """The ``Prefer: wait`` seconds for a poll every ``interval`` s (None below 1 s)."""
+    seconds = int(min(interval, MAX_WAIT_SECONDS))
+    return seconds if seconds >= 1 else None
+
+
+def applied_wait(response: HttpResponse) -> int | None:
+    """The seconds of ``Preference-Applied: wait=N``, or None."""
+    for name, value in response.headers:
+        if name.lower() != "preference-applied":
+            continue
+        for preference in value.split(","):
+            key, _, seconds = preference.strip().partition("=")
+            seconds = seconds.strip().strip('"')
+            if key.strip().lower() == "wait" and seconds.isascii() and seconds.isdigit():
+                return int(seconds)
+    return None
+
+
+def _refused_wait(response: HttpResponse) -> bool:
+    body = response.json()
+    if not isinstance(body, dict):
+        return False
+    error = body.get("error")
+    code = error.get("code") if isinstance(error, dict) else error
+    return code == WAITING_REFUSED
+
+
 # --- the bound client --------------------------------------------------------------------
 
 
@@ -322,7 +358,18 @@ class HttpClient:
         return HttpRequest(method, self.base_url + path + encode_query(query), headers, body)
 
     def send(self, request: HttpRequest) -> HttpResponse:
-        """Send ``request``, adding the bearer token and the 401 rule when authenticated."""
+        """Send ``request``, adding the bearer token and the 401 rule when authenticated.
+
+        A wallet that holds no more waiting requests refuses ``Prefer: wait`` with 429
+        ``too_many_waiting_requests``; the request is then sent once more without it.
+        """
+        response = self._send(request)
+        if response.status == 429 and PREFER in request.headers and _refused_wait(response):
+            headers = {k: v for k, v in request.headers.items() if k != PREFER}
+            response = self._send(request._replace(headers=headers))
+        return response
+
+    def _send(self, request: HttpRequest) -> HttpResponse:
         if self.get_token is None:
             return self.transport.send(request)
         return run_flow(bearer_auth_flow(request), self.get_token, self.transport.send)
@@ -344,9 +391,38 @@ class HttpClient:
         (message per ``family``, contract §5.4) — except 404 when ``none_on_404``, which gives
         ``None``. A 2xx body that is not JSON is returned as ``None``.
         """
-        response = self.send(self.build(method, path, query=query, json_body=json_body))
+        body, _ = self.call_waiting(
+            method,
+            path,
+            family=family,
+            operation=operation,
+            query=query,
+            json_body=json_body,
+            none_on_404=none_on_404,
+        )
+        return body
+
+    def call_waiting(
+        self,
+        method: str,
+        path: str,
+        *,
+        family: str,
+        operation: str,
+        query: Query = (),
+        json_body: Any = None,
+        none_on_404: bool = False,
+        wait: int | None = None,
+    ) -> tuple[Any, int | None]:
+        """:meth:`call`, asking with ``Prefer: wait=<wait>`` (RFC 7240) that the server hold
+        the answer while nothing changed; also returns the seconds the server says it applied
+        (``Preference-Applied``), None when it answered without (any other server)."""
+        request = self.build(method, path, query=query, json_body=json_body)
+        if wait:
+            request = request.with_header(PREFER, f"wait={int(wait)}")
+        response = self.send(request)
         if none_on_404 and response.status == 404:
-            return None
+            return None, None
         if not response.ok:
             raise api_error(family, f"Failed to {operation}", response.status, response.text)
-        return response.json()
+        return response.json(), (applied_wait(response) if wait else None)

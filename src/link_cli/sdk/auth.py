@@ -28,11 +28,13 @@ from link_cli.sdk._errors import (
     api_error,
 )
 from link_cli.sdk._http import (
+    PREFER,
     HttpClient,
     HttpResponse,
     Log,
     StdlibTransport,
     Transport,
+    applied_wait,
     connection_hint,
 )
 
@@ -134,21 +136,35 @@ class AuthResource:
         :class:`LinkAuthorizationDeclinedError` for ``authorization_failed``, and
         ``Token poll failed (<status>): …`` otherwise. ``slow_down`` counts as pending.
         """
-        response = self._post(
+        tokens, _ = self.poll_device_auth_waiting(device_code)
+        return tokens
+
+    def poll_device_auth_waiting(
+        self, device_code: str, *, wait: int | None = None
+    ) -> tuple[TokenResponse | None, int | None]:
+        """:meth:`poll_device_auth`, asking the server to hold the answer up to ``wait``
+        seconds while the person has not answered (``Prefer: wait``, docs/long-poll.md).
+        Also returns the wait the server applied, or None when it answered at once."""
+        request = self._http.build(
+            "POST",
             "/device/token",
-            [
+            form=[
                 ("grant_type", DEVICE_CODE_GRANT),
                 ("device_code", device_code),
                 ("client_id", CLIENT_ID),
             ],
         )
+        if wait:
+            request = request.with_header(PREFER, f"wait={int(wait)}")
+        response = self._http.send(request)
+        applied = applied_wait(response) if wait else None
         if response.ok:
-            return self._tokens(response, "Token poll failed")
+            return self._tokens(response, "Token poll failed"), applied
         body = response.json()
         oauth_error = body.get("error") if isinstance(body, dict) else None
         if response.status == 400 and isinstance(oauth_error, str):
             if oauth_error in _NOT_YET:
-                return None
+                return None, applied
             if oauth_error == "expired_token":
                 raise self._plain_error(
                     response, "Device code expired. Please restart the login flow.", oauth_error

@@ -18,13 +18,14 @@ from .api.openapi import install_openapi
 from .clock import Clock
 from .deps import refuse_nul_in_url
 from .issuing import build_issuer
+from .long_poll import LongPoll
 from .notify.worker import DeliveryWorker
 from .request_limits import RequestLimitsMiddleware
 from .services.issuing import CardStopper
 from .settings import WalletSettings
 from .store.crypto import FieldCipher, derive_key
 from .store.engine import Database
-from .web import approvals, cards, device, home, notifications, sign_in, transactions
+from .web import approvals, cards, device, home, live, notifications, sign_in, transactions
 from .web import manage as manage_pages
 from .web import policies as policy_pages
 from .web.session import SignInRequired
@@ -41,13 +42,16 @@ def create_app(settings: WalletSettings, *, clock: Clock | None = None) -> FastA
     clock = clock or Clock()
     cipher = FieldCipher(settings.secret_key)
     notifier = DeliveryWorker(settings, database, cipher, clock.now)
+    long_poll = LongPoll(settings.long_poll, database)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         notifier.start()
         if stopper is not None:
             stopper.start()
+        await long_poll.start()
         yield
+        await long_poll.stop()
         if stopper is not None:
             stopper.stop()
         notifier.stop()
@@ -74,6 +78,7 @@ def create_app(settings: WalletSettings, *, clock: Clock | None = None) -> FastA
         else None
     )
     app.state.card_stopper = stopper
+    app.state.long_poll = long_poll
     app.state.csrf_key = derive_key(settings.secret_key, "csrf").hex()
     app.state.templates = make_templates()
     app.state.home_sections = []
@@ -93,6 +98,7 @@ def create_app(settings: WalletSettings, *, clock: Clock | None = None) -> FastA
     app.include_router(manage_pages.router)
     app.include_router(policy_pages.router)
     app.include_router(issuing_api.router)
+    app.include_router(live.router)
     app.include_router(redemption.fallback_router)
 
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

@@ -119,6 +119,23 @@ class NotifySettings:
 
 
 @dataclass(frozen=True)
+class LongPollSettings:
+    """Requests held until what they wait for changes (docs/long-poll.md)."""
+
+    enabled: bool = True
+    """``LINK_WALLET_LONG_POLL=0`` answers every request at once (no ``Preference-Applied``)."""
+    max_wait_seconds: int = 25
+    """The longest a request is held, whatever its ``Prefer: wait`` asks."""
+    max_held: int = 1000
+    """Requests held at once by one process; past it, 429 ``too_many_waiting_requests``."""
+    max_held_per_agent: int = 20
+    """Requests held at once for one agent connection (or one person's pages)."""
+    recheck_ms: int = 250
+    """How often a process re-reads waited-for rows when no notification can reach it
+    (SQLite shared by several processes; PostgreSQL while its listener reconnects)."""
+
+
+@dataclass(frozen=True)
 class WalletSettings:
     """Everything the wallet process needs to know about its deployment."""
 
@@ -142,6 +159,7 @@ class WalletSettings:
     card_merchant_lock: bool = False
     """A virtual card pays only the merchant whose registered site its request names."""
     notify: NotifySettings = field(default_factory=NotifySettings)
+    long_poll: LongPollSettings = field(default_factory=LongPollSettings)
     workers: int = 1
     """Processes ``serve`` runs on one port and one database (``LINK_WALLET_WORKERS``)."""
     issuer: IssuerSettings = field(default_factory=IssuerSettings)
@@ -203,6 +221,7 @@ def load_settings(
         forwarded_allow_ips=env.get("LINK_WALLET_FORWARDED_ALLOW_IPS", "").strip() or None,
         sqlite_busy_timeout_ms=_busy_timeout_from_env(env),
         card_merchant_lock=_flag(env, "LINK_WALLET_CARD_MERCHANT_LOCK"),
+        long_poll=_long_poll_from_env(env),
         notify=NotifySettings(
             smtp=_smtp_from_env(env),
             webhook_allow_private=_flag(env, "LINK_WALLET_WEBHOOK_ALLOW_PRIVATE"),
@@ -219,6 +238,22 @@ def _issuer(env: Mapping[str, str]) -> IssuerSettings:
         return issuer_settings_from_env(env)
     except IssuerConfigError as exc:
         raise SettingsError(str(exc)) from None
+
+
+def _long_poll_from_env(env: Mapping[str, str]) -> LongPollSettings:
+    enabled = (
+        _flag(env, "LINK_WALLET_LONG_POLL") or not env.get("LINK_WALLET_LONG_POLL", "").strip()
+    )
+    settings = LongPollSettings(
+        enabled=enabled,
+        max_wait_seconds=_positive_int(env, "LINK_WALLET_LONG_POLL_MAX_WAIT_SECONDS", 25),
+        max_held=_positive_int(env, "LINK_WALLET_LONG_POLL_MAX_HELD", 1000),
+        max_held_per_agent=_positive_int(env, "LINK_WALLET_LONG_POLL_MAX_HELD_PER_AGENT", 20),
+        recheck_ms=_positive_int(env, "LINK_WALLET_LONG_POLL_RECHECK_MS", 250),
+    )
+    if settings.max_wait_seconds > 300:
+        raise SettingsError("LINK_WALLET_LONG_POLL_MAX_WAIT_SECONDS must be at most 300")
+    return settings
 
 
 def _vapid_subject(env: Mapping[str, str]) -> str | None:

@@ -83,6 +83,30 @@ class SpendRequests:
             return None
         return normalize_spend_request(expect_object(body, operation))
 
+    def retrieve_waiting(
+        self, spend_request_id: str, include: Iterable[str] = (), *, wait: int | None = None
+    ) -> tuple[SpendRequest | None, int | None]:
+        """:meth:`retrieve`, asking the server to hold the answer up to ``wait`` seconds while
+        the request is still created or pending (``Prefer: wait``, docs/long-poll.md).
+
+        Returns the request (None on 404) and the wait the server applied, or None when it
+        answered at once without saying so (the official service): then poll as usual.
+        """
+        operation = "retrieve spend request"
+        joined = ",".join(include)
+        body, applied = self._http.call_waiting(
+            "GET",
+            f"/spend_requests/{path_segment(spend_request_id)}",
+            family=_FAMILY,
+            operation=operation,
+            query=[("include", joined or None)],
+            none_on_404=True,
+            wait=wait,
+        )
+        if body is None:
+            return None, applied
+        return normalize_spend_request(expect_object(body, operation)), applied
+
     def _one(self, method: str, path: str, operation: str, payload: Any) -> SpendRequest:
         body = self._http.call(method, path, family=_FAMILY, operation=operation, json_body=payload)
         return normalize_spend_request(expect_object(body, operation))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from ..deps import WalletClock
@@ -28,6 +28,15 @@ class ClockAdvance(BaseModel):
 
 
 @test_router.post("/__test__/clock")
-def advance_clock(body: ClockAdvance, clock: WalletClock) -> dict[str, Any]:
-    """Move this process's clock forward (only mounted with ``LINK_WALLET_TEST_CLOCK=1``)."""
-    return {"now": int(clock.advance(body.advance_seconds).timestamp())}
+async def advance_clock(body: ClockAdvance, clock: WalletClock, request: Request) -> dict[str, Any]:
+    """Move this process's clock forward (only mounted with ``LINK_WALLET_TEST_CLOCK=1``);
+    held requests read again, as a deadline may have passed."""
+    now = clock.advance(body.advance_seconds)
+    request.app.state.long_poll.wake_all()
+    return {"now": int(now.timestamp())}
+
+
+@test_router.get("/__test__/long_poll")
+async def long_poll_state(request: Request) -> dict[str, Any]:
+    """How many requests this process holds (tests wait for a hold before changing things)."""
+    return {"held": request.app.state.long_poll.held}

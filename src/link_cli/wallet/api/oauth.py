@@ -8,19 +8,25 @@ authorizations, a bounded batch per call.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from ..deps import ClientAddress, DbSession, Form, Now, Settings
 from ..domain import oauth as rules
 from ..domain.errors import OAuthError
 from ..domain.text import clean_label
 from ..domain.throttle import device_code_budgets
+from ..long_poll import TOO_MANY_WAITING, Seen, hold_until_changed
 from ..store import oauth as store
 from ..store import throttle
+from ..store.changes import device_key
+from ..store.crypto import sha256_hex
 
 router = APIRouter(tags=["oauth"])
 
@@ -85,8 +91,43 @@ def device_code(
 
 
 @router.post("/device/token")
-def device_token(form: Form, db: DbSession, now: Now) -> JSONResponse:
-    """Exchange an approved device code, or rotate a refresh token, for a token pair."""
+async def device_token(request: Request, form: Form, db: DbSession) -> JSONResponse:
+    """Exchange an approved device code, or rotate a refresh token, for a token pair.
+
+    With ``Prefer: wait=N`` a poll of a login still waiting for the person is held until the
+    person answers, the code expires or ``N`` seconds pass (docs/long-poll.md); the session
+    is first used after the wait, so no database connection is held meanwhile."""
+    headers = dict(_NO_STORE)
+    code = _field(form, "device_code")
+    if _field(form, "grant_type") == rules.DEVICE_CODE_GRANT and code:
+        headers.update(await _hold_while_pending(request, code))
+    now = request.app.state.clock.now()
+    body = await run_in_threadpool(_exchange, form, db, now)
+    return JSONResponse(body, headers=headers)
+
+
+async def _hold_while_pending(request: Request, device_code: str) -> dict[str, str]:
+    key_hash = sha256_hex(device_code)
+
+    def read() -> Seen:
+        now = request.app.state.clock.now()
+        with request.app.state.db.read_scope() as db:
+            record = store.peek_device_authorization(db, key_hash)
+            if record is None:
+                return Seen(None, None, waitable=False)
+            pending = record.status == store.PENDING and record.expires_at > now
+            return Seen(None, str(record.status), pending, record.expires_at)
+
+    def refusal(message: str) -> OAuthError:
+        return OAuthError(message, code=TOO_MANY_WAITING, status=429, headers={"Retry-After": "1"})
+
+    _, headers = await hold_until_changed(
+        request, key=device_key(key_hash), agent=device_key(key_hash), read=read, refusal=refusal
+    )
+    return headers
+
+
+def _exchange(form: Any, db: Session, now: datetime) -> dict[str, Any]:
     client_id = _check_client(_field(form, "client_id"))
     grant_type = _field(form, "grant_type")
     try:
@@ -94,19 +135,17 @@ def device_token(form: Form, db: DbSession, now: Now) -> JSONResponse:
             code = _field(form, "device_code")
             if not code:
                 raise OAuthError("device_code is required", code="invalid_request")
-            body = store.poll_device_token(db, device_code=code, client_id=client_id, now=now)
-        elif grant_type == rules.REFRESH_GRANT:
+            return store.poll_device_token(db, device_code=code, client_id=client_id, now=now)
+        if grant_type == rules.REFRESH_GRANT:
             token = _field(form, "refresh_token")
             if not token:
                 raise OAuthError("refresh_token is required", code="invalid_request")
-            body = store.refresh_tokens(db, refresh_token=token, client_id=client_id, now=now)
-        else:
-            raise OAuthError("unsupported grant_type", code="unsupported_grant_type")
+            return store.refresh_tokens(db, refresh_token=token, client_id=client_id, now=now)
+        raise OAuthError("unsupported grant_type", code="unsupported_grant_type")
     except OAuthError:
         # Poll bookkeeping (slow_down) and reuse revocation must survive the error answer.
         db.commit()
         raise
-    return JSONResponse(body, headers=_NO_STORE)
 
 
 @router.post("/device/revoke")

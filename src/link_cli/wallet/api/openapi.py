@@ -401,7 +401,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
             },
             ["client_id", "grant_type"],
         ),
-        "responses": _responses(_ref("TokenPair"), "OAuthError", _OAUTH),
+        "responses": _responses(_ref("TokenPair"), "OAuthError", (*_OAUTH, 429)),
     },
     ("post", "/device/revoke"): {
         "requestBody": _form({"client_id": _CLIENT_ID, "token": _STRING}, ["client_id", "token"]),
@@ -449,7 +449,8 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("get", "/spend_requests/{request_id}"): {
         "security": _AGENT,
-        "responses": _responses(_ref("SpendRequest"), "Error", (*_AGENT_READ, 404)),
+        # 429: a `Prefer: wait` past the long-poll bounds (docs/long-poll.md).
+        "responses": _responses(_ref("SpendRequest"), "Error", (*_AGENT_READ, 404, 429)),
     },
     ("post", "/spend_requests/{request_id}"): {
         "security": _AGENT,

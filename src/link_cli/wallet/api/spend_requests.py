@@ -24,10 +24,12 @@ from ..domain.limits import DuplicateSpendRequest
 from ..domain.oauth import SCOPE_APPROVE, SCOPE_PAYMENT_METHODS
 from ..domain.spend_request import SpendRequest, Status, deadline
 from ..domain.validation import parse_create_body, parse_update_body
+from ..long_poll import Seen, hold_until_changed
 from ..services import issuing as issuing_service
 from ..services import spend_requests as spend_service
 from ..store import issued_credentials
 from ..store import spend_requests as repository
+from ..store.changes import spend_request_key
 from ..store.crypto import FieldCipher
 from ..store.models.spend import IssuedCredential
 from ..store.oauth import AccessContext
@@ -44,6 +46,8 @@ _REVEALABLE = frozenset({Status.APPROVED, Status.REQUIRES_ACTION, Status.SUCCEED
 # A card's number and CVC, or a Link Pay Token, only while it can still pay
 # (docs/security.md): once used, burned or expired, `include=` adds nothing.
 _CARD_REVEALABLE = frozenset({Status.APPROVED, Status.REQUIRES_ACTION})
+# What a polling agent waits to see change (long-poll holds only these).
+_WAITABLE = frozenset({Status.CREATED, Status.PENDING_APPROVAL})
 
 
 # -- rendering (contract §7.2) -------------------------------------------------------------
@@ -322,37 +326,52 @@ def create_delegated_spend_request(
 
 
 @router.get("/spend_requests/{request_id}")
-def retrieve_spend_request(
+async def retrieve_spend_request(
     request: Request,
     request_id: str,
     agent: SpendRequester,
-    db: DbSession,
-    now: Now,
     include: Annotated[list[str] | None, Query()] = None,
 ) -> ApiJSON:
     """One request; ``include=card`` / ``shared_payment_token`` adds the credential once
-    approved. 404 ``resource_missing`` for unknown ids and ids of other grants or people."""
+    approved. 404 ``resource_missing`` for unknown ids and ids of other grants or people.
+
+    With ``Prefer: wait=N`` a request still created or pending approval is held until it
+    changes, expires or ``N`` seconds pass (docs/long-poll.md); no thread or database
+    connection is held meanwhile."""
     names = parse_include(include)
-    found = repository.get_with_credential_for_agent(
-        db, agent.user_id, agent.grant_id, request_id, now=now
+
+    def read() -> Seen:
+        now = request.app.state.clock.now()
+        with request.app.state.db.read_scope() as db:
+            found = repository.get_with_credential_for_agent(
+                db, agent.user_id, agent.grant_id, request_id, now=now
+            )
+            if found is None:
+                raise spend_service.not_found(request_id)
+            spend, credential = found
+            revealed = None
+            if (
+                "card" in names
+                and credential is not None
+                and credential.issuer_ref is not None
+                and _can_pay(spend, credential, now)
+            ):
+                # An outside issuer's card: number and CVC fetched the first time, kept encrypted.
+                revealed = issuing_service.reveal_outside_card(
+                    request.app.state.db,
+                    credential,
+                    request.app.state.issuer,
+                    request.app.state.cipher,
+                )
+            body = _render(
+                request, db, spend, include=names, credential=credential, revealed=revealed
+            )
+        return Seen(body, str(spend.revision), spend.status in _WAITABLE, deadline(spend))
+
+    body, headers = await hold_until_changed(
+        request, key=spend_request_key(request_id), agent=agent.grant_id, read=read
     )
-    if found is None:
-        raise spend_service.not_found(request_id)
-    spend, credential = found
-    revealed = None
-    if (
-        "card" in names
-        and credential is not None
-        and credential.issuer_ref is not None
-        and _can_pay(spend, credential, now)
-    ):
-        # An outside issuer's card: number and CVC fetched now, the first time, kept encrypted.
-        revealed = issuing_service.reveal_outside_card(
-            request.app.state.db, credential, request.app.state.issuer, request.app.state.cipher
-        )
-    return ApiJSON(
-        _render(request, db, spend, include=names, credential=credential, revealed=revealed)
-    )
+    return ApiJSON(body, headers=headers)
 
 
 @router.post("/spend_requests/{request_id}")

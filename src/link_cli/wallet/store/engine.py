@@ -12,7 +12,7 @@ Callers use :func:`session_scope` (scripts, CLI) or the FastAPI dependency in ``
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -26,6 +26,11 @@ from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 SQLITE_BUSY_TIMEOUT_MS = 5_000
 """How long a SQLite writer waits for the write lock (then ``database_busy``, 503)."""
 _READ_ONLY = "wallet_read_only"
+_CHANGED_KEYS = "changed_keys"  # store/changes.SESSION_KEYS (changes imports the models)
+
+
+def _forget_changes(session: Session) -> None:
+    session.info.pop(_CHANGED_KEYS, None)
 
 
 class ReadOnlyTransaction(RuntimeError):
@@ -136,6 +141,17 @@ class Database:
         event.listen(self.read_sessions, "do_orm_execute", _refuse_write_statement)
         event.listen(self.read_sessions, "before_flush", _refuse_flush)
         self._read_engine = self.engine.execution_options(**{_READ_ONLY: True})
+        self.commit_listeners: list[Callable[[frozenset[str]], None]] = []
+        """Called (in the committing thread) with the change keys of each commit that had some
+        (``store/changes.py``)."""
+        event.listen(self.sessions, "after_commit", self._announce)
+        event.listen(self.sessions, "after_rollback", _forget_changes)
+
+    def _announce(self, session: Session) -> None:
+        keys = session.info.pop(_CHANGED_KEYS, None)
+        if keys:
+            for listener in self.commit_listeners:
+                listener(frozenset(keys))
 
     @contextmanager
     def write_scope(self) -> Iterator[Session]:

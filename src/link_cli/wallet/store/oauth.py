@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from ..domain import oauth as rules
 from ..domain.errors import OAuthError
 from ..domain.manage import LAST_USED_RESOLUTION
+from .changes import device_key, mark_changed
 from .crypto import sha256_hex
 from .models.accounts import DeviceAuthorization, OAuthGrant, OAuthToken
 from .models.base import new_id
@@ -156,7 +157,19 @@ def decide(
         )
         .values(**values)
     )
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        return False
+    mark_changed(session, device_key(authorization.device_code_hash))
+    return True
+
+
+def peek_device_authorization(
+    session: Session, device_code_hash: str
+) -> DeviceAuthorization | None:
+    """The device login with this code hash, read only (a long-poll's look before waiting)."""
+    return session.scalar(
+        select(DeviceAuthorization).where(DeviceAuthorization.device_code_hash == device_code_hash)
+    )
 
 
 def poll_device_token(

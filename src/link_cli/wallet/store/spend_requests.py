@@ -34,6 +34,7 @@ from ..domain.spend_request import (
     Status,
     expire_if_due,
 )
+from .changes import mark_changed, person_key, spend_request_key
 from .engine import is_writable
 from .models.spend import IssuedCredential, SpendLimitLock, SpendRequestRow
 
@@ -128,6 +129,7 @@ def insert_request(session: Session, request: SpendRequest) -> None:
     values = _to_values(request)
     values["metadata"] = values.pop("metadata_")
     session.execute(insert(SpendRequestRow.__table__).values(**values))
+    mark_changed(session, person_key(request.user_id))
 
 
 def save_transition(
@@ -152,7 +154,11 @@ def save_transition(
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    return saved if result.rowcount == 1 else None  # type: ignore[attr-defined]
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    # The one place a request's state moves: whoever waits on it hears of the commit.
+    mark_changed(session, spend_request_key(before.id), person_key(before.user_id))
+    return saved
 
 
 def _current(session: Session, row: SpendRequestRow, now: datetime) -> SpendRequest:

@@ -4,8 +4,8 @@
 amount, context, line items, totals, the card that pays and the kind of credential, with
 Approve / Deny buttons while the request is pending. ``POST`` (CSRF-checked, ``action =
 approve | deny``) decides and redirects back to the page, which then shows the outcome.
-``GET /approve/{id}/status`` feeds the page's small poller, so it updates itself when the
-request expires or the agent cancels it. Anyone but the owner gets 404; a visitor who is
+``GET /approve/{id}/status`` feeds the page's long-poll, so it updates itself the moment the
+request expires, the agent cancels it or it is decided elsewhere. Anyone but the owner gets 404; a visitor who is
 not signed in is sent to the sign-in page and back.
 
 The page also contributes "Recent spend requests" to the wallet home.
@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from link_cli.money import format_amount
@@ -30,9 +30,11 @@ from ..access_log import SECURITY_HEADERS
 from ..deps import DbSession, Form, Now, issuing_for
 from ..domain.errors import WalletError
 from ..domain.spend_request import CredentialType, SpendRequest, Status, deadline
+from ..long_poll import Seen, hold_until_changed
 from ..services import spend_requests as spend_service
 from ..store import accounts, issued_credentials, merchants, oauth, reports
 from ..store import spend_requests as repository
+from ..store.changes import person_key, person_version, spend_request_key
 from ..store.models.accounts import User
 from ..store.models.reports import AgentReport
 from .csrf import verify_csrf
@@ -389,13 +391,31 @@ def _seen_revision(value: object) -> int | None:
 
 
 @router.get("/approve/{request_id}/status")
-def approval_status(
-    request_id: str, person: PersonSession, db: DbSession, now: Now
-) -> dict[str, Any]:
-    """``{"status", "expires_at"}`` for the page's self-update."""
-    spend = _load(db, person, request_id, now)
-    due = deadline(spend)
-    return {"status": str(spend.status), "expires_at": int(due.timestamp()) if due else None}
+async def approval_status(
+    request: Request, request_id: str, person: PersonSession, revision: str | None = None
+) -> JSONResponse:
+    """``{"status", "revision", "expires_at"}`` for the page's self-update. With ``Prefer:
+    wait=N`` and the ``revision`` the page shows, held until the request moves, expires or
+    ``N`` seconds pass (docs/long-poll.md)."""
+    shown = _seen_revision(revision)
+
+    def read() -> Seen:
+        now = request.app.state.clock.now()
+        with request.app.state.db.read_scope() as db:
+            spend = _load(db, person, request_id, now)
+        due = deadline(spend)
+        body = {
+            "status": str(spend.status),
+            "revision": spend.revision,
+            "expires_at": int(due.timestamp()) if due else None,
+        }
+        waitable = due is not None and (shown is None or shown == spend.revision)
+        return Seen(body, str(spend.revision), waitable, due)
+
+    body, headers = await hold_until_changed(
+        request, key=spend_request_key(request_id), agent=person_key(person.id), read=read
+    )
+    return JSONResponse(body, headers=headers)
 
 
 def recent_requests_section(db: Session, person: User, now: datetime) -> tuple[str, dict[str, Any]]:
@@ -417,4 +437,5 @@ def recent_requests_section(db: Session, person: User, now: datetime) -> tuple[s
         }
         for s in spends
     ]
-    return "approve_recent.html", {"spend_requests": rows}
+    version = person_version(db, person.id)  # the home's live update compares it
+    return "approve_recent.html", {"spend_requests": rows, "version": version}
