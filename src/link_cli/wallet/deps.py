@@ -10,13 +10,15 @@ response is sent (``scope="function"``). GET and HEAD requests get a read transa
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from datetime import datetime
 from typing import Annotated
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from .clock import Clock
@@ -52,22 +54,48 @@ WRITES_ON_GET = Depends(_writes_on_get)
 """A page that records something when shown (e.g. a throttle counting wrong phrases)."""
 
 
+# Threads that only end sessions (commit and give the connection back to the pool), at least
+# as many as the pool holds connections (SQLite 10 + 30 overflow, PostgreSQL 5 + 10).
+SESSION_END_THREADS = 40
+
+
+def _session_end_limiter(request: Request) -> anyio.CapacityLimiter:
+    """The app's own limiter for ending sessions (created on the event loop, on first use).
+
+    Ending a session must never queue behind route handlers in the shared thread pool: under
+    load every pool thread can be a handler waiting for a database connection while every
+    connection belongs to a finished request waiting for a thread to give it back — a
+    deadlock until the pool's checkout timeout (bench/wallet_throughput.py, 200 agents).
+    """
+    limiter = getattr(request.app.state, "session_end_limiter", None)
+    if limiter is None:
+        limiter = anyio.CapacityLimiter(SESSION_END_THREADS)
+        request.app.state.session_end_limiter = limiter
+    return limiter
+
+
 async def get_db_session(request: Request) -> AsyncIterator[Session]:
     """A session per request: commit on success, rollback on any exception; reads only for
     GET and HEAD, so readers never queue behind writers.
 
     Opened on the event loop (no I/O until the route's first query) and ended in one
-    worker-thread call, so the session costs one thread hand-off per request, not two.
+    worker-thread call, so the session costs one thread hand-off per request, not two; that
+    call runs on threads of its own (:func:`_session_end_limiter`).
     """
     database: Database = request.app.state.db
     reads = request.method in READ_METHODS and not getattr(request.state, "writes_on_get", False)
     session = database.open_session(read_only=reads)
+    limiter = _session_end_limiter(request)
     try:
         yield session
     except BaseException:
-        await run_in_threadpool(database.end_session, session, commit=False)
+        await anyio.to_thread.run_sync(
+            functools.partial(database.end_session, session, commit=False), limiter=limiter
+        )
         raise
-    await run_in_threadpool(database.end_session, session, commit=True)
+    await anyio.to_thread.run_sync(
+        functools.partial(database.end_session, session, commit=True), limiter=limiter
+    )
 
 
 # Dependencies that do no I/O are ``async def``: FastAPI runs a plain ``def`` dependency in

@@ -1,0 +1,50 @@
+"""Many agents at once on one wallet process: every request is answered, none waits for ever
+(docs/security.md, "Requests under load").
+
+Ending a request's database session gives its connection back to the pool, so it runs on
+threads of its own: were it queued behind route handlers in the shared thread pool, 200
+concurrent requests would deadlock (every thread a handler waiting for a connection, every
+connection held by a finished request waiting for a thread) until the pool's checkout timeout
+answered 500s. In-process, through the wallet's real app and ASGI stack, with more requests in
+flight than the thread pool has threads and the pool has connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import httpx2
+import pytest
+from tests.security.test_sqlite_request_cost import BASE_URL, Agent
+from tests.support.approvals import card_body
+
+from link_cli.wallet.deps import SESSION_END_THREADS
+
+IN_FLIGHT = 200
+
+
+@pytest.fixture(scope="module")
+def agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
+    agent = Agent(tmp_path_factory.mktemp("request-concurrency"))
+    yield agent
+    agent.close()
+
+
+def test_more_requests_than_threads_and_connections_all_answer(agent: Agent) -> None:
+    status, created, _ = agent.call("POST", "/spend_requests", card_body())
+    assert status == 200, created
+    pool = agent.app.state.db.engine.pool
+    assert pool.size() + pool._max_overflow < IN_FLIGHT  # more requests than connections
+    assert pool.size() + pool._max_overflow <= SESSION_END_THREADS
+
+    async def many() -> list[int]:
+        transport = httpx2.ASGITransport(app=agent.app)
+        async with httpx2.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+            path = f"/spend_requests/{created['id']}"
+            answers = await asyncio.gather(
+                *(client.get(path, headers=agent.headers) for _ in range(IN_FLIGHT))
+            )
+        return [answer.status_code for answer in answers]
+
+    assert asyncio.run(many()) == [200] * IN_FLIGHT
