@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from typing import Any
 
+import anyio.to_thread
 import httpx2
 import pytest
 from tests.security.test_sqlite_request_cost import BASE_URL, Agent
@@ -48,3 +50,27 @@ def test_more_requests_than_threads_and_connections_all_answer(agent: Agent) -> 
         return [answer.status_code for answer in answers]
 
     assert asyncio.run(many()) == [200] * IN_FLIGHT
+
+
+def test_a_retrieve_and_a_create_hand_off_to_threads_twice(
+    agent: Agent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each hand-off to the thread pool costs more CPU than a short query: the token lookup and
+    # the route (which commits its own session) are the two; ending the session adds none.
+    status, created, _ = agent.call("POST", "/spend_requests", card_body())
+    assert status == 200, created
+    calls: list[str] = []
+    run_sync = anyio.to_thread.run_sync
+
+    async def counted(func: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(getattr(func, "__name__", type(func).__name__))
+        return await run_sync(func, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+    status, _, _ = agent.call("GET", f"/spend_requests/{created['id']}")
+    assert status == 200
+    assert len(calls) == 2, calls
+    calls.clear()
+    status, again, _ = agent.call("POST", "/spend_requests", card_body())
+    assert status == 200, again
+    assert len(calls) == 2, calls
