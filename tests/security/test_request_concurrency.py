@@ -12,6 +12,7 @@ flight than the thread pool has threads and the pool has connections.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,8 +23,11 @@ from tests.security.test_sqlite_request_cost import BASE_URL, Agent
 from tests.support.approvals import card_body
 
 from link_cli.wallet.deps import SESSION_END_THREADS
+from link_cli.wallet.store.engine import Database
 
 IN_FLIGHT = 200
+# Read before the per-test fixtures clear LINK_* from the environment.
+POSTGRES_BASE = os.environ.get("LINK_TEST_POSTGRES_URL")
 
 
 @pytest.fixture(scope="module")
@@ -74,3 +78,23 @@ def test_a_retrieve_and_a_create_hand_off_to_threads_twice(
     status, again, _ = agent.call("POST", "/spend_requests", card_body())
     assert status == 200, again
     assert len(calls) == 2, calls
+
+
+def test_on_postgresql_the_token_lookup_sends_no_begin_or_commit() -> None:
+    # One SELECT sees one snapshot: wrapped in BEGIN/COMMIT it would cost three round trips.
+    from psycopg.pq import TransactionStatus
+    from tests.conftest import fresh_postgres_database
+
+    base = POSTGRES_BASE
+    if not base:
+        pytest.skip("LINK_TEST_POSTGRES_URL is not set (make test starts a throwaway PostgreSQL)")
+
+    database = Database(fresh_postgres_database(base, migrated=True))
+    try:
+        with database.read_connection() as connection:
+            connection.exec_driver_sql("SELECT 1").all()
+            dbapi = connection.connection.dbapi_connection
+            assert dbapi is not None
+            assert dbapi.info.transaction_status == TransactionStatus.IDLE
+    finally:
+        database.dispose()
