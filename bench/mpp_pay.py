@@ -176,6 +176,9 @@ def median_wall(runner: Runner, argv: list[str], env: dict[str, str], runs: int)
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument(
+        "--profile", action="store_true", help="also print one mpp pay run's cProfile (top 30)"
+    )
     args = parser.parse_args()
 
     from tests.merchant.buyer import logged_in_buyer
@@ -232,6 +235,17 @@ def main() -> int:
                 print(f"  {name:42} {walls[name]:7.1f} ms")
             runner.close()
             paid_before = endpoint.paid
+            if args.profile:
+                import subprocess
+
+                profiled = subprocess.run(
+                    [sys.executable, "-m", "cProfile", "-s", "cumulative", *cases[-1][1]],
+                    capture_output=True,
+                    text=True,
+                    env=env,
+                    check=True,
+                )
+                print("\n".join(profiled.stdout.splitlines()[:45]))
         baseline = walls["stdlib: probe + paid retry (baseline)"]
         mine = walls["link-cli mpp pay --spend-request-id"]
         with_wallet = walls["stdlib: wallet retrieve + probe + retry"]
