@@ -250,8 +250,11 @@ def serve_bare(port: int, workers: int, data_dir: str) -> None:
         return
     from uvicorn.supervisors import Multiprocess
 
+    from link_cli.wallet.cli import _tcp_listener
+
+    # As serve does: the shared socket marked TCP, so answers get TCP_NODELAY.
     config = uvicorn_config(settings, "bench.wallet_throughput:bare_factory", factory=True)
-    Multiprocess(config, sockets=[config.bind_socket()]).run()
+    Multiprocess(config, sockets=[_tcp_listener(config.bind_socket())]).run()
 
 
 @contextmanager
