@@ -214,6 +214,16 @@ async def serve(stdin: Replay, stdout: Output) -> None:
         await server.run(read_stream, write_stream, server.create_initialization_options())
 
 
+def require_sdk() -> None:
+    """Raise ImportError when the MCP SDK is not installed (found, not imported: that is the
+    background thread's job), before anything is answered on its behalf."""
+    from importlib.util import find_spec
+
+    for name in ("mcp", "mcp_types", "anyio"):
+        if find_spec(name) is None:
+            raise ImportError(f"No module named {name!r}")
+
+
 def main() -> int:
     """Serve MCP on stdio until the client closes stdin; returns the exit code."""
     wire = _Wire()
