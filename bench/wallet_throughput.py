@@ -14,7 +14,7 @@ a refused connection), and wallet / bare ratio. Goal: retrieve >= 50% of the bar
 errors.
 
 Last, the polling phase: 200 agents each retrieving their pending request every 2 s, as
-``spend-request retrieve --interval 2`` does, with ``Prefer: wait=N`` sent (RFC 7240). A wallet
+``spend-request retrieve --interval 2`` does (their first polls spread evenly over 2 s), with ``Prefer: wait=N`` sent (RFC 7240). A wallet
 that holds such requests (long-poll) keeps them open; one that ignores the preference answers
 at once. Meanwhile a probe asks ``/healthz`` every 50 ms on its own connection: its latency is
 how long the wallet's event loop (and its thread pool) keeps a trivial request waiting. The
@@ -154,7 +154,8 @@ async def _drive(
     await asyncio.gather(*(c.request("GET", "/healthz", {}, b"") for c in connections))
     deadline = time.perf_counter() + seconds
 
-    async def agent(connection: Connection, job: Job) -> None:
+    async def agent(connection: Connection, job: Job, offset: float) -> None:
+        await asyncio.sleep(offset)  # pollers spread over the interval, as real agents are
         while (now := time.perf_counter()) < deadline:
             method, path, headers, body = call(job)
             try:
@@ -186,7 +187,10 @@ async def _drive(
         connection.close()
 
     started = time.perf_counter()
-    tasks = [agent(c, j) for c, j in zip(connections, jobs, strict=True)]
+    spread = POLL_INTERVAL_SECONDS / len(jobs) if kind == "poll" else 0.0
+    tasks = [
+        agent(c, j, n * spread) for n, (c, j) in enumerate(zip(connections, jobs, strict=True))
+    ]
     if kind == "poll":
         tasks.append(probe())
     await asyncio.gather(*tasks)
