@@ -207,6 +207,9 @@ def _run_mcp(pre: Any) -> int:
         os.environ["LINK_AUTH_FILE"] = pre.auth_path  # --auth still applies (contract §9.4)
     try:
         from link_cli.mcp.stdio import main as mcp_main
+        from link_cli.mcp.stdio import require_sdk
+
+        require_sdk()
     except ImportError as exc:
         raise Unknown(f"The MCP server is not available in this build: {exc}") from exc
     return int(mcp_main() or 0)

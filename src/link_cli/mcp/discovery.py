@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
-
-import mcp_types as types
+from typing import TYPE_CHECKING, Any
 
 from link_cli.commands import Command
 from link_cli.errors import ValidationError
 from link_cli.mcp import tools
+
+if TYPE_CHECKING:
+    import mcp_types as types
 
 __all__ = [
     "CALL_READ_TOOL",
@@ -52,15 +53,25 @@ _TERM_IN_NAME = 10
 _TERM_IN_DESCRIPTION = 2
 _NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]+")
 
-_LOOKUP = types.ToolAnnotations(
-    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
-)
-_READ = types.ToolAnnotations(
-    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
-)
-_WRITE = types.ToolAnnotations(
-    read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True
-)
+# Wire forms (camelCase): tools/list may be answered before the SDK is imported.
+_LOOKUP = {
+    "readOnlyHint": True,
+    "destructiveHint": False,
+    "idempotentHint": True,
+    "openWorldHint": False,
+}
+_READ = {
+    "readOnlyHint": True,
+    "destructiveHint": False,
+    "idempotentHint": True,
+    "openWorldHint": True,
+}
+_WRITE = {
+    "readOnlyHint": False,
+    "destructiveHint": True,
+    "idempotentHint": False,
+    "openWorldHint": True,
+}
 _NAME_SCHEMA = {"type": "string", "description": "The tool's name, as search_tools lists it."}
 _ARGUMENTS_SCHEMA = {
     "type": "object",
@@ -71,14 +82,21 @@ _ARGUMENTS_SCHEMA = {
 
 def discovery_tools() -> list[types.Tool]:
     """The four discovery tools, as ``tools/list`` shows them."""
+    import mcp_types as types
+
+    return [types.Tool.model_validate(d) for d in discovery_tool_dicts()]
+
+
+def discovery_tool_dicts() -> list[dict[str, Any]]:
+    """The four discovery tools' wire forms (no SDK import)."""
     return [
-        types.Tool(
+        dict(
             name=SEARCH_TOOLS,
             description=(
                 "Search the available tools by keyword; an empty query lists them all. "
                 "Returns {tools: [{name, description}], nextOffset?}."
             ),
-            input_schema={
+            inputSchema={
                 "type": "object",
                 "properties": {
                     "query": {"type": "string", "default": ""},
@@ -93,30 +111,30 @@ def discovery_tools() -> list[types.Tool]:
             },
             annotations=_LOOKUP,
         ),
-        types.Tool(
+        dict(
             name=GET_TOOL_DETAILS,
             description="Describe one tool: its description, input schema and annotations.",
-            input_schema={
+            inputSchema={
                 "type": "object",
                 "properties": {"name": _NAME_SCHEMA},
                 "required": ["name"],
             },
             annotations=_LOOKUP,
         ),
-        types.Tool(
+        dict(
             name=CALL_READ_TOOL,
             description="Call a read-only tool (readOnlyHint) by name with its arguments.",
-            input_schema={
+            inputSchema={
                 "type": "object",
                 "properties": {"name": _NAME_SCHEMA, "arguments": _ARGUMENTS_SCHEMA},
                 "required": ["name"],
             },
             annotations=_READ,
         ),
-        types.Tool(
+        dict(
             name=CALL_WRITE_TOOL,
             description="Call any tool by name with its arguments.",
-            input_schema={
+            inputSchema={
                 "type": "object",
                 "properties": {"name": _NAME_SCHEMA, "arguments": _ARGUMENTS_SCHEMA},
                 "required": ["name", "arguments"],

@@ -3,15 +3,22 @@
 Tool names, descriptions and input schemas are never typed here: each comes from the
 command's single declaration (name = path joined with ``_``, description = the command's
 help, schema = the same merged args+options schema ``--schema`` prints).
+
+Each tool is first the plain dict ``tools/list`` sends (:func:`tool_dict`, no SDK import), so
+``link-cli --mcp`` can answer ``tools/list`` while the SDK still loads
+(:mod:`link_cli.mcp.stdio`); the SDK's ``Tool`` models are built from those dicts.
 """
 
 from __future__ import annotations
 
-import mcp_types as types
+from typing import TYPE_CHECKING, Any
 
 from link_cli import commands
 from link_cli.commands import Command
 from link_cli.commands._spec import input_schema
+
+if TYPE_CHECKING:
+    import mcp_types as types
 
 # Commands that make no sense as a tool: `serve` would start a server inside the MCP
 # server, and the interactive ones can only answer REQUIRES_TTY outside a terminal.
@@ -48,21 +55,33 @@ def tool_description(command: Command) -> str:
     return command.description
 
 
+def tool_dict(command: Command) -> dict[str, Any]:
+    """The wire form of one command's tool, as ``tools/list`` sends it."""
+    annotations: dict[str, Any] = {"readOnlyHint": command.read_only}
+    if command.read_only:
+        annotations.update(destructiveHint=False, idempotentHint=True)
+    return {
+        "name": command.tool_name,
+        "description": tool_description(command),
+        "inputSchema": input_schema(command),
+        "annotations": annotations,
+    }
+
+
+def tool_dicts() -> list[dict[str, Any]]:
+    """Every exposed tool's wire form, sorted by name."""
+    return [tool_dict(c) for c in tool_commands()]
+
+
 def tool_for(command: Command) -> types.Tool:
     """The MCP ``Tool`` of one command."""
-    annotations = types.ToolAnnotations(read_only_hint=command.read_only)
-    if command.read_only:
-        annotations = types.ToolAnnotations(
-            read_only_hint=True, destructive_hint=False, idempotent_hint=True
-        )
-    return types.Tool(
-        name=command.tool_name,
-        description=tool_description(command),
-        input_schema=input_schema(command),
-        annotations=annotations,
-    )
+    import mcp_types as types
+
+    return types.Tool.model_validate(tool_dict(command))
 
 
 def list_tools() -> list[types.Tool]:
     """Every exposed tool, sorted by name."""
-    return [tool_for(c) for c in tool_commands()]
+    import mcp_types as types
+
+    return [types.Tool.model_validate(d) for d in tool_dicts()]

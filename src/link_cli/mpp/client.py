@@ -15,6 +15,7 @@ Stdlib only (`http.client`), so importing this costs no heavy dependency.
 from __future__ import annotations
 
 import http.client
+import select
 import ssl
 import urllib.parse
 from collections.abc import Iterable, Mapping
@@ -221,6 +222,27 @@ def _connection(
     return connection
 
 
+# One idle connection per origin (and --resolve address): the paid retry goes out on the
+# probe's connection, so a payment costs one TCP (and TLS) handshake, not two.
+_IDLE: dict[tuple[str, str, int | None, str | None], http.client.HTTPConnection] = {}
+
+
+def _still_open(connection: http.client.HTTPConnection) -> bool:
+    """False when an idle connection's socket is gone or readable (closed by the server)."""
+    sock = connection.sock
+    if sock is None:
+        return False
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return False
+    return not readable
+
+
+class _Unsent(Exception):
+    """The request could not be written on a reused connection (the server had closed it)."""
+
+
 def _send_once(
     request: MerchantRequest,
     timeout: float,
@@ -229,29 +251,71 @@ def _send_once(
     max_bytes: int = MAX_BODY_BYTES,
 ) -> MerchantResponse:
     parts = urllib.parse.urlsplit(request.url)
+    try:
+        host = (parts.hostname or "").lower()
+        default_port = 443 if parts.scheme == "https" else 80
+        address = (resolve or {}).get((host, parts.port or default_port))
+        key = (parts.scheme, host, parts.port, address)
+    except ValueError:
+        raise MerchantRequestFailed("Invalid port in URL.") from None
+    idle = _IDLE.pop(key, None)
+    if idle is not None and _still_open(idle):
+        try:
+            return _exchange(idle, key, request, parts, max_bytes, reused=True)
+        except _Unsent:
+            pass
+    elif idle is not None:
+        idle.close()
     connection = _connection(parts, timeout, resolve)
+    return _exchange(connection, key, request, parts, max_bytes, reused=False)
+
+
+def _exchange(
+    connection: http.client.HTTPConnection,
+    key: tuple[str, str, int | None, str | None],
+    request: MerchantRequest,
+    parts: urllib.parse.SplitResult,
+    max_bytes: int,
+    *,
+    reused: bool,
+) -> MerchantResponse:
     target = urllib.parse.quote(parts.path or "/", safe=_PATH_SAFE)
     if parts.query:
         target += "?" + urllib.parse.quote(parts.query, safe=_PATH_SAFE + "?")
     has_host = any(name.lower() == "host" for name, _ in request.headers)
+    keep = False
     try:
         connection.putrequest(request.method, target, skip_host=has_host, skip_accept_encoding=True)
         for name, value in request.headers:
             connection.putheader(name, value)
         if request.body is not None:
             connection.putheader("Content-Length", str(len(request.body)))
-        connection.endheaders(request.body)
+        try:
+            connection.endheaders(request.body)
+        except (ConnectionResetError, BrokenPipeError):
+            if reused:  # never reached the server: a new connection may carry it
+                raise _Unsent from None
+            raise
         response = connection.getresponse()
         body = response.read(max_bytes)
+        # Reusable only once the whole body was read (a body cut at max_bytes is not).
+        keep = not response.will_close and response.isclosed()
         return MerchantResponse(request, response.status, tuple(response.getheaders()), body)
     except (ValueError, UnicodeError) as exc:
         raise MerchantRequestFailed(f"Invalid request to merchant: {type(exc).__name__}") from None
     except (OSError, http.client.HTTPException) as exc:
+        # Once written, a request is never repeated (a paid retry's outcome is unknown).
         raise MerchantRequestFailed(
             f"Request failed: {request.method} {request.url} ({type(exc).__name__})"
         ) from None
     finally:
-        connection.close()
+        if keep:
+            previous = _IDLE.pop(key, None)
+            if previous is not None:
+                previous.close()
+            _IDLE[key] = connection
+        else:
+            connection.close()
 
 
 def _redirected(request: MerchantRequest, response: MerchantResponse) -> MerchantRequest | None:

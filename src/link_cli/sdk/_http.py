@@ -92,7 +92,14 @@ class Transport:
 
 
 class StdlibTransport(Transport):
-    """A :class:`Transport` over ``http.client``: one connection per request, then closed.
+    """A :class:`Transport` over ``http.client``, keeping one idle connection per origin.
+
+    A command that sends several requests (create then poll, refresh then retry, ``mpp pay``)
+    reuses the connection, so it pays the TCP (and TLS) handshake once. An idle connection
+    the server has closed meanwhile (its keep-alive timeout) is noticed before it is used; one
+    that fails anyway is retried on a new connection when the request could not be sent, or
+    for ``GET``/``HEAD`` when no answer came: whether a server acted on a ``POST`` whose
+    connection then closed is unknowable.
 
     ``proxy`` (an ``http://host:port`` URL, optionally with ``user:password@``) routes
     every request through that proxy: absolute-form requests for ``http://`` targets, a
@@ -113,16 +120,56 @@ class StdlibTransport(Transport):
         self.timeout = timeout
         self.proxy = proxy
         self.hint = hint
+        self._idle: dict[str, http.client.HTTPConnection] = {}
 
     def send(self, request: HttpRequest) -> HttpResponse:
         """Send ``request`` and read the whole response body (at most ``MAX_BODY_BYTES``)."""
         import http.client
 
-        connection = None
         try:
-            connection, target, extra = self._connect(request.url)
-            headers = {"Connection": "close", **extra, **request.headers}
+            make, target, extra = self._connect(request.url)
+        except (OSError, ValueError, http.client.HTTPException) as error:
+            raise LinkTransportError(
+                request.method, request.url, _describe(error), self.hint
+            ) from error
+        parts = urlsplit(request.url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        idle = self._idle.pop(origin, None)
+        if idle is not None and _still_open(idle):
+            try:
+                return self._exchange(idle, origin, request, target, extra)
+            except _StaleConnection as stale:
+                if stale.sent and request.method not in ("GET", "HEAD"):
+                    raise stale.error from None
+        elif idle is not None:
+            idle.close()
+        try:
+            fresh = make()
+        except (OSError, ValueError) as error:
+            raise LinkTransportError(
+                request.method, request.url, _describe(error), self.hint
+            ) from error
+        try:
+            return self._exchange(fresh, origin, request, target, extra)
+        except _StaleConnection as stale:
+            raise stale.error from None
+
+    def _exchange(
+        self,
+        connection: http.client.HTTPConnection,
+        origin: str,
+        request: HttpRequest,
+        target: str,
+        extra: dict[str, str],
+    ) -> HttpResponse:
+        import http.client
+
+        keep = False
+        sent = False
+        try:
+            headers = {**extra, **request.headers}
             connection.request(request.method, target, body=request.body, headers=headers)
+            sent = True
             raw = connection.getresponse()
             body = raw.read(MAX_BODY_BYTES + 1)
             if len(body) > MAX_BODY_BYTES:
@@ -131,6 +178,7 @@ class StdlibTransport(Transport):
             if raw.length:  # read(n) stops quietly at EOF; bytes still owed = truncated
                 reason = "connection closed before the whole response arrived"
                 raise LinkTransportError(request.method, request.url, reason, self.hint)
+            keep = not raw.will_close
             return HttpResponse(
                 status=raw.status,
                 reason=raw.reason or "",
@@ -141,15 +189,32 @@ class StdlibTransport(Transport):
             # ConnectionError, TimeoutError, socket.gaierror and ssl errors are OSErrors;
             # HTTPException covers truncated or malformed responses and bad URLs; ValueError,
             # header values http.client refuses to send.
-            raise LinkTransportError(
-                request.method, request.url, _describe(error), self.hint
-            ) from error
+            failure = LinkTransportError(request.method, request.url, _describe(error), self.hint)
+            stale = isinstance(
+                error, (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
+            )
+            if stale and (not sent or isinstance(error, http.client.RemoteDisconnected)):
+                raise _StaleConnection(failure, sent) from error
+            raise failure from error
         finally:
-            if connection is not None:
+            if keep:
+                previous = self._idle.pop(origin, None)
+                if previous is not None:
+                    previous.close()
+                self._idle[origin] = connection
+            else:
                 connection.close()
 
-    def _connect(self, url: str) -> tuple[http.client.HTTPConnection, str, dict[str, str]]:
-        """An unopened connection for ``url``, the request target and any proxy headers."""
+    def close(self) -> None:
+        """Close the idle connections."""
+        while self._idle:
+            self._idle.popitem()[1].close()
+
+    def _connect(
+        self, url: str
+    ) -> tuple[Callable[[], http.client.HTTPConnection], str, dict[str, str]]:
+        """How to make an unopened connection for ``url`` (made only when no idle one serves:
+        an HTTPS one loads the CA bundle), the request target and any proxy headers."""
         import http.client
 
         # Only http(s) URLs get here: base URLs are checked in _config.resolve_base_url.
@@ -160,7 +225,8 @@ class StdlibTransport(Transport):
             raise http.client.InvalidURL(f"no host in {url!r}")
         if self.proxy is None:
             cls = http.client.HTTPSConnection if secure else http.client.HTTPConnection
-            return cls(parts.hostname, parts.port, timeout=self.timeout), origin_form, {}
+            host, port, timeout = parts.hostname, parts.port, self.timeout
+            return lambda: cls(host, port, timeout=timeout), origin_form, {}
         proxy = urlsplit(self.proxy)
         if not proxy.hostname:
             raise http.client.InvalidURL(f"no host in proxy URL {self.proxy!r}")
@@ -170,14 +236,46 @@ class StdlibTransport(Transport):
 
             pair = f"{unquote(proxy.username)}:{unquote(proxy.password or '')}"
             auth["Proxy-Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
+        proxy_host, proxy_port, timeout = proxy.hostname, proxy.port or 80, self.timeout
         if secure:  # TLS end to end through a CONNECT tunnel, as urllib does
-            tunnel = http.client.HTTPSConnection(
-                proxy.hostname, proxy.port or 80, timeout=self.timeout
-            )
-            tunnel.set_tunnel(parts.hostname, parts.port, headers=auth)
+            host, port = parts.hostname, parts.port
+
+            def tunnel() -> http.client.HTTPConnection:
+                connection = http.client.HTTPSConnection(proxy_host, proxy_port, timeout=timeout)
+                connection.set_tunnel(host, port, headers=auth)
+                return connection
+
             return tunnel, origin_form, {}
-        plain = http.client.HTTPConnection(proxy.hostname, proxy.port or 80, timeout=self.timeout)
+
+        def plain() -> http.client.HTTPConnection:
+            return http.client.HTTPConnection(proxy_host, proxy_port, timeout=timeout)
+
         return plain, f"{parts.scheme}://{parts.netloc}{origin_form}", auth
+
+
+class _StaleConnection(Exception):
+    """A request on a connection the server had already closed; ``error`` is what to raise
+    when it cannot be retried, ``sent`` whether the whole request went out first."""
+
+    def __init__(self, error: LinkTransportError, sent: bool) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.sent = sent
+
+
+def _still_open(connection: http.client.HTTPConnection) -> bool:
+    """False when an idle connection's socket is gone or readable (the server closed it, or
+    sent something unasked): either way it cannot carry the next request."""
+    import select
+
+    sock = connection.sock
+    if sock is None:
+        return False
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return False
+    return not readable
 
 
 def _describe(error: BaseException) -> str:

@@ -446,29 +446,14 @@ def _worker_app(settings: WalletSettings) -> Any:
     return create_app(settings)
 
 
-def _serve(settings: WalletSettings, admin_options: list[str]) -> int:
-    import functools
-
+def uvicorn_config(settings: WalletSettings, app: Any, *, factory: bool = False) -> Any:
+    """The server settings ``serve`` runs under (bench/wallet_throughput.py serves its bare
+    baseline app with the very same)."""
     import uvicorn
 
-    from .app import create_app
-
-    _configure_logging()
-    if settings.workers > 1 and settings.test_clock:
-        # Each process would keep its own clock: moving one would split the wallet's time.
-        raise SettingsError("LINK_WALLET_TEST_CLOCK needs a single process (--workers 1)")
-    if settings.workers > 1:
-        from .issuing import build_issuer
-
-        build_issuer(settings.issuer)  # refuse a broken issuer before any worker starts
-    _upgrade(settings)
-    # Several workers share one listening socket; each builds its own app (and database
-    # pool) in a fresh process. Every one-time rule is decided in the database, so
-    # processes need nothing else in common (docs/deploy.md, "Several processes").
-    app: Any = functools.partial(_worker_app, settings) if settings.workers > 1 else None
-    config = uvicorn.Config(
-        app or create_app(settings),
-        factory=settings.workers > 1,
+    return uvicorn.Config(
+        app,
+        factory=factory,
         workers=settings.workers,
         host=settings.host,
         port=settings.port,
@@ -486,6 +471,27 @@ def _serve(settings: WalletSettings, admin_options: list[str]) -> int:
         proxy_headers=settings.forwarded_allow_ips is not None,
         forwarded_allow_ips=settings.forwarded_allow_ips or "",
     )
+
+
+def _serve(settings: WalletSettings, admin_options: list[str]) -> int:
+    import functools
+
+    from .app import create_app
+
+    _configure_logging()
+    if settings.workers > 1 and settings.test_clock:
+        # Each process would keep its own clock: moving one would split the wallet's time.
+        raise SettingsError("LINK_WALLET_TEST_CLOCK needs a single process (--workers 1)")
+    if settings.workers > 1:
+        from .issuing import build_issuer
+
+        build_issuer(settings.issuer)  # refuse a broken issuer before any worker starts
+    _upgrade(settings)
+    # Several workers share one listening socket; each builds its own app (and database
+    # pool) in a fresh process. Every one-time rule is decided in the database, so
+    # processes need nothing else in common (docs/deploy.md, "Several processes").
+    app: Any = functools.partial(_worker_app, settings) if settings.workers > 1 else None
+    config = uvicorn_config(settings, app or create_app(settings), factory=settings.workers > 1)
     # On a terminal, say where the wallet listens and what to do next, once it does listen.
     hint = _next_steps(settings, admin_options) if sys.stderr.isatty() else None
     log = logging.getLogger("link_wallet")

@@ -10,10 +10,10 @@ response is sent (``scope="function"``). GET and HEAD requests get a read transa
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from datetime import datetime
-from functools import partial
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -54,15 +54,26 @@ WRITES_ON_GET = Depends(_writes_on_get)
 """A page that records something when shown (e.g. a throttle counting wrong phrases)."""
 
 
-# Ending a transaction has its own threads: a route that returned may still hold a lock
-# (``lock_person``) that the routes occupying every shared worker thread wait for; were the
-# commit to queue behind them, nothing would move until the pool timed out (a 500 for all).
-_ENDING_THREADS = anyio.CapacityLimiter(64)
+R = TypeVar("R")
+
+# Threads that only end sessions (commit and give the connection back to the pool), at least
+# as many as the pool holds connections (SQLite 10 + 30 overflow, PostgreSQL 5 + 10).
+SESSION_END_THREADS = 40
 
 
-async def _end_session(database: Database, session: Session, *, commit: bool) -> None:
-    end = partial(database.end_session, session, commit=commit)
-    await anyio.to_thread.run_sync(end, limiter=_ENDING_THREADS)
+def _session_end_limiter(request: Request) -> anyio.CapacityLimiter:
+    """The app's own limiter for ending sessions (created on the event loop, on first use).
+
+    Ending a session must never queue behind route handlers in the shared thread pool: under
+    load every pool thread can be a handler waiting for a database connection while every
+    connection belongs to a finished request waiting for a thread to give it back — a
+    deadlock until the pool's checkout timeout (bench/wallet_throughput.py, 200 agents).
+    """
+    limiter = getattr(request.app.state, "session_end_limiter", None)
+    if limiter is None:
+        limiter = anyio.CapacityLimiter(SESSION_END_THREADS)
+        request.app.state.session_end_limiter = limiter
+    return limiter
 
 
 async def get_db_session(request: Request) -> AsyncIterator[Session]:
@@ -70,17 +81,45 @@ async def get_db_session(request: Request) -> AsyncIterator[Session]:
     GET and HEAD, so readers never queue behind writers.
 
     Opened on the event loop (no I/O until the route's first query) and ended in one
-    worker-thread call, so the session costs one thread hand-off per request, not two.
+    worker-thread call, so the session costs one thread hand-off per request, not two; that
+    call runs on threads of its own (:func:`_session_end_limiter`).
     """
     database: Database = request.app.state.db
     reads = request.method in READ_METHODS and not getattr(request.state, "writes_on_get", False)
     session = database.open_session(read_only=reads)
+    limiter = _session_end_limiter(request)
     try:
         yield session
     except BaseException:
-        await _end_session(database, session, commit=False)
+        await anyio.to_thread.run_sync(
+            functools.partial(database.end_session, session, commit=False), limiter=limiter
+        )
         raise
-    await _end_session(database, session, commit=True)
+    if not session.in_transaction():
+        # Nothing begun, or already committed by the route (commits_in_route_thread): closing
+        # a session without a transaction does no I/O.
+        session.close()
+        return
+    await anyio.to_thread.run_sync(
+        functools.partial(database.end_session, session, commit=True), limiter=limiter
+    )
+
+
+def commits_in_route_thread(route: Callable[..., R]) -> Callable[..., R]:
+    """A plain ``def`` route taking ``db: DbSession`` that commits and closes it itself, on
+    the worker thread it already runs on, when it returns: one thread hand-off per request
+    fewer than :func:`get_db_session` ending it (under load each hand-off costs more CPU than
+    the commit; bench/wallet_throughput.py). A route that raises leaves the rollback to
+    :func:`get_db_session`; a failed commit raises before any answer, as there.
+    """
+
+    @functools.wraps(route)
+    def run(*args: Any, **kwargs: Any) -> R:
+        result = route(*args, **kwargs)
+        Database.end_session(kwargs["db"], commit=True)
+        return result
+
+    return run
 
 
 # Dependencies that do no I/O are ``async def``: FastAPI runs a plain ``def`` dependency in

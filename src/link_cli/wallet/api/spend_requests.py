@@ -18,7 +18,16 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from sqlalchemy.orm import Session
 
-from ..deps import DbSession, Now, Settings, body_limit, issuing_for, require_scope, too_large_error
+from ..deps import (
+    DbSession,
+    Now,
+    Settings,
+    body_limit,
+    commits_in_route_thread,
+    issuing_for,
+    require_scope,
+    too_large_error,
+)
 from ..domain.errors import InvalidRequest
 from ..domain.limits import DuplicateSpendRequest
 from ..domain.oauth import SCOPE_APPROVE, SCOPE_PAYMENT_METHODS
@@ -243,6 +252,7 @@ def _with_duplicate(
 
 
 @router.get("/spend_requests")
+@commits_in_route_thread
 def list_spend_requests(
     request: Request,
     agent: SpendRequester,
@@ -267,6 +277,7 @@ def list_spend_requests(
 
 
 @router.post("/spend_requests")
+@commits_in_route_thread
 def create_spend_request(
     request: Request,
     agent: SpendRequester,
@@ -297,6 +308,7 @@ def create_spend_request(
 
 
 @router.post("/spend_requests/create_delegated")
+@commits_in_route_thread
 def create_delegated_spend_request(
     request: Request,
     agent: SpendRequester,
@@ -375,6 +387,7 @@ async def retrieve_spend_request(
 
 
 @router.post("/spend_requests/{request_id}")
+@commits_in_route_thread
 def update_spend_request(
     request: Request,
     request_id: str,
@@ -399,6 +412,7 @@ def update_spend_request(
 
 
 @router.post("/spend_requests/{request_id}/request_approval")
+@commits_in_route_thread
 def request_spend_request_approval(
     request: Request,
     request_id: str,
@@ -423,6 +437,7 @@ def request_spend_request_approval(
 
 
 @router.post("/spend_requests/{request_id}/cancel")
+@commits_in_route_thread
 def cancel_spend_request(
     request: Request,
     request_id: str,

@@ -152,6 +152,12 @@ class Database:
         if keys:
             for listener in self.commit_listeners:
                 listener(frozenset(keys))
+        # On PostgreSQL one SELECT needs no transaction around it (a statement sees one
+        # snapshot): in autocommit the token lookup is one round trip, not BEGIN, SELECT and
+        # COMMIT. SQLite keeps its explicit read transaction (no lock until the SELECT).
+        self._lookup_engine = self._read_engine
+        if self.engine.dialect.name == "postgresql":
+            self._lookup_engine = self._read_engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @contextmanager
     def write_scope(self) -> Iterator[Session]:
@@ -173,8 +179,8 @@ class Database:
     def read_connection(self) -> Iterator[Connection]:
         """A Core connection in a read transaction (no lock on SQLite), for a lookup done on
         every request (the bearer token) where an ORM session's bookkeeping would cost more
-        than the query itself. Only for SELECTs."""
-        with self._read_engine.connect() as connection:
+        than the query itself. Only for a single SELECT (autocommit on PostgreSQL)."""
+        with self._lookup_engine.connect() as connection:
             yield connection
             connection.commit()
 
