@@ -141,6 +141,12 @@ class Database:
         event.listen(self.read_sessions, "do_orm_execute", _refuse_write_statement)
         event.listen(self.read_sessions, "before_flush", _refuse_flush)
         self._read_engine = self.engine.execution_options(**{_READ_ONLY: True})
+        # On PostgreSQL one SELECT needs no transaction around it (a statement sees one
+        # snapshot): in autocommit the token lookup is one round trip, not BEGIN, SELECT and
+        # COMMIT. SQLite keeps its explicit read transaction (no lock until the SELECT).
+        self._lookup_engine = self._read_engine
+        if self.engine.dialect.name == "postgresql":
+            self._lookup_engine = self._read_engine.execution_options(isolation_level="AUTOCOMMIT")
         self.commit_listeners: list[Callable[[frozenset[str]], None]] = []
         """Called (in the committing thread) with the change keys of each commit that had some
         (``store/changes.py``)."""
@@ -152,12 +158,6 @@ class Database:
         if keys:
             for listener in self.commit_listeners:
                 listener(frozenset(keys))
-        # On PostgreSQL one SELECT needs no transaction around it (a statement sees one
-        # snapshot): in autocommit the token lookup is one round trip, not BEGIN, SELECT and
-        # COMMIT. SQLite keeps its explicit read transaction (no lock until the SELECT).
-        self._lookup_engine = self._read_engine
-        if self.engine.dialect.name == "postgresql":
-            self._lookup_engine = self._read_engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @contextmanager
     def write_scope(self) -> Iterator[Session]:
