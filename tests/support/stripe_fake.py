@@ -128,6 +128,8 @@ class FakeStripe:
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     held: list[dict[str, Any]] = field(default_factory=list)
     hold_events: bool = False
+    tokens_require_action: bool = False
+    """New issued tokens ask the cardholder to authenticate (``requires_action``)."""
     balance_short: bool = False
     """Decline even what the wallet approved, as Stripe does when the Issuing balance is short."""
     _idempotency: dict[str, tuple[str, int, dict[str, Any]]] = field(default_factory=dict)
@@ -359,8 +361,12 @@ class FakeStripe:
                 "network_business_profile": seller["network_business_profile"],
             },
             "shared_metadata": {},
-            "status": "active",
-            "next_action": None,
+            "status": "requires_action" if self.tokens_require_action else "active",
+            "next_action": (
+                {"type": "use_stripe_sdk", "use_stripe_sdk": {}}
+                if self.tokens_require_action
+                else None
+            ),
             "usage_details": {"amount_captured": {"value": 0, "currency": limits["currency"]}},
             "usage_limits": {
                 "currency": limits["currency"],
