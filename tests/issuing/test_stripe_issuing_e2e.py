@@ -532,6 +532,16 @@ def test_stripe_js_add_card_page_and_raw_numbers_refused(
         ).one()
         assert (kept.brand, kept.last4) == ("mastercard", "4444")
         assert kept.number_encrypted is None and kept.cvc_encrypted is None
+    # The same pm_ claimed by another person is refused.
+    other = new_agent(stripe_wallet).person
+    if not other.is_signed_in():
+        other.sign_in()
+    claimed = other.submit_form(
+        "/wallet/cards/new",
+        {"payment_method": pm, "name": "Mallory", "line1": "1 Main St", "country": "US"},
+        action="/wallet/cards/new",
+    )
+    assert claimed.status_code == 400 and "already added" in claimed.text
     # A card number posted anyway (a page without Stripe.js) is refused, not stored.
     refused = person.submit_form(
         "/wallet/cards/new",

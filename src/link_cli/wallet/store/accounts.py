@@ -143,12 +143,16 @@ def add_stripe_card(
 ) -> PaymentMethod:
     """Store a card tokenised by Stripe.js: its PaymentMethod id and what Stripe reports
     (brand, last four, expiry); no number or CVC exists here to encrypt."""
+    taken = select(PaymentMethod.id).where(
+        PaymentMethod.stripe_payment_method == card.payment_method
+    )
+    if session.scalar(taken) is not None:
+        raise Conflict(
+            "This card was already added; add it again with Stripe's form to get a new one.",
+            code="payment_method_taken",
+        )
     has_cards = session.scalar(select(PaymentMethod.id).where(PaymentMethod.user_id == user_id))
     is_default = make_default or has_cards is None
-    if is_default:
-        session.execute(
-            update(PaymentMethod).where(PaymentMethod.user_id == user_id).values(is_default=False)
-        )
     method = PaymentMethod(
         id=new_id("csmrpd"),
         user_id=user_id,
@@ -171,8 +175,20 @@ def add_stripe_card(
         created_at=now,
         stripe_payment_method=card.payment_method,
     )
-    session.add(method)
-    session.flush()
+    try:
+        with session.begin_nested():  # two posts of one pm_ at once: the loser is told
+            session.add(method)
+    except IntegrityError:
+        raise Conflict(
+            "This card was already added; add it again with Stripe's form to get a new one.",
+            code="payment_method_taken",
+        ) from None
+    if is_default:
+        session.execute(
+            update(PaymentMethod)
+            .where(PaymentMethod.user_id == user_id, PaymentMethod.id != method.id)
+            .values(is_default=False)
+        )
     return method
 
 

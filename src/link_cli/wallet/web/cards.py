@@ -122,15 +122,18 @@ def _add_tokenised(
         return _stripe_page(request, person, key, values, exc.field_errors)
     except WalletError as exc:  # Stripe refused or did not answer: nothing was stored
         return _stripe_page(request, person, key, values, {"payment_method": exc.message})
-    accounts.add_stripe_card(
-        db,
-        user_id=person.id,
-        card=card,
-        brand=method.brand,
-        last4=method.last4,
-        exp_month=method.exp_month,
-        exp_year=method.exp_year,
-        now=now,
-        make_default=form.get("make_default") == "1",
-    )
+    try:
+        accounts.add_stripe_card(
+            db,
+            user_id=person.id,
+            card=card,
+            brand=method.brand,
+            last4=method.last4,
+            exp_month=method.exp_month,
+            exp_year=method.exp_year,
+            now=now,
+            make_default=form.get("make_default") == "1",
+        )
+    except WalletError as exc:  # this pm_ is already someone's card
+        return _stripe_page(request, person, key, values, {"payment_method": exc.message})
     return RedirectResponse("/wallet?added=1", status_code=303)

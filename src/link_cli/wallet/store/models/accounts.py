@@ -60,7 +60,7 @@ class PaymentMethod(Base):
     nickname: Mapped[str | None] = mapped_column(String(100))
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    stripe_payment_method: Mapped[str | None] = mapped_column(String(255))
+    stripe_payment_method: Mapped[str | None] = mapped_column(String(255), unique=True)
 
 
 class ShippingAddress(Base):

@@ -19,6 +19,10 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("payment_methods") as batch:
         batch.add_column(sa.Column("stripe_payment_method", sa.String(255), nullable=True))
+        # One PaymentMethod, one person: a pm_ id seen elsewhere cannot be claimed again.
+        batch.create_unique_constraint(
+            "uq_payment_methods_stripe_payment_method", ["stripe_payment_method"]
+        )
         batch.alter_column("number_encrypted", existing_type=sa.Text(), nullable=True)
         batch.alter_column("cvc_encrypted", existing_type=sa.Text(), nullable=True)
 
@@ -26,4 +30,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("payment_methods") as batch:
         # Number and CVC stay nullable: cards added with Stripe.js have none to put back.
+        batch.drop_constraint("uq_payment_methods_stripe_payment_method", type_="unique")
         batch.drop_column("stripe_payment_method")
