@@ -460,6 +460,15 @@ def test_spt_create_approve_retrieve_use_succeeds(
     assert posts[-1]["idempotency-key"] == f"link-wallet-spt-{created['id']}"
     assert posts[-1]["stripe-version"] == PREVIEW_API_VERSION
 
+    # Redeemed at Stripe only: this wallet's own merchant API does not know the token, even
+    # for a merchant registered here under the same network id.
+    from tests.redemption.delegated import confirm, register_merchant, spt_form
+
+    local = register_merchant(stripe_wallet, created["network_id"], livemode=False)
+    refused = confirm(stripe_wallet, local, spt_form(token["id"], amount=1800))
+    assert refused.status_code in (400, 404) and "succeeded" not in refused.text
+    assert agent.status_of(created["id"]) == "approved"
+
     # The seller's payment: Stripe's events arrive out of order (deactivated before used).
     fake.hold_events = True
     try:
