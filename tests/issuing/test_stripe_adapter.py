@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from tests.support.stripe_fake import FakeStripe, running_fake, stripe_env
+from tests.support.stripe_fake import PUBLISHABLE_KEY, FakeStripe, running_fake, stripe_env
 
 from link_cli.wallet.domain.issuing_authorization import merchant_matches
 from link_cli.wallet.domain.sites import registrable_domain
@@ -292,3 +292,118 @@ def test_every_decline_reason() -> None:
     for request, asked, used, merchant_ok, when, reason in cases:
         decision = decide(request, asked, card_used=used, merchant_ok=merchant_ok, now=when)
         assert (decision.reason, decision.approved) == (reason, reason == "approved")
+
+
+# -- Stripe-issued shared payment tokens (preview) -------------------------------------------
+
+
+def _spt_request(n: int, amount: int = 1200) -> SpendRequest:
+    return dataclasses.replace(
+        _request(100 + n, amount),
+        credential_type=CredentialType.SHARED_PAYMENT_TOKEN,
+        network_id="profile_test_seller",
+        merchant_name=None,
+        merchant_url=None,
+    )
+
+
+def _funding(fake: FakeStripe) -> FundingCard:
+    return dataclasses.replace(FUNDING, stripe_payment_method=fake.create_payment_method())
+
+
+def test_spt_without_the_preview_setting_is_unsupported(fake: FakeStripe) -> None:
+    from link_cli.wallet.domain.errors import InvalidRequest
+
+    issuer = _issuer(fake)
+    assert issuer.spt_redeemed_elsewhere is False
+    with pytest.raises(InvalidRequest) as refused:
+        issuer.issue_spt(_spt_request(1), NOW, _funding(fake))
+    assert refused.value.code == "credential_type_unsupported"
+    assert not any(p.startswith("/v1/shared_payment") for _, p, _ in fake.requests)
+
+
+def test_spt_is_issued_once_for_the_seller_amount_and_expiry(fake: FakeStripe) -> None:
+    issuer = _issuer(fake, **stripe_env(fake, issued_tokens=True))
+    funding = _funding(fake)
+    request = _spt_request(2)
+    fake.fail_next(500, after_effect=True)  # created, but the answer is lost: retried
+    spt = issuer.issue_spt(request, NOW, funding)
+    same = [
+        t for t in fake.issued_tokens.values() if t["seller_details"]["external_id"] == request.id
+    ]
+    assert len(same) == 1 and same[0]["id"] == spt.issuer_ref
+    assert not spt.id.startswith("spt_")  # the wallet's own reference is never a token
+    token = same[0]
+    assert token["payment_method"] == funding.stripe_payment_method
+    assert token["seller_details"]["network_business_profile"] == "profile_test_seller"
+    assert token["usage_limits"] == {
+        "currency": "usd",
+        "max_amount": 1200,
+        "expires_at": int((NOW + timedelta(hours=1)).timestamp()),
+    }
+    # Revoking twice is harmless (the second sees the token already deactivated).
+    issuer.revoke_spt(token["id"])
+    issuer.revoke_spt(token["id"])
+    assert token["status"] == "deactivated" and token["deactivated_reason"] == "revoked"
+
+
+def test_spt_needs_a_stripe_payment_method_and_the_same_mode(fake: FakeStripe) -> None:
+    from link_cli.wallet.domain.errors import InvalidRequest
+
+    issuer = _issuer(fake, **stripe_env(fake, issued_tokens=True))
+    with pytest.raises(InvalidRequest) as refused:
+        issuer.issue_spt(_spt_request(3), NOW, FUNDING)
+    assert refused.value.code == "payment_method_not_tokenised"
+    with pytest.raises(InvalidRequest) as refused:
+        issuer.issue_spt(dataclasses.replace(_spt_request(4), test=False), NOW, _funding(fake))
+    assert refused.value.code == "issuer_mode_mismatch"
+    # Stripe refuses an unknown PaymentMethod: its message is passed on.
+    unknown = dataclasses.replace(FUNDING, stripe_payment_method="pm_unknown")
+    with pytest.raises(IssuerRejected):
+        issuer.issue_spt(_spt_request(5), NOW, unknown)
+
+
+def test_a_token_that_requires_action_is_revoked_and_refused(fake: FakeStripe) -> None:
+    issuer = _issuer(fake, **stripe_env(fake, issued_tokens=True))
+    fake.tokens_require_action = True
+    try:
+        with pytest.raises(IssuerRejected) as refused:
+            issuer.issue_spt(_spt_request(6), NOW, _funding(fake))
+    finally:
+        fake.tokens_require_action = False
+    assert refused.value.extra["issuer_code"] == "token_requires_action"
+    token = next(
+        t
+        for t in fake.issued_tokens.values()
+        if t["seller_details"]["external_id"] == _spt_request(6).id
+    )
+    assert token["status"] == "deactivated"
+
+
+def test_payment_method_summary(fake: FakeStripe) -> None:
+    issuer = _issuer(fake)
+    pm = fake.create_payment_method(brand="amex", last4="0005")
+    summary = issuer.payment_method(pm)
+    assert (summary.brand, summary.last4, summary.exp_year) == ("amex", "0005", 2031)
+    with pytest.raises(IssuerRejected):
+        issuer.payment_method("pm_missing")
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        ({"LINK_WALLET_STRIPE_ISSUED_TOKENS": "yes"}, "on or off"),
+        ({"LINK_WALLET_STRIPE_ISSUED_TOKENS": "on"}, "PUBLISHABLE_KEY"),
+        ({"LINK_WALLET_STRIPE_PUBLISHABLE_KEY": "sk_test_abc"}, "publishable"),
+        ({"LINK_WALLET_STRIPE_PUBLISHABLE_KEY": "pk_live_abc"}, "same mode"),
+        ({"LINK_WALLET_STRIPE_PUBLISHABLE_KEY": 'pk_test_a"b'}, "publishable"),
+        ({"LINK_WALLET_STRIPE_PREVIEW_API_VERSION": "2026-10-28.endive"}, "preview"),
+    ],
+)
+def test_issued_token_settings_are_validated(
+    fake: FakeStripe, extra: dict[str, str], needle: str
+) -> None:
+    with pytest.raises(IssuerConfigError, match=needle):
+        issuer_settings_from_env({**stripe_env(fake), **extra})
+    on = issuer_settings_from_env(stripe_env(fake, issued_tokens=True))
+    assert on.issued_tokens and on.publishable_key == PUBLISHABLE_KEY

@@ -7,12 +7,18 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from tests.support.approvals import ApiAgent, approve_spend_request, card_body, new_agent
-from tests.support.stripe_fake import FakeStripe, running_fake, stripe_env
+from tests.support.approvals import (
+    ApiAgent,
+    approve_spend_request,
+    card_body,
+    new_agent,
+    spt_body,
+)
+from tests.support.stripe_fake import PREVIEW_API_VERSION, FakeStripe, running_fake, stripe_env
 from tests.support.wallet import WalletProcess
 
 pytestmark = pytest.mark.server
@@ -31,8 +37,9 @@ def fake() -> Iterator[FakeStripe]:
 def stripe_wallet(
     fake: FakeStripe, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[WalletProcess]:
+    # With the issued-token preview on, so the card and the SPT journeys share one process.
     with WalletProcess.start(
-        tmp_path_factory.mktemp("stripe-wallet"), env=stripe_env(fake)
+        tmp_path_factory.mktemp("stripe-wallet"), env=stripe_env(fake, issued_tokens=True)
     ) as wallet:
         fake.webhook_url = f"{wallet.url}/issuing/stripe/webhook"
         yield wallet
@@ -385,3 +392,180 @@ def test_stripe_declining_what_the_wallet_approved_fails_the_request(
     final = agent.retrieve(created["id"]).json()
     assert final["status"] == "failed"
     assert final["payment_status_details"]["decline_code"] == "insufficient_funds"
+
+
+# -- Stripe-issued shared payment tokens (preview) -------------------------------------------
+
+
+def _agent_with_stripe_card(fake: FakeStripe, wallet: WalletProcess) -> tuple[ApiAgent, str]:
+    """An agent whose person added a card through the Stripe.js page (the pm_ id posted as
+    Stripe.js posts it; the page's own form and CSRF token)."""
+    agent = new_agent(wallet)
+    pm = fake.create_payment_method(brand="mastercard", last4="4444")
+    if not agent.person.is_signed_in():
+        agent.person.sign_in()
+    added = agent.person.submit_form(
+        "/wallet/cards/new",
+        {
+            "payment_method": pm,
+            "name": "Jenny Rosen",
+            "line1": "510 Townsend St",
+            "city": "San Francisco",
+            "postal_code": "94103",
+            "country": "US",
+            "make_default": "1",
+        },
+        action="/wallet/cards/new",
+    )
+    assert added.status_code == 200 and "/wallet" in str(added.url), added.text[-500:]
+    return agent, pm
+
+
+def _approved_spt(fake: FakeStripe, wallet: WalletProcess, amount: int) -> tuple[ApiAgent, dict]:
+    agent, _ = _agent_with_stripe_card(fake, wallet)
+    created = agent.create_ok(spt_body(test=True, amount=amount))
+    approve_spend_request(agent.person, created["approval_url"])
+    return agent, created
+
+
+def _token_of(fake: FakeStripe, request_id: str) -> dict:
+    return next(
+        t for t in fake.issued_tokens.values() if t["seller_details"]["external_id"] == request_id
+    )
+
+
+def test_spt_create_approve_retrieve_use_succeeds(
+    fake: FakeStripe, stripe_wallet: WalletProcess
+) -> None:
+    agent, created = _approved_spt(fake, stripe_wallet, amount=1800)
+    spend = agent.retrieve(created["id"], include="shared_payment_token").json()
+    assert spend["status"] == "approved"
+    token = _token_of(fake, created["id"])
+    # The token the agent gets is Stripe's, for the request's seller, amount and expiry.
+    assert spend["shared_payment_token"] == {
+        "id": token["id"],
+        "valid_until": spend["shared_payment_token"]["valid_until"],
+    }
+    assert token["seller_details"]["network_business_profile"] == created["network_id"]
+    assert token["usage_limits"]["max_amount"] == 1800
+    assert token["usage_limits"]["currency"] == "usd"
+    valid_until = datetime.fromisoformat(
+        spend["shared_payment_token"]["valid_until"].replace("Z", "+00:00")
+    )
+    assert token["usage_limits"]["expires_at"] == int(valid_until.timestamp())
+    assert fake.payment_methods[token["payment_method"]]["card"]["last4"] == "4444"
+    posts = [
+        h for m, p, h in fake.requests if m == "POST" and p == "/v1/shared_payment/issued_tokens"
+    ]
+    assert posts[-1]["idempotency-key"] == f"link-wallet-spt-{created['id']}"
+    assert posts[-1]["stripe-version"] == PREVIEW_API_VERSION
+
+    # Redeemed at Stripe only: this wallet's own merchant API does not know the token, even
+    # for a merchant registered here under the same network id.
+    from tests.redemption.delegated import confirm, register_merchant, spt_form
+
+    local = register_merchant(stripe_wallet, created["network_id"], livemode=False)
+    refused = confirm(stripe_wallet, local, spt_form(token["id"], amount=1800))
+    assert refused.status_code in (400, 404) and "succeeded" not in refused.text
+    assert agent.status_of(created["id"]) == "approved"
+
+    # The seller's payment: Stripe's events arrive out of order (deactivated before used).
+    fake.hold_events = True
+    try:
+        fake.use_token(token["id"], 1800)
+    finally:
+        fake.hold_events = False
+    deliveries = fake.release_held(reverse=True)
+    assert [d.event["type"] for d in deliveries] == [
+        "shared_payment.issued_token.deactivated",
+        "shared_payment.issued_token.used",
+    ]
+    assert all(d.status == 200 for d in deliveries)
+    final = agent.retrieve(created["id"], include="shared_payment_token").json()
+    assert final["status"] == "succeeded"
+    assert final["payment_status_details"]["outcome"] == "success"
+    assert final["payment_status_details"]["amount"] == 1800
+    # A redelivered event changes nothing.
+    assert fake.redeliver(deliveries[1].event["id"]).status == 200
+    assert agent.retrieve(created["id"]).json()["updated_at"] == final["updated_at"]
+
+
+def test_spt_cancel_revokes_the_token_at_stripe(
+    fake: FakeStripe, stripe_wallet: WalletProcess
+) -> None:
+    agent, created = _approved_spt(fake, stripe_wallet, amount=600)
+    token = _token_of(fake, created["id"])
+    assert agent.cancel(created["id"]).json()["status"] == "canceled"
+    _stop_cards(fake, stripe_wallet, datetime.now(UTC))
+    assert token["status"] == "deactivated" and token["deactivated_reason"] == "revoked"
+    # The deactivated event of our own revoke leaves the request canceled.
+    assert (
+        fake.events_of("shared_payment.issued_token.deactivated")[-1]["data"]["object"]["id"]
+        == token["id"]
+    )
+    assert agent.status_of(created["id"]) == "canceled"
+
+
+def test_spt_deactivated_by_stripe_fails_the_request(
+    fake: FakeStripe, stripe_wallet: WalletProcess
+) -> None:
+    agent, created = _approved_spt(fake, stripe_wallet, amount=700)
+    token = _token_of(fake, created["id"])
+    token.update(status="deactivated", deactivated_reason="expired")
+    fake._send("shared_payment.issued_token.deactivated", token)
+    final = agent.retrieve(created["id"]).json()
+    assert final["status"] == "failed"
+    assert final["payment_status_details"]["decline_code"] == "token_expired"
+
+
+def test_stripe_js_add_card_page_and_raw_numbers_refused(
+    fake: FakeStripe, stripe_wallet: WalletProcess
+) -> None:
+    agent, pm = _agent_with_stripe_card(fake, stripe_wallet)
+    person = agent.person
+    page = person.client.get("/wallet/cards/new")
+    # Stripe's origins only where Stripe.js needs them; the wallet-wide rules stay.
+    policy = dict(d.split(" ", 1) for d in page.headers["content-security-policy"].split("; "))
+    assert policy["script-src"] == "'self' https://js.stripe.com"
+    assert policy["frame-src"] == "'self' https://js.stripe.com"
+    assert policy["connect-src"] == "'self' https://api.stripe.com"
+    assert policy["default-src"] == "'self'" and policy["frame-ancestors"] == "'none'"
+    assert '<script src="https://js.stripe.com/v3/">' in page.text
+    assert 'name="number"' not in page.text and 'name="cvc"' not in page.text
+    # The card Stripe.js tokenised is kept by its pm_ id, with Stripe's brand and last four,
+    # and no number or CVC.
+    from sqlalchemy import select
+
+    from link_cli.wallet.store.models.accounts import PaymentMethod
+
+    with stripe_wallet.store().database.read_scope() as session:
+        kept = session.scalars(
+            select(PaymentMethod).where(PaymentMethod.stripe_payment_method == pm)
+        ).one()
+        assert (kept.brand, kept.last4) == ("mastercard", "4444")
+        assert kept.number_encrypted is None and kept.cvc_encrypted is None
+    # The same pm_ claimed by another person is refused.
+    other = new_agent(stripe_wallet).person
+    if not other.is_signed_in():
+        other.sign_in()
+    claimed = other.submit_form(
+        "/wallet/cards/new",
+        {"payment_method": pm, "name": "Mallory", "line1": "1 Main St", "country": "US"},
+        action="/wallet/cards/new",
+    )
+    assert claimed.status_code == 400 and "already added" in claimed.text
+    # A card number posted anyway (a page without Stripe.js) is refused, not stored.
+    refused = person.submit_form(
+        "/wallet/cards/new",
+        {
+            "number": "4242424242424242",
+            "cvc": "123",
+            "name": "Jenny Rosen",
+            "line1": "510 Townsend St",
+            "country": "US",
+        },
+        action="/wallet/cards/new",
+    )
+    assert refused.status_code == 400
+    assert "4242424242424242" not in refused.text
+    assert "4242424242424242" not in "".join(stripe_wallet.stored_values())

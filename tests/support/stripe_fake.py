@@ -10,6 +10,11 @@ Transaction, sends ``issuing_transaction.created`` and, with ``cancel_after.paym
 cancels the card. Failures can be injected (``fail_next``) before or after a POST takes
 effect, and every delivery can be replayed (``redeliver``) or held back (``hold_events``)
 to test duplicated and out-of-order events.
+
+Issued shared payment tokens (preview API version only): created from a PaymentMethod
+(``create_payment_method`` plays Stripe.js), retrieved, revoked (``deactivated``,
+``revoked``); ``use_token`` plays the seller's payment and sends ``…issued_token.used`` and,
+once the maximum is captured, ``…issued_token.deactivated`` (``consumed``).
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ from link_cli.wallet.issuing.stripe_events import signature_header
 from .threaded_server import serving
 
 API_VERSION = "2026-10-28.endive"
+PREVIEW_API_VERSION = "2026-07-29.preview"
+PUBLISHABLE_KEY = "pk_test_fake" + "2" * 24
 SECRET_KEY = "sk_test_fake" + "0" * 24
 WEBHOOK_SECRET = "whsec_fake" + "1" * 24
 AUTHORIZATION_DEADLINE_SECONDS = 2.0
@@ -115,10 +122,14 @@ class FakeStripe:
     cards: dict[str, dict[str, Any]] = field(default_factory=dict)
     authorizations: dict[str, dict[str, Any]] = field(default_factory=dict)
     transactions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    payment_methods: dict[str, dict[str, Any]] = field(default_factory=dict)
+    issued_tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
     deliveries: list[Delivery] = field(default_factory=list)
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     held: list[dict[str, Any]] = field(default_factory=list)
     hold_events: bool = False
+    tokens_require_action: bool = False
+    """New issued tokens ask the cardholder to authenticate (``requires_action``)."""
     balance_short: bool = False
     """Decline even what the wallet approved, as Stripe does when the Issuing balance is short."""
     _idempotency: dict[str, tuple[str, int, dict[str, Any]]] = field(default_factory=dict)
@@ -143,6 +154,38 @@ class FakeStripe:
         """Deliver the held events (in reverse order: out of order)."""
         events, self.held = self.held, []
         return [self._deliver(e) for e in (reversed(events) if reverse else events)]
+
+    def create_payment_method(self, brand: str = "visa", last4: str = "4242") -> str:
+        """What Stripe.js does in the person's browser: a card PaymentMethod, its id."""
+        method = {
+            "id": "pm_" + secrets.token_hex(12),
+            "object": "payment_method",
+            "type": "card",
+            "card": {"brand": brand, "last4": last4, "exp_month": 12, "exp_year": 2031},
+            "livemode": False,
+        }
+        self.payment_methods[method["id"]] = method
+        return method["id"]
+
+    def use_token(self, token_id: str, amount: int) -> dict[str, Any]:
+        """A seller's payment with the token: ``used``, then ``deactivated`` (consumed) once
+        the maximum is captured."""
+        token = self._get(self.issued_tokens, token_id, "shared payment issued token")
+        limits = token["usage_limits"]
+        captured = token["usage_details"]["amount_captured"]
+        if token["status"] != "active" or captured["value"] + amount > limits["max_amount"]:
+            raise StripeApiError(402, "card_error", "The shared payment token cannot pay this.")
+        captured["value"] += amount
+        self._send("shared_payment.issued_token.used", token)
+        if captured["value"] >= limits["max_amount"]:
+            self._deactivate(token, "consumed")
+        return token
+
+    def _deactivate(self, token: dict[str, Any], reason: str) -> None:
+        token.update(
+            status="deactivated", deactivated_reason=reason, deactivated_at=int(time.time())
+        )
+        self._send("shared_payment.issued_token.deactivated", token)
 
     def events_of(self, kind: str) -> list[dict[str, Any]]:
         return [d.event for d in self.deliveries if d.event["type"] == kind]
@@ -186,6 +229,8 @@ class FakeStripe:
 
     def _send(self, kind: str, obj: dict[str, Any]) -> None:
         event = self._event(kind, json.loads(json.dumps(obj)))
+        if self.webhook_url is None:
+            return  # an adapter test: nobody listens
         if self.hold_events:
             self.held.append(event)
         else:
@@ -203,9 +248,19 @@ class FakeStripe:
     ) -> tuple[int, dict[str, Any]]:
         if headers.get("authorization") != f"Bearer {self.secret_key}":
             raise StripeApiError(401, "invalid_request_error", "Invalid API Key provided.")
+        parts = path.strip("/").split("/")
+        if parts[:2] == ["v1", "shared_payment"]:
+            if headers.get("stripe-version") != PREVIEW_API_VERSION:
+                raise StripeApiError(
+                    400,
+                    "invalid_request_error",
+                    "Shared payment issued tokens need a preview API version.",
+                )
+            return 200, self._issued_tokens(method, parts, params)
         if headers.get("stripe-version") != API_VERSION:
             raise StripeApiError(400, "invalid_request_error", "Unexpected Stripe-Version.")
-        parts = path.strip("/").split("/")
+        if method == "GET" and len(parts) == 3 and parts[:2] == ["v1", "payment_methods"]:
+            return 200, self._get(self.payment_methods, parts[2], "PaymentMethod")
         if method == "POST" and path == "/v1/issuing/cardholders":
             return 200, self._create_cardholder(params)
         if method == "POST" and len(parts) == 4 and parts[:3] == ["v1", "issuing", "cardholders"]:
@@ -259,6 +314,68 @@ class FakeStripe:
                 404, "invalid_request_error", f"No such {kind}: '{id_}'", "resource_missing", "id"
             )
         return table[id_]
+
+    def _issued_tokens(
+        self, method: str, parts: list[str], params: dict[str, Any]
+    ) -> dict[str, Any]:
+        if method == "POST" and len(parts) == 3 and parts[2] == "issued_tokens":
+            return self._issue_token(params)
+        if len(parts) >= 4 and parts[2] == "issued_tokens":
+            token = self._get(self.issued_tokens, parts[3], "shared payment issued token")
+            if method == "GET" and len(parts) == 4:
+                return token
+            if method == "POST" and len(parts) == 5 and parts[4] == "revoke":
+                if token["status"] == "deactivated":
+                    raise StripeApiError(
+                        400, "invalid_request_error", "This token is already deactivated."
+                    )
+                self._deactivate(token, "revoked")
+                return token
+        raise StripeApiError(404, "invalid_request_error", "Unrecognized request URL.")
+
+    def _issue_token(self, params: dict[str, Any]) -> dict[str, Any]:
+        self._get(self.payment_methods, params.get("payment_method", ""), "PaymentMethod")
+        seller = params.get("seller_details") or {}
+        limits = params.get("usage_limits") or {}
+        for key in ("currency", "max_amount"):
+            if not limits.get(key):
+                raise _missing(f"usage_limits[{key}]")
+        if not str(seller.get("network_business_profile", "")).startswith("profile_"):
+            raise StripeApiError(
+                400,
+                "invalid_request_error",
+                "Invalid network business profile.",
+                "parameter_invalid",
+                "seller_details[network_business_profile]",
+            )
+        token = {
+            "id": "spt_" + secrets.token_hex(12),
+            "object": "shared_payment.issued_token",
+            "livemode": False,
+            "created": int(time.time()),
+            "deactivated_at": None,
+            "deactivated_reason": None,
+            "payment_method": params["payment_method"],
+            "seller_details": {
+                "external_id": seller.get("external_id"),
+                "network_business_profile": seller["network_business_profile"],
+            },
+            "shared_metadata": {},
+            "status": "requires_action" if self.tokens_require_action else "active",
+            "next_action": (
+                {"type": "use_stripe_sdk", "use_stripe_sdk": {}}
+                if self.tokens_require_action
+                else None
+            ),
+            "usage_details": {"amount_captured": {"value": 0, "currency": limits["currency"]}},
+            "usage_limits": {
+                "currency": limits["currency"],
+                "max_amount": int(limits["max_amount"]),
+                "expires_at": int(limits["expires_at"]) if limits.get("expires_at") else None,
+            },
+        }
+        self.issued_tokens[token["id"]] = token
+        return token
 
     def _create_cardholder(self, params: dict[str, Any]) -> dict[str, Any]:
         if not params.get("name"):
@@ -510,11 +627,17 @@ def running_fake(webhook_url: str | None = None) -> Iterator[FakeStripe]:
         yield fake
 
 
-def stripe_env(fake: FakeStripe) -> dict[str, str]:
-    """A wallet's environment selecting the stripe issuer, pointed at ``fake``."""
-    return {
+def stripe_env(fake: FakeStripe, *, issued_tokens: bool = False) -> dict[str, str]:
+    """A wallet's environment selecting the stripe issuer, pointed at ``fake`` (with the
+    issued shared payment tokens preview and Stripe.js cards when ``issued_tokens``)."""
+    env = {
         "LINK_WALLET_ISSUER": "stripe",
         "LINK_WALLET_STRIPE_SECRET_KEY": fake.secret_key,
         "LINK_WALLET_STRIPE_WEBHOOK_SECRETS": fake.webhook_secret,
         "LINK_WALLET_STRIPE_API_BASE": fake.url,
     }
+    if issued_tokens:
+        env["LINK_WALLET_STRIPE_ISSUED_TOKENS"] = "on"
+        env["LINK_WALLET_STRIPE_PUBLISHABLE_KEY"] = PUBLISHABLE_KEY
+        env["LINK_WALLET_STRIPE_PREVIEW_API_VERSION"] = PREVIEW_API_VERSION
+    return env

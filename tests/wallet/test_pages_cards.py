@@ -101,3 +101,12 @@ def test_the_card_form_needs_a_signed_in_person_and_csrf(wallet: WalletProcess) 
     no_token = person.client.post("/wallet/cards/new", data=GOOD_CARD)
     assert no_token.status_code == 403
     assert "No cards yet" in person.client.get("/wallet").text
+
+
+def test_the_sandbox_card_form_loads_nothing_from_stripe(wallet: WalletProcess) -> None:
+    person = wallet.create_person(with_card=False)
+    person.sign_in()
+    page = person.client.get("/wallet/cards/new")
+    assert page.status_code == 200 and 'name="number"' in page.text
+    assert "stripe.com" not in page.text
+    assert "stripe.com" not in page.headers["content-security-policy"]

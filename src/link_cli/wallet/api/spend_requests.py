@@ -141,7 +141,8 @@ def spend_request_json(
         body["link_pay_token"] = credential.id
     if "shared_payment_token" in include and credential.kind == issued_credentials.KIND_SPT:
         body["shared_payment_token"] = {
-            "id": credential.id,
+            # An outside issuer's token (Stripe's spt_…) is what the seller redeems.
+            "id": credential.issuer_ref or credential.id,
             "valid_until": iso(credential.valid_until),
         }
     return body
@@ -407,6 +408,7 @@ def update_spend_request(
         request_id=request_id,
         changes=changes,
         now=now,
+        issuing=issuing_for(request),
     )
     return ApiJSON(_render(request, db, spend))
 

@@ -7,7 +7,7 @@ input with the same per-field messages. Messages never repeat the card number or
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -154,6 +154,24 @@ def validate_card(fields: Mapping[str, str | None], *, today: date) -> CardInput
     elif brand is not None and len(cvc) != expected_cvc:
         errors["cvc"] = f"The security code of this card has {expected_cvc} digits."
 
+    billing, nickname = _billing(text, errors)
+    if errors:
+        raise CardValidationError(errors)
+    assert brand is not None and exp_month is not None and exp_year is not None
+    return CardInput(
+        number=number,
+        brand=brand,
+        exp_month=exp_month,
+        exp_year=exp_year,
+        cvc=cvc,
+        billing=billing,
+        nickname=nickname,
+    )
+
+
+def _billing(
+    text: Callable[[str], str], errors: dict[str, str]
+) -> tuple[BillingAddress, str | None]:
     country = text("country").upper() or "US"
     if not _COUNTRY.match(country):
         errors["country"] = "Enter a two-letter country code, e.g. US."
@@ -167,27 +185,51 @@ def validate_card(fields: Mapping[str, str | None], *, today: date) -> CardInput
             errors[key] = f"Use at most {limit} characters."
         elif CONTROL_SINGLE_LINE.search(value):
             errors[key] = "Remove control characters."
+    billing = BillingAddress(
+        name=text("name"),
+        line1=text("line1"),
+        line2=text("line2") or None,
+        city=text("city") or None,
+        state=text("state") or None,
+        postal_code=text("postal_code") or None,
+        country=country,
+    )
+    return billing, text("nickname") or None
 
+
+@dataclass(frozen=True)
+class TokenisedCardInput:
+    """A card tokenised by Stripe.js: its PaymentMethod id and the billing address the
+    person typed; the number never reached the wallet."""
+
+    payment_method: str
+    billing: BillingAddress
+    nickname: str | None
+
+
+_PAYMENT_METHOD_ID = re.compile(r"^pm_[A-Za-z0-9_]{1,200}$")
+
+
+def validate_tokenised_card(fields: Mapping[str, str | None]) -> TokenisedCardInput:
+    """Validate a Stripe.js form post: a ``pm_…`` id, no card number or CVC (refused, so a
+    page that failed to load Stripe.js cannot send them), and the billing address."""
+    errors: dict[str, str] = {}
+
+    def text(key: str) -> str:
+        return (fields.get(key) or "").strip()
+
+    if text("number") or text("cvc"):
+        errors["number"] = (
+            "This wallet takes cards only through Stripe's secure form; card numbers are "
+            "never sent to it."
+        )
+    payment_method = text("payment_method")
+    if not _PAYMENT_METHOD_ID.match(payment_method):
+        errors["payment_method"] = "The card was not tokenised by Stripe; try again."
+    billing, nickname = _billing(text, errors)
     if errors:
         raise CardValidationError(errors)
-    assert brand is not None and exp_month is not None and exp_year is not None
-    return CardInput(
-        number=number,
-        brand=brand,
-        exp_month=exp_month,
-        exp_year=exp_year,
-        cvc=cvc,
-        billing=BillingAddress(
-            name=text("name"),
-            line1=text("line1"),
-            line2=text("line2") or None,
-            city=text("city") or None,
-            state=text("state") or None,
-            postal_code=text("postal_code") or None,
-            country=country,
-        ),
-        nickname=text("nickname") or None,
-    )
+    return TokenisedCardInput(payment_method=payment_method, billing=billing, nickname=nickname)
 
 
 def _parse_int(value: str) -> int | None:

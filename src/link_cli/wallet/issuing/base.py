@@ -27,6 +27,7 @@ __all__ = [
     "IssuerRejected",
     "IssuerUnavailable",
     "IssuingError",
+    "PaymentMethodSummary",
     "WebhookRejected",
 ]
 
@@ -88,6 +89,19 @@ class FundingCard:
     last4: str
     billing_address: dict[str, Any]
     """Contract §7.2 BillingAddress: ``{name, line1, line2?, city?, state?, postal_code?, country}``."""
+    stripe_payment_method: str | None = None
+    """The card's Stripe PaymentMethod (``pm_…``) when it was added with Stripe.js."""
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentMethodSummary:
+    """What the issuer reports of a tokenised card: never its number."""
+
+    id: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +142,9 @@ class IssuedSpt:
     currency: str
     valid_until: datetime
     livemode: bool = False
+    issuer_ref: str | None = None
+    """The outside issuer's token (Stripe's ``spt_…``), the one the agent hands the seller;
+    ``id`` is then the wallet's own reference, never shown."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +168,9 @@ class Issuer(Protocol):
     remote: bool
     """True when cards live at an outside issuer and must be stopped there when their
     request ends (the wallet then runs a card stopper)."""
+    spt_redeemed_elsewhere: bool
+    """True when its shared payment tokens are redeemed at the outside issuer (by any seller
+    there), not at this wallet's own merchants."""
 
     def issue_card(
         self,
@@ -163,8 +183,19 @@ class Issuer(Protocol):
         issued to ``holder`` (outside issuers need one)."""
         ...
 
-    def issue_spt(self, request: SpendRequest, now: datetime) -> IssuedSpt:
-        """A token for ``request.network_id``, at most ``request.amount`` in its currency."""
+    def issue_spt(
+        self, request: SpendRequest, now: datetime, payment_method: FundingCard | None = None
+    ) -> IssuedSpt:
+        """A token for ``request.network_id``, at most ``request.amount`` in its currency
+        (an outside issuer charges ``payment_method``)."""
+        ...
+
+    def revoke_spt(self, issuer_ref: str) -> None:
+        """Deactivate an outside issuer's token for good (idempotent)."""
+        ...
+
+    def payment_method(self, payment_method_id: str) -> PaymentMethodSummary:
+        """Brand, last four and expiry of a tokenised card (``pm_…``)."""
         ...
 
     def issue_link_pay_token(self, request: SpendRequest, now: datetime) -> IssuedLinkPayToken:

@@ -22,6 +22,8 @@ __all__ = [
 
 # The version stripe-python 16.1 is generated for; events are verified against it too.
 DEFAULT_STRIPE_API_VERSION = "2026-10-28.endive"
+# Issued shared payment tokens exist only in preview API versions (docs/issuers.md).
+DEFAULT_STRIPE_PREVIEW_API_VERSION = "2026-07-29.preview"
 SANDBOX = "sandbox"
 STRIPE = "stripe"
 _KINDS = (SANDBOX, STRIPE)
@@ -44,6 +46,11 @@ class IssuerSettings:
     timeout_seconds: float = 10.0
     max_network_retries: int = 2
     webhook_tolerance_seconds: int = 300
+    issued_tokens: bool = False
+    """The account has the issued shared payment tokens preview (``…_ISSUED_TOKENS=on``)."""
+    preview_api_version: str = DEFAULT_STRIPE_PREVIEW_API_VERSION
+    publishable_key: str | None = None
+    """``pk_…`` for Stripe.js on the add-card page (required with issued tokens)."""
 
     @property
     def livemode(self) -> bool:
@@ -119,8 +126,41 @@ def issuer_settings_from_env(env: Mapping[str, str]) -> IssuerSettings:
         raise IssuerConfigError(
             "LINK_WALLET_STRIPE_API_BASE must be an https:// address (or http:// on loopback)"
         )
+    issued_tokens = _switch(env, "LINK_WALLET_STRIPE_ISSUED_TOKENS")
+    preview = (
+        env.get("LINK_WALLET_STRIPE_PREVIEW_API_VERSION", "").strip()
+        or DEFAULT_STRIPE_PREVIEW_API_VERSION
+    )
+    if len(preview) > 40 or not preview.endswith(".preview") or not preview[:4].isdigit():
+        raise IssuerConfigError(
+            "LINK_WALLET_STRIPE_PREVIEW_API_VERSION must be a preview version like "
+            f"{DEFAULT_STRIPE_PREVIEW_API_VERSION}"
+        )
+    publishable = env.get("LINK_WALLET_STRIPE_PUBLISHABLE_KEY", "").strip() or None
+    if publishable is not None and (
+        not publishable.startswith(("pk_test_", "pk_live_"))
+        or not publishable.isascii()
+        or not all(c.isalnum() or c == "_" for c in publishable)
+        or len(publishable) > 255
+    ):
+        raise IssuerConfigError(
+            "LINK_WALLET_STRIPE_PUBLISHABLE_KEY must be a publishable key (pk_test_… or pk_live_…)"
+        )
+    if issued_tokens and publishable is None:
+        raise IssuerConfigError(
+            "LINK_WALLET_STRIPE_ISSUED_TOKENS=on needs LINK_WALLET_STRIPE_PUBLISHABLE_KEY: "
+            "cards are added with Stripe.js so the wallet has a PaymentMethod to issue from"
+        )
+    if publishable is not None and ("_live_" in publishable[:8]) != ("_live_" in key[:8]):
+        raise IssuerConfigError(
+            "LINK_WALLET_STRIPE_PUBLISHABLE_KEY and LINK_WALLET_STRIPE_SECRET_KEY must be of "
+            "the same mode (both test or both live)"
+        )
     return IssuerSettings(
         kind=STRIPE,
+        issued_tokens=issued_tokens,
+        preview_api_version=preview,
+        publishable_key=publishable,
         stripe_secret_key=key,
         webhook_secrets=webhook_secrets,
         api_version=version,
@@ -131,6 +171,13 @@ def issuer_settings_from_env(env: Mapping[str, str]) -> IssuerSettings:
             _number(env, "LINK_WALLET_STRIPE_WEBHOOK_TOLERANCE_SECONDS", 300, 1, 3600)
         ),
     )
+
+
+def _switch(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower() or "off"
+    if raw not in ("on", "off"):
+        raise IssuerConfigError(f"{name} must be on or off, got {raw[:20]!r}")
+    return raw == "on"
 
 
 def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:

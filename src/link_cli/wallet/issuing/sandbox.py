@@ -31,6 +31,7 @@ from .base import (
     IssuedLinkPayToken,
     IssuedSpt,
     IssuingError,
+    PaymentMethodSummary,
 )
 
 __all__ = ["SandboxIssuer"]
@@ -51,6 +52,7 @@ class SandboxIssuer:
 
     name = "sandbox"
     remote = False
+    spt_redeemed_elsewhere = False
 
     def __init__(self, randbelow: RandBelow = secrets.randbelow) -> None:
         self._randbelow = randbelow
@@ -79,7 +81,9 @@ class SandboxIssuer:
             livemode=not request.test,
         )
 
-    def issue_spt(self, request: SpendRequest, now: datetime) -> IssuedSpt:
+    def issue_spt(
+        self, request: SpendRequest, now: datetime, payment_method: FundingCard | None = None
+    ) -> IssuedSpt:
         """A token for the request's seller, capped at its amount, in its currency."""
         valid_until = _require_approved(request, CredentialType.SHARED_PAYMENT_TOKEN)
         if valid_until <= now:
@@ -117,6 +121,13 @@ class SandboxIssuer:
 
     def cancel_card(self, issuer_ref: str) -> None:
         """Nothing to stop elsewhere: the sandbox card dies with its spend request."""
+
+    def revoke_spt(self, issuer_ref: str) -> None:
+        """Nothing to revoke elsewhere: the sandbox token dies with its spend request."""
+
+    def payment_method(self, payment_method_id: str) -> PaymentMethodSummary:
+        """The sandbox keeps cards itself; it has no tokenised ones."""
+        raise IssuingError("the sandbox issuer has no Stripe PaymentMethods")
 
     def verify_event(self, payload: bytes, signature: str | None, now: datetime) -> dict[str, Any]:
         """The sandbox receives no issuer webhooks."""

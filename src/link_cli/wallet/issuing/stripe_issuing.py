@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import re
+import secrets
 import time
 import unicodedata
 from collections.abc import Iterator
@@ -34,6 +35,7 @@ from .base import (
     IssuerRejected,
     IssuerUnavailable,
     IssuingError,
+    PaymentMethodSummary,
 )
 from .config import IssuerConfigError, IssuerSettings
 
@@ -47,6 +49,7 @@ log = logging.getLogger("link_wallet.issuing")
 _NAME_ALLOWED = re.compile(r"[^A-Za-z .'\-]")
 _E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 _DEFAULT_NAME = "Link Wallet Holder"
+_ISSUED_TOKENS = "/v1/shared_payment/issued_tokens"
 
 
 def cardholder_name(*candidates: str | None) -> str:
@@ -104,6 +107,7 @@ class StripeIssuer:
         if not settings.stripe_secret_key:
             raise IssuerConfigError("the stripe issuer needs a secret key")
         self.settings = settings
+        self.spt_redeemed_elsewhere = settings.issued_tokens
         self._client = client or _make_client(settings)
 
     # -- cards -----------------------------------------------------------------------------
@@ -120,20 +124,13 @@ class StripeIssuer:
             raise IssuingError(f"spend request {request.id} is not approved")
         if request.credential_type is not CredentialType.CARD or request.is_link_pay_token:
             raise InvalidRequest(
-                "The stripe issuer issues virtual cards only; shared payment tokens and Link "
-                "Pay Tokens need the sandbox issuer (docs/issuers.md).",
+                "The stripe issuer issues virtual cards here; Link Pay Tokens need the sandbox "
+                "issuer (docs/issuers.md).",
                 code="credential_type_unsupported",
             )
         if request.valid_until <= now:
             raise IssuingError(f"spend request {request.id} is past its valid_until")
-        if request.test == self.settings.livemode:
-            mode = "test" if request.test else "live"
-            raise InvalidRequest(
-                f"This {mode}-mode spend request cannot get a card from a "
-                f"{'live' if self.settings.livemode else 'test'}-mode Stripe key.",
-                code="issuer_mode_mismatch",
-                status=409,
-            )
+        self._same_mode(request)
         if holder is None:
             raise IssuingError("a Stripe card needs its holder")
         holder = self._ensure_cardholder(holder, payment_method.billing_address)
@@ -218,12 +215,117 @@ class StripeIssuer:
 
     # -- other credentials -----------------------------------------------------------------
 
-    def issue_spt(self, request: SpendRequest, now: datetime) -> IssuedSpt:
-        raise InvalidRequest(
-            "This wallet issues cards through Stripe Issuing; Stripe-issued shared payment "
-            "tokens are not available here yet (docs/issuers.md).",
-            code="credential_type_unsupported",
+    def issue_spt(
+        self, request: SpendRequest, now: datetime, payment_method: FundingCard | None = None
+    ) -> IssuedSpt:
+        """``POST /v1/shared_payment/issued_tokens`` (preview API): a token for the seller's
+        network profile, capped at the approved amount and currency, until ``valid_until``."""
+        if not self.settings.issued_tokens:
+            raise InvalidRequest(
+                "This wallet issues cards through Stripe Issuing; Stripe-issued shared payment "
+                "tokens need the preview (LINK_WALLET_STRIPE_ISSUED_TOKENS=on, docs/issuers.md).",
+                code="credential_type_unsupported",
+            )
+        if request.status is not Status.APPROVED or request.valid_until is None:
+            raise IssuingError(f"spend request {request.id} is not approved")
+        if request.credential_type is not CredentialType.SHARED_PAYMENT_TOKEN:
+            raise IssuingError(f"spend request {request.id} is not a shared payment token request")
+        if request.valid_until <= now:
+            raise IssuingError(f"spend request {request.id} is past its valid_until")
+        if not request.network_id:
+            raise IssuingError(f"spend request {request.id} has no network id")
+        self._same_mode(request)
+        pm = payment_method.stripe_payment_method if payment_method else None
+        if not pm:
+            raise InvalidRequest(
+                "A Stripe-issued shared payment token is charged to a card added with Stripe's "
+                "secure form; add the card again in the wallet and choose it.",
+                code="payment_method_not_tokenised",
+                status=422,
+            )
+        params = {
+            "payment_method": pm,
+            "seller_details": {
+                "network_business_profile": request.network_id,
+                "external_id": request.id,
+            },
+            "usage_limits": {
+                "currency": request.currency.lower(),
+                "max_amount": request.amount,
+                "expires_at": int(request.valid_until.timestamp()),
+            },
+        }
+        token = self._preview("post", _ISSUED_TOKENS, f"link-wallet-spt-{request.id}", params)
+        token_id = token.get("id")
+        if not isinstance(token_id, str) or not token_id.startswith("spt_"):
+            raise IssuerRejected("Stripe returned no shared payment token.")
+        if token.get("status") != "active":
+            # Stripe wants the person to authenticate (next_action): not supported here, so
+            # the token is withdrawn at once rather than left waiting.
+            self.revoke_spt(token_id)
+            raise IssuerRejected(
+                "Stripe asks the cardholder to authenticate this token "
+                f"(status {str(token.get('status'))[:30]}); use another card.",
+                extra={"issuer_code": "token_requires_action"},
+            )
+        return IssuedSpt(
+            id="isspt_" + secrets.token_hex(12),
+            network_id=request.network_id,
+            max_amount=request.amount,
+            currency=request.currency,
+            valid_until=request.valid_until,
+            livemode=bool(token.get("livemode")),
+            issuer_ref=token_id,
         )
+
+    def revoke_spt(self, issuer_ref: str) -> None:
+        """``POST …/issued_tokens/{id}/revoke``; a token already deactivated is left as is."""
+        path = f"{_ISSUED_TOKENS}/{issuer_ref}"
+        try:
+            self._preview("post", f"{path}/revoke", f"link-wallet-revoke-{issuer_ref}", {})
+        except IssuerRejected:
+            if self._preview("get", path, None, {}).get("status") != "deactivated":
+                raise
+
+    def payment_method(self, payment_method_id: str) -> PaymentMethodSummary:
+        """``GET /v1/payment_methods/{id}``: the card Stripe.js tokenised, in this account."""
+        with _translated("fetch the payment method"):
+            method = self._client.v1.payment_methods.retrieve(payment_method_id).to_dict()
+        card = method.get("card")
+        if method.get("type") != "card" or not isinstance(card, dict):
+            raise IssuerRejected("That Stripe payment method is not a card.")
+        return PaymentMethodSummary(
+            id=str(method["id"]),
+            brand=str(card.get("brand") or "unknown").lower(),
+            last4=str(card.get("last4") or ""),
+            exp_month=int(card.get("exp_month") or 0),
+            exp_year=int(card.get("exp_year") or 0),
+        )
+
+    def _preview(
+        self, method: str, path: str, idempotency_key: str | None, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A call to a preview endpoint (no generated SDK method): the preview version is
+        sent only here, the rest of the wallet keeps the pinned GA version."""
+        options: dict[str, Any] = {"stripe_version": self.settings.preview_api_version}
+        if idempotency_key:
+            options["idempotency_key"] = idempotency_key
+        with _translated("reach the shared payment token API"):
+            response = self._client.raw_request(method, path, **options, **params)
+        data = response.data
+        if not isinstance(data, dict):
+            raise IssuerRejected("Stripe's answer is not an object.")
+        return data
+
+    def _same_mode(self, request: SpendRequest) -> None:
+        if request.test == self.settings.livemode:
+            mode = "test" if request.test else "live"
+            raise InvalidRequest(
+                f"This {mode}-mode spend request cannot get a credential from a "
+                f"{'live' if self.settings.livemode else 'test'}-mode Stripe key.",
+                code="issuer_mode_mismatch",
+                status=409,
+            )
 
     def issue_link_pay_token(self, request: SpendRequest, now: datetime) -> IssuedLinkPayToken:
         raise InvalidRequest(

@@ -45,6 +45,8 @@ __all__ = [
 log = logging.getLogger("link_wallet.issuing")
 
 REALTIME = "issuing_authorization.request"
+SPT_USED = "shared_payment.issued_token.used"
+SPT_DEACTIVATED = "shared_payment.issued_token.deactivated"
 
 
 def holder_for(session: Session, user_id: str) -> Holder | None:
@@ -147,7 +149,67 @@ def handle_event(session: Session, event: dict[str, Any], now: datetime) -> dict
         _authorization_reported(session, obj, now)
     elif kind == "issuing_transaction.created":
         _transaction_created(session, obj, now)
+    elif kind in (SPT_USED, SPT_DEACTIVATED):
+        _token_event(session, kind, obj, now)
     return None
+
+
+def _token_event(session: Session, kind: str, token: dict[str, Any], now: datetime) -> None:
+    """A Stripe-issued shared payment token was used (``used``, or ``deactivated`` because
+    ``consumed``): the request ``succeeded`` with what was captured. Deactivated for another
+    reason (``expired``, ``revoked``, ``resolved``) while the request could still pay: it
+    ``failed`` with that reason. Any order of the two events ends the same."""
+    row, request = _load(session, _ref(token.get("id")), now)
+    if row is None or request is None or row.kind != issued_credentials.KIND_SPT:
+        return
+    reason = _text(token.get("deactivated_reason"), 30)
+    usage = token.get("usage_details")
+    captured = usage.get("amount_captured") if isinstance(usage, dict) else None
+    captured = captured if isinstance(captured, dict) else {}
+    amount = _int(captured.get("value"))
+    currency = (_text(captured.get("currency"), 3) or request.currency).lower()
+    used = kind == SPT_USED or reason == "consumed" or amount > 0
+    if not used:
+        if reason is None:
+            return
+        row.issuer_state = store.CANCELED  # nothing left to revoke
+        if request.status is Status.APPROVED and row.consumed_at is None:
+            _fail_token(session, request, currency, f"token_{reason}", now)
+        return
+    issued_credentials.consume(session, row.id, now)
+    if request.status is not Status.APPROVED:
+        if request.status is not Status.SUCCEEDED:
+            log.warning("issuing: token of %s spend request %s used", request.status, request.id)
+        return
+    details = {
+        "outcome": "success",
+        "amount": amount or row.max_amount,
+        "currency": currency,
+        "created": int(now.timestamp()),
+    }
+    moved = dataclasses.replace(
+        spend_rules.succeed(request, now=now, payment_status_details=details),
+        link_transaction_id=new_id("lnktxn", 24),
+    )
+    save_transition(session, request, moved)
+
+
+def _fail_token(
+    session: Session, request: SpendRequest, currency: str, reason: str, now: datetime
+) -> None:
+    if spend_rules.is_due(request, now):
+        return
+    details = {
+        "outcome": "failure",
+        "amount": 0,
+        "currency": currency,
+        "created": int(now.timestamp()),
+        "code": "token_deactivated",
+        "decline_code": reason,
+    }
+    save_transition(
+        session, request, spend_rules.fail(request, now=now, payment_status_details=details)
+    )
 
 
 def _load(
@@ -322,15 +384,18 @@ def _transaction_created(session: Session, transaction: dict[str, Any], now: dat
 
 
 def stop_finished_cards(database: Database, issuer: Issuer, now: datetime) -> int:
-    """Cancel at the issuer every card whose request can no longer pay (canceled, expired,
-    failed, succeeded); returns how many were stopped. The issuer calls happen outside
+    """Cancel at the issuer every card (revoke every token) whose request can no longer pay
+    (canceled, expired, failed, succeeded); returns how many were stopped. The issuer calls happen outside
     any transaction; a failure leaves the card for the next round."""
     with database.read_scope() as session:
         pending = store.cards_to_stop(session, now)
     stopped = 0
-    for credential_id, ref in pending:
+    for credential_id, ref, kind in pending:
         try:
-            issuer.cancel_card(ref)
+            if kind == issued_credentials.KIND_SPT:
+                issuer.revoke_spt(ref)
+            else:
+                issuer.cancel_card(ref)
         except (IssuerUnavailable, IssuerRejected) as exc:
             log.warning("issuing: card %s not canceled yet: %s", credential_id, exc.code)
             continue

@@ -159,10 +159,18 @@ def _payment_method(
 
 
 def _check_redeemable_here(
-    session: Session, credential_type: CredentialType, network_id: str | None, *, test: bool
+    session: Session,
+    credential_type: CredentialType,
+    network_id: str | None,
+    *,
+    test: bool,
+    elsewhere: bool,
 ) -> None:
-    """Refuse a shared payment token no merchant at this wallet could ever redeem."""
+    """Refuse a shared payment token no merchant at this wallet could ever redeem (unless
+    the issuer's tokens are redeemed at the issuer, by any seller)."""
     if credential_type is not CredentialType.SHARED_PAYMENT_TOKEN or not network_id:
+        return
+    if elsewhere:
         return
     if merchants.network_id_registered(session, network_id, livemode=not test):
         return
@@ -185,12 +193,18 @@ def create(
     now: datetime,
     limits: LimitSettings,
     issuing: Issuing | None = None,
+    spt_redeemed_elsewhere: bool = False,
 ) -> SpendRequest:
     """A new request of the agent connection ``grant_id``, pending approval at once when the
     draft asks for it, or approved at once when one of the person's spending policies covers
     it (with ``issuing``); refused when a policy's deny-list names the merchant."""
     method = _payment_method(session, user_id, draft.payment_method_id, now)
-    _check_redeemable_here(session, draft.credential_type, draft.network_id, test=draft.test)
+    elsewhere = spt_redeemed_elsewhere or (
+        issuing is not None and issuing.issuer.spt_redeemed_elsewhere
+    )
+    _check_redeemable_here(
+        session, draft.credential_type, draft.network_id, test=draft.test, elsewhere=elsewhere
+    )
     draft = _resolve_merchant_account(session, draft)
     repository.lock_person(session, user_id)
     recent = repository.recent_for_user(session, user_id, now=now)
@@ -274,8 +288,15 @@ def create_delegated(
         )
     # The official client also sends request_approval: true here; approval happens below.
     plain = dataclasses.replace(draft, request_approval=False)
+    # No ``issuing`` for create: policies must not approve it first; approval is below.
     request = create(
-        session, user_id=user_id, grant_id=grant_id, draft=plain, now=now, limits=limits
+        session,
+        user_id=user_id,
+        grant_id=grant_id,
+        draft=plain,
+        now=now,
+        limits=limits,
+        spt_redeemed_elsewhere=issuing.issuer.spt_redeemed_elsewhere,
     )
     return _approve_loaded(session, request, now=now, limits=limits, issuing=issuing)
 
@@ -288,6 +309,7 @@ def update(
     request_id: str,
     changes: SpendRequestChanges,
     now: datetime,
+    issuing: Issuing | None = None,
 ) -> SpendRequest:
     """Apply the agent's changes while the person has not decided yet."""
     request = _load(session, user_id, request_id, now, grant_id=grant_id)
@@ -295,7 +317,11 @@ def update(
         _payment_method(session, user_id, changes.payment_method_id, now)
     if changes.network_id is not None:
         _check_redeemable_here(
-            session, request.credential_type, changes.network_id, test=request.test
+            session,
+            request.credential_type,
+            changes.network_id,
+            test=request.test,
+            elsewhere=issuing is not None and issuing.issuer.spt_redeemed_elsewhere,
         )
     updated = rules.update(request, changes, now=now)
     if (updated.merchant_url, updated.network_id) != (request.merchant_url, request.network_id):
@@ -505,6 +531,17 @@ def revoke_auto_approved(
     return _save(session, request, canceled, now)
 
 
+def _funding(session: Session, request: SpendRequest, now: datetime) -> FundingCard:
+    method = _payment_method(session, request.user_id, request.payment_method_id, now)
+    return FundingCard(
+        id=method.id,
+        brand=method.brand,
+        last4=method.last4,
+        billing_address=accounts.billing_address(method),
+        stripe_payment_method=method.stripe_payment_method,
+    )
+
+
 def _issue(
     session: Session, request: SpendRequest, *, now: datetime, issuing: Issuing
 ) -> IssuedCredential:
@@ -515,17 +552,12 @@ def _issue(
             session, request=request, lpt=lpt, issuer=issuer.name, now=now
         )
     if request.credential_type is CredentialType.SHARED_PAYMENT_TOKEN:
-        spt = issuer.issue_spt(request, now)
+        paying = _funding(session, request, now) if issuer.remote else None
+        spt = issuer.issue_spt(request, now, paying)
         return issued_credentials.insert_spt(
             session, request=request, spt=spt, issuer=issuer.name, now=now
         )
-    method = _payment_method(session, request.user_id, request.payment_method_id, now)
-    funding = FundingCard(
-        id=method.id,
-        brand=method.brand,
-        last4=method.last4,
-        billing_address=accounts.billing_address(method),
-    )
+    funding = _funding(session, request, now)
     holder = outside.holder_for(session, request.user_id) if issuer.remote else None
     for _ in range(_FINGERPRINT_ATTEMPTS):
         card = issuer.issue_card(request, funding, now, holder)

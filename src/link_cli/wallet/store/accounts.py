@@ -14,7 +14,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..domain.cards import CardInput
+from ..domain.cards import CardInput, TokenisedCardInput
 from ..domain.errors import Conflict, InvalidRequest
 from ..domain.text import CONTROL_SINGLE_LINE
 from .crypto import FieldCipher, sha256_hex
@@ -126,6 +126,69 @@ def add_card(
     )
     session.add(method)
     session.flush()
+    return method
+
+
+def add_stripe_card(
+    session: Session,
+    *,
+    user_id: str,
+    card: TokenisedCardInput,
+    brand: str,
+    last4: str,
+    exp_month: int,
+    exp_year: int,
+    now: datetime,
+    make_default: bool = False,
+) -> PaymentMethod:
+    """Store a card tokenised by Stripe.js: its PaymentMethod id and what Stripe reports
+    (brand, last four, expiry); no number or CVC exists here to encrypt."""
+    taken = select(PaymentMethod.id).where(
+        PaymentMethod.stripe_payment_method == card.payment_method
+    )
+    if session.scalar(taken) is not None:
+        raise Conflict(
+            "This card was already added; add it again with Stripe's form to get a new one.",
+            code="payment_method_taken",
+        )
+    has_cards = session.scalar(select(PaymentMethod.id).where(PaymentMethod.user_id == user_id))
+    is_default = make_default or has_cards is None
+    method = PaymentMethod(
+        id=new_id("csmrpd"),
+        user_id=user_id,
+        type="card",
+        brand=brand[:20],
+        last4=last4[-4:],
+        exp_month=exp_month,
+        exp_year=exp_year,
+        number_encrypted=None,
+        cvc_encrypted=None,
+        billing_name=card.billing.name,
+        billing_line1=card.billing.line1,
+        billing_line2=card.billing.line2,
+        billing_city=card.billing.city,
+        billing_state=card.billing.state,
+        billing_postal_code=card.billing.postal_code,
+        billing_country=card.billing.country,
+        nickname=card.nickname,
+        is_default=is_default,
+        created_at=now,
+        stripe_payment_method=card.payment_method,
+    )
+    try:
+        with session.begin_nested():  # two posts of one pm_ at once: the loser is told
+            session.add(method)
+    except IntegrityError:
+        raise Conflict(
+            "This card was already added; add it again with Stripe's form to get a new one.",
+            code="payment_method_taken",
+        ) from None
+    if is_default:
+        session.execute(
+            update(PaymentMethod)
+            .where(PaymentMethod.user_id == user_id, PaymentMethod.id != method.id)
+            .values(is_default=False)
+        )
     return method
 
 

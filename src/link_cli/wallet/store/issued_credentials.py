@@ -125,6 +125,8 @@ def insert_spt(
         network_id=spt.network_id,
         failed_attempts=0,
         created_at=now,
+        issuer_ref=spt.issuer_ref,
+        issuer_state="active" if spt.issuer_ref else None,
     )
     session.add(row)
     session.flush()
@@ -210,7 +212,8 @@ def reveal_card(row: IssuedCredential, cipher: FieldCipher) -> RevealedCard:
 def find_spt(session: Session, token: str) -> IssuedCredential | None:
     """The SPT with id ``token``, or None (also for a card's id)."""
     row = session.get(IssuedCredential, token) if token.startswith("spt_") else None
-    return row if row is not None and row.kind == KIND_SPT else None
+    # An outside issuer's token is redeemed there, never at this wallet's merchants.
+    return row if row is not None and row.kind == KIND_SPT and row.issuer_ref is None else None
 
 
 def find_lpt(session: Session, token: str) -> IssuedCredential | None:

@@ -120,11 +120,14 @@ def record_decision(session: Session, decision: IssuingAuthorization) -> bool:
     return True
 
 
-def cards_to_stop(session: Session, now: datetime, *, limit: int = 50) -> list[tuple[str, str]]:
-    """(credential id, issuer ref) of outside cards still open at the issuer whose request
-    can no longer pay: canceled, denied, failed, succeeded, expired or past ``valid_until``."""
+def cards_to_stop(
+    session: Session, now: datetime, *, limit: int = 50
+) -> list[tuple[str, str, str]]:
+    """(credential id, issuer ref, kind) of outside credentials (cards, tokens) still open at
+    the issuer whose request can no longer pay: canceled, denied, failed, succeeded, expired
+    or past ``valid_until``."""
     query = (
-        select(IssuedCredential.id, IssuedCredential.issuer_ref)
+        select(IssuedCredential.id, IssuedCredential.issuer_ref, IssuedCredential.kind)
         .join(SpendRequestRow, SpendRequestRow.id == IssuedCredential.spend_request_id)
         .where(
             IssuedCredential.issuer_ref.is_not(None),
@@ -136,7 +139,7 @@ def cards_to_stop(session: Session, now: datetime, *, limit: int = 50) -> list[t
         )
         .limit(limit)
     )
-    return [(row.id, row.issuer_ref) for row in session.execute(query) if row.issuer_ref]
+    return [(row.id, row.issuer_ref, row.kind) for row in session.execute(query) if row.issuer_ref]
 
 
 def mark_stopped(session: Session, credential_id: str) -> None:

@@ -36,7 +36,8 @@ class WebSession(Base):
 
 
 class PaymentMethod(Base):
-    """A card. Number and CVC are AES-GCM ciphertexts (store/crypto.py)."""
+    """A card. Number and CVC are AES-GCM ciphertexts (store/crypto.py); a card added with
+    Stripe.js has neither, only its Stripe PaymentMethod id (revision ``0017_spt``)."""
 
     __tablename__ = "payment_methods"
 
@@ -47,8 +48,8 @@ class PaymentMethod(Base):
     last4: Mapped[str] = mapped_column(String(4))
     exp_month: Mapped[int] = mapped_column(Integer)
     exp_year: Mapped[int] = mapped_column(Integer)
-    number_encrypted: Mapped[str] = mapped_column(Text)
-    cvc_encrypted: Mapped[str] = mapped_column(Text)
+    number_encrypted: Mapped[str | None] = mapped_column(Text)
+    cvc_encrypted: Mapped[str | None] = mapped_column(Text)
     billing_name: Mapped[str] = mapped_column(String(200))
     billing_line1: Mapped[str] = mapped_column(String(200))
     billing_line2: Mapped[str | None] = mapped_column(String(200))
@@ -59,6 +60,7 @@ class PaymentMethod(Base):
     nickname: Mapped[str | None] = mapped_column(String(100))
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    stripe_payment_method: Mapped[str | None] = mapped_column(String(255), unique=True)
 
 
 class ShippingAddress(Base):
