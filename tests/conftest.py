@@ -153,22 +153,22 @@ SERVER_FIXTURES = frozenset(
 # The modules that take longest (measured with --durations=0), handed to xdist workers first:
 # one started last would leave the other worker idle at the end of the run.
 LONGEST_FIRST = (
-    "tests/security/test_zero_5xx.py",
-    "tests/demo/test_demo_command.py",
-    "tests/mcp/test_mcp_stdio_tools.py",
-    "tests/mcp/test_mcp_flow.py",
-    "tests/redemption/test_api.py",
-    "tests/security/test_card_enumeration.py",
-    "tests/soak/test_soak.py",
-    "tests/wallet/test_spend_api.py",
     "tests/security/test_throttles.py",
-    "tests/security/test_shown_is_charged.py",
-    "tests/wallet/test_spend_expiry.py",
-    "tests/mpp/test_mpp_properties.py",
-    "tests/wallet/test_wallet_cli_newcomer.py",
+    "tests/wallet/test_spend_api.py",
+    "tests/demo/test_demo_command.py",
+    "tests/security/test_zero_5xx.py",
+    "tests/mcp/test_mcp_flow.py",
+    "tests/security/test_agent_isolation.py",
+    "tests/mcp/test_mcp_stdio_tools.py",
+    "tests/redemption/test_api.py",
+    "tests/security/test_lost_update.py",
+    "tests/soak/test_soak.py",
+    "tests/security/test_card_enumeration.py",
     "tests/security/test_test_mode.py",
-    "tests/interop/test_interop_mppx.py",
-    "tests/wallet/test_spend_concurrency.py",
+    "tests/redemption/test_race.py",
+    "tests/wallet/test_wallet_cli.py",
+    "tests/e2e/test_command_tree.py",
+    "tests/security/test_shown_is_charged.py",
 )
 
 
