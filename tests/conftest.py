@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import sys
@@ -30,6 +31,14 @@ from tests.support.fork_server import stop_fork_server  # noqa: E402
 from tests.support.wallet import WalletProcess  # noqa: E402
 
 POSTGRES_ENV = "LINK_TEST_POSTGRES_URL"
+
+# Every httpx2 client builds its own TLS context, loading the system's CA bundle: about 25 ms
+# of CPU, spent even for the plain-HTTP loopback calls that are all the tests make, and the
+# tests make thousands of clients (each ``httpx2.get`` is one). One context per test process,
+# built on first use, serves them all; it is never changed after it is built.
+import httpcore2  # noqa: E402
+
+httpcore2.default_ssl_context = functools.cache(httpcore2.default_ssl_context)
 
 # No test asserts on wall-clock time, so Hypothesis's per-example deadline is off (on a
 # loaded machine it fails tests that are merely slow). Property tests that do not set their
