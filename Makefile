@@ -14,13 +14,17 @@ unexport PYTHONDONTWRITEBYTECODE
 # (Re)create the virtual environment whenever the pins or the package metadata change.
 # uv resolves and installs the ~100 pinned distributions in seconds where pip takes most of a
 # minute; pip is the fallback when uv cannot be installed. Both honour constraints.txt.
+# The venv starts without pip (ensurepip alone takes 5 s); the outer pip puts uv in it, and uv
+# adds pip with the rest, so .venv/bin/pip is there for the commands in the README.
 $(STAMP): pyproject.toml constraints.txt
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install -q --disable-pip-version-check 'uv==$(UV_VERSION)' 2>/dev/null || true
+	@test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
+	@test -x $(BIN)/uv || $(PYTHON) -m pip --python $(BIN)/python install -q \
+	  --disable-pip-version-check 'uv==$(UV_VERSION)' 2>/dev/null || true
 	@if [ -x $(BIN)/uv ]; then \
-	  echo "$(BIN)/uv pip install -c constraints.txt -e '.[dev]'"; \
-	  $(BIN)/uv pip install -q --python $(BIN)/python -c constraints.txt -e '.[dev]'; \
+	  echo "$(BIN)/uv pip install -c constraints.txt -e '.[dev]' pip"; \
+	  $(BIN)/uv pip install -q --python $(BIN)/python -c constraints.txt -e '.[dev]' pip; \
 	else \
+	  test -x $(BIN)/pip || $(BIN)/python -m ensurepip -q; \
 	  echo "$(BIN)/python -m pip install -c constraints.txt -e '.[dev]'"; \
 	  $(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'; \
 	fi
