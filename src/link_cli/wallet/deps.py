@@ -57,7 +57,7 @@ WRITES_ON_GET = Depends(_writes_on_get)
 R = TypeVar("R")
 
 # Threads that only end sessions (commit and give the connection back to the pool), at least
-# as many as the pool holds connections (SQLite 10 + 30 overflow, PostgreSQL 5 + 10).
+# as many as the pool holds connections (SQLite 40, PostgreSQL 15: store/engine.py).
 SESSION_END_THREADS = 40
 
 

@@ -69,9 +69,11 @@ def make_engine(database_url: str, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT
             url,
             hide_parameters=True,
             connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
-            # One connection per worker thread (40 by default): readers never queue for one.
-            pool_size=10,
-            max_overflow=30,
+            # One connection per worker thread (anyio's 40), all kept: an overflow connection
+            # is closed on return, and reopening one (file, WAL, pragmas) costs more than the
+            # query it serves.
+            pool_size=40,
+            max_overflow=0,
         )
         event.listen(engine, "connect", partial(_configure_sqlite, busy_timeout_ms))
         event.listen(engine, "begin", _begin_sqlite)
@@ -79,7 +81,10 @@ def make_engine(database_url: str, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT
     if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
     # hide_parameters: error messages and logs never carry bound values.
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    # 15 connections per process, all kept open (no overflow to close and reconnect).
+    return create_engine(
+        url, pool_pre_ping=True, hide_parameters=True, pool_size=15, max_overflow=0
+    )
 
 
 def _create_private_file(path: Path) -> None:
