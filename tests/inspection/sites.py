@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import http.server
 import json
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -92,10 +93,13 @@ TEMPO_REQUEST = {"amount": "2500000", "currency": "0x20c0", "recipient": "0x11"}
 @dataclass
 class Sites:
     port: int
+    scheme: str = "http"
     seen: list[dict[str, str]] = field(default_factory=list)
+    server_names: list[str | None] = field(default_factory=list)
+    """Over HTTPS, the name each client asked for in its TLS handshake (SNI)."""
 
     def url(self, host: str, path: str) -> str:
-        return f"http://{host}:{self.port}{path}"
+        return f"{self.scheme}://{host}:{self.port}{path}"
 
     def resolve(self, *hosts: str) -> dict[tuple[str, int], str]:
         return {(host, self.port): "127.0.0.1" for host in hosts}
@@ -212,9 +216,18 @@ _Handler._huge = _huge  # type: ignore[attr-defined]
 
 
 @contextmanager
-def running_sites() -> Iterator[Sites]:
+def running_sites(tls: ssl.SSLContext | None = None) -> Iterator[Sites]:
+    """The sites over plain HTTP, or over HTTPS with ``tls`` (a server context holding a
+    certificate for the host names a test uses)."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    sites = Sites(port=server.server_address[1])
+    sites = Sites(port=server.server_address[1], scheme="https" if tls else "http")
+    if tls is not None:
+
+        def record_server_name(_socket: object, name: str | None, _context: object) -> None:
+            sites.server_names.append(name)
+
+        tls.sni_callback = record_server_name
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     handler = type("Handler", (_Handler,), {"sites": sites})
     server.RequestHandlerClass = handler
     with serving(server):

@@ -77,3 +77,29 @@ def test_policy_commands_manage_dry_run_and_revoke(
         assert "a budget needs a period" in capsys.readouterr().err
     finally:
         agent.close()
+
+
+def test_dry_run_meets_the_wallets_own_limits_as_a_real_request_would(
+    wallet: WalletProcess, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    email = wallet.create_person().email
+
+    def run(*args: str) -> Any:
+        return _main(wallet, capsys, *args, "--email", email)
+
+    run("create", "--name", "Groceries", "--max-amount", "3000", "--currency", "usd")
+    monkeypatch.setenv("LINK_WALLET_LIMIT_DAILY_SPEND", "1000")
+    monkeypatch.setenv("LINK_WALLET_LIMIT_MAX_AMOUNT", "2500")
+
+    within = run("dry-run", "--amount", "800", "--merchant-url", "https://grocer.example/")
+    assert (within["outcome"], within["rule"]) == ("approve", "all_conditions")
+    # The policy alone would approve 1200; the wallet's daily limit (1000) makes it ask.
+    over_daily = run("dry-run", "--amount", "1200", "--merchant-url", "https://grocer.example/")
+    assert (over_daily["outcome"], over_daily["rule"]) == ("ask", "wallet_limit")
+    assert "daily spend limit" in over_daily["message"]
+    assert over_daily["remaining"] is None
+    # Over the per-request cap, the request would be refused outright: the dry run says so.
+    code = cli.main([*wallet.base_args()[1:], "policy", "dry-run", "--email", email,
+                     "--amount", "2600"])  # fmt: skip
+    assert code == 1
+    assert "per-request limit of 2500" in capsys.readouterr().err

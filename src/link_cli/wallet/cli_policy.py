@@ -176,7 +176,9 @@ def _dry_run(session: Session, args: argparse.Namespace, settings: WalletSetting
         "test": args.test,
         "agent_id": args.agent_id,
     }
-    return dry_run(session, user_id=_user_id(session, args), raw=raw, now=_now())
+    return dry_run(
+        session, user_id=_user_id(session, args), raw=raw, now=_now(), limits=settings.limits
+    )
 
 
 def _settings(session: Session, args: argparse.Namespace, settings: WalletSettings) -> Any:

@@ -47,6 +47,7 @@ __all__ = [
     "DuplicateSpendRequest",
     "LimitExceeded",
     "LimitSettings",
+    "check_approval",
     "check_approve",
     "check_create",
     "find_duplicate",
@@ -261,7 +262,30 @@ def check_approve(
 
     This is the authoritative spend check: amounts count from the moment of approval.
     """
-    approved = [r for r in recent if r.status is Status.APPROVED and r.id != request.id]
+    check_approval(
+        request.amount,
+        request.currency,
+        test=request.test,
+        recent=recent,
+        limits=limits,
+        now=now,
+        exclude_id=request.id,
+    )
+
+
+def check_approval(
+    amount: int,
+    currency: str,
+    *,
+    test: bool,
+    recent: Sequence[SpendRequest],
+    limits: LimitSettings,
+    now: datetime,
+    exclude_id: str | None = None,
+) -> None:
+    """:func:`check_approve` for a request described by its amount, currency and mode (a
+    policy's dry run has no request); ``exclude_id`` is the request being approved."""
+    approved = [r for r in recent if r.status is Status.APPROVED and r.id != exclude_id]
     if len(approved) >= limits.max_approved:
         raise LimitExceeded(
             f"Too many approved spend requests: at most {limits.max_approved} at once. "
@@ -270,5 +294,5 @@ def check_approve(
             limit="max_approved",
             retry_after=_earliest_deadline(approved, now),
         )
-    if not request.test:
-        _check_spend(request.amount, request.currency, recent, limits, now, exclude_id=request.id)
+    if not test:
+        _check_spend(amount, currency, recent, limits, now, exclude_id=exclude_id)

@@ -411,7 +411,8 @@ class Decision:
     """``deny_list``, ``all_conditions`` (approved), ``no_policy``, or the first condition
     that failed: ``max_amount``, ``currency``, ``credential_type``, ``merchant``,
     ``test_only``, ``time_window``, ``budget``, ``agent_budget``. The wallet's own limits
-    apply on top, in the service: when they refuse an approval, the person is asked."""
+    apply on top, in the service: when they refuse an approval, the person is asked (a dry
+    run then says ``wallet_limit``)."""
     message: str
     policy_id: str | None = None
     policy_name: str | None = None

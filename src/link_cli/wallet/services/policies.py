@@ -8,18 +8,22 @@ so concurrent requests never approve more than the budget (docs/policies.md).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ..domain import limits as limit_rules
 from ..domain import policies as rules
 from ..domain.errors import Conflict, InvalidRequest, NotFound
+from ..domain.limits import LimitExceeded, LimitSettings
 from ..domain.policies import Decision, Policy, PolicyRules, RequestFacts
 from ..domain.spend_request import LINK_PAY_TOKEN, CredentialType, SpendRequest
 from ..store import manage as manage_store
 from ..store import policies as store
+from ..store import spend_requests as repository
 
 __all__ = [
     "create_policy",
@@ -191,9 +195,16 @@ def set_preferences(
 
 
 def dry_run(
-    session: Session, *, user_id: str, raw: Mapping[str, Any], now: datetime
+    session: Session,
+    *,
+    user_id: str,
+    raw: Mapping[str, Any],
+    now: datetime,
+    limits: LimitSettings,
 ) -> dict[str, Any]:
-    """What the policies would do with a request like ``raw`` right now (nothing is written).
+    """What would happen to a request like ``raw`` right now (nothing is written): the
+    policies' decision, then the wallet's own ``limits`` as a real request meets them (over
+    the per-request cap it is refused; a policy approval those limits refuse asks the person).
 
     ``raw``: ``amount`` (minor units), ``currency``, ``credential_type`` (``card``,
     ``shared_payment_token`` or ``link_pay_token``), ``merchant_url``, ``network_id``,
@@ -212,6 +223,13 @@ def dry_run(
             f"credential_type must be among {', '.join(rules.CREDENTIAL_KINDS)}",
             code="invalid_dry_run",
             extra={"param": "credential_type"},
+        )
+    if int(text) > limits.max_amount:
+        raise InvalidRequest(
+            f"amount is over this wallet's per-request limit of {limits.max_amount} (minor "
+            "units): such a request is refused when the agent creates it",
+            code="invalid_dry_run",
+            extra={"param": "amount"},
         )
     currency = str(raw.get("currency") or "usd").strip().lower()[:3]
 
@@ -235,4 +253,24 @@ def dry_run(
         merchant_account_id=text_of("merchant_account_id"),
     )
     policies = store.list_policies(session, user_id)
-    return _decide(session, user_id, policies, facts, now).as_dict()
+    decision = _decide(session, user_id, policies, facts, now)
+    if decision.outcome is rules.Outcome.APPROVE:
+        try:
+            limit_rules.check_approval(
+                facts.amount,
+                facts.currency,
+                test=facts.test,
+                recent=repository.recent_for_user(session, user_id, now=now),
+                limits=limits,
+                now=now,
+            )
+        except LimitExceeded as refusal:
+            decision = dataclasses.replace(
+                decision,
+                outcome=rules.Outcome.ASK,
+                rule="wallet_limit",
+                message=f"{decision.policy_name} would approve it, but the wallet's own "
+                f"limit asks the person: {refusal.message}",
+                remaining=None,
+            )
+    return decision.as_dict()

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from link_cli.money import format_amount, is_currency_code, minor_unit_digits
 
-from ..deps import DbSession, Form, Now
+from ..deps import DbSession, Form, Now, Settings
 from ..domain.errors import InvalidRequest, NotFound
 from ..domain.policies import CREDENTIAL_KINDS
 from ..services import manage
@@ -172,7 +172,9 @@ def create_policy(
 
 
 @router.get(PAGE + "/dry-run")
-def dry_run_page(request: Request, person: PersonSession, db: DbSession, now: Now) -> Response:
+def dry_run_page(
+    request: Request, person: PersonSession, db: DbSession, now: Now, settings: Settings
+) -> Response:
     """What would happen to this request?": the form, and the answer when one was asked."""
     query = dict(request.query_params)
     result = None
@@ -183,7 +185,9 @@ def dry_run_page(request: Request, person: PersonSession, db: DbSession, now: No
             if not is_currency_code(currency):
                 raise InvalidRequest("currency must be a code such as usd", code="invalid_dry_run")
             raw = dict(query, amount=_to_minor(str(query["amount"]), currency, "amount"))
-            result = service.dry_run(db, user_id=person.id, raw=raw, now=now)
+            result = service.dry_run(
+                db, user_id=person.id, raw=raw, now=now, limits=settings.limits
+            )
         except InvalidRequest as failure:
             error = failure.message
     return render(
