@@ -77,5 +77,6 @@ def test_a_pinned_name_the_certificate_does_not_cover_is_refused(
     result = _inspect(ca_file, url, *tls_sites.resolve_args("elsewhere.test"))
     assert result.returncode != 0
     error = json.loads(result.stdout or result.stderr)
-    assert "SSLCertVerificationError" in error["message"]
+    assert "certificate is not trusted" in error["message"]
+    assert "not valid for 'elsewhere.test'" in error["message"]
     assert len(tls_sites.seen) == before  # no request was sent over the refused connection

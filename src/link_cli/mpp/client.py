@@ -301,6 +301,11 @@ def _exchange(
         # Reusable only once the whole body was read (a body cut at max_bytes is not).
         keep = not response.will_close and response.isclosed()
         return MerchantResponse(request, response.status, tuple(response.getheaders()), body)
+    except ssl.SSLCertVerificationError as exc:  # also a ValueError: not a bad request
+        raise MerchantRequestFailed(
+            f"Request failed: {request.method} {request.url} (the merchant's certificate "
+            f"is not trusted: {exc.verify_message})"
+        ) from None
     except (ValueError, UnicodeError) as exc:
         raise MerchantRequestFailed(f"Invalid request to merchant: {type(exc).__name__}") from None
     except (OSError, http.client.HTTPException) as exc:
