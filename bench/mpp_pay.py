@@ -173,11 +173,32 @@ def median_wall(runner: Runner, argv: list[str], env: dict[str, str], runs: int)
     return statistics.median(samples)
 
 
+def importtime_report(stderr: str, count: int) -> str:
+    """The ``count`` imports with the largest own time from ``-X importtime`` output, and
+    the total, as lines."""
+    rows = []
+    for line in stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        own, cumulative, name = (part.strip() for part in line[len("import time:") :].split("|"))
+        rows.append((int(own), int(cumulative), name))
+    total = sum(own for own, _, _ in rows)
+    lines = [f"imports: {len(rows)} modules, {total / 1000:.1f} ms in all (own time)"]
+    for own, cumulative, name in sorted(rows, reverse=True)[:count]:
+        lines.append(f"  {own / 1000:6.1f} ms own  {cumulative / 1000:6.1f} ms cumulative  {name}")
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument(
         "--profile", action="store_true", help="also print one mpp pay run's cProfile (top 30)"
+    )
+    parser.add_argument(
+        "--importtime",
+        action="store_true",
+        help="also print one mpp pay run's 30 costliest imports (python -X importtime)",
     )
     args = parser.parse_args()
 
@@ -246,6 +267,17 @@ def main() -> int:
                     check=True,
                 )
                 print("\n".join(profiled.stdout.splitlines()[:45]))
+            if args.importtime:
+                import subprocess
+
+                traced = subprocess.run(
+                    [sys.executable, "-X", "importtime", *cases[-1][1]],
+                    capture_output=True,
+                    text=True,
+                    env=env,
+                    check=True,
+                )
+                print(importtime_report(traced.stderr, 30))
         baseline = walls["stdlib: probe + paid retry (baseline)"]
         mine = walls["link-cli mpp pay --spend-request-id"]
         with_wallet = walls["stdlib: wallet retrieve + probe + retry"]

@@ -119,3 +119,18 @@ def test_the_console_script_prints_the_version():
     script = Path(sys.executable).with_name("link-cli")
     result = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=60)
     assert (result.returncode, result.stdout) == (0, __version__ + "\n")
+
+
+def test_the_mpp_codec_leaves_typing_dataclasses_and_decimal_unloaded():
+    # mpp pay and mpp decode run the codec; a paid request costs about what the same two
+    # requests cost with the standard library (bench/mpp_pay.py) only without these imports.
+    from link_cli.mpp._wire import encode_b64_json
+    from link_cli.mpp.challenge import Challenge, format_www_authenticate
+    from link_cli.mpp.methods.stripe import build_charge_request
+
+    request = build_charge_request(amount=250, currency="usd", network_id="profile_x")
+    challenge = Challenge("ch_1", "api.example", "stripe", "charge", encode_b64_json(request))
+    modules = _loaded_modules("mpp", "decode", "--challenge", format_www_authenticate([challenge]))
+    assert "link_cli.mpp.methods.stripe" in modules
+    unwanted = ("typing", "dataclasses", "inspect", "decimal")
+    assert sorted(m for m in modules if m in unwanted) == []

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import shlex
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,7 +22,7 @@ from tests.support.agent import CONTEXT
 from tests.support.approvals import approve_spend_request
 from tests.support.wallet import WalletProcess
 
-from link_cli.mpp import _wire
+from link_cli.mpp import _wire, replace
 from link_cli.mpp.challenge import Challenge, parse_www_authenticate
 from link_cli.mpp.credential import format_authorization
 from link_cli.mpp.methods.stripe import build_credential

@@ -79,9 +79,7 @@ def a_challenge(shop: ShopProcess):
 def test_a_tampered_credential_is_an_invalid_challenge(shop: ShopProcess) -> None:
     challenge = a_challenge(shop)
     cheaper = challenge.request_json() | {"amount": "1"}
-    from dataclasses import replace
-
-    from link_cli.mpp import _wire
+    from link_cli.mpp import _wire, replace
 
     forged = replace(challenge, request=_wire.encode_b64_json(cheaper))
     kind, _ = refused(shop, format_authorization(build_credential(forged, "spt_x")))
@@ -129,7 +127,7 @@ def test_two_credentials_in_one_request_are_a_bad_request(shop: ShopProcess) -> 
 def test_a_credential_for_a_method_or_intent_not_offered_is_unsupported(
     shop: ShopProcess, method: str, intent: str
 ) -> None:
-    from dataclasses import replace
+    from link_cli.mpp import replace
 
     other = replace(a_challenge(shop), method=method, intent=intent)
     authorization = format_authorization(build_credential(other, "spt_x"))

@@ -28,6 +28,7 @@ EXPECTED = {
     "parse_problem",
     "parse_stripe_request",
     "parse_www_authenticate",
+    "replace",
     "select_stripe_challenge",
 }
 

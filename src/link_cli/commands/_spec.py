@@ -6,30 +6,24 @@ read the same declaration, and :func:`validate` applies the same rules to raw CL
 and to MCP JSON values, producing the ``VALIDATION_ERROR`` of contract §5.2.
 
 Deliberately light: this module is on the path of ``--help`` (budget ~40 ms in total), so
-the declarations use :func:`frozen_record` (a small frozen-dataclass equivalent) rather
-than :mod:`dataclasses`, whose import of :mod:`inspect` alone costs several milliseconds,
-and regular expressions are compiled on first use.
+the declarations use :func:`~link_cli._records.frozen_record` rather than
+:mod:`dataclasses`, and regular expressions are compiled on first use.
 """
 
 from __future__ import annotations
 
 import math
 
+from link_cli._records import frozen_record
 from link_cli.errors import ValidationError
 
 TYPE_CHECKING = False  # `typing` costs ~5 ms at start-up; only type checkers need it
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from typing import Any, Literal, TypeVar, dataclass_transform
+    from typing import Any, Literal
 
     OptionType = Literal["string", "number", "integer", "boolean", "enum"]
     AuthPolicy = Literal["none", "middleware", "guard"]
-    _Record = TypeVar("_Record")
-else:
-
-    def dataclass_transform(**_: object) -> Any:
-        """Only type checkers read the marker; at run time it leaves the function as it is."""
-        return lambda function: function
 
 
 class _Undefined:
@@ -71,61 +65,6 @@ def camel(flag: str) -> str:
     """``merchant-name`` → ``merchantName``."""
     head, *rest = flag.split("-")
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
-@dataclass_transform(frozen_default=True)
-def frozen_record(cls: type[_Record]) -> type[_Record]:
-    """Make ``cls`` an immutable record of its annotated fields, like a frozen dataclass.
-
-    Fields are the class annotations in order; a class attribute of the same name is the
-    default. The generated ``__init__`` takes them positionally or by keyword. Type
-    checkers treat it as a frozen dataclass (``dataclass_transform``).
-    """
-    names = tuple(cls.__dict__.get("__annotations__", {}))  # noqa: RUF063 - no `inspect` here
-    defaults = {n: cls.__dict__[n] for n in names if n in cls.__dict__}
-
-    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        if len(args) > len(names):
-            raise TypeError(f"{cls.__name__} takes at most {len(names)} positional arguments")
-        values = dict(zip(names, args, strict=False))
-        for key, value in kwargs.items():
-            if key not in names or key in values:
-                raise TypeError(f"{cls.__name__}: unexpected or repeated argument {key!r}")
-            values[key] = value
-        for name in names:
-            if name not in values:
-                if name not in defaults:
-                    raise TypeError(f"{cls.__name__}: missing argument {name!r}")
-                values[name] = defaults[name]
-            object.__setattr__(self, name, values[name])
-
-    def _values(self: Any) -> tuple[Any, ...]:
-        return tuple(getattr(self, n) for n in names)
-
-    def __setattr__(self: Any, name: str, value: Any) -> None:
-        raise AttributeError(f"cannot assign to field {name!r} of a frozen {cls.__name__}")
-
-    def __eq__(self: Any, other: object) -> bool:
-        return _values(self) == _values(other) if type(other) is type(self) else NotImplemented
-
-    def __hash__(self: Any) -> int:
-        return hash(_values(self))
-
-    def __repr__(self: Any) -> str:
-        return f"{cls.__name__}(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in names) + ")"
-
-    generated = {
-        "__init__": __init__,
-        "__setattr__": __setattr__,
-        "__delattr__": __setattr__,
-        "__eq__": __eq__,
-        "__hash__": __hash__,
-        "__repr__": __repr__,
-        "__match_args__": names,
-    }
-    for attribute, value in generated.items():
-        setattr(cls, attribute, value)
-    return cls
 
 
 @frozen_record

@@ -3,10 +3,16 @@
 Pure and stdlib-only. The payer's HTTP logic lives in :mod:`link_cli.mpp.client` and the
 merchant's challenge issuing and verification in :mod:`link_cli.mpp.server`; import those
 explicitly. Every parser raises :class:`MppParseError` and nothing else.
+
+The records (:class:`Challenge`, :class:`Credential`, :class:`Receipt`, …) are immutable and
+compare by value like frozen dataclasses, but are not dataclasses (importing
+:mod:`dataclasses` costs a short-lived CLI more than the rest of the codec): copy one with
+:func:`replace` (or ``copy.replace`` on Python 3.13+).
 """
 
 from __future__ import annotations
 
+from link_cli._records import replace
 from link_cli.mpp.challenge import (
     Challenge,
     format_challenge,
@@ -46,5 +52,6 @@ __all__ = [
     "parse_problem",
     "parse_stripe_request",
     "parse_www_authenticate",
+    "replace",
     "select_stripe_challenge",
 ]

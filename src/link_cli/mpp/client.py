@@ -19,9 +19,9 @@ import select
 import ssl
 import urllib.parse
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
 from datetime import datetime
 
+from link_cli._records import frozen_record, replace
 from link_cli.mpp import _wire
 from link_cli.mpp.challenge import Challenge, parse_www_authenticate
 from link_cli.mpp.credential import format_authorization
@@ -79,7 +79,7 @@ class ChallengeMismatch(MppPayError):
     """The challenge asks for something the spend request was not approved for."""
 
 
-@dataclass(frozen=True)
+@frozen_record
 class ApprovedTerms:
     """What the person approved (from the spend request); a challenge must fit inside it.
 
@@ -109,7 +109,7 @@ class ApprovedTerms:
             )
 
 
-@dataclass(frozen=True)
+@frozen_record
 class MerchantRequest:
     """One HTTP request to a merchant; `headers` keep the user's spelling and order."""
 
@@ -158,7 +158,7 @@ class MerchantRequest:
         return replace(self, headers=(*kept, (name, value)))
 
 
-@dataclass(frozen=True)
+@frozen_record
 class MerchantResponse:
     """What the merchant answered, and to which request (after any probe redirects)."""
 

@@ -9,13 +9,16 @@ HMAC (mpp §1.3), and servers that use the echoed `opaque` as-is need it verbati
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
 
+from link_cli._records import EMPTY_MAPPING, frozen_record
 from link_cli.mpp import _wire
 from link_cli.mpp.challenge import SCHEME, Challenge, challenge_from_params
 from link_cli.mpp.errors import MppParseError
+
+TYPE_CHECKING = False  # `typing` costs ~5 ms at start-up; only type checkers need it
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "Credential",
@@ -29,12 +32,12 @@ def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(dict(mapping))
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Credential:
     """A payment proof answering one challenge; `payload` is method-specific."""
 
     challenge: Challenge
-    payload: Mapping[str, Any] = field(default_factory=dict)
+    payload: Mapping[str, Any] = EMPTY_MAPPING
     source: str | None = None
 
     def __post_init__(self) -> None:

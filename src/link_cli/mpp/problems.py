@@ -7,12 +7,15 @@ SDKs add, `challengeId`. Clients key on `type`, never on `detail` text.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from enum import Enum
-from typing import Any
 
+from link_cli._records import frozen_record
 from link_cli.mpp import _wire
 from link_cli.mpp.errors import MppParseError
+
+TYPE_CHECKING = False  # `typing` costs ~5 ms at start-up; only type checkers need it
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["PROBLEM_BASE", "PROBLEM_CONTENT_TYPE", "Problem", "ProblemType", "parse_problem"]
 
@@ -56,7 +59,7 @@ class ProblemType(Enum):
         return self.value[2]
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Problem:
     """One problem document. `type` is a URI; known ones come from :class:`ProblemType`."""
 

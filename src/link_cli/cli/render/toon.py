@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import Decimal
 
 from link_cli.commands._spec import JS_WHITESPACE, UNDEFINED
 
@@ -64,6 +63,8 @@ def js_number_text(value: int | float) -> str:
         return "null"
     if value == 0:
         return "0"  # also -0
+    from decimal import Decimal  # only floats need it; most outputs have none
+
     exact = Decimal(repr(value))
     if Decimal("1e-6") <= abs(exact) < Decimal("1e21"):
         text = f"{exact:f}"
