@@ -28,6 +28,7 @@ __all__ = [
     "IssuerUnavailable",
     "IssuingError",
     "PaymentMethodSummary",
+    "TermsAcceptance",
     "WebhookRejected",
 ]
 
@@ -59,6 +60,17 @@ class WebhookRejected(WalletError):
 
 
 @dataclass(frozen=True, slots=True)
+class TermsAcceptance:
+    """When, from where and with which browser the person accepted the card program's
+    Authorized User Terms (Stripe's ``individual.card_issuing.user_terms_acceptance``)."""
+
+    accepted_at: datetime
+    ip: str | None
+    """None when the wallet did not know a valid client address."""
+    user_agent: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Holder:
     """The person a card is issued to, and what the issuer already knows of them."""
 
@@ -70,6 +82,8 @@ class Holder:
     """The issuer's id of this person (e.g. Stripe's ``ich_…``), once created."""
     synced_profile: str | None = None
     """Fingerprint of the profile last sent to the issuer: a change is sent again."""
+    terms: TermsAcceptance | None = None
+    """The person's acceptance of the card program's terms, once given."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +185,8 @@ class Issuer(Protocol):
     spt_redeemed_elsewhere: bool
     """True when its shared payment tokens are redeemed at the outside issuer (by any seller
     there), not at this wallet's own merchants."""
+    user_terms_url: str | None
+    """Terms each person must accept before their first card from this issuer, or None."""
 
     def issue_card(
         self,

@@ -12,6 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 __all__ = [
     "DEFAULT_STRIPE_API_VERSION",
@@ -51,6 +52,9 @@ class IssuerSettings:
     preview_api_version: str = DEFAULT_STRIPE_PREVIEW_API_VERSION
     publishable_key: str | None = None
     """``pk_…`` for Stripe.js on the add-card page (required with issued tokens)."""
+    user_terms_url: str | None = None
+    """The card program's Authorized User Terms each person accepts before their first card
+    (``LINK_WALLET_STRIPE_USER_TERMS_URL``); None: the program requires no acceptance."""
 
     @property
     def livemode(self) -> bool:
@@ -85,6 +89,7 @@ def issuer_settings_from_env(env: Mapping[str, str]) -> IssuerSettings:
     kind = env.get("LINK_WALLET_ISSUER", "").strip().lower() or SANDBOX
     if kind not in _KINDS:
         raise IssuerConfigError(f"LINK_WALLET_ISSUER must be sandbox or stripe, got {kind[:20]!r}")
+    terms_url = _terms_url(env)
     if kind == SANDBOX:
         return IssuerSettings()
     key = _value_or_file(env, "LINK_WALLET_STRIPE_SECRET_KEY")
@@ -161,6 +166,7 @@ def issuer_settings_from_env(env: Mapping[str, str]) -> IssuerSettings:
         issued_tokens=issued_tokens,
         preview_api_version=preview,
         publishable_key=publishable,
+        user_terms_url=terms_url,
         stripe_secret_key=key,
         webhook_secrets=webhook_secrets,
         api_version=version,
@@ -171,6 +177,32 @@ def issuer_settings_from_env(env: Mapping[str, str]) -> IssuerSettings:
             _number(env, "LINK_WALLET_STRIPE_WEBHOOK_TOLERANCE_SECONDS", 300, 1, 3600)
         ),
     )
+
+
+def _terms_url(env: Mapping[str, str]) -> str | None:
+    """The Authorized User Terms' address: https, no credentials, nothing a page could not
+    show as a plain link."""
+    raw = env.get("LINK_WALLET_STRIPE_USER_TERMS_URL", "").strip()
+    if not raw:
+        return None
+    try:
+        parts = urlsplit(raw)
+        host = parts.hostname
+    except ValueError:
+        host = None
+    if (
+        host is None
+        or parts.scheme != "https"
+        or parts.username is not None
+        or len(raw) > 2000
+        or not raw.isascii()
+        or any(c.isspace() or ord(c) < 32 or c in "<>\"'" for c in raw)
+    ):
+        raise IssuerConfigError(
+            "LINK_WALLET_STRIPE_USER_TERMS_URL must be the https:// address of your card "
+            "program's Authorized User Terms (e.g. https://bank.example/authorized-user-terms)"
+        )
+    return raw
 
 
 def _switch(env: Mapping[str, str], name: str) -> bool:

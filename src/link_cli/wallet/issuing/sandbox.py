@@ -53,6 +53,7 @@ class SandboxIssuer:
     name = "sandbox"
     remote = False
     spt_redeemed_elsewhere = False
+    user_terms_url: str | None = None
 
     def __init__(self, randbelow: RandBelow = secrets.randbelow) -> None:
         self._randbelow = randbelow

@@ -90,6 +90,13 @@ def cardholder_params(holder: Holder, billing: dict[str, Any]) -> dict[str, Any]
     }
     if holder.phone and _E164.match(holder.phone):
         params["phone_number"] = holder.phone
+    if holder.terms is not None:
+        acceptance: dict[str, Any] = {"date": int(holder.terms.accepted_at.timestamp())}
+        if holder.terms.ip:
+            acceptance["ip"] = holder.terms.ip
+        if holder.terms.user_agent:
+            acceptance["user_agent"] = holder.terms.user_agent
+        params["individual"]["card_issuing"] = {"user_terms_acceptance": acceptance}
     return params
 
 
@@ -108,6 +115,7 @@ class StripeIssuer:
             raise IssuerConfigError("the stripe issuer needs a secret key")
         self.settings = settings
         self.spt_redeemed_elsewhere = settings.issued_tokens
+        self.user_terms_url = settings.user_terms_url
         self._client = client or _make_client(settings)
 
     # -- cards -----------------------------------------------------------------------------
@@ -356,6 +364,7 @@ def _with(holder: Holder, cardholder_id: str, fingerprint: str) -> Holder:
         phone=holder.phone,
         cardholder_id=cardholder_id,
         synced_profile=fingerprint,
+        terms=holder.terms,
     )
 
 

@@ -11,8 +11,10 @@ transaction as their effect.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import logging
 import threading
+import unicodedata
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -21,9 +23,17 @@ from sqlalchemy.orm import Session
 
 from ..domain import issuing_authorization as rules
 from ..domain import spend_request as spend_rules
+from ..domain.errors import InvalidRequest
 from ..domain.sites import registrable_domain
 from ..domain.spend_request import SpendRequest, Status
-from ..issuing.base import Holder, IssuedCard, Issuer, IssuerRejected, IssuerUnavailable
+from ..issuing.base import (
+    Holder,
+    IssuedCard,
+    Issuer,
+    IssuerRejected,
+    IssuerUnavailable,
+    TermsAcceptance,
+)
 from ..store import issued_credentials
 from ..store import issuing as store
 from ..store.crypto import FieldCipher
@@ -34,12 +44,17 @@ from ..store.models.spend import IssuedCredential
 from ..store.spend_requests import save_transition
 
 __all__ = [
+    "TERMS_USER_AGENT_MAX",
     "CardStopper",
+    "TermsConsent",
+    "accept_terms",
     "handle_event",
     "holder_for",
+    "needs_terms",
     "remember_holder",
     "reveal_outside_card",
     "stop_finished_cards",
+    "terms_required_error",
 ]
 
 log = logging.getLogger("link_wallet.issuing")
@@ -49,12 +64,73 @@ SPT_USED = "shared_payment.issued_token.used"
 SPT_DEACTIVATED = "shared_payment.issued_token.deactivated"
 
 
+TERMS_USER_AGENT_MAX = 255
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TermsConsent:
+    """The person ticked "I accept the Authorized User Terms" on the approval page, from
+    ``address`` with the browser ``user_agent`` (both as received, sanitised on record)."""
+
+    address: str
+    user_agent: str | None
+
+
+def needs_terms(session: Session, issuer: Issuer, request: SpendRequest) -> bool:
+    """Whether approving ``request`` first needs the person to accept the card program's
+    Authorized User Terms: the issuer asks for them, it is a card, and they have not yet."""
+    if not issuer.user_terms_url or request.credential_type is not spend_rules.CredentialType.CARD:
+        return False
+    if request.is_link_pay_token:
+        return False
+    user = store.get_user(session, request.user_id)
+    return user is not None and user.issuing_terms_accepted_at is None
+
+
+def terms_required_error() -> InvalidRequest:
+    """Approval elsewhere than the page, before the person accepted the terms: the card
+    issuer would refuse the card, so none is asked for."""
+    return InvalidRequest(
+        "Before their first card, the person must accept the Authorized User Terms of the "
+        "bank that issues the cards: tick the box on the wallet's approval page of this "
+        "request and approve it there (once; later requests need no box).",
+        code="issuing_terms_required",
+    )
+
+
+def accept_terms(session: Session, user_id: str, consent: TermsConsent, now: datetime) -> None:
+    """Record the acceptance (the first one stands) with a valid IP address or none, and
+    the user agent without control characters, cut to :data:`TERMS_USER_AGENT_MAX`."""
+    try:
+        ip: str | None = str(ipaddress.ip_address(consent.address.strip()))
+    except ValueError:
+        ip = None
+    store.record_terms_acceptance(
+        session, user_id, accepted_at=now, ip=ip, user_agent=_clean_user_agent(consent.user_agent)
+    )
+
+
+def _clean_user_agent(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    printable = "".join(c if unicodedata.category(c)[0] != "C" else " " for c in raw)
+    cleaned = " ".join(printable.split())[:TERMS_USER_AGENT_MAX].strip()
+    return cleaned or None
+
+
 def holder_for(session: Session, user_id: str) -> Holder | None:
     """The person as an issuer's cardholder, with what the issuer already knows."""
     user = store.get_user(session, user_id)
     if user is None:
         return None
     known = store.get_cardholder(session, user_id)
+    terms = None
+    if user.issuing_terms_accepted_at is not None:
+        terms = TermsAcceptance(
+            accepted_at=user.issuing_terms_accepted_at,
+            ip=user.issuing_terms_ip,
+            user_agent=user.issuing_terms_user_agent,
+        )
     return Holder(
         user_id=user.id,
         email=user.email,
@@ -62,6 +138,7 @@ def holder_for(session: Session, user_id: str) -> Holder | None:
         phone=user.phone,
         cardholder_id=known.cardholder_id if known else None,
         synced_profile=known.profile_fingerprint if known else None,
+        terms=terms,
     )
 
 

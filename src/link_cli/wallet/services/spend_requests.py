@@ -403,12 +403,20 @@ def approve(
     limits: LimitSettings,
     issuing: Issuing,
     seen_revision: int | None,
+    terms: outside.TermsConsent | None = None,
 ) -> tuple[SpendRequest, IssuedCredential]:
     """The person approves the request as the approval page showed it (``seen_revision``,
     from :func:`revision`; None when the form carried none, refused while the request is
-    still open); the credential is issued in the same transaction."""
+    still open); the credential is issued in the same transaction, and so is their
+    acceptance of the card program's terms (``terms``) when the issuer needs it."""
     repository.lock_person(session, user_id)
     request = _load_as_seen(session, user_id, request_id, now, seen_revision)
+    if (
+        terms is not None
+        and request.status in rules.TRANSITIONS["approve"]
+        and outside.needs_terms(session, issuing.issuer, request)
+    ):
+        outside.accept_terms(session, user_id, terms, now)
     return _approve_loaded(session, request, now=now, limits=limits, issuing=issuing, as_seen=True)
 
 
@@ -460,6 +468,8 @@ def _approve_loaded(
     recent = repository.recent_for_user(session, request.user_id, now=now)
     limit_rules.check_approve(request, recent, limits, now)
     approved = rules.approve(request, now=now)
+    if outside.needs_terms(session, issuing.issuer, request):
+        raise outside.terms_required_error()
     save = _save_as_seen if as_seen else _save
     approved = save(session, request, approved, now)
     return approved, _issue(session, approved, now=now, issuing=issuing)
@@ -489,6 +499,8 @@ def _auto_approve(
         limit_rules.check_approve(request, recent, limits, now)
     except WalletError:
         return None
+    if outside.needs_terms(session, issuing.issuer, request):
+        return None  # the person accepts the card program's terms on the approval page
     details = policy_rules.policy_approval_details(decision, user_id=request.user_id, now=now)
     approved = dataclasses.replace(rules.approve(request, now=now), approval_details=details)
     if stored:

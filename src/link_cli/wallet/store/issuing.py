@@ -25,6 +25,7 @@ __all__ = [
     "mark_stopped",
     "record_decision",
     "record_event",
+    "record_terms_acceptance",
     "save_cardholder",
     "store_card_secrets",
 ]
@@ -43,6 +44,24 @@ def get_user(session: Session, user_id: str) -> User | None:
 def get_cardholder(session: Session, user_id: str) -> IssuingCardholder | None:
     """The person's cardholder at the issuer, or None before their first card."""
     return session.get(IssuingCardholder, user_id)
+
+
+def record_terms_acceptance(
+    session: Session, user_id: str, *, accepted_at: datetime, ip: str | None, user_agent: str | None
+) -> bool:
+    """Record the person's acceptance of the card program's terms; the first one stands
+    (False when it was already recorded)."""
+    result = session.execute(
+        update(User)
+        .where(User.id == user_id, User.issuing_terms_accepted_at.is_(None))
+        .values(
+            issuing_terms_accepted_at=accepted_at,
+            issuing_terms_ip=ip,
+            issuing_terms_user_agent=user_agent,
+        )
+        .execution_options(synchronize_session="fetch")
+    )
+    return bool(getattr(result, "rowcount", 0))
 
 
 def save_cardholder(

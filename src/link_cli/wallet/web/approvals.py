@@ -27,10 +27,12 @@ from sqlalchemy.orm import Session
 from link_cli.money import format_amount
 
 from ..access_log import SECURITY_HEADERS
-from ..deps import DbSession, Form, Now, issuing_for
+from ..deps import ClientAddress, DbSession, Form, Now, issuing_for
 from ..domain.errors import WalletError
 from ..domain.spend_request import CredentialType, SpendRequest, Status, deadline
+from ..issuing.base import Issuer
 from ..long_poll import Seen, hold_until_changed
+from ..services import issuing as issuing_service
 from ..services import spend_requests as spend_service
 from ..store import accounts, issued_credentials, merchants, oauth, reports
 from ..store import spend_requests as repository
@@ -227,6 +229,9 @@ class ApprovalPage:
     revision: str
     issued_card_last4: str | None
     reports: list[ReportRow]
+    terms_url: str | None = None
+    """The card program's Authorized User Terms, while the person must still accept them
+    to approve this request (a required checkbox)."""
 
 
 def _line_rows(request: SpendRequest) -> list[LineRow]:
@@ -246,8 +251,11 @@ def _line_rows(request: SpendRequest) -> list[LineRow]:
     return rows
 
 
-def approval_page(db: Session, person: User, request: SpendRequest) -> ApprovalPage:
+def approval_page(
+    db: Session, person: User, request: SpendRequest, issuer: Issuer | None = None
+) -> ApprovalPage:
     """Build the page's context for ``request`` (already scoped to ``person``)."""
+    pending = request.status is Status.PENDING_APPROVAL
     method = accounts.get_payment_method(db, person.id, request.payment_method_id)
     credential = issued_credentials.get_for_request(db, person.id, request.id)
     due = deadline(request)
@@ -256,7 +264,7 @@ def approval_page(db: Session, person: User, request: SpendRequest) -> ApprovalP
         id=request.id,
         status=str(request.status),
         status_text=STATUS_TEXT[request.status],
-        pending=request.status is Status.PENDING_APPROVAL,
+        pending=pending,
         merchant=payee.name,
         merchant_url=request.merchant_url,
         payee=payee,
@@ -284,6 +292,11 @@ def approval_page(db: Session, person: User, request: SpendRequest) -> ApprovalP
         revision=spend_service.revision(request),
         issued_card_last4=credential.card_last4 if credential is not None else None,
         reports=_report_rows(db, person, request),
+        terms_url=(
+            issuer.user_terms_url
+            if issuer is not None and pending and issuing_service.needs_terms(db, issuer, request)
+            else None
+        ),
     )
 
 
@@ -328,7 +341,7 @@ def _page(
         "approve.html",
         {
             "person": person,
-            "page": approval_page(db, person, spend),
+            "page": approval_page(db, person, spend, issuing_for(request).issuer),
             "now": int(now.timestamp()),
             "error": error,
             "nonce": nonce,
@@ -349,9 +362,16 @@ def approval_form(
 
 @router.post("/approve/{request_id}")
 def decide(
-    request: Request, request_id: str, person: PersonSession, form: Form, db: DbSession, now: Now
+    request: Request,
+    request_id: str,
+    person: PersonSession,
+    form: Form,
+    db: DbSession,
+    now: Now,
+    address: ClientAddress,
 ) -> Response:
-    """Approve (issuing the credential) or deny, then show the outcome."""
+    """Approve (issuing the credential) or deny, then show the outcome. Approving with the
+    terms box ticked records the person's acceptance of the card program's terms too."""
     verify_csrf(request, form)
     action = form.get("action")
     if action not in {"approve", "deny"}:
@@ -368,6 +388,13 @@ def decide(
                 limits=request.app.state.settings.limits,
                 issuing=issuing_for(request),
                 seen_revision=seen,
+                terms=(
+                    issuing_service.TermsConsent(
+                        address=address, user_agent=request.headers.get("user-agent")
+                    )
+                    if form.get("accept_terms") == "yes"
+                    else None
+                ),
             )
         else:
             spend_service.deny(

@@ -12,7 +12,9 @@ from .base import Base, UTCDateTime
 
 
 class User(Base):
-    """A person who owns a wallet. ``email`` is stored lower-cased."""
+    """A person who owns a wallet. ``email`` is stored lower-cased. The ``issuing_terms_*``
+    columns (revision ``0018_terms``) record their acceptance of the card program's
+    Authorized User Terms, sent to the issuer with their cardholder."""
 
     __tablename__ = "users"
 
@@ -22,6 +24,9 @@ class User(Base):
     phone: Mapped[str | None] = mapped_column(String(40))
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    issuing_terms_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    issuing_terms_ip: Mapped[str | None] = mapped_column(String(45))
+    issuing_terms_user_agent: Mapped[str | None] = mapped_column(String(255))
 
 
 class WebSession(Base):
