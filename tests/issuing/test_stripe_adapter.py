@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from tests.support.stripe_fake import PUBLISHABLE_KEY, FakeStripe, running_fake, stripe_env
@@ -18,11 +19,12 @@ from link_cli.wallet.issuing.base import (
     Holder,
     IssuerRejected,
     IssuerUnavailable,
+    TermsAcceptance,
     WebhookRejected,
 )
 from link_cli.wallet.issuing.config import IssuerConfigError, issuer_settings_from_env
 from link_cli.wallet.issuing.stripe_events import signature_header, verify_event
-from link_cli.wallet.issuing.stripe_issuing import StripeIssuer, cardholder_name
+from link_cli.wallet.issuing.stripe_issuing import StripeIssuer, cardholder_name, cardholder_params
 
 NOW = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)
 FUNDING = FundingCard(
@@ -407,3 +409,72 @@ def test_issued_token_settings_are_validated(
         issuer_settings_from_env({**stripe_env(fake), **extra})
     on = issuer_settings_from_env(stripe_env(fake, issued_tokens=True))
     assert on.issued_tokens and on.publishable_key == PUBLISHABLE_KEY
+
+
+TERMS_URL = "https://bank.example/authorized-user-terms"
+ACCEPTED = TermsAcceptance(
+    accepted_at=NOW - timedelta(minutes=5), ip="203.0.113.7", user_agent="Mozilla/5.0 (Test)"
+)
+
+
+def test_cardholder_params_carry_the_terms_acceptance_once_given() -> None:
+    before = cardholder_params(HOLDER, FUNDING.billing_address)
+    assert "card_issuing" not in before["individual"]
+    after = cardholder_params(dataclasses.replace(HOLDER, terms=ACCEPTED), FUNDING.billing_address)
+    assert after["individual"]["card_issuing"] == {
+        "user_terms_acceptance": {
+            "date": int(ACCEPTED.accepted_at.timestamp()),
+            "ip": "203.0.113.7",
+            "user_agent": "Mozilla/5.0 (Test)",
+        }
+    }
+    unknown = dataclasses.replace(ACCEPTED, ip=None, user_agent=None)
+    bare = cardholder_params(dataclasses.replace(HOLDER, terms=unknown), FUNDING.billing_address)
+    assert bare["individual"]["card_issuing"]["user_terms_acceptance"] == {
+        "date": int(ACCEPTED.accepted_at.timestamp())
+    }
+
+
+def test_an_acceptance_after_the_first_card_updates_the_cardholder(fake: FakeStripe) -> None:
+    issuer = _issuer(fake, LINK_WALLET_STRIPE_USER_TERMS_URL=TERMS_URL)
+    assert issuer.user_terms_url == TERMS_URL
+    first = issuer.issue_card(_request(10), FUNDING, NOW, HOLDER)
+    assert first.holder is not None and first.holder.cardholder_id
+    held = fake.cardholders[first.holder.cardholder_id]
+    assert "card_issuing" not in held["individual"]
+    accepted = dataclasses.replace(first.holder, terms=ACCEPTED)
+    second = issuer.issue_card(_request(11), FUNDING, NOW, accepted)
+    assert second.holder is not None and second.holder.terms == ACCEPTED
+    assert second.holder.cardholder_id == first.holder.cardholder_id
+    assert second.holder.synced_profile != first.holder.synced_profile
+    # What Stripe received (form-encoded, so the date arrives as text).
+    assert held["individual"]["card_issuing"]["user_terms_acceptance"] == {
+        "date": str(int(ACCEPTED.accepted_at.timestamp())),
+        "ip": "203.0.113.7",
+        "user_agent": "Mozilla/5.0 (Test)",
+    }
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://bank.example/terms",
+        "bank.example/terms",
+        "https://user:pw@bank.example/terms",
+        'https://bank.example/"onmouseover',
+        "javascript:alert(1)",
+    ],
+)
+def test_the_terms_url_must_be_https(fake: FakeStripe, url: str, tmp_path: Path) -> None:
+    from link_cli.wallet.settings import SettingsError, load_settings
+
+    with pytest.raises(IssuerConfigError, match="LINK_WALLET_STRIPE_USER_TERMS_URL must be"):
+        issuer_settings_from_env({**stripe_env(fake), "LINK_WALLET_STRIPE_USER_TERMS_URL": url})
+    if url.startswith("http:"):
+        # serve loads these settings and exits 1 with the message (like every bad setting).
+        with pytest.raises(SettingsError, match="https:// address of your card program"):
+            load_settings(
+                database_url="sqlite://",
+                data_dir=tmp_path,
+                env={**stripe_env(fake), "LINK_WALLET_STRIPE_USER_TERMS_URL": url},
+            )
