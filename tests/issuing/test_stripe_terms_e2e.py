@@ -133,7 +133,9 @@ def test_no_card_is_asked_for_before_the_person_accepted_on_the_page(
     )
     assert delegated.status_code == 400, delegated.text
     assert delegated.json()["error"]["code"] == "issuing_terms_required"
-    # The policy covers the request, but the person is asked (and may deny without the box).
+    # The policy covers the request, but the person is asked (and may deny without the box);
+    # the policies' dry run says so too.
+    assert "Rule: issuing_terms" in _dry_run(agent)
     asked = agent.create_ok(card_body(amount=600, **ROCKET))
     assert asked["status"] == "pending_approval"
     deny_spend_request(person, asked["approval_url"])
@@ -147,4 +149,14 @@ def test_no_card_is_asked_for_before_the_person_accepted_on_the_page(
     path = approval_path(pending["approval_url"])
     response = person.submit_form(path, {"action": "approve", "accept_terms": "yes"}, action=path)
     assert response.status_code == 200 and _status(agent, pending["id"]) == "approved"
+    assert "Rule: all_conditions" in _dry_run(agent)
     assert agent.create_ok(card_body(amount=900, **ROCKET))["status"] == "approved"
+
+
+def _dry_run(agent: ApiAgent) -> str:
+    if not agent.person.is_signed_in():
+        agent.person.sign_in()
+    query = {"amount": "6.00", "currency": "usd", "credential_type": "card", "test": "true"}
+    page = agent.person.client.get("/wallet/policies/dry-run", params=query)
+    assert page.status_code == 200
+    return page.text

@@ -177,7 +177,12 @@ def _dry_run(session: Session, args: argparse.Namespace, settings: WalletSetting
         "agent_id": args.agent_id,
     }
     return dry_run(
-        session, user_id=_user_id(session, args), raw=raw, now=_now(), limits=settings.limits
+        session,
+        user_id=_user_id(session, args),
+        raw=raw,
+        now=_now(),
+        limits=settings.limits,
+        terms_url=settings.issuer.user_terms_url,
     )
 
 

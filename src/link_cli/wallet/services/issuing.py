@@ -54,6 +54,7 @@ __all__ = [
     "remember_holder",
     "reveal_outside_card",
     "stop_finished_cards",
+    "terms_pending",
     "terms_required_error",
 ]
 
@@ -83,7 +84,12 @@ def needs_terms(session: Session, issuer: Issuer, request: SpendRequest) -> bool
         return False
     if request.is_link_pay_token:
         return False
-    user = store.get_user(session, request.user_id)
+    return terms_pending(session, request.user_id)
+
+
+def terms_pending(session: Session, user_id: str) -> bool:
+    """The person has not accepted the card program's terms yet."""
+    user = store.get_user(session, user_id)
     return user is not None and user.issuing_terms_accepted_at is None
 
 

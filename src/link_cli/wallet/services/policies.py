@@ -24,6 +24,7 @@ from ..domain.spend_request import LINK_PAY_TOKEN, CredentialType, SpendRequest
 from ..store import manage as manage_store
 from ..store import policies as store
 from ..store import spend_requests as repository
+from . import issuing as outside
 
 __all__ = [
     "create_policy",
@@ -201,10 +202,13 @@ def dry_run(
     raw: Mapping[str, Any],
     now: datetime,
     limits: LimitSettings,
+    terms_url: str | None = None,
 ) -> dict[str, Any]:
     """What would happen to a request like ``raw`` right now (nothing is written): the
     policies' decision, then the wallet's own ``limits`` as a real request meets them (over
-    the per-request cap it is refused; a policy approval those limits refuse asks the person).
+    the per-request cap it is refused; a policy approval those limits refuse asks the person),
+    and a card approval asks the person while they have not accepted the issuer's terms
+    (``terms_url``, the stripe issuer's ``LINK_WALLET_STRIPE_USER_TERMS_URL``).
 
     ``raw``: ``amount`` (minor units), ``currency``, ``credential_type`` (``card``,
     ``shared_payment_token`` or ``link_pay_token``), ``merchant_url``, ``network_id``,
@@ -273,4 +277,18 @@ def dry_run(
                 f"limit asks the person: {refusal.message}",
                 remaining=None,
             )
+    if (
+        decision.outcome is rules.Outcome.APPROVE
+        and terms_url
+        and kind == "card"
+        and outside.terms_pending(session, user_id)
+    ):
+        decision = dataclasses.replace(
+            decision,
+            outcome=rules.Outcome.ASK,
+            rule="issuing_terms",
+            message=f"{decision.policy_name} would approve it, but the person first accepts "
+            "the card issuer's Authorized User Terms on the approval page",
+            remaining=None,
+        )
     return decision.as_dict()

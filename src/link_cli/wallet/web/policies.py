@@ -186,7 +186,12 @@ def dry_run_page(
                 raise InvalidRequest("currency must be a code such as usd", code="invalid_dry_run")
             raw = dict(query, amount=_to_minor(str(query["amount"]), currency, "amount"))
             result = service.dry_run(
-                db, user_id=person.id, raw=raw, now=now, limits=settings.limits
+                db,
+                user_id=person.id,
+                raw=raw,
+                now=now,
+                limits=settings.limits,
+                terms_url=settings.issuer.user_terms_url,
             )
         except InvalidRequest as failure:
             error = failure.message
