@@ -478,3 +478,20 @@ def test_the_terms_url_must_be_https(fake: FakeStripe, url: str, tmp_path: Path)
                 data_dir=tmp_path,
                 env={**stripe_env(fake), "LINK_WALLET_STRIPE_USER_TERMS_URL": url},
             )
+
+
+def test_a_consent_is_kept_bounded() -> None:
+    from link_cli.wallet.services.issuing import (
+        TERMS_USER_AGENT_MAX,
+        TermsConsent,
+        terms_acceptance,
+    )
+
+    kept = terms_acceptance(
+        TermsConsent(" ::ffff:10.0.0.1 ", "A\x00B\r\nC\u202e " + "x" * 600), NOW
+    )
+    assert kept.accepted_at == NOW and kept.ip == "::ffff:a00:1"
+    assert kept.user_agent is not None and len(kept.user_agent) == TERMS_USER_AGENT_MAX
+    assert kept.user_agent.startswith("A B C xxx")
+    unknown = terms_acceptance(TermsConsent("unknown", "\x07 "), NOW)
+    assert (unknown.ip, unknown.user_agent) == (None, None)

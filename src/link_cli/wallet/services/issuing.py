@@ -54,6 +54,7 @@ __all__ = [
     "remember_holder",
     "reveal_outside_card",
     "stop_finished_cards",
+    "terms_acceptance",
     "terms_pending",
     "terms_required_error",
 ]
@@ -105,23 +106,27 @@ def terms_required_error() -> InvalidRequest:
 
 
 def accept_terms(session: Session, user_id: str, consent: TermsConsent, now: datetime) -> None:
-    """Record the acceptance (the first one stands) with a valid IP address or none, and
-    the user agent without control characters, cut to :data:`TERMS_USER_AGENT_MAX`."""
+    """Record the acceptance (the first one stands), as :func:`terms_acceptance` cleans it."""
+    terms = terms_acceptance(consent, now)
+    store.record_terms_acceptance(
+        session, user_id, accepted_at=now, ip=terms.ip, user_agent=terms.user_agent
+    )
+
+
+def terms_acceptance(consent: TermsConsent, now: datetime) -> TermsAcceptance:
+    """What is kept of a consent: a valid IP address or none, and the user agent without
+    control characters, cut to :data:`TERMS_USER_AGENT_MAX`."""
     try:
         ip: str | None = str(ipaddress.ip_address(consent.address.strip()))
     except ValueError:
         ip = None
-    store.record_terms_acceptance(
-        session, user_id, accepted_at=now, ip=ip, user_agent=_clean_user_agent(consent.user_agent)
-    )
-
-
-def _clean_user_agent(raw: str | None) -> str | None:
-    if not raw:
-        return None
-    printable = "".join(c if unicodedata.category(c)[0] != "C" else " " for c in raw)
-    cleaned = " ".join(printable.split())[:TERMS_USER_AGENT_MAX].strip()
-    return cleaned or None
+    agent = None
+    if consent.user_agent:
+        printable = "".join(
+            " " if unicodedata.category(c)[0] == "C" else c for c in consent.user_agent
+        )
+        agent = " ".join(printable.split())[:TERMS_USER_AGENT_MAX].strip() or None
+    return TermsAcceptance(accepted_at=now, ip=ip, user_agent=agent)
 
 
 def holder_for(session: Session, user_id: str) -> Holder | None:
