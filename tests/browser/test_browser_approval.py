@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from tests.browser.signing_in import open_signed_in
 from tests.browser.spend_requests import (
     create_spend_request,
     report_attempt,
@@ -38,15 +39,6 @@ def agent(wallet: WalletProcess, person: Person) -> Agent:
     created = create_spend_request(wallet.url, token)
     assert created["status"] == "pending_approval"
     return Agent(token=token, request=created)
-
-
-def open_signed_in(page: Page, person: Person, url: str) -> None:
-    """Open ``url``; the wallet asks to sign in first and comes back."""
-    page.goto(url)
-    page.get_by_label("Email").fill(person.email)
-    page.get_by_label("Password").fill(person.password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(url)
 
 
 def test_the_page_shows_merchant_amount_context_items_and_totals(
