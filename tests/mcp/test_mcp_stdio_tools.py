@@ -7,8 +7,9 @@ import json
 import subprocess
 from typing import Any
 
+import anyio
 import pytest
-from mcp_harness import LINK_CLI
+from mcp_harness import LINK_CLI, isolated_env
 
 from link_cli.mcp.discovery import DISCOVERY_TOOL_NAMES
 from mcp import Client, StdioServerParameters
@@ -79,16 +80,28 @@ def cli_schema(env: dict[str, str], path: str) -> dict[str, Any]:
     return json.loads(done.stdout)
 
 
-async def test_every_command_is_listed_directly_and_serve_is_not(cli_env: dict[str, str]) -> None:
-    async with stdio(cli_env) as client:
-        names = {tool.name for tool in (await client.list_tools()).tools}
+@pytest.fixture(scope="module")
+def listed_tools(tmp_path_factory: pytest.TempPathFactory) -> list[Any]:
+    """What one `link-cli --mcp` answers to tools/list, for the tests that only read the list
+    (each server start imports the MCP SDK: over a second of CPU)."""
+
+    async def list_them() -> list[Any]:
+        async with stdio(isolated_env(tmp_path_factory.mktemp("tools"))) as client:
+            return list((await client.list_tools()).tools)
+
+    return anyio.run(list_them)
+
+
+async def test_every_command_is_listed_directly_and_serve_is_not(listed_tools: list[Any]) -> None:
+    names = {tool.name for tool in listed_tools}
     assert names >= EXPECTED_TOOLS
     assert not names & {"serve", "demo", "onboard"}
 
 
-async def test_input_schemas_are_the_cli_schema_merged(cli_env: dict[str, str]) -> None:
-    async with stdio(cli_env) as client:
-        tools = (await client.list_tools()).tools
+async def test_input_schemas_are_the_cli_schema_merged(
+    cli_env: dict[str, str], listed_tools: list[Any]
+) -> None:
+    tools = listed_tools
     commands = [tool for tool in tools if tool.name not in DISCOVERY_TOOL_NAMES]
     assert len(commands) == len(tools) - len(DISCOVERY_TOOL_NAMES)
     for tool in commands:
@@ -110,9 +123,8 @@ async def test_input_schemas_are_the_cli_schema_merged(cli_env: dict[str, str]) 
         assert sorted(tool.input_schema.get("required", [])) == sorted(must_pass), tool.name
 
 
-async def test_only_truly_required_fields_are_required(cli_env: dict[str, str]) -> None:
-    async with stdio(cli_env) as client:
-        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+async def test_only_truly_required_fields_are_required(listed_tools: list[Any]) -> None:
+    tools = {tool.name: tool for tool in listed_tools}
     assert tools["spend-request_retrieve"].input_schema["required"] == ["id"]
     assert sorted(tools["spend-request_create"].input_schema["required"]) == [
         "amount",
@@ -121,10 +133,8 @@ async def test_only_truly_required_fields_are_required(cli_env: dict[str, str]) 
     assert tools["spend-request_create"].description == "Create a new spend request"
 
 
-async def test_read_only_tools_are_annotated(cli_env: dict[str, str]) -> None:
-    async with stdio(cli_env) as client:
-        tools = (await client.list_tools()).tools
-    marked = {t.name for t in tools if t.annotations and t.annotations.read_only_hint}
+async def test_read_only_tools_are_annotated(listed_tools: list[Any]) -> None:
+    marked = {t.name for t in listed_tools if t.annotations and t.annotations.read_only_hint}
     assert marked >= READ_ONLY_TOOLS
     assert not marked & {"spend-request_create", "spend-request_cancel", "auth_logout"}
 
